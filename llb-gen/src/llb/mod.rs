@@ -1,0 +1,43 @@
+//! A typed LLB builder: immutable [`State`]s built by source, exec, file,
+//! merge and diff ops, marshaled deterministically with [`State::marshal`].
+//!
+//! ```
+//! use llb_gen::llb::{CacheMount, Exec, Image, WithOpOptions};
+//! let base = Image::new("python:3.11").build()?;
+//! let installed = Exec::new(&base, ["pip", "install", "six"])
+//!     .mount(CacheMount::new("/root/.cache/pip", "pip"))
+//!     .custom_name("pip install six")
+//!     .build()?
+//!     .root();
+//! let definition = installed.marshal();
+//! assert_eq!(definition.def.len(), 3); // image, exec, terminal
+//! # Ok::<(), llb_gen::llb::LlbError>(())
+//! ```
+
+mod dump;
+mod error;
+mod exec;
+mod file;
+mod layers;
+mod marshal;
+mod platform;
+mod reference;
+mod source;
+mod sourcemap;
+mod state;
+#[cfg(test)]
+mod testutil;
+
+pub use dump::definition_to_json;
+pub use error::LlbError;
+pub use exec::{
+    BindMount, CacheMount, CacheSharing, ClientFileMount, Exec, ExecState, Mount, NetworkMode,
+    SecretMount, SecurityMode, SshMount, TmpfsMount,
+};
+pub use file::{Copy, FileOp, Mkdir, Mkfile, Owner, Rm, UserRef};
+pub use layers::{Diff, Merge};
+pub use platform::Platform;
+pub use reference::{ImageRef, validate_digest};
+pub use source::{Differ, Http, Image, Local, ResolveMode};
+pub use sourcemap::{SourceFile, SourceLocation, SourcePosition, SourceRange};
+pub use state::{OpOptions, ProgressGroup, State, WithOpOptions};

@@ -1,0 +1,235 @@
+//! Immutable build states, the vertices behind them, and the options every op
+//! takes (progress name, platform, cache control, source location).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use envd_proto::caps::llb as caps;
+use envd_proto::metadata::CUSTOM_NAME;
+use envd_proto::pb;
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+use super::platform::Platform;
+use super::sourcemap::SourceLocation;
+
+/// A filesystem state: the output of an op, or empty (scratch). Cheap to
+/// clone; building on a state never changes it.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    pub(crate) output: Option<Output>,
+    pub(crate) platform: Option<Platform>,
+}
+
+impl State {
+    /// The empty filesystem.
+    pub fn scratch() -> State {
+        State::default()
+    }
+
+    pub fn is_scratch(&self) -> bool {
+        self.output.is_none()
+    }
+
+    /// The platform ops built on this state run for.
+    pub fn platform(&self) -> Option<&Platform> {
+        self.platform.as_ref()
+    }
+
+    /// Sets the platform later ops built on this state default to.
+    pub fn with_platform(mut self, platform: Platform) -> State {
+        self.platform = Some(platform);
+        self
+    }
+
+    pub(crate) fn from_vertex(
+        vertex: Arc<Vertex>,
+        index: i64,
+        platform: Option<Platform>,
+    ) -> State {
+        State {
+            output: Some(Output { vertex, index }),
+            platform,
+        }
+    }
+}
+
+/// One output of a vertex.
+#[derive(Clone, Debug)]
+pub(crate) struct Output {
+    pub vertex: Arc<Vertex>,
+    pub index: i64,
+}
+
+/// An op, encoded once when built: its inputs exist before it, so its bytes
+/// and digest are final. Equal ops have equal digests however they were built.
+#[derive(Debug)]
+pub(crate) struct Vertex {
+    pub inputs: Vec<Output>,
+    pub bytes: Vec<u8>,
+    pub digest: String,
+    pub metadata: pb::OpMetadata,
+    pub locations: Vec<SourceLocation>,
+}
+
+impl Vertex {
+    pub fn new(
+        inputs: Vec<Output>,
+        body: pb::op::Op,
+        mut required_caps: BTreeSet<&'static str>,
+        options: OpOptions,
+    ) -> Arc<Vertex> {
+        let mut description = options.description;
+        if let Some(name) = options.custom_name {
+            description.insert(CUSTOM_NAME.to_string(), name);
+        }
+        if !description.is_empty() {
+            required_caps.insert(caps::META_DESCRIPTION);
+        }
+        if options.ignore_cache {
+            required_caps.insert(caps::META_IGNORE_CACHE);
+        }
+        if options.platform.is_some() {
+            required_caps.insert(caps::PLATFORM);
+        }
+        let metadata = pb::OpMetadata {
+            ignore_cache: options.ignore_cache,
+            description,
+            caps: required_caps
+                .into_iter()
+                .map(|c| (c.to_string(), true))
+                .collect(),
+            progress_group: options.progress_group.map(|group| pb::ProgressGroup {
+                id: group.id,
+                name: group.name,
+                weak: group.weak,
+            }),
+            export_cache: None,
+        };
+        let op = pb::Op {
+            inputs: inputs
+                .iter()
+                .map(|o| pb::Input {
+                    digest: o.vertex.digest.clone(),
+                    index: o.index,
+                })
+                .collect(),
+            platform: options.platform.as_ref().map(Platform::to_pb),
+            constraints: None,
+            op: Some(body),
+        };
+        let bytes = op.encode_to_vec();
+        Arc::new(Vertex {
+            inputs,
+            digest: digest_of(&bytes),
+            bytes,
+            metadata,
+            locations: options.locations,
+        })
+    }
+}
+
+/// `sha256:` + hex of the SHA-256 of `bytes`, BuildKit's vertex digest.
+pub(crate) fn digest_of(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for byte in hash {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// Groups steps under one name in the progress output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgressGroup {
+    pub id: String,
+    pub name: String,
+    pub weak: bool,
+}
+
+/// Options every op accepts.
+#[derive(Clone, Debug, Default)]
+pub struct OpOptions {
+    pub(crate) custom_name: Option<String>,
+    pub(crate) description: BTreeMap<String, String>,
+    pub(crate) platform: Option<Platform>,
+    pub(crate) ignore_cache: bool,
+    pub(crate) progress_group: Option<ProgressGroup>,
+    pub(crate) locations: Vec<SourceLocation>,
+}
+
+impl OpOptions {
+    /// Fills the platform from the state the op builds on, unless set.
+    pub(crate) fn inherit_platform(mut self, from: Option<&Platform>) -> OpOptions {
+        if self.platform.is_none() {
+            self.platform = from.cloned();
+        }
+        self
+    }
+}
+
+/// Builder methods for [`OpOptions`], shared by every op builder.
+pub trait WithOpOptions: Sized {
+    fn op_options(&mut self) -> &mut OpOptions;
+
+    /// The name progress output shows for the op (`llb.customname`).
+    fn custom_name(mut self, name: impl Into<String>) -> Self {
+        self.op_options().custom_name = Some(name.into());
+        self
+    }
+
+    /// Another op description entry.
+    fn description(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.op_options()
+            .description
+            .insert(key.into(), value.into());
+        self
+    }
+
+    fn platform(mut self, platform: Platform) -> Self {
+        self.op_options().platform = Some(platform);
+        self
+    }
+
+    /// Runs the op even when a cached result exists.
+    fn ignore_cache(mut self, ignore: bool) -> Self {
+        self.op_options().ignore_cache = ignore;
+        self
+    }
+
+    fn progress_group(mut self, group: ProgressGroup) -> Self {
+        self.op_options().progress_group = Some(group);
+        self
+    }
+
+    /// Where in a build file this op comes from.
+    fn location(mut self, location: SourceLocation) -> Self {
+        self.op_options().locations.push(location);
+        self
+    }
+}
+
+/// Collects the distinct non-scratch states an op reads, returning each
+/// state's input index (-1 for scratch).
+#[derive(Default)]
+pub(crate) struct InputSet {
+    pub outputs: Vec<Output>,
+}
+
+impl InputSet {
+    pub fn index_of(&mut self, state: &State) -> i64 {
+        let Some(output) = &state.output else {
+            return -1;
+        };
+        let found = self
+            .outputs
+            .iter()
+            .position(|o| o.vertex.digest == output.vertex.digest && o.index == output.index);
+        let index = found.unwrap_or_else(|| {
+            self.outputs.push(output.clone());
+            self.outputs.len() - 1
+        });
+        index as i64
+    }
+}
