@@ -505,3 +505,264 @@ impl ExecState {
             .ok_or_else(|| LlbError::NoMountOutput(dest.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llb::testutil::{exec_of, top_caps, top_op};
+    use crate::llb::{Image, Local, Platform, WithOpOptions};
+
+    fn base() -> State {
+        Image::new("aiges_cpu")
+            .platform(Platform::new("linux", "amd64"))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn mounts_are_sorted_with_inputs_and_outputs_assigned() {
+        let src = Local::new("context").build().unwrap();
+        let exec = Exec::new(&base(), ["sh", "-c", "make"])
+            .mount(TmpfsMount::new("/tmp").size(1 << 20))
+            .mount(
+                BindMount::new("/src", &src)
+                    .selector("/detectron2")
+                    .readonly(),
+            )
+            .mount(CacheMount::new("/root/.cache/pip", "pip"))
+            .mount(BindMount::new("/out", &src))
+            .mount(CacheMount::new("/var/cache/apt", "apt-cache").sharing(CacheSharing::Locked))
+            .mount(SecretMount::new("/run/secrets/token", "token"))
+            .mount(SshMount::new("/run/buildkit/ssh_agent.0", "default").with(|m| m.optional()))
+            .build()
+            .unwrap();
+        let op = top_op(&exec.root());
+        let e = exec_of(&op);
+        let dests: Vec<&str> = e.mounts.iter().map(|m| m.dest.as_str()).collect();
+        assert_eq!(
+            dests,
+            [
+                "/",
+                "/out",
+                "/root/.cache/pip",
+                "/run/buildkit/ssh_agent.0",
+                "/run/secrets/token",
+                "/src",
+                "/tmp",
+                "/var/cache/apt"
+            ]
+        );
+        // root: input 0 (the image), output 0; the context is input 1 once.
+        assert_eq!(op.inputs.len(), 2);
+        let io: Vec<(i64, i64)> = e.mounts.iter().map(|m| (m.input, m.output)).collect();
+        assert_eq!(
+            io,
+            [
+                (0, 0),
+                (1, 1),
+                (-1, -1),
+                (-1, -1),
+                (-1, -1),
+                (1, -1),
+                (-1, -1),
+                (-1, -1)
+            ]
+        );
+        let by_dest = |d: &str| e.mounts.iter().find(|m| m.dest == d).unwrap();
+        let pip = by_dest("/root/.cache/pip");
+        assert_eq!(pip.mount_type, pb::MountType::Cache as i32);
+        let pip_cache = pip.cache_opt.as_ref().unwrap();
+        assert_eq!(
+            (pip_cache.id.as_str(), pip_cache.sharing),
+            ("pip", pb::CacheSharingOpt::Shared as i32)
+        );
+        let apt = by_dest("/var/cache/apt").cache_opt.as_ref().unwrap();
+        assert_eq!(
+            (apt.id.as_str(), apt.sharing),
+            ("apt-cache", pb::CacheSharingOpt::Locked as i32)
+        );
+        let src_mount = by_dest("/src");
+        assert!(src_mount.readonly);
+        assert_eq!(src_mount.selector, "/detectron2");
+        assert_eq!(src_mount.mount_type, pb::MountType::Bind as i32);
+        assert_eq!(
+            by_dest("/tmp").tmpfs_opt,
+            Some(pb::TmpfsOpt { size: 1 << 20 })
+        );
+        let secret = by_dest("/run/secrets/token").secret_opt.clone().unwrap();
+        assert_eq!(
+            (secret.id.as_str(), secret.mode, secret.optional),
+            ("token", 0o400, false)
+        );
+        let ssh = by_dest("/run/buildkit/ssh_agent.0")
+            .ssh_opt
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (ssh.id.as_str(), ssh.mode, ssh.optional),
+            ("default", 0o600, true)
+        );
+        assert_eq!(
+            top_caps(&exec.root()),
+            [
+                "exec.meta.base",
+                "exec.mount.bind",
+                "exec.mount.cache",
+                "exec.mount.cache.sharing",
+                "exec.mount.secret",
+                "exec.mount.selector",
+                "exec.mount.ssh",
+                "exec.mount.tmpfs",
+                "exec.mount.tmpfs.size",
+                "platform",
+            ]
+        );
+        // The writable bind mount is an output of its own.
+        let out = exec.mount("/out").unwrap();
+        assert_eq!(out.output.as_ref().unwrap().index, 1);
+        assert_eq!(
+            exec.mount("/src").unwrap_err(),
+            LlbError::NoMountOutput("/src".into())
+        );
+    }
+
+    #[test]
+    fn meta_env_order_network_and_security() {
+        let exec = Exec::new(&base(), ["python", "-V"])
+            .env("PATH", "/usr/bin")
+            .env("PIP_NO_INPUT", "1")
+            .env("PATH", "/opt/conda/bin:/usr/bin")
+            .cwd("/work")
+            .user("aiges")
+            .network(NetworkMode::Host)
+            .security(SecurityMode::Insecure)
+            .build()
+            .unwrap();
+        let op = top_op(&exec.root());
+        let e = exec_of(&op);
+        let meta = e.meta.as_ref().unwrap();
+        assert_eq!(meta.args, ["python", "-V"]);
+        assert_eq!(meta.env, ["PATH=/opt/conda/bin:/usr/bin", "PIP_NO_INPUT=1"]);
+        assert_eq!((meta.cwd.as_str(), meta.user.as_str()), ("/work", "aiges"));
+        assert_eq!(e.network, pb::NetMode::Host as i32);
+        assert_eq!(e.security, pb::SecurityMode::Insecure as i32);
+        assert_eq!(
+            op.platform.unwrap().architecture,
+            "amd64",
+            "exec inherits the root's platform"
+        );
+        assert_eq!(
+            top_caps(&exec.root()),
+            [
+                "exec.meta.base",
+                "exec.meta.network",
+                "exec.meta.security",
+                "platform"
+            ]
+        );
+        let none = Exec::new(&base(), ["true"])
+            .network(NetworkMode::None)
+            .build()
+            .unwrap();
+        assert_eq!(
+            exec_of(&top_op(&none.root())).network,
+            pb::NetMode::None as i32
+        );
+    }
+
+    #[test]
+    fn cache_mount_with_base_state_and_scratch_root() {
+        let owned = crate::llb::FileOp::new(&State::scratch())
+            .mkdir(crate::llb::Mkdir::new("/cache").owner(crate::llb::Owner::ids(1000, 1000)))
+            .build()
+            .unwrap();
+        let exec = Exec::new(&State::scratch(), ["/bin/true"])
+            .mount(
+                CacheMount::new("/cache", "c")
+                    .base(&owned)
+                    .selector("/cache"),
+            )
+            .build()
+            .unwrap();
+        let op = top_op(&exec.root());
+        let e = exec_of(&op);
+        assert_eq!(e.mounts[0].input, -1, "scratch root has no input");
+        assert_eq!(
+            e.mounts[1].input, 0,
+            "the cache's base state is the only input"
+        );
+        assert_eq!(e.mounts[1].selector, "/cache");
+        assert_eq!(op.inputs.len(), 1);
+    }
+
+    #[test]
+    fn mount_order_does_not_change_the_op() {
+        let a = Exec::new(&base(), ["true"])
+            .mount(CacheMount::new("/a", "a"))
+            .mount(TmpfsMount::new("/b"))
+            .build()
+            .unwrap()
+            .root();
+        let b = Exec::new(&base(), ["true"])
+            .mount(TmpfsMount::new("/b"))
+            .mount(CacheMount::new("/a", "a"))
+            .build()
+            .unwrap()
+            .root();
+        assert_eq!(a.marshal(), b.marshal());
+    }
+
+    #[test]
+    fn invalid_input_is_a_typed_error() {
+        let empty: [&str; 0] = [];
+        let err = |e: Exec| e.build().unwrap_err();
+        assert_eq!(err(Exec::new(&base(), empty)), LlbError::EmptyArgs);
+        assert_eq!(
+            err(Exec::new(&base(), ["x"]).mount(TmpfsMount::new("tmp"))),
+            LlbError::RelativePath {
+                what: "mount destination",
+                path: "tmp".into()
+            }
+        );
+        assert_eq!(
+            err(Exec::new(&base(), ["x"]).cwd("work")),
+            LlbError::RelativePath {
+                what: "working directory",
+                path: "work".into()
+            }
+        );
+        assert_eq!(
+            err(Exec::new(&base(), ["x"]).mount(CacheMount::new("/c", ""))),
+            LlbError::CacheMountWithoutId { dest: "/c".into() }
+        );
+        assert_eq!(
+            err(Exec::new(&base(), ["x"]).mount(SecretMount::new("/s", ""))),
+            LlbError::SecretWithoutId { dest: "/s".into() }
+        );
+        assert_eq!(
+            err(Exec::new(&base(), ["x"]).mount(SshMount::new("/s", ""))),
+            LlbError::SshWithoutId { dest: "/s".into() }
+        );
+        assert_eq!(
+            err(Exec::new(&base(), ["x"])
+                .mount(TmpfsMount::new("/t"))
+                .mount(CacheMount::new("/t", "t"))),
+            LlbError::DuplicateMount("/t".into())
+        );
+        assert_eq!(
+            err(Exec::new(&base(), ["x"]).mount(TmpfsMount::new("/"))),
+            LlbError::MountOverRoot
+        );
+        assert_eq!(
+            err(Exec::new(&base(), ["x"]).env("A=B", "c")),
+            LlbError::InvalidEnvName("A=B".into())
+        );
+        assert_eq!(
+            err(Exec::new(&base(), ["x"]).mount(BindMount::new("/m", &base()).selector("rel"))),
+            LlbError::RelativePath {
+                what: "mount selector",
+                path: "rel".into()
+            }
+        );
+    }
+}

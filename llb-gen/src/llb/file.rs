@@ -394,3 +394,166 @@ impl WithOpOptions for FileOp {
         &mut self.options
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llb::testutil::{file_of, top_caps, top_op};
+    use crate::llb::{Image, Local};
+
+    #[test]
+    fn chained_actions_refer_to_inputs_and_earlier_outputs() {
+        let base = Image::new("aiges_cpu").build().unwrap();
+        let ctx = Local::new("context").build().unwrap();
+        let other = Image::new("busybox").build().unwrap();
+        let state = FileOp::new(&base)
+            .mkdir(Mkdir::new("/etc/conda").parents(true))
+            .mkfile(
+                Mkfile::new("/etc/pip.conf", "[global]\n")
+                    .mode(0o600)
+                    .owner(Owner::names("root", "root")),
+            )
+            .copy(
+                Copy::new(&ctx, "/detectron2", "/detectron2")
+                    .create_dest_path(true)
+                    .allow_wildcard(true)
+                    .exclude_patterns(["**/*.pyc"]),
+            )
+            .copy(
+                Copy::new(&other, "/bin/busybox", "/usr/bin/busybox")
+                    .mode(0o755)
+                    .owner(Owner::ids(0, 0)),
+            )
+            .rm(Rm::new("/tmp/*").allow_not_found(true).allow_wildcard(true))
+            .build()
+            .unwrap();
+        let op = top_op(&state);
+        assert_eq!(op.inputs.len(), 3, "base, context and busybox");
+        let f = file_of(&op);
+        let io: Vec<(i64, i64, i64)> = f
+            .actions
+            .iter()
+            .map(|a| (a.input, a.secondary_input, a.output))
+            .collect();
+        // First action reads input 0; later ones read the previous action's
+        // output, numbered past the 3 inputs; only the last is an output.
+        assert_eq!(
+            io,
+            [(0, -1, -1), (3, -1, -1), (4, 1, -1), (5, 2, -1), (6, -1, 0)]
+        );
+        match &f.actions[1].action {
+            Some(pb::file_action::Action::Mkfile(m)) => {
+                assert_eq!(
+                    (m.path.as_str(), m.mode, m.data.as_slice()),
+                    ("/etc/pip.conf", 0o600, &b"[global]\n"[..])
+                );
+                assert_eq!(m.timestamp, -1);
+                let user = m
+                    .owner
+                    .as_ref()
+                    .unwrap()
+                    .user
+                    .as_ref()
+                    .unwrap()
+                    .user
+                    .clone();
+                assert_eq!(
+                    user,
+                    Some(pb::user_opt::User::ByName(pb::NamedUserOpt {
+                        name: "root".into(),
+                        input: -1
+                    }))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match &f.actions[2].action {
+            Some(pb::file_action::Action::Copy(c)) => {
+                assert_eq!(
+                    (c.src.as_str(), c.dest.as_str()),
+                    ("/detectron2", "/detectron2")
+                );
+                assert!(c.create_dest_path && c.allow_wildcard && !c.dir_copy_contents);
+                assert_eq!(c.mode, -1, "mode kept unless set");
+                assert_eq!(c.exclude_patterns, ["**/*.pyc"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match &f.actions[3].action {
+            Some(pb::file_action::Action::Copy(c)) => assert_eq!(c.mode, 0o755),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            top_caps(&state),
+            [
+                "file.base",
+                "file.copy.includeexcludepatterns",
+                "file.rm.wildcard"
+            ]
+        );
+    }
+
+    #[test]
+    fn scratch_base_and_repeated_sources() {
+        let ctx = Local::new("context").build().unwrap();
+        let state = FileOp::new(&State::scratch())
+            .copy(Copy::new(&ctx, "/a", "/a"))
+            .copy(Copy::new(&ctx, "/b", "/b").contents_only(true))
+            .build()
+            .unwrap();
+        let op = top_op(&state);
+        assert_eq!(op.inputs.len(), 1, "the context is one input");
+        let f = file_of(&op);
+        let io: Vec<(i64, i64, i64)> = f
+            .actions
+            .iter()
+            .map(|a| (a.input, a.secondary_input, a.output))
+            .collect();
+        assert_eq!(io, [(-1, 0, -1), (1, 0, 0)]);
+        assert_eq!(top_caps(&state), ["file.base"]);
+    }
+
+    #[test]
+    fn invalid_input_is_a_typed_error() {
+        let base = State::scratch();
+        assert_eq!(
+            FileOp::new(&base).build().unwrap_err(),
+            LlbError::EmptyFileOp
+        );
+        assert_eq!(
+            FileOp::new(&base)
+                .mkdir(Mkdir::new("etc"))
+                .build()
+                .unwrap_err(),
+            LlbError::RelativePath {
+                what: "mkdir path",
+                path: "etc".into()
+            }
+        );
+        assert_eq!(
+            FileOp::new(&base)
+                .copy(Copy::new(&base, "/a", "/b"))
+                .build()
+                .unwrap_err(),
+            LlbError::CopyFromScratch { src: "/a".into() }
+        );
+        let ctx = Local::new("context").build().unwrap();
+        assert_eq!(
+            FileOp::new(&base)
+                .copy(Copy::new(&ctx, "a", "/b"))
+                .build()
+                .unwrap_err(),
+            LlbError::RelativePath {
+                what: "copy source",
+                path: "a".into()
+            }
+        );
+        assert_eq!(
+            FileOp::new(&base).rm(Rm::new("x")).build().unwrap_err(),
+            LlbError::RelativePath {
+                what: "rm path",
+                path: "x".into()
+            }
+        );
+    }
+}

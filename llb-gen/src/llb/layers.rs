@@ -109,3 +109,69 @@ impl WithOpOptions for Diff {
         &mut self.options
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llb::testutil::{top_caps, top_op};
+    use crate::llb::{FileOp, Image, Local, Mkfile};
+
+    fn layer(path: &str) -> State {
+        FileOp::new(&State::scratch())
+            .mkfile(Mkfile::new(path, "x"))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn merge_stacks_non_scratch_inputs() {
+        let base = Image::new("aiges_gpu").build().unwrap();
+        let state = Merge::new([base, State::scratch(), layer("/a"), layer("/b")]).build();
+        let op = top_op(&state);
+        assert_eq!(op.inputs.len(), 3);
+        match op.op {
+            Some(pb::op::Op::Merge(m)) => {
+                assert_eq!(
+                    m.inputs.iter().map(|i| i.input).collect::<Vec<_>>(),
+                    [0, 1, 2]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(top_caps(&state), ["mergeop"]);
+    }
+
+    #[test]
+    fn merge_of_fewer_than_two_layers_is_no_op() {
+        assert!(Merge::new([]).build().is_scratch());
+        let only = layer("/a");
+        let merged = Merge::new([State::scratch(), only.clone()]).build();
+        assert_eq!(merged.marshal(), only.marshal());
+    }
+
+    #[test]
+    fn diff_names_lower_and_upper() {
+        let lower = Local::new("a").build().unwrap();
+        let upper = layer("/x");
+        let op = top_op(&Diff::new(&lower, &upper).build());
+        match op.op {
+            Some(pb::op::Op::Diff(d)) => {
+                assert_eq!((d.lower.unwrap().input, d.upper.unwrap().input), (0, 1));
+            }
+            other => panic!("{other:?}"),
+        }
+        let from_scratch = Diff::new(&State::scratch(), &upper).build();
+        match top_op(&from_scratch).op {
+            Some(pb::op::Op::Diff(d)) => {
+                assert_eq!((d.lower.unwrap().input, d.upper.unwrap().input), (-1, 0));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(top_caps(&from_scratch), ["diffop"]);
+        assert!(
+            Diff::new(&State::scratch(), &State::scratch())
+                .build()
+                .is_scratch()
+        );
+    }
+}

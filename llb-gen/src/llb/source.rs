@@ -356,12 +356,24 @@ mod tests {
             .unwrap();
         let op = top_op(&state);
         let src = source_of(&op);
-        assert_eq!(src.identifier, format!("docker-image://docker.io/library/aiges_cpu:1.0@{DIGEST}"));
-        assert_eq!(src.attrs.get("image.resolvemode").map(String::as_str), Some("local"));
+        assert_eq!(
+            src.identifier,
+            format!("docker-image://docker.io/library/aiges_cpu:1.0@{DIGEST}")
+        );
+        assert_eq!(
+            src.attrs.get("image.resolvemode").map(String::as_str),
+            Some("local")
+        );
         let platform = op.platform.expect("image ops carry a platform");
-        assert_eq!((platform.os.as_str(), platform.architecture.as_str()), ("linux", "amd64"));
+        assert_eq!(
+            (platform.os.as_str(), platform.architecture.as_str()),
+            ("linux", "amd64")
+        );
         assert_eq!(state.platform(), Some(&Platform::new("linux", "amd64")));
-        assert_eq!(top_caps(&state), ["platform", "source.image", "source.image.resolvemode"]);
+        assert_eq!(
+            top_caps(&state),
+            ["platform", "source.image", "source.image.resolvemode"]
+        );
     }
 
     #[test]
@@ -376,8 +388,14 @@ mod tests {
     #[test]
     fn invalid_images_are_typed_errors() {
         assert_eq!(Image::new("").build().unwrap_err(), LlbError::EmptyImageRef);
-        assert!(matches!(Image::new("Bad Ref").build(), Err(LlbError::InvalidImageRef { .. })));
-        assert!(matches!(Image::new("ubuntu").digest("sha256:12").build(), Err(LlbError::InvalidDigest(_))));
+        assert!(matches!(
+            Image::new("Bad Ref").build(),
+            Err(LlbError::InvalidImageRef { .. })
+        ));
+        assert!(matches!(
+            Image::new("ubuntu").digest("sha256:12").build(),
+            Err(LlbError::InvalidDigest(_))
+        ));
     }
 
     #[test]
@@ -398,9 +416,18 @@ mod tests {
         let attr = |k: &str| src.attrs.get(k).map(String::as_str);
         assert_eq!(attr("local.session"), Some("sess"));
         assert_eq!(attr("local.sharedkeyhint"), Some("context"));
-        assert_eq!(attr("local.includepattern"), Some(r#"["requirements.txt"]"#));
-        assert_eq!(attr("local.excludepatterns"), Some(r#"["**/.git","*.pyc"]"#));
-        assert_eq!(attr("local.followpaths"), Some(r#"["requirements.txt","env.yaml"]"#));
+        assert_eq!(
+            attr("local.includepattern"),
+            Some(r#"["requirements.txt"]"#)
+        );
+        assert_eq!(
+            attr("local.excludepatterns"),
+            Some(r#"["**/.git","*.pyc"]"#)
+        );
+        assert_eq!(
+            attr("local.followpaths"),
+            Some(r#"["requirements.txt","env.yaml"]"#)
+        );
         assert_eq!(attr("local.differ"), Some("none"));
         assert_eq!(op.platform, None, "local sources carry no platform");
         assert_eq!(
@@ -419,9 +446,15 @@ mod tests {
 
     #[test]
     fn optional_differ_requires_no_cap() {
-        let state = Local::new("dockerfile").differ(Differ::None, false).build().unwrap();
+        let state = Local::new("dockerfile")
+            .differ(Differ::None, false)
+            .build()
+            .unwrap();
         assert_eq!(top_caps(&state), ["source.local"]);
-        assert_eq!(Local::new("").build().unwrap_err(), LlbError::EmptyLocalName);
+        assert_eq!(
+            Local::new("").build().unwrap_err(),
+            LlbError::EmptyLocalName
+        );
     }
 
     #[test]
@@ -444,14 +477,28 @@ mod tests {
         assert_eq!(attr("http.gid"), Some("1001"));
         assert_eq!(
             top_caps(&state),
-            ["soruce.http.uidgid", "source.http", "source.http.checksum", "source.http.perm"]
+            [
+                "soruce.http.uidgid",
+                "source.http",
+                "source.http.checksum",
+                "source.http.perm"
+            ]
         );
     }
 
     #[test]
     fn invalid_http_sources_are_typed_errors() {
-        for url in ["", "ftp://x/y", "https://", "https:///path", "example.invalid/x"] {
-            assert_eq!(Http::new(url).build().unwrap_err(), LlbError::InvalidUrl(url.to_string()));
+        for url in [
+            "",
+            "ftp://x/y",
+            "https://",
+            "https:///path",
+            "example.invalid/x",
+        ] {
+            assert_eq!(
+                Http::new(url).build().unwrap_err(),
+                LlbError::InvalidUrl(url.to_string())
+            );
         }
         assert!(matches!(
             Http::new("http://h/x").checksum("md5:1").build(),
