@@ -1,0 +1,304 @@
+//! Located errors and warnings: one type for every bad input (build.envd,
+//! env.yaml, requirements files, options), rendered for people as
+//! `path:line:col: error: ...` with an excerpt, and for BuildKit as the
+//! `errdefs.Source` detail buildx prints.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use envd_proto::errdefs;
+
+/// A named text a diagnostic points into. Cheap to clone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceText(Arc<SourceTextData>);
+
+#[derive(Debug, PartialEq, Eq)]
+struct SourceTextData {
+    name: String,
+    text: String,
+}
+
+impl SourceText {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceText {
+        SourceText(Arc::new(SourceTextData {
+            name: name.into(),
+            text: text.into(),
+        }))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    pub fn text(&self) -> &str {
+        &self.0.text
+    }
+
+    /// 1-based line and 1-based column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let text = self.text();
+        let offset = clamp_to_char_boundary(text, offset);
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, text[line_start..offset].chars().count() + 1)
+    }
+
+    /// Byte range of 1-based `line`, without its newline.
+    fn line_range(&self, line: usize) -> Range<usize> {
+        let text = self.text();
+        let start = text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum::<usize>();
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        start..end
+    }
+}
+
+fn clamp_to_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A secondary message, optionally pointing at another place in the same text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    pub span: Option<Range<usize>>,
+    pub message: String,
+}
+
+/// An error or warning about one input, with the byte range it is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub source: SourceText,
+    pub span: Option<Range<usize>>,
+    pub message: String,
+    pub notes: Vec<Note>,
+}
+
+impl Diagnostic {
+    pub fn error(source: &SourceText, span: Option<Range<usize>>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            source: source.clone(),
+            span,
+            message: message.into(),
+            notes: vec![],
+        }
+    }
+
+    pub fn warning(source: &SourceText, span: Option<Range<usize>>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(source, span, message)
+        }
+    }
+
+    /// Adds a note without a location (a hint or an explanation).
+    pub fn with_help(mut self, message: impl Into<String>) -> Diagnostic {
+        self.notes.push(Note {
+            span: None,
+            message: message.into(),
+        });
+        self
+    }
+
+    /// Adds a note pointing at another place in the same text.
+    pub fn with_note_at(mut self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+        self.notes.push(Note {
+            span: Some(span),
+            message: message.into(),
+        });
+        self
+    }
+
+    /// 1-based line of the start of the span, if any.
+    pub fn line(&self) -> Option<usize> {
+        self.span.as_ref().map(|s| self.source.line_col(s.start).0)
+    }
+
+    /// The detail BuildKit turns into a file excerpt (1-based lines).
+    pub fn to_errdefs(&self) -> errdefs::Source {
+        let to_i32 = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        let ranges = self
+            .span
+            .iter()
+            .map(|span| {
+                let (start_line, start_col) = self.source.line_col(span.start);
+                let (end_line, end_col) = self.source.line_col(span.end.max(span.start));
+                errdefs::Range {
+                    start: errdefs::Position {
+                        line: to_i32(start_line),
+                        character: to_i32(start_col - 1),
+                    },
+                    end: errdefs::Position {
+                        line: to_i32(end_line),
+                        character: to_i32(end_col - 1),
+                    },
+                }
+            })
+            .collect();
+        errdefs::Source {
+            info: errdefs::SourceInfo {
+                filename: self.source.name().to_string(),
+                data: self.source.text().as_bytes().to_vec(),
+                language: language_of(self.source.name()).to_string(),
+            },
+            ranges,
+        }
+    }
+
+    /// `path:line:col: error: message`, the excerpt with carets, then notes.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let kind = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        match &self.span {
+            Some(span) => {
+                let (line, col) = self.source.line_col(span.start);
+                out.push_str(&format!("{}:{line}:{col}: {kind}: {}\n", self.source.name(), self.message));
+                self.excerpt(&mut out, span);
+            }
+            None => out.push_str(&format!("{}: {kind}: {}\n", self.source.name(), self.message)),
+        }
+        for note in &self.notes {
+            match &note.span {
+                Some(span) => {
+                    let (line, col) = self.source.line_col(span.start);
+                    out.push_str(&format!("{}:{line}:{col}: note: {}\n", self.source.name(), note.message));
+                    self.excerpt(&mut out, span);
+                }
+                None => out.push_str(&format!("  = help: {}\n", note.message)),
+            }
+        }
+        out
+    }
+
+    /// The first line of the span with carets under the spanned part.
+    fn excerpt(&self, out: &mut String, span: &Range<usize>) {
+        let (line, col) = self.source.line_col(span.start);
+        let range = self.source.line_range(line);
+        let text = &self.source.text()[range.clone()];
+        let end = clamp_to_char_boundary(self.source.text(), span.end.clamp(span.start, range.end));
+        let start = clamp_to_char_boundary(self.source.text(), span.start.max(range.start));
+        let width = self.source.text()[start..end].chars().count().max(1);
+        let gutter = line.to_string().len();
+        out.push_str(&format!("{:gutter$} |\n", ""));
+        out.push_str(&format!("{line} | {text}\n"));
+        out.push_str(&format!("{:gutter$} | {}{}\n", "", " ".repeat(col - 1), "^".repeat(width)));
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// Language names BuildKit shows next to excerpts.
+fn language_of(name: &str) -> &'static str {
+    if name.ends_with(".yaml") || name.ends_with(".yml") {
+        "yaml"
+    } else if name.ends_with(".txt") {
+        "requirements"
+    } else {
+        "starlark"
+    }
+}
+
+/// One or more errors, plus the warnings seen before them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter().filter(|d| d.severity == Severity::Error)
+    }
+
+    /// The first error, the one BuildKit shows.
+    pub fn first_error(&self) -> Option<&Diagnostic> {
+        self.errors().next()
+    }
+
+    pub fn render(&self) -> String {
+        self.0.iter().map(Diagnostic::render).collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(d: Diagnostic) -> Diagnostics {
+        Diagnostics(vec![d])
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src() -> SourceText {
+        SourceText::new("build.envd", "def build():\n    base(os=\"x\")\n    run(commands=[])\n")
+    }
+
+    #[test]
+    fn renders_location_excerpt_and_notes() {
+        let text = src();
+        let start = text.text().find("run").unwrap();
+        let base = text.text().find("base").unwrap();
+        let d = Diagnostic::error(&text, Some(start..start + 16), "run: `commands` is empty")
+            .with_note_at(base..base + 4, "base() is here")
+            .with_help("pass at least one command");
+        assert_eq!(
+            d.render(),
+            "build.envd:3:5: error: run: `commands` is empty\n  |\n3 |     run(commands=[])\n  |     ^^^^^^^^^^^^^^^^\n\
+             build.envd:2:5: note: base() is here\n  |\n2 |     base(os=\"x\")\n  |     ^^^^\n  = help: pass at least one command\n"
+        );
+        assert_eq!(d.line(), Some(3));
+    }
+
+    #[test]
+    fn errdefs_ranges_are_one_based_lines() {
+        let text = src();
+        let start = text.text().find("base").unwrap();
+        let detail = Diagnostic::error(&text, Some(start..start + 12), "bad").to_errdefs();
+        assert_eq!(detail.info.filename, "build.envd");
+        assert_eq!(detail.info.language, "starlark");
+        assert_eq!(detail.info.data, text.text().as_bytes());
+        assert_eq!(detail.ranges[0].start, errdefs::Position { line: 2, character: 4 });
+        assert_eq!(detail.ranges[0].end, errdefs::Position { line: 2, character: 16 });
+    }
+
+    #[test]
+    fn spans_past_the_end_or_inside_characters_do_not_panic() {
+        let text = SourceText::new("env.yaml", "näme: x");
+        let d = Diagnostic::error(&text, Some(2..100), "x");
+        assert!(d.render().starts_with("env.yaml:1:2: error: x"));
+        assert_eq!(text.line_col(1000), (1, 8));
+        let unlocated = Diagnostic::warning(&text, None, "w").render();
+        assert_eq!(unlocated, "env.yaml: warning: w\n");
+    }
+}

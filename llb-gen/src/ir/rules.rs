@@ -1,0 +1,59 @@
+//! Rules that need every call of the file: exactly one `base()`, and
+//! settings that replace the image's (pip index, conda channels, apt
+//! sources, entrypoint) made at most once.
+
+use super::{BuildSpec, Located, Recorded, Step};
+use crate::diagnostics::{Diagnostic, SourceText};
+
+/// Builds the spec from the recorded calls, or says which rule the file breaks.
+/// `target_span` locates the target function, for errors about the file as a whole.
+pub fn assemble(
+    source: &SourceText,
+    target: &str,
+    target_span: std::ops::Range<usize>,
+    recorded: Vec<Recorded>,
+) -> Result<BuildSpec, Diagnostic> {
+    let mut base: Option<Located<super::BaseRequest>> = None;
+    let mut steps: Vec<Located<Step>> = vec![];
+    for call in recorded {
+        match call {
+            Recorded::Base(b) => {
+                if let Some(first) = &base {
+                    return Err(Diagnostic::error(source, Some(b.span.range()), "base() is called more than once")
+                        .with_note_at(first.span.range(), "first called here")
+                        .with_help("a build has one base image; choose it with build_args or a separate target function"));
+                }
+                base = Some(b);
+            }
+            Recorded::Step(step) => {
+                if let Some(first) = steps.iter().find(|s| is_single_setting(&s.value) && same_setting(&s.value, &step.value)) {
+                    let name = step.value.builtin();
+                    return Err(Diagnostic::error(source, Some(step.span.range()), format!("{name}() is called more than once"))
+                        .with_note_at(first.span.range(), "first called here")
+                        .with_help(format!("{name}() sets the image's configuration; call it once")));
+                }
+                steps.push(step);
+            }
+        }
+    }
+    let Some(base) = base else {
+        return Err(Diagnostic::error(source, Some(target_span), format!("{target}() never calls base()"))
+            .with_help("call base(os=..., language=...) to choose the base image, e.g. base(os=\"aiges_cpu\", language=\"python3.8\")"));
+    };
+    Ok(BuildSpec {
+        target: target.to_string(),
+        base,
+        steps,
+    })
+}
+
+fn is_single_setting(step: &Step) -> bool {
+    matches!(
+        step,
+        Step::PipIndex { .. } | Step::CondaChannel { .. } | Step::AptSource { .. } | Step::Entrypoint { .. }
+    )
+}
+
+fn same_setting(a: &Step, b: &Step) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}

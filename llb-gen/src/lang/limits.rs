@@ -1,0 +1,59 @@
+//! Evaluation limits: a budget of statements and a heap bound checked before
+//! every statement, so a runaway loop, recursion or allocation stops quickly
+//! with an error at the statement that was running.
+
+use starlark::codemap::FileSpanRef;
+use starlark::eval::{BeforeStmtFuncDyn, Evaluator};
+
+/// Statements one evaluation may run. The seed example runs a few dozen;
+/// a loop over a million items still fits.
+pub const MAX_STATEMENTS: u64 = 2_000_000;
+/// Starlark's own tick bound (calls and loop iterations), a backstop for
+/// loops whose bodies run no statement.
+pub const MAX_TICKS: u64 = 4_000_000;
+/// Heap bound in bytes.
+pub const MAX_HEAP_BYTES: usize = 128 << 20;
+/// Nested calls; recursion is the usual way to exceed it.
+pub const MAX_CALL_DEPTH: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LimitError {
+    #[error("build.envd ran more than {MAX_STATEMENTS} statements; is there a runaway loop?")]
+    Statements,
+    #[error("build.envd used more than {} MiB of memory", MAX_HEAP_BYTES >> 20)]
+    Heap,
+}
+
+/// Counts statements and checks the heap before each one.
+pub struct StatementBudget {
+    remaining: u64,
+}
+
+impl StatementBudget {
+    pub fn new() -> StatementBudget {
+        StatementBudget {
+            remaining: MAX_STATEMENTS,
+        }
+    }
+}
+
+impl<'e> BeforeStmtFuncDyn<'e> for StatementBudget {
+    fn call<'v>(&mut self, span: FileSpanRef, _continued: bool, eval: &mut Evaluator<'v, '_, 'e>) -> starlark::Result<()> {
+        let exceeded = if self.remaining == 0 {
+            Some(LimitError::Statements)
+        } else if eval.heap().allocated_bytes() > MAX_HEAP_BYTES {
+            Some(LimitError::Heap)
+        } else {
+            None
+        };
+        self.remaining = self.remaining.saturating_sub(1);
+        match exceeded {
+            None => Ok(()),
+            Some(limit) => {
+                let mut err = starlark::Error::new_other(limit);
+                err.set_span(span.span, span.file);
+                Err(err)
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! The build.envd language: Starlark with `load` disabled, evaluation
+//! limits, build args, and the envd builtins. The only module that imports
+//! `starlark`. Evaluating a file records its calls into the IR.
+
+mod args;
+mod builtins;
+mod calls;
+mod limits;
+mod recorder;
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use starlark::environment::{GlobalsBuilder, LibraryExtension, Module};
+use starlark::ErrorKind;
+use starlark::eval::{BeforeStmtFunc, Evaluator};
+use starlark::syntax::{AstModule, Dialect};
+use starlark::values::Value;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
+use crate::ir::{self, BuildSpec};
+
+pub use args::closest;
+use args::BuiltinError;
+use limits::LimitError;
+use recorder::Recorder;
+
+/// The function run when no target is given.
+pub const DEFAULT_TARGET: &str = "build";
+/// The predeclared, read-only dict of build args.
+pub const BUILD_ARGS_GLOBAL: &str = "build_args";
+
+/// The spec a file evaluates to, with the warnings it produced.
+#[derive(Debug)]
+pub struct Evaluated {
+    pub spec: BuildSpec,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Evaluates build.envd and runs its target function (default `build`).
+/// The error carries the warnings seen before it, then the error.
+pub fn evaluate(
+    source: &SourceText,
+    target: Option<&str>,
+    build_args: &BTreeMap<String, String>,
+) -> Result<Evaluated, Diagnostics> {
+    let target = target.unwrap_or(DEFAULT_TARGET);
+    let recorder = Recorder::new(source);
+    // starlark-rust asserts on some overflows (e.g. string lengths) instead of
+    // returning errors; a panic there must still end as a located diagnostic.
+    let outcome = catch_unwind(AssertUnwindSafe(|| run(source, target, build_args, &recorder)));
+    let warnings = recorder.warnings.take();
+    let fail = |error: Diagnostic| {
+        let mut all = warnings.clone();
+        all.push(error);
+        Diagnostics(all)
+    };
+    match outcome {
+        Ok(Ok(target_span)) => {
+            let spec = ir::assemble(source, target, target_span, recorder.calls.take()).map_err(fail)?;
+            Ok(Evaluated { spec, warnings })
+        }
+        Ok(Err(error)) => Err(fail(error)),
+        Err(_) => Err(fail(Diagnostic::error(
+            source,
+            None,
+            "evaluation stopped: the Starlark interpreter failed on this file",
+        )
+        .with_help("this is usually an extremely large value; simplify the expression that builds it"))),
+    }
+}
+
+/// Parses, evaluates the module, then calls the target function; returns
+/// the target function's span for whole-file errors.
+fn run(
+    source: &SourceText,
+    target: &str,
+    build_args: &BTreeMap<String, String>,
+    recorder: &Recorder,
+) -> Result<std::ops::Range<usize>, Diagnostic> {
+    let dialect = Dialect {
+        enable_load: false,
+        ..Dialect::Extended
+    };
+    let ast = AstModule::parse(source.name(), source.text().to_string(), &dialect)
+        .map_err(|e| to_diagnostic(source, e))?;
+    let mut globals = GlobalsBuilder::extended_by(&[
+        LibraryExtension::StructType,
+        LibraryExtension::Json,
+        LibraryExtension::Map,
+        LibraryExtension::Filter,
+    ])
+    .with(builtins::top_level)
+    .with_namespace("install", builtins::install)
+    .with_namespace("io", builtins::io)
+    .with_namespace("config", builtins::config)
+    .with_namespace("runtime", builtins::runtime);
+    globals.set(BUILD_ARGS_GLOBAL, build_args.clone());
+    let globals = globals.build();
+
+    Module::with_temp_heap(|module| {
+        let mut eval = Evaluator::new(&module);
+        eval.extra = Some(recorder);
+        let limit = |e: anyhow::Error| Diagnostic::error(source, None, format!("internal error: {e}"));
+        eval.set_max_callstack_size(limits::MAX_CALL_DEPTH).map_err(limit)?;
+        eval.set_max_tick_count(limits::MAX_TICKS).map_err(limit)?;
+        eval.before_stmt_for_dap(BeforeStmtFunc::from_dyn(Box::new(limits::StatementBudget::new())));
+
+        eval.eval_module(ast, &globals).map_err(|e| to_diagnostic(source, e))?;
+        let target_span = find_def(source.text(), target);
+        let function = match module.get(target) {
+            Some(value) if is_callable(value) => value,
+            _ => return Err(missing_target(source, target, &module)),
+        };
+        eval.eval_function(function, &[], &[])
+            .map_err(|e| to_diagnostic(source, e).with_location_if_missing(target_span.clone()))?;
+        Ok(target_span.unwrap_or(0..0))
+    })
+}
+
+fn is_callable(value: Value) -> bool {
+    matches!(value.get_type(), "function" | "native_function")
+}
+
+/// Byte range of `def NAME` in the text, for errors about the function.
+fn find_def(text: &str, name: &str) -> Option<std::ops::Range<usize>> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("def ")
+            && rest.trim_start().strip_prefix(name).is_some_and(|r| r.trim_start().starts_with('('))
+        {
+            let start = offset + line.find(name).unwrap_or(4);
+            return Some(offset..start + name.len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn missing_target(source: &SourceText, target: &str, module: &Module) -> Diagnostic {
+    let functions: Vec<String> = module
+        .names()
+        .filter(|name| module.get(name.as_str()).is_some_and(is_callable))
+        .map(|name| name.as_str().to_string())
+        .collect();
+    let mut d = Diagnostic::error(source, None, format!("build.envd defines no function `{target}` to build"));
+    if let Some(close) = closest(target, functions.iter().map(String::as_str)) {
+        d = d.with_help(format!("did you mean `{close}`?"));
+    }
+    if functions.is_empty() {
+        d.with_help("define `def build():` and call base(...) and the install/io/config functions in it")
+    } else {
+        d.with_help(format!("functions in this file: {}", functions.join(", ")))
+    }
+}
+
+/// A Starlark error as a diagnostic at the innermost location, with notes
+/// for the calls that led there.
+fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
+    let span = error
+        .span()
+        .map(|s| s.span.begin().get() as usize..s.span.end().get() as usize);
+    let native = match error.kind() {
+        ErrorKind::Native(e) | ErrorKind::Other(e) | ErrorKind::Function(e) | ErrorKind::Value(e) => Some(e),
+        _ => None,
+    };
+    let mut d = match native.and_then(|e| e.downcast_ref::<BuiltinError>()) {
+        Some(b) => {
+            let d = Diagnostic::error(source, b.span.clone().or(span.clone()), b.message.clone());
+            match &b.help {
+                Some(help) => d.with_help(help.clone()),
+                None => d,
+            }
+        }
+        None => {
+            let message = match native.and_then(|e| e.downcast_ref::<LimitError>()) {
+                Some(limit) => limit.to_string(),
+                None => error.without_diagnostic().to_string(),
+            };
+            Diagnostic::error(source, span.clone(), first_line(&message))
+        }
+    };
+    let frames = &error.call_stack().frames;
+    for frame in frames.iter().rev().skip(1) {
+        if let Some(location) = &frame.location {
+            let range = location.span.begin().get() as usize..location.span.end().get() as usize;
+            if Some(&range) != span.as_ref() && frame.name != "<module>" {
+                d = d.with_note_at(range, format!("called from `{}`", frame.name));
+            }
+        }
+    }
+    d
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_string()
+}
+
+impl Diagnostic {
+    fn with_location_if_missing(mut self, span: Option<std::ops::Range<usize>>) -> Diagnostic {
+        if self.span.is_none() {
+            self.span = span;
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_example_smoke() {
+        let text = include_str!("../../tests/fixtures/valid/seed/build.envd");
+        let source = SourceText::new("build.envd", text);
+        let out = evaluate(&source, None, &BTreeMap::new()).unwrap_or_else(|d| panic!("{}", d.render()));
+        let kinds: Vec<&str> = out.spec.steps.iter().map(|s| s.value.builtin()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "config.pip_index",
+                "config.conda_channel",
+                "install.python_packages",
+                "install.conda_packages",
+                "install.python_packages",
+                "install.system_packages",
+                "run",
+                "io.copy",
+                "run"
+            ]
+        );
+        let pip = &out.spec.steps[0].span;
+        assert_eq!(pip.line, 22);
+        assert_eq!(pip.called_from.len(), 1);
+        assert_eq!(pip.called_from[0].line, 2);
+        assert_eq!(out.spec.base.span.line, 3);
+    }
+}
