@@ -90,7 +90,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(source: &SourceText, span: Option<Range<usize>>, message: impl Into<String>) -> Diagnostic {
+    pub fn error(
+        source: &SourceText,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
             source: source.clone(),
@@ -100,7 +104,11 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(source: &SourceText, span: Option<Range<usize>>, message: impl Into<String>) -> Diagnostic {
+    pub fn warning(
+        source: &SourceText,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(source, span, message)
@@ -171,16 +179,28 @@ impl Diagnostic {
         match &self.span {
             Some(span) => {
                 let (line, col) = self.source.line_col(span.start);
-                out.push_str(&format!("{}:{line}:{col}: {kind}: {}\n", self.source.name(), self.message));
+                out.push_str(&format!(
+                    "{}:{line}:{col}: {kind}: {}\n",
+                    self.source.name(),
+                    self.message
+                ));
                 self.excerpt(&mut out, span);
             }
-            None => out.push_str(&format!("{}: {kind}: {}\n", self.source.name(), self.message)),
+            None => out.push_str(&format!(
+                "{}: {kind}: {}\n",
+                self.source.name(),
+                self.message
+            )),
         }
         for note in &self.notes {
             match &note.span {
                 Some(span) => {
                     let (line, col) = self.source.line_col(span.start);
-                    out.push_str(&format!("{}:{line}:{col}: note: {}\n", self.source.name(), note.message));
+                    out.push_str(&format!(
+                        "{}:{line}:{col}: note: {}\n",
+                        self.source.name(),
+                        note.message
+                    ));
                     self.excerpt(&mut out, span);
                 }
                 None => out.push_str(&format!("  = help: {}\n", note.message)),
@@ -200,7 +220,12 @@ impl Diagnostic {
         let gutter = line.to_string().len();
         out.push_str(&format!("{:gutter$} |\n", ""));
         out.push_str(&format!("{line} | {text}\n"));
-        out.push_str(&format!("{:gutter$} | {}{}\n", "", " ".repeat(col - 1), "^".repeat(width)));
+        out.push_str(&format!(
+            "{:gutter$} | {}{}\n",
+            "",
+            " ".repeat(col - 1),
+            "^".repeat(width)
+        ));
     }
 }
 
@@ -238,7 +263,11 @@ impl Diagnostics {
     }
 
     pub fn render(&self) -> String {
-        self.0.iter().map(Diagnostic::render).collect::<Vec<_>>().join("\n")
+        self.0
+            .iter()
+            .map(Diagnostic::render)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -261,7 +290,10 @@ mod tests {
     use super::*;
 
     fn src() -> SourceText {
-        SourceText::new("build.envd", "def build():\n    base(os=\"x\")\n    run(commands=[])\n")
+        SourceText::new(
+            "build.envd",
+            "def build():\n    base(os=\"x\")\n    run(commands=[])\n",
+        )
     }
 
     #[test]
@@ -288,8 +320,20 @@ mod tests {
         assert_eq!(detail.info.filename, "build.envd");
         assert_eq!(detail.info.language, "starlark");
         assert_eq!(detail.info.data, text.text().as_bytes());
-        assert_eq!(detail.ranges[0].start, errdefs::Position { line: 2, character: 4 });
-        assert_eq!(detail.ranges[0].end, errdefs::Position { line: 2, character: 16 });
+        assert_eq!(
+            detail.ranges[0].start,
+            errdefs::Position {
+                line: 2,
+                character: 4
+            }
+        );
+        assert_eq!(
+            detail.ranges[0].end,
+            errdefs::Position {
+                line: 2,
+                character: 16
+            }
+        );
     }
 
     #[test]

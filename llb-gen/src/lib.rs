@@ -5,7 +5,11 @@
 //! description; [`lang`], Starlark evaluation into the IR; [`lower`], IR to
 //! LLB and image config; [`compile`], the whole pipeline.
 
+pub mod compile;
 pub mod diagnostics;
 pub mod ir;
 pub mod lang;
 pub mod llb;
+pub mod lower;
+
+pub use compile::{CompileOptions, Compiled, compile};

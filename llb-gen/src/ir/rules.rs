@@ -26,11 +26,20 @@ pub fn assemble(
                 base = Some(b);
             }
             Recorded::Step(step) => {
-                if let Some(first) = steps.iter().find(|s| is_single_setting(&s.value) && same_setting(&s.value, &step.value)) {
+                if let Some(first) = steps
+                    .iter()
+                    .find(|s| is_single_setting(&s.value) && same_setting(&s.value, &step.value))
+                {
                     let name = step.value.builtin();
-                    return Err(Diagnostic::error(source, Some(step.span.range()), format!("{name}() is called more than once"))
-                        .with_note_at(first.span.range(), "first called here")
-                        .with_help(format!("{name}() sets the image's configuration; call it once")));
+                    return Err(Diagnostic::error(
+                        source,
+                        Some(step.span.range()),
+                        format!("{name}() is called more than once"),
+                    )
+                    .with_note_at(first.span.range(), "first called here")
+                    .with_help(format!(
+                        "{name}() sets the image's configuration; call it once"
+                    )));
                 }
                 steps.push(step);
             }
@@ -50,7 +59,10 @@ pub fn assemble(
 fn is_single_setting(step: &Step) -> bool {
     matches!(
         step,
-        Step::PipIndex { .. } | Step::CondaChannel { .. } | Step::AptSource { .. } | Step::Entrypoint { .. }
+        Step::PipIndex { .. }
+            | Step::CondaChannel { .. }
+            | Step::AptSource { .. }
+            | Step::Entrypoint { .. }
     )
 }
 

@@ -88,12 +88,18 @@ pub fn bind<'v>(
 ) -> Result<Bound<'v>, BuiltinError> {
     let mut values: Vec<Option<Value<'v>>> = vec![None; params.len()];
     let mut given_as: Vec<&str> = vec![""; params.len()];
-    let positional_params: Vec<usize> = (0..params.len()).filter(|&i| params[i].positional).collect();
+    let positional_params: Vec<usize> = (0..params.len())
+        .filter(|&i| params[i].positional)
+        .collect();
     if positional.len() > positional_params.len() {
         return Err(BuiltinError::new(format!(
             "{func}() takes {} positional argument{}, {} given",
             positional_params.len(),
-            if positional_params.len() == 1 { "" } else { "s" },
+            if positional_params.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
             positional.len()
         ))
         .help(signature(func, params)));
@@ -108,16 +114,25 @@ pub fn bind<'v>(
             .position(|p| p.name == name || p.aliases.contains(&name.as_str()))
         else {
             let mut err = BuiltinError::new(format!("{func}() has no parameter `{name}`"));
-            let known = params.iter().flat_map(|p| std::iter::once(p.name).chain(p.aliases.iter().copied()));
+            let known = params
+                .iter()
+                .flat_map(|p| std::iter::once(p.name).chain(p.aliases.iter().copied()));
             err = match closest(name, known) {
-                Some(close) => err.help(format!("did you mean `{close}`? {}", signature(func, params))),
+                Some(close) => err.help(format!(
+                    "did you mean `{close}`? {}",
+                    signature(func, params)
+                )),
                 None => err.help(signature(func, params)),
             };
             return Err(err);
         };
         if values[index].is_some() {
             let first = given_as[index];
-            let first = if first == "positionally" { first.to_string() } else { format!("as `{first}`") };
+            let first = if first == "positionally" {
+                first.to_string()
+            } else {
+                format!("as `{first}`")
+            };
             return Err(BuiltinError::new(format!(
                 "{func}(): `{}` is given twice ({first} and as `{name}`)",
                 params[index].name
@@ -126,7 +141,11 @@ pub fn bind<'v>(
         values[index] = Some(*value);
         given_as[index] = name;
     }
-    Ok(Bound { func, params, values })
+    Ok(Bound {
+        func,
+        params,
+        values,
+    })
 }
 
 /// `func(a, b=..., c=...)` with aliases, for help messages.
@@ -162,7 +181,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for j in 0..b.len() {
             let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != b[j])).min(row[j] + 1).min(cur + 1);
+            row[j + 1] = (prev + usize::from(ca != b[j]))
+                .min(row[j] + 1)
+                .min(cur + 1);
             prev = cur;
         }
     }
@@ -174,13 +195,21 @@ impl<'v> Bound<'v> {
         // Builtins only ask for names they declared; a miss is a bug here,
         // caught by the tests of every builtin.
         let index = self.params.iter().position(|p| p.name == name);
-        debug_assert!(index.is_some(), "{} asks for undeclared `{name}`", self.func);
+        debug_assert!(
+            index.is_some(),
+            "{} asks for undeclared `{name}`",
+            self.func
+        );
         index.unwrap_or(usize::MAX)
     }
 
     /// The value, treating an explicit `None` as not given.
     fn get(&self, name: &str) -> Option<Value<'v>> {
-        self.values.get(self.index(name)).copied().flatten().filter(|v| !v.is_none())
+        self.values
+            .get(self.index(name))
+            .copied()
+            .flatten()
+            .filter(|v| !v.is_none())
     }
 
     fn type_error(&self, name: &str, expected: &str, value: Value<'v>) -> BuiltinError {
@@ -210,7 +239,9 @@ impl<'v> Bound<'v> {
     pub fn bool(&self, name: &str) -> Result<bool, BuiltinError> {
         match self.get(name) {
             None => Ok(false),
-            Some(v) => v.unpack_bool().ok_or_else(|| self.type_error(name, "True or False", v)),
+            Some(v) => v
+                .unpack_bool()
+                .ok_or_else(|| self.type_error(name, "True or False", v)),
         }
     }
 
@@ -251,11 +282,13 @@ impl<'v> Bound<'v> {
             return Err(self.type_error(name, "a dict of strings", v));
         };
         dict.iter()
-            .map(|(k, val)| match (k.unpack_str(), val.to_value().unpack_str()) {
-                (Some(k), Some(val)) => Ok((k.to_string(), val.to_string())),
-                (None, _) => Err(self.type_error(name, "a dict of strings", k)),
-                (_, None) => Err(self.type_error(name, "a dict of strings", val)),
-            })
+            .map(
+                |(k, val)| match (k.unpack_str(), val.to_value().unpack_str()) {
+                    (Some(k), Some(val)) => Ok((k.to_string(), val.to_string())),
+                    (None, _) => Err(self.type_error(name, "a dict of strings", k)),
+                    (_, None) => Err(self.type_error(name, "a dict of strings", val)),
+                },
+            )
             .collect()
     }
 }
@@ -276,7 +309,10 @@ mod tests {
     #[test]
     fn closest_names() {
         assert_eq!(closest("nmae", ["name", "requirements"]), Some("name"));
-        assert_eq!(closest("requirement", ["name", "requirements"]), Some("requirements"));
+        assert_eq!(
+            closest("requirement", ["name", "requirements"]),
+            Some("requirements")
+        );
         assert_eq!(closest("xyz", ["name", "requirements"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }

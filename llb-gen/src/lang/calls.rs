@@ -18,20 +18,32 @@ fn record_step(eval: &Evaluator, step: Step) -> CallResult {
     Ok(NoneType)
 }
 
-pub fn base<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator<'v, '_, '_>) -> CallResult {
-    const PARAMS: &[Param] = &[Param::positional("os"), Param::positional("language"), Param::named("image")];
+pub fn base<'v>(
+    pos: &[Value<'v>],
+    named: &Kwargs<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+) -> CallResult {
+    const PARAMS: &[Param] = &[
+        Param::positional("os"),
+        Param::positional("language"),
+        Param::named("image"),
+    ];
     let a = bind("base", PARAMS, pos, named)?;
     let image = match (a.str("os")?, a.str("image")?) {
         (Some(os), Some(image)) if os != image => {
-            return Err(BuiltinError::new(format!("base(): `os` ({os:?}) and `image` ({image:?}) both name the base"))
-                .help("give one of them")
-                .into());
+            return Err(BuiltinError::new(format!(
+                "base(): `os` ({os:?}) and `image` ({image:?}) both name the base"
+            ))
+            .help("give one of them")
+            .into());
         }
         (Some(image), _) | (None, Some(image)) => image,
         (None, None) => {
-            return Err(BuiltinError::new("base(): missing argument `os` (or `image`)")
-                .help("e.g. base(os=\"aiges_cpu\", language=\"python3.8\")")
-                .into());
+            return Err(
+                BuiltinError::new("base(): missing argument `os` (or `image`)")
+                    .help("e.g. base(os=\"aiges_cpu\", language=\"python3.8\")")
+                    .into(),
+            );
         }
     };
     if image.trim().is_empty() {
@@ -52,21 +64,40 @@ pub fn parse_language(language: &str) -> Result<PythonRequest, BuiltinError> {
         return Err(unsupported());
     };
     if version.is_empty() {
-        return Ok(PythonRequest { major: 3, minor: None, patch: None });
+        return Ok(PythonRequest {
+            major: 3,
+            minor: None,
+            patch: None,
+        });
     }
     let parts: Vec<&str> = version.split('.').collect();
-    if parts.len() > 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 4) {
+    if parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 4)
+    {
         return Err(unsupported());
     }
     let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u32>().ok());
     let major = num(0).ok_or_else(unsupported)?;
     if major != 3 {
-        return Err(BuiltinError::new(format!("base(): Python {major} is not supported")).help("use Python 3, e.g. language=\"python3.8\""));
+        return Err(
+            BuiltinError::new(format!("base(): Python {major} is not supported"))
+                .help("use Python 3, e.g. language=\"python3.8\""),
+        );
     }
-    Ok(PythonRequest { major, minor: num(1), patch: num(2) })
+    Ok(PythonRequest {
+        major,
+        minor: num(1),
+        patch: num(2),
+    })
 }
 
-pub fn python_packages<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator<'v, '_, '_>) -> CallResult {
+pub fn python_packages<'v>(
+    pos: &[Value<'v>],
+    named: &Kwargs<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+) -> CallResult {
     const F: &str = "install.python_packages";
     const PARAMS: &[Param] = &[
         Param::positional("name"),
@@ -87,30 +118,64 @@ pub fn python_packages<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Eva
             if path.ends_with(".whl") {
                 Ok(path)
             } else {
-                Err(BuiltinError::new(format!("{F}(): local wheel {p:?} is not a .whl file")))
+                Err(BuiltinError::new(format!(
+                    "{F}(): local wheel {p:?} is not a .whl file"
+                )))
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
     if names.is_empty() && requirements.is_none() && local_wheels.is_empty() {
-        return Err(nothing_to_install(F, "name=[...], requirements=\"...\" or local_wheels=[...]").into());
+        return Err(nothing_to_install(
+            F,
+            "name=[...], requirements=\"...\" or local_wheels=[...]",
+        )
+        .into());
     }
-    record_step(eval, Step::PythonPackages { names, requirements, local_wheels })
+    record_step(
+        eval,
+        Step::PythonPackages {
+            names,
+            requirements,
+            local_wheels,
+        },
+    )
 }
 
-pub fn conda_packages<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator<'v, '_, '_>) -> CallResult {
+pub fn conda_packages<'v>(
+    pos: &[Value<'v>],
+    named: &Kwargs<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+) -> CallResult {
     const F: &str = "install.conda_packages";
-    const PARAMS: &[Param] = &[Param::positional("name"), Param::named("channel"), Param::named("env_file")];
+    const PARAMS: &[Param] = &[
+        Param::positional("name"),
+        Param::named("channel"),
+        Param::named("env_file"),
+    ];
     let a = bind(F, PARAMS, pos, named)?;
     let names = package_names(F, "name", a.str_list("name")?, is_conda_spec)?;
     let channels = a.str_list("channel")?;
-    if let Some(bad) = channels.iter().find(|c| c.trim().is_empty() || c.contains(char::is_whitespace)) {
+    if let Some(bad) = channels
+        .iter()
+        .find(|c| c.trim().is_empty() || c.contains(char::is_whitespace))
+    {
         return Err(BuiltinError::new(format!("{F}(): invalid channel {bad:?}")).into());
     }
-    let env_file = a.str("env_file")?.map(|p| context_path(F, "env_file", &p)).transpose()?;
+    let env_file = a
+        .str("env_file")?
+        .map(|p| context_path(F, "env_file", &p))
+        .transpose()?;
     if names.is_empty() && env_file.is_none() {
         return Err(nothing_to_install(F, "name=[...] or env_file=\"env.yaml\"").into());
     }
-    record_step(eval, Step::CondaPackages { names, channels, env_file })
+    record_step(
+        eval,
+        Step::CondaPackages {
+            names,
+            channels,
+            env_file,
+        },
+    )
 }
 
 pub fn system_packages<'v>(
@@ -128,7 +193,11 @@ pub fn system_packages<'v>(
     record_step(eval, Step::SystemPackages { names })
 }
 
-pub fn copy<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator<'v, '_, '_>) -> CallResult {
+pub fn copy<'v>(
+    pos: &[Value<'v>],
+    named: &Kwargs<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+) -> CallResult {
     const F: &str = "io.copy";
     const PARAMS: &[Param] = &[
         Param::positional("src").aliases(&["host_path", "source"]),
@@ -138,19 +207,27 @@ pub fn copy<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator<'v, 
     let src = context_path(F, "src", &a.required_str("src")?)?;
     let dest = a.required_str("dest")?;
     if !dest.starts_with('/') {
-        return Err(BuiltinError::new(format!("{F}(): `dest` {dest:?} must be an absolute path in the image"))
-            .help(format!("e.g. dest=\"/{}\"", dest.trim_start_matches("./")))
-            .into());
+        return Err(BuiltinError::new(format!(
+            "{F}(): `dest` {dest:?} must be an absolute path in the image"
+        ))
+        .help(format!("e.g. dest=\"/{}\"", dest.trim_start_matches("./")))
+        .into());
     }
     record_step(eval, Step::Copy { src, dest })
 }
 
-pub fn run<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator<'v, '_, '_>) -> CallResult {
+pub fn run<'v>(
+    pos: &[Value<'v>],
+    named: &Kwargs<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+) -> CallResult {
     const PARAMS: &[Param] = &[Param::positional("commands")];
     let a = bind("run", PARAMS, pos, named)?;
     let commands = a.str_list("commands")?;
     if commands.is_empty() {
-        return Err(BuiltinError::new("run(): `commands` is empty").help("e.g. run(commands=[\"pip install -e /detectron2\"])").into());
+        return Err(BuiltinError::new("run(): `commands` is empty")
+            .help("e.g. run(commands=[\"pip install -e /detectron2\"])")
+            .into());
     }
     if commands.iter().any(|c| c.trim().is_empty()) {
         return Err(BuiltinError::new("run(): a command is empty").into());
@@ -162,7 +239,11 @@ pub fn run<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator<'v, '
     Ok(NoneType)
 }
 
-pub fn pip_index<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator<'v, '_, '_>) -> CallResult {
+pub fn pip_index<'v>(
+    pos: &[Value<'v>],
+    named: &Kwargs<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+) -> CallResult {
     const F: &str = "config.pip_index";
     const PARAMS: &[Param] = &[
         Param::positional("url"),
@@ -178,10 +259,21 @@ pub fn pip_index<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator
     };
     let trust = a.bool("trust")?;
     warn_mode(F, a.str("mode")?, eval)?;
-    record_step(eval, Step::PipIndex { url, extra_url, trust })
+    record_step(
+        eval,
+        Step::PipIndex {
+            url,
+            extra_url,
+            trust,
+        },
+    )
 }
 
-pub fn conda_channel<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator<'v, '_, '_>) -> CallResult {
+pub fn conda_channel<'v>(
+    pos: &[Value<'v>],
+    named: &Kwargs<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+) -> CallResult {
     const F: &str = "config.conda_channel";
     const PARAMS: &[Param] = &[Param::positional("channel")];
     let a = bind(F, PARAMS, pos, named)?;
@@ -197,13 +289,21 @@ pub fn conda_channel<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evalu
 }
 
 /// A `.condarc` must be a YAML mapping; errors point at the line in build.envd.
-fn validate_condarc(text: &str, literal_start: impl FnOnce() -> Option<usize>) -> Result<(), BuiltinError> {
+fn validate_condarc(
+    text: &str,
+    literal_start: impl FnOnce() -> Option<usize>,
+) -> Result<(), BuiltinError> {
     const F: &str = "config.conda_channel";
     match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text) {
         Ok(serde_yaml_ng::Value::Mapping(map)) if !map.is_empty() => Ok(()),
-        Ok(_) => Err(BuiltinError::new(format!("{F}(): `channel` must be .condarc YAML: a mapping such as `channels: [defaults]`"))),
+        Ok(_) => Err(BuiltinError::new(format!(
+            "{F}(): `channel` must be .condarc YAML: a mapping such as `channels: [defaults]`"
+        ))),
         Err(err) => {
-            let mut error = BuiltinError::new(format!("{F}(): `channel` is not valid YAML: {}", yaml_message(&err)));
+            let mut error = BuiltinError::new(format!(
+                "{F}(): `channel` is not valid YAML: {}",
+                yaml_message(&err)
+            ));
             if let (Some(location), Some(start)) = (err.location(), literal_start()) {
                 let at = start + location.index();
                 error.span = Some(at..at + 1);
@@ -222,7 +322,11 @@ pub fn yaml_message(err: &serde_yaml_ng::Error) -> String {
     }
 }
 
-pub fn apt_source<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator<'v, '_, '_>) -> CallResult {
+pub fn apt_source<'v>(
+    pos: &[Value<'v>],
+    named: &Kwargs<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+) -> CallResult {
     const F: &str = "config.apt_source";
     const PARAMS: &[Param] = &[Param::positional("source"), Param::named("mode")];
     let a = bind(F, PARAMS, pos, named)?;
@@ -234,34 +338,60 @@ pub fn apt_source<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluato
     record_step(eval, Step::AptSource { source })
 }
 
-pub fn environ<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator<'v, '_, '_>) -> CallResult {
+pub fn environ<'v>(
+    pos: &[Value<'v>],
+    named: &Kwargs<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+) -> CallResult {
     const F: &str = "runtime.environ";
     const PARAMS: &[Param] = &[Param::positional("env"), Param::named("extra_path")];
     let a = bind(F, PARAMS, pos, named)?;
     let env = a.str_dict("env")?;
     if let Some((key, _)) = env.iter().find(|(k, _)| !is_env_name(k)) {
-        return Err(BuiltinError::new(format!("{F}(): {key:?} is not a valid environment variable name")).into());
+        return Err(BuiltinError::new(format!(
+            "{F}(): {key:?} is not a valid environment variable name"
+        ))
+        .into());
     }
     if let Some((key, _)) = env.iter().find(|(k, _)| k == "PATH") {
-        return Err(BuiltinError::new(format!("{F}(): set {key} with extra_path=[...], which keeps the image's PATH")).into());
+        return Err(BuiltinError::new(format!(
+            "{F}(): set {key} with extra_path=[...], which keeps the image's PATH"
+        ))
+        .into());
     }
     let extra_path = a.str_list("extra_path")?;
-    if let Some(bad) = extra_path.iter().find(|p| !p.starts_with('/') || p.contains(':')) {
-        return Err(BuiltinError::new(format!("{F}(): extra_path entry {bad:?} must be an absolute directory without ':'")).into());
+    if let Some(bad) = extra_path
+        .iter()
+        .find(|p| !p.starts_with('/') || p.contains(':'))
+    {
+        return Err(BuiltinError::new(format!(
+            "{F}(): extra_path entry {bad:?} must be an absolute directory without ':'"
+        ))
+        .into());
     }
     if env.is_empty() && extra_path.is_empty() {
-        return Err(BuiltinError::new(format!("{F}(): nothing to set")).help("pass env={...} or extra_path=[...]").into());
+        return Err(BuiltinError::new(format!("{F}(): nothing to set"))
+            .help("pass env={...} or extra_path=[...]")
+            .into());
     }
     record_step(eval, Step::Environ { env, extra_path })
 }
 
-pub fn entrypoint<'v>(pos: &[Value<'v>], named: &Kwargs<'v>, eval: &mut Evaluator<'v, '_, '_>) -> CallResult {
+pub fn entrypoint<'v>(
+    pos: &[Value<'v>],
+    named: &Kwargs<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+) -> CallResult {
     const F: &str = "config.entrypoint";
     const PARAMS: &[Param] = &[Param::positional("args")];
     let a = bind(F, PARAMS, pos, named)?;
     let args = a.str_list("args")?;
     if args.is_empty() || args[0].is_empty() {
-        return Err(BuiltinError::new(format!("{F}(): `args` must name a program")).help("e.g. config.entrypoint([\"python\", \"/app/main.py\"])").into());
+        return Err(
+            BuiltinError::new(format!("{F}(): `args` must name a program"))
+                .help("e.g. config.entrypoint([\"python\", \"/app/main.py\"])")
+                .into(),
+        );
     }
     record_step(eval, Step::Entrypoint { args })
 }
@@ -276,7 +406,11 @@ pub fn dev_only(func: &'static str, eval: &mut Evaluator) -> CallResult {
     Ok(NoneType)
 }
 
-fn warn_mode(func: &'static str, mode: Option<String>, eval: &Evaluator) -> Result<(), BuiltinError> {
+fn warn_mode(
+    func: &'static str,
+    mode: Option<String>,
+    eval: &Evaluator,
+) -> Result<(), BuiltinError> {
     if let Some(mode) = mode {
         Recorder::of(eval)?.warn(
             eval,
@@ -298,7 +432,9 @@ fn package_names(
     valid: fn(&str) -> bool,
 ) -> Result<Vec<String>, BuiltinError> {
     match names.iter().find(|n| !valid(n)) {
-        Some(bad) => Err(BuiltinError::new(format!("{func}(): {bad:?} in `{param}` is not a package name or specifier"))),
+        Some(bad) => Err(BuiltinError::new(format!(
+            "{func}(): {bad:?} in `{param}` is not a package name or specifier"
+        ))),
         None => Ok(names),
     }
 }
@@ -311,53 +447,87 @@ fn is_pip_requirement(spec: &str) -> bool {
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
         .unwrap_or(spec.len());
     name_end > 0
-        && spec.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && spec
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
         && !spec.contains(['\n', '`', '$', '|', '&', '\'', '"', '\\'])
 }
 
 /// `name`, `name=1.2`, `name>=1.2`, `channel::name`.
 fn is_conda_spec(spec: &str) -> bool {
     !spec.is_empty()
-        && spec.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && spec
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '=' | '<' | '>' | '!' | '*' | ':' | ',' | '/'))
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && spec.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    '.' | '_' | '-' | '=' | '<' | '>' | '!' | '*' | ':' | ',' | '/'
+                )
+        })
 }
 
 /// Debian package names (policy 5.6.1), optionally `=version` or `/release`.
 fn is_apt_package(spec: &str) -> bool {
     let name = spec.split(['=', '/']).next().unwrap_or("");
     name.len() >= 2
-        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | ':'))
-        && spec.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | ':' | '=' | '/' | '~' | '_'))
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | ':')
+        })
+        && spec.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | ':' | '=' | '/' | '~' | '_')
+        })
 }
 
 fn is_env_name(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn http_url(func: &str, param: &str, url: &str) -> Result<String, BuiltinError> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
     match rest {
-        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !url.contains(char::is_whitespace) => Ok(url.to_string()),
-        _ => Err(BuiltinError::new(format!("{func}(): `{param}` {url:?} is not an http(s) URL"))),
+        Some(rest)
+            if !rest.is_empty() && !rest.starts_with('/') && !url.contains(char::is_whitespace) =>
+        {
+            Ok(url.to_string())
+        }
+        _ => Err(BuiltinError::new(format!(
+            "{func}(): `{param}` {url:?} is not an http(s) URL"
+        ))),
     }
 }
 
 /// A path inside the build context, normalized (`./a/../b` -> `b`, `./` -> `.`).
 pub fn context_path(func: &str, param: &str, path: &str) -> Result<String, BuiltinError> {
-    let is_windows_absolute = path.len() >= 2 && path.as_bytes()[1] == b':' && path.as_bytes()[0].is_ascii_alphabetic();
+    let is_windows_absolute =
+        path.len() >= 2 && path.as_bytes()[1] == b':' && path.as_bytes()[0].is_ascii_alphabetic();
     if path.starts_with('/') || path.starts_with('\\') || is_windows_absolute {
-        return Err(BuiltinError::new(format!("{func}(): `{param}` {path:?} is an absolute host path"))
-            .help("paths are relative to the build context (the folder given to `docker buildx build`)"));
+        return Err(BuiltinError::new(format!(
+            "{func}(): `{param}` {path:?} is an absolute host path"
+        ))
+        .help(
+            "paths are relative to the build context (the folder given to `docker buildx build`)",
+        ));
     }
     if path.is_empty() {
         return Err(BuiltinError::new(format!("{func}(): `{param}` is empty")));
     }
     if path.contains(['*', '?', '[']) {
-        return Err(BuiltinError::new(format!("{func}(): `{param}` {path:?} has wildcards, which are not supported")));
+        return Err(BuiltinError::new(format!(
+            "{func}(): `{param}` {path:?} has wildcards, which are not supported"
+        )));
     }
     let mut parts: Vec<&str> = vec![];
     for part in path.split(['/', '\\']) {
@@ -365,14 +535,20 @@ pub fn context_path(func: &str, param: &str, path: &str) -> Result<String, Built
             "" | "." => {}
             ".." => {
                 if parts.pop().is_none() {
-                    return Err(BuiltinError::new(format!("{func}(): `{param}` {path:?} is outside the build context"))
-                        .help("only files in the build context can be used; move them into it"));
+                    return Err(BuiltinError::new(format!(
+                        "{func}(): `{param}` {path:?} is outside the build context"
+                    ))
+                    .help("only files in the build context can be used; move them into it"));
                 }
             }
             part => parts.push(part),
         }
     }
-    Ok(if parts.is_empty() { ".".to_string() } else { parts.join("/") })
+    Ok(if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    })
 }
 
 #[cfg(test)]
@@ -386,10 +562,21 @@ mod tests {
         assert_eq!(v("python3").unwrap(), "3");
         assert_eq!(v("python3.8").unwrap(), "3.8");
         assert_eq!(v("python3.10.4").unwrap(), "3.10.4");
-        for bad in ["r", "julia", "python3.", "python3.x", "python 3", "python3.8.1.2", "Python3"] {
+        for bad in [
+            "r",
+            "julia",
+            "python3.",
+            "python3.x",
+            "python 3",
+            "python3.8.1.2",
+            "Python3",
+        ] {
             assert!(parse_language(bad).is_err(), "{bad}");
         }
-        assert_eq!(parse_language("python2.7").unwrap_err().message, "base(): Python 2 is not supported");
+        assert_eq!(
+            parse_language("python2.7").unwrap_err().message,
+            "base(): Python 2 is not supported"
+        );
     }
 
     #[test]
@@ -399,26 +586,51 @@ mod tests {
         assert_eq!(p("./").unwrap(), ".");
         assert_eq!(p(".").unwrap(), ".");
         assert_eq!(p("a/./b/../c/").unwrap(), "a/c");
-        for bad in ["/etc/passwd", "../x", "a/../../x", "C:\\data", "\\\\host\\share", "", "*.txt"] {
+        for bad in [
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "C:\\data",
+            "\\\\host\\share",
+            "",
+            "*.txt",
+        ] {
             assert!(p(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn package_name_checks() {
-        for ok in ["numpy", "torch==1.10", "mmcv-full>=1.3,<2", "requests[socks]", "a.b_c"] {
+        for ok in [
+            "numpy",
+            "torch==1.10",
+            "mmcv-full>=1.3,<2",
+            "requests[socks]",
+            "a.b_c",
+        ] {
             assert!(is_pip_requirement(ok), "{ok}");
         }
         for bad in ["", "-r x", "x; rm -rf /`", "$(id)"] {
             assert!(!is_pip_requirement(bad), "{bad}");
         }
-        for ok in ["libgl1-mesa-glx", "g++", "python3.11", "curl=7.88.1-10+deb12u5", "nginx/bookworm-backports"] {
+        for ok in [
+            "libgl1-mesa-glx",
+            "g++",
+            "python3.11",
+            "curl=7.88.1-10+deb12u5",
+            "nginx/bookworm-backports",
+        ] {
             assert!(is_apt_package(ok), "{ok}");
         }
         for bad in ["", "A", "Foo", "x y", "a;b", "-y"] {
             assert!(!is_apt_package(bad), "{bad}");
         }
-        for ok in ["pytorch", "numpy=1.21", "conda-forge::opencv", "python>=3.8,<3.9"] {
+        for ok in [
+            "pytorch",
+            "numpy=1.21",
+            "conda-forge::opencv",
+            "python>=3.8,<3.9",
+        ] {
             assert!(is_conda_spec(ok), "{ok}");
         }
         assert!(!is_conda_spec("x y"));

@@ -38,7 +38,12 @@ impl StatementBudget {
 }
 
 impl<'e> BeforeStmtFuncDyn<'e> for StatementBudget {
-    fn call<'v>(&mut self, span: FileSpanRef, _continued: bool, eval: &mut Evaluator<'v, '_, 'e>) -> starlark::Result<()> {
+    fn call<'v>(
+        &mut self,
+        span: FileSpanRef,
+        _continued: bool,
+        eval: &mut Evaluator<'v, '_, 'e>,
+    ) -> starlark::Result<()> {
         let exceeded = if self.remaining == 0 {
             Some(LimitError::Statements)
         } else if eval.heap().allocated_bytes() > MAX_HEAP_BYTES {

@@ -11,8 +11,8 @@ mod recorder;
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use starlark::environment::{GlobalsBuilder, LibraryExtension, Module};
 use starlark::ErrorKind;
+use starlark::environment::{GlobalsBuilder, LibraryExtension, Module};
 use starlark::eval::{BeforeStmtFunc, Evaluator};
 use starlark::syntax::{AstModule, Dialect};
 use starlark::values::Value;
@@ -20,8 +20,9 @@ use starlark::values::Value;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::ir::{self, BuildSpec};
 
-pub use args::closest;
 use args::BuiltinError;
+pub use args::closest;
+pub use calls::yaml_message;
 use limits::LimitError;
 use recorder::Recorder;
 
@@ -48,7 +49,9 @@ pub fn evaluate(
     let recorder = Recorder::new(source);
     // starlark-rust asserts on some overflows (e.g. string lengths) instead of
     // returning errors; a panic there must still end as a located diagnostic.
-    let outcome = catch_unwind(AssertUnwindSafe(|| run(source, target, build_args, &recorder)));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        run(source, target, build_args, &recorder)
+    }));
     let warnings = recorder.warnings.take();
     let fail = |error: Diagnostic| {
         let mut all = warnings.clone();
@@ -57,16 +60,21 @@ pub fn evaluate(
     };
     match outcome {
         Ok(Ok(target_span)) => {
-            let spec = ir::assemble(source, target, target_span, recorder.calls.take()).map_err(fail)?;
+            let spec =
+                ir::assemble(source, target, target_span, recorder.calls.take()).map_err(fail)?;
             Ok(Evaluated { spec, warnings })
         }
         Ok(Err(error)) => Err(fail(error)),
-        Err(_) => Err(fail(Diagnostic::error(
-            source,
-            None,
-            "evaluation stopped: the Starlark interpreter failed on this file",
-        )
-        .with_help("this is usually an extremely large value; simplify the expression that builds it"))),
+        Err(_) => Err(fail(
+            Diagnostic::error(
+                source,
+                None,
+                "evaluation stopped: the Starlark interpreter failed on this file",
+            )
+            .with_help(
+                "this is usually an extremely large value; simplify the expression that builds it",
+            ),
+        )),
     }
 }
 
@@ -101,12 +109,17 @@ fn run(
     Module::with_temp_heap(|module| {
         let mut eval = Evaluator::new(&module);
         eval.extra = Some(recorder);
-        let limit = |e: anyhow::Error| Diagnostic::error(source, None, format!("internal error: {e}"));
-        eval.set_max_callstack_size(limits::MAX_CALL_DEPTH).map_err(limit)?;
+        let limit =
+            |e: anyhow::Error| Diagnostic::error(source, None, format!("internal error: {e}"));
+        eval.set_max_callstack_size(limits::MAX_CALL_DEPTH)
+            .map_err(limit)?;
         eval.set_max_tick_count(limits::MAX_TICKS).map_err(limit)?;
-        eval.before_stmt_for_dap(BeforeStmtFunc::from_dyn(Box::new(limits::StatementBudget::new())));
+        eval.before_stmt_for_dap(BeforeStmtFunc::from_dyn(Box::new(
+            limits::StatementBudget::new(),
+        )));
 
-        eval.eval_module(ast, &globals).map_err(|e| to_diagnostic(source, e))?;
+        eval.eval_module(ast, &globals)
+            .map_err(|e| to_diagnostic(source, e))?;
         let target_span = find_def(source.text(), target);
         let function = match module.get(target) {
             Some(value) if is_callable(value) => value,
@@ -127,7 +140,10 @@ fn find_def(text: &str, name: &str) -> Option<std::ops::Range<usize>> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         if let Some(rest) = line.strip_prefix("def ")
-            && rest.trim_start().strip_prefix(name).is_some_and(|r| r.trim_start().starts_with('('))
+            && rest
+                .trim_start()
+                .strip_prefix(name)
+                .is_some_and(|r| r.trim_start().starts_with('('))
         {
             let start = offset + line.find(name).unwrap_or(4);
             return Some(offset..start + name.len());
@@ -143,12 +159,18 @@ fn missing_target(source: &SourceText, target: &str, module: &Module) -> Diagnos
         .filter(|name| module.get(name.as_str()).is_some_and(is_callable))
         .map(|name| name.as_str().to_string())
         .collect();
-    let mut d = Diagnostic::error(source, None, format!("build.envd defines no function `{target}` to build"));
+    let mut d = Diagnostic::error(
+        source,
+        None,
+        format!("build.envd defines no function `{target}` to build"),
+    );
     if let Some(close) = closest(target, functions.iter().map(String::as_str)) {
         d = d.with_help(format!("did you mean `{close}`?"));
     }
     if functions.is_empty() {
-        d.with_help("define `def build():` and call base(...) and the install/io/config functions in it")
+        d.with_help(
+            "define `def build():` and call base(...) and the install/io/config functions in it",
+        )
     } else {
         d.with_help(format!("functions in this file: {}", functions.join(", ")))
     }
@@ -161,7 +183,10 @@ fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
         .span()
         .map(|s| s.span.begin().get() as usize..s.span.end().get() as usize);
     let native = match error.kind() {
-        ErrorKind::Native(e) | ErrorKind::Other(e) | ErrorKind::Function(e) | ErrorKind::Value(e) => Some(e),
+        ErrorKind::Native(e)
+        | ErrorKind::Other(e)
+        | ErrorKind::Function(e)
+        | ErrorKind::Value(e) => Some(e),
         _ => None,
     };
     let mut d = match native.and_then(|e| e.downcast_ref::<BuiltinError>()) {
@@ -213,7 +238,8 @@ mod tests {
     fn seed_example_smoke() {
         let text = include_str!("../../tests/fixtures/valid/seed/build.envd");
         let source = SourceText::new("build.envd", text);
-        let out = evaluate(&source, None, &BTreeMap::new()).unwrap_or_else(|d| panic!("{}", d.render()));
+        let out =
+            evaluate(&source, None, &BTreeMap::new()).unwrap_or_else(|d| panic!("{}", d.render()));
         let kinds: Vec<&str> = out.spec.steps.iter().map(|s| s.value.builtin()).collect();
         assert_eq!(
             kinds,

@@ -37,7 +37,9 @@ impl Recorder {
     pub fn of<'a>(eval: &Evaluator<'_, 'a, '_>) -> Result<&'a Recorder, BuiltinError> {
         eval.extra
             .and_then(|extra| extra.downcast_ref::<Recorder>())
-            .ok_or_else(|| BuiltinError::new("internal error: builtin called outside a build.envd evaluation"))
+            .ok_or_else(|| {
+                BuiltinError::new("internal error: builtin called outside a build.envd evaluation")
+            })
     }
 
     /// Where the builtin being run was called, with the chain of calls to it.
@@ -55,11 +57,14 @@ impl Recorder {
             .map(site)
             .collect();
         chain.reverse();
-        let here = eval.call_stack_top_location().map(site).unwrap_or(CallSite {
-            start: 0,
-            end: 0,
-            line: 1,
-        });
+        let here = eval
+            .call_stack_top_location()
+            .map(site)
+            .unwrap_or(CallSite {
+                start: 0,
+                end: 0,
+                line: 1,
+            });
         Span {
             start: here.start,
             end: here.end,

@@ -40,4 +40,4 @@ pub use platform::Platform;
 pub use reference::{ImageRef, validate_digest};
 pub use source::{Differ, Http, Image, Local, ResolveMode};
 pub use sourcemap::{SourceFile, SourceLocation, SourcePosition, SourceRange};
-pub use state::{OpOptions, ProgressGroup, State, WithOpOptions};
+pub use state::{OpOptions, ProgressGroup, State, WithOpOptions, sha256_hex};

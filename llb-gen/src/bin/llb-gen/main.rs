@@ -1,0 +1,181 @@
+//! `llb-gen`: compiles a build.envd to LLB with no daemon, like
+//! `buildctl debug dump-llb` for Dockerfiles.
+
+mod disk;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, ValueEnum};
+use envd_proto::prost::Message;
+use llb_gen::llb::{NetworkMode, Platform, definition_to_json};
+use llb_gen::lower::{BaseResolver, ImageConfig, LowerOptions, ResolvedBase};
+use llb_gen::{CompileOptions, compile};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    /// The marshaled pb.Definition, as `buildctl build` reads on stdin.
+    Pb,
+    /// One JSON object per op, dependencies first.
+    Json,
+    /// The build description build.envd evaluated to.
+    Ir,
+    /// The image config the build would return.
+    Config,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Network {
+    Default,
+    Host,
+    None,
+}
+
+/// Compile a build.envd file to BuildKit LLB.
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    after_help = "Examples:\n  llb-gen --format json examples/seed/build.envd\n  llb-gen --build-arg ENVD_BASE_IMAGE_AIGES_CPU=local/aiges_cpu:test | buildctl build --local context=. --output type=image,name=x\n  llb-gen --target build_gpu --format ir"
+)]
+struct Args {
+    /// The build file; its folder is the build context unless --context is given.
+    #[arg(default_value = "build.envd")]
+    path: PathBuf,
+    /// The function to build (default: build).
+    #[arg(long)]
+    target: Option<String>,
+    /// KEY=VALUE, available as build_args["KEY"]; KEY alone takes the value from the environment.
+    #[arg(long = "build-arg", value_name = "KEY=VALUE")]
+    build_args: Vec<String>,
+    /// Target platform, os/arch[/variant] (default: this machine's).
+    #[arg(long)]
+    platform: Option<String>,
+    #[arg(long, value_enum, default_value = "pb")]
+    format: Format,
+    /// The build context folder.
+    #[arg(long)]
+    context: Option<PathBuf>,
+    /// Network of the steps that download.
+    #[arg(long, value_enum, default_value = "default")]
+    network: Network,
+}
+
+/// Stand-in for BuildKit's image resolution: the offline compiler reaches
+/// no registry, so every base gets an empty config (BuildKit's default PATH)
+/// and no pinned digest. The frontend resolves real configs.
+struct OfflineResolver;
+
+impl BaseResolver for OfflineResolver {
+    fn resolve(&self, _reference: &str, platform: &Platform) -> Result<ResolvedBase, String> {
+        Ok(ResolvedBase {
+            digest: None,
+            config: ImageConfig::empty(platform),
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("llb-gen: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.path)
+        .with_context(|| format!("cannot read {}", args.path.display()))?;
+    let context_dir = match &args.context {
+        Some(dir) => dir.clone(),
+        None => args.path.parent().map(PathBuf::from).unwrap_or_default(),
+    };
+    let context_dir = if context_dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        context_dir
+    };
+    let files = disk::DiskContext::new(&context_dir)
+        .with_context(|| format!("cannot open the build context {}", context_dir.display()))?;
+    let platform = match &args.platform {
+        Some(p) => Platform::parse(p)?,
+        None => host_platform(),
+    };
+    let mut lower = LowerOptions::new(platform);
+    lower.filename = args.path.file_name().map_or("build.envd".to_string(), |n| {
+        n.to_string_lossy().into_owned()
+    });
+    lower.build_args = parse_build_args(&args.build_args)?;
+    lower.network = match args.network {
+        Network::Default => NetworkMode::Default,
+        Network::Host => NetworkMode::Host,
+        Network::None => NetworkMode::None,
+    };
+    let options = CompileOptions {
+        target: args.target.clone(),
+        lower,
+    };
+    let compiled = match compile(&text, &options, &files, &OfflineResolver) {
+        Ok(compiled) => compiled,
+        Err(diagnostics) => {
+            eprint!("{}", diagnostics.render());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    for warning in &compiled.warnings {
+        eprint!("{}", warning.render());
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Pb => out.write_all(&compiled.definition.encode_to_vec())?,
+        Format::Json => {
+            for op in definition_to_json(&compiled.definition)? {
+                writeln!(out, "{op}")?;
+            }
+        }
+        Format::Ir => writeln!(out, "{}", serde_json::to_string_pretty(&compiled.spec)?)?,
+        Format::Config => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&compiled.lowered.config)?
+        )?,
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_build_args(args: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for arg in args {
+        let (key, value) = match arg.split_once('=') {
+            Some((key, value)) => (key.to_string(), value.to_string()),
+            None => match std::env::var(arg) {
+                Ok(value) => (arg.clone(), value),
+                Err(_) => {
+                    bail!("--build-arg {arg}: no value given and no such environment variable")
+                }
+            },
+        };
+        if key.is_empty() {
+            bail!("--build-arg {arg:?}: empty name");
+        }
+        out.insert(key, value);
+    }
+    Ok(out)
+}
+
+fn host_platform() -> Platform {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    };
+    Platform::new("linux", arch)
+}

@@ -1,0 +1,64 @@
+//! The whole pipeline: build.envd text to IR, to LLB and image config.
+
+use std::collections::BTreeMap;
+
+use envd_proto::pb;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
+use crate::ir::BuildSpec;
+use crate::lang;
+use crate::lower::{self, BaseResolver, ContextFiles, LowerOptions, Lowered};
+
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    /// The function to run; `build` when `None`.
+    pub target: Option<String>,
+    pub lower: LowerOptions,
+}
+
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub spec: BuildSpec,
+    pub lowered: Lowered,
+    pub definition: pb::Definition,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Compiles a build file; on failure the diagnostics hold the warnings seen
+/// so far, then the error.
+pub fn compile(
+    text: &str,
+    options: &CompileOptions,
+    files: &dyn ContextFiles,
+    resolver: &dyn BaseResolver,
+) -> Result<Compiled, Diagnostics> {
+    let source = SourceText::new(options.lower.filename.clone(), text);
+    let evaluated = evaluate(
+        &source,
+        options.target.as_deref(),
+        &options.lower.build_args,
+    )?;
+    let lowered = lower::lower(&evaluated.spec, &source, &options.lower, files, resolver).map_err(
+        |errors| {
+            let mut all = evaluated.warnings.clone();
+            all.extend(errors.0);
+            Diagnostics(all)
+        },
+    )?;
+    let definition = lowered.state.marshal();
+    Ok(Compiled {
+        spec: evaluated.spec,
+        lowered,
+        definition,
+        warnings: evaluated.warnings,
+    })
+}
+
+/// Evaluates only: the IR, without reading context files or resolving images.
+pub fn evaluate(
+    source: &SourceText,
+    target: Option<&str>,
+    build_args: &BTreeMap<String, String>,
+) -> Result<lang::Evaluated, Diagnostics> {
+    lang::evaluate(source, target, build_args)
+}

@@ -1,0 +1,268 @@
+//! Base images: the table of OS names and AIGES aliases, its per-build
+//! overrides (build args), and the step that makes the image's `python`
+//! the version build.envd asks for.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostics::{Diagnostic, SourceText};
+use crate::ir::{BaseRequest, Located, PythonRequest};
+use crate::lang::closest;
+use crate::llb::ImageRef;
+
+use super::shell::quote;
+
+/// Build arg that replaces whatever base build.envd chooses.
+pub const OVERRIDE_ANY: &str = "ENVD_BASE_IMAGE";
+/// Prefix of build args that replace one table entry: `ENVD_BASE_IMAGE_AIGES_CPU=...`.
+pub const OVERRIDE_PREFIX: &str = "ENVD_BASE_IMAGE_";
+
+/// Names `base(os=...)` accepts, with the image each stands for. Sites
+/// without registry access point them at their own images with build args.
+pub const DEFAULT_BASES: &[(&str, &str)] = &[
+    // The AIGES project publishes its GPU base under this name. No CPU base
+    // is published; sites set ENVD_BASE_IMAGE_AIGES_CPU to theirs.
+    (
+        "aiges_cpu",
+        "iflyopensource/aiges-cpu:1.17-3.9.13-ubuntu1804-v3.4.4",
+    ),
+    (
+        "aiges_gpu",
+        "iflyopensource/aiges-gpu:11.2-1.17-3.9.13-ubuntu1804-v3.4.4",
+    ),
+    ("ubuntu18.04", "ubuntu:18.04"),
+    ("ubuntu20.04", "ubuntu:20.04"),
+    ("ubuntu22.04", "ubuntu:22.04"),
+    ("ubuntu24.04", "ubuntu:24.04"),
+    ("debian11", "debian:11"),
+    ("debian12", "debian:12"),
+];
+
+/// Spellings users write for table names (the seed example's `ubuntu20.4`).
+const ALIASES: &[(&str, &str)] = &[
+    ("ubuntu18.4", "ubuntu18.04"),
+    ("ubuntu20.4", "ubuntu20.04"),
+    ("ubuntu22.4", "ubuntu22.04"),
+    ("ubuntu24.4", "ubuntu24.04"),
+];
+
+/// The build arg that overrides table entry `name`: `ubuntu20.04` -> `ENVD_BASE_IMAGE_UBUNTU20_04`.
+pub fn override_arg(name: &str) -> String {
+    let key: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{OVERRIDE_PREFIX}{key}")
+}
+
+/// Checks the override build args: each names a table entry and an image.
+pub fn check_overrides(build_args: &BTreeMap<String, String>) -> Result<(), Diagnostic> {
+    let known: Vec<String> = DEFAULT_BASES
+        .iter()
+        .map(|(name, _)| override_arg(name))
+        .collect();
+    for (key, value) in build_args {
+        if key != OVERRIDE_ANY && !key.starts_with(OVERRIDE_PREFIX) {
+            continue;
+        }
+        let source = SourceText::new(format!("--build-arg {key}"), value.clone());
+        if key != OVERRIDE_ANY && !known.contains(key) {
+            let mut d = Diagnostic::error(
+                &source,
+                None,
+                format!("build arg {key} overrides no base image"),
+            );
+            if let Some(close) = closest(key, known.iter().map(String::as_str)) {
+                d = d.with_help(format!("did you mean {close}?"));
+            }
+            return Err(d.with_help(format!("known: {OVERRIDE_ANY}, {}", known.join(", "))));
+        }
+        if let Err(e) = ImageRef::parse(value) {
+            return Err(Diagnostic::error(
+                &source,
+                Some(0..value.len()),
+                e.to_string(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The image reference the request stands for, after overrides.
+pub fn resolve_reference(
+    source: &SourceText,
+    base: &Located<BaseRequest>,
+    build_args: &BTreeMap<String, String>,
+) -> Result<String, Diagnostic> {
+    if let Some(image) = build_args.get(OVERRIDE_ANY) {
+        return Ok(image.clone());
+    }
+    let requested = base.value.image.as_str();
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == requested)
+        .map_or(requested, |(_, name)| *name);
+    if let Some((name, image)) = DEFAULT_BASES.iter().find(|(n, _)| *n == name) {
+        return Ok(build_args
+            .get(&override_arg(name))
+            .cloned()
+            .unwrap_or_else(|| image.to_string()));
+    }
+    // Not a table name: AIGES documents full image references in `os=`.
+    let looks_like_reference = requested.contains(['/', ':', '@']);
+    match ImageRef::parse(requested) {
+        Ok(_) if looks_like_reference => Ok(requested.to_string()),
+        Ok(_) | Err(_) => {
+            let names = DEFAULT_BASES.iter().map(|(n, _)| *n);
+            let mut d = Diagnostic::error(
+                source,
+                Some(base.span.range()),
+                format!("base(): unknown OS or image {requested:?}"),
+            );
+            if let Some(close) = closest(requested, names.clone()) {
+                d = d.with_help(format!("did you mean {close:?}?"));
+            }
+            Err(d.with_help(format!(
+                "known names: {}; or give an image reference such as \"ubuntu:20.04\"",
+                names.collect::<Vec<_>>().join(", ")
+            )))
+        }
+    }
+}
+
+/// A script that leaves `python` on PATH at the requested version: it is
+/// used as is, linked from `python3`/`python3.X`, or installed with conda.
+/// It fails with a message naming the build.envd line when none works.
+pub fn ensure_python_script(request: &PythonRequest, line: usize, filename: &str) -> String {
+    let want = request.version();
+    let want_q = quote(&want);
+    let exact = match request.minor {
+        Some(minor) => format!("python{}.{minor}", request.major),
+        None => format!("python{}", request.major),
+    };
+    format!(
+        r#"set -eu
+want={want_q}
+have() {{ "$1" -c 'import sys; print(".".join(map(str, sys.version_info[:3])))' 2>/dev/null; }}
+matches() {{ case "$1" in "$want"|"$want".*) return 0;; *) return 1;; esac; }}
+if command -v python >/dev/null 2>&1 && matches "$(have python)"; then exit 0; fi
+for candidate in {exact} python3; do
+  if command -v "$candidate" >/dev/null 2>&1 && matches "$(have "$candidate")"; then
+    if ! command -v python >/dev/null 2>&1; then ln -s "$(command -v "$candidate")" /usr/local/bin/python; exit 0; fi
+  fi
+done
+if command -v conda >/dev/null 2>&1; then
+  prefix="${{CONDA_PREFIX:-$(conda info --base)}}"
+  conda install --yes --prefix "$prefix" "python=$want"
+  if matches "$(have python)"; then exit 0; fi
+fi
+found="$(have python || true)"
+echo "envd-frontend: {filename}:{line}: base() asks for Python $want, but the base image's python is ${{found:-missing}} and it has no conda to install Python $want" >&2
+exit 1
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Span;
+
+    fn request(image: &str) -> Located<BaseRequest> {
+        Located {
+            value: BaseRequest {
+                image: image.to_string(),
+                python: None,
+            },
+            span: Span {
+                start: 0,
+                end: 4,
+                line: 1,
+                called_from: vec![],
+            },
+        }
+    }
+
+    fn resolve(image: &str, args: &[(&str, &str)]) -> Result<String, Diagnostic> {
+        let source = SourceText::new("build.envd", "base()");
+        let args = args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        resolve_reference(&source, &request(image), &args)
+    }
+
+    #[test]
+    fn table_aliases_references_and_overrides() {
+        assert_eq!(resolve("ubuntu20.04", &[]).unwrap(), "ubuntu:20.04");
+        assert_eq!(resolve("ubuntu20.4", &[]).unwrap(), "ubuntu:20.04");
+        assert_eq!(
+            resolve("registry.local/aiges/base:1", &[]).unwrap(),
+            "registry.local/aiges/base:1"
+        );
+        assert_eq!(
+            resolve(
+                "aiges_gpu",
+                &[("ENVD_BASE_IMAGE_AIGES_GPU", "local/gpu:test")]
+            )
+            .unwrap(),
+            "local/gpu:test"
+        );
+        assert_eq!(
+            resolve(
+                "ubuntu20.4",
+                &[("ENVD_BASE_IMAGE_UBUNTU20_04", "local/u:1")]
+            )
+            .unwrap(),
+            "local/u:1"
+        );
+        assert_eq!(
+            resolve("aiges_cpu", &[("ENVD_BASE_IMAGE", "local/any:1")]).unwrap(),
+            "local/any:1"
+        );
+        let err = resolve("ubunt20.04", &[]).unwrap_err();
+        assert!(
+            err.render().contains("did you mean \"ubuntu20.04\"?"),
+            "{}",
+            err.render()
+        );
+        assert!(resolve("centos", &[]).is_err());
+    }
+
+    #[test]
+    fn override_args_are_checked() {
+        let args = |k: &str, v: &str| BTreeMap::from([(k.to_string(), v.to_string())]);
+        assert!(check_overrides(&args("ENVD_BASE_IMAGE_AIGES_CPU", "local/cpu:1")).is_ok());
+        assert!(check_overrides(&args("OTHER", "x y")).is_ok());
+        let typo = check_overrides(&args("ENVD_BASE_IMAGE_AIGES_CUP", "local/cpu:1")).unwrap_err();
+        assert!(
+            typo.render()
+                .contains("did you mean ENVD_BASE_IMAGE_AIGES_CPU?"),
+            "{}",
+            typo.render()
+        );
+        assert!(check_overrides(&args("ENVD_BASE_IMAGE", "Not A Ref")).is_err());
+        assert_eq!(override_arg("ubuntu20.04"), "ENVD_BASE_IMAGE_UBUNTU20_04");
+    }
+
+    #[test]
+    fn python_script_names_the_line_and_version() {
+        let script = ensure_python_script(
+            &PythonRequest {
+                major: 3,
+                minor: Some(8),
+                patch: None,
+            },
+            3,
+            "build.envd",
+        );
+        assert!(script.contains("want=3.8\n"));
+        assert!(script.contains("for candidate in python3.8 python3;"));
+        assert!(script.contains("build.envd:3: base() asks for Python $want"));
+    }
+}

@@ -1,0 +1,225 @@
+//! conda environment files (`conda env export > env.yaml`): parsed, checked
+//! with errors located in the file, and rewritten for the image: host
+//! `name`/`prefix` dropped, the call's channels added, and the nested
+//! `pip:` list taken out so pip runs with the pip cache and index.
+
+use serde_yaml_ng::{Mapping, Value};
+
+use crate::diagnostics::{Diagnostic, SourceText};
+
+/// What an env file asks for, ready to install.
+#[derive(Debug, PartialEq)]
+pub struct EnvFile {
+    /// The rewritten file `conda env update` reads.
+    pub conda_yaml: String,
+    /// Packages from the nested `pip:` list.
+    pub pip: Vec<String>,
+    /// Channels the conda part uses, for the progress name.
+    pub channels: Vec<String>,
+}
+
+const KNOWN_KEYS: &[&str] = &["name", "prefix", "channels", "dependencies", "variables"];
+
+/// Parses and rewrites an env file; `extra_channels` (from the call) come first.
+pub fn rewrite(text: &SourceText, extra_channels: &[String]) -> Result<EnvFile, Diagnostic> {
+    let root: Value = serde_yaml_ng::from_str(text.text()).map_err(|e| {
+        let span = e.location().map(|l| l.index()..l.index() + 1);
+        Diagnostic::error(
+            text,
+            span,
+            format!(
+                "not a valid conda environment file: {}",
+                crate::lang::yaml_message(&e)
+            ),
+        )
+    })?;
+    let Value::Mapping(root) = root else {
+        return Err(Diagnostic::error(
+            text,
+            Some(0..0),
+            "a conda environment file must be a mapping with `dependencies:`",
+        ));
+    };
+    let at_key = |key: &str| key_span(text.text(), key);
+    for key in root.keys() {
+        let name = key.as_str().unwrap_or("");
+        if !KNOWN_KEYS.contains(&name) {
+            return Err(Diagnostic::error(
+                text,
+                at_key(name),
+                format!("unknown key {name:?} in a conda environment file"),
+            )
+            .with_help(format!("known keys: {}", KNOWN_KEYS.join(", "))));
+        }
+    }
+
+    let mut channels: Vec<String> = extra_channels.to_vec();
+    if let Some(value) = root.get("channels") {
+        for channel in strings(value).ok_or_else(|| {
+            Diagnostic::error(
+                text,
+                at_key("channels"),
+                "`channels` must be a list of channel names",
+            )
+        })? {
+            if !channels.contains(&channel) {
+                channels.push(channel);
+            }
+        }
+    }
+
+    let mut dependencies: Vec<Value> = vec![];
+    let mut pip: Vec<String> = vec![];
+    let deps = match root.get("dependencies") {
+        Some(Value::Sequence(deps)) => deps,
+        Some(_) => {
+            return Err(Diagnostic::error(
+                text,
+                at_key("dependencies"),
+                "`dependencies` must be a list",
+            ));
+        }
+        None => {
+            return Err(Diagnostic::error(
+                text,
+                Some(0..0),
+                "the environment file has no `dependencies:` list",
+            ));
+        }
+    };
+    for dep in deps {
+        match dep {
+            Value::String(spec) => dependencies.push(Value::String(spec.clone())),
+            Value::Mapping(map) if map.len() == 1 && map.get("pip").is_some() => {
+                let list = map.get("pip").and_then(strings).ok_or_else(|| {
+                    Diagnostic::error(
+                        text,
+                        at_key("pip"),
+                        "the `pip:` entry must be a list of requirements",
+                    )
+                })?;
+                pip.extend(list);
+            }
+            other => {
+                let shown = serde_yaml_ng::to_string(other).unwrap_or_default();
+                let span = text
+                    .text()
+                    .find(shown.trim())
+                    .map(|i| i..i + shown.trim().len())
+                    .or(at_key("dependencies"));
+                return Err(Diagnostic::error(
+                    text,
+                    span,
+                    format!("unexpected dependency `{}`", shown.trim()),
+                )
+                .with_help(
+                    "dependencies are conda specs (\"numpy=1.21\") or one `- pip: [...]` list",
+                ));
+            }
+        }
+    }
+
+    // `name` and `prefix` describe the exporting machine (even Windows paths); drop them.
+    let mut out = Mapping::new();
+    if !channels.is_empty() {
+        out.insert(
+            "channels".into(),
+            Value::Sequence(channels.iter().cloned().map(Value::String).collect()),
+        );
+    }
+    out.insert("dependencies".into(), Value::Sequence(dependencies));
+    if let Some(vars) = root.get("variables") {
+        out.insert("variables".into(), vars.clone());
+    }
+    let conda_yaml = serde_yaml_ng::to_string(&Value::Mapping(out)).map_err(|e| {
+        Diagnostic::error(
+            text,
+            None,
+            format!("cannot rewrite the environment file: {e}"),
+        )
+    })?;
+    Ok(EnvFile {
+        conda_yaml,
+        pip,
+        channels,
+    })
+}
+
+fn strings(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::Sequence(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Span of the first `key:` in the text, to locate errors about its value.
+fn key_span(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start().trim_start_matches("- ");
+        if trimmed
+            .strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with(':'))
+        {
+            let start = offset + line.find(key).unwrap_or(0);
+            return Some(start..start + key.len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(text: &str) -> Result<EnvFile, String> {
+        rewrite(&SourceText::new("env.yaml", text), &["pytorch".to_string()])
+            .map_err(|d| d.render())
+    }
+
+    #[test]
+    fn rewrites_exported_files() {
+        let out = env(
+            "name: detectron\nchannels:\n  - defaults\n  - pytorch\ndependencies:\n  - python=3.8.13=h12debd9_0\n  - numpy=1.21\n  - pip:\n    - opencv-python==4.6.0.66\n    - six\nprefix: C:\\Users\\me\\anaconda3\\envs\\detectron\n",
+        )
+        .unwrap();
+        assert_eq!(out.channels, ["pytorch", "defaults"]);
+        assert_eq!(out.pip, ["opencv-python==4.6.0.66", "six"]);
+        assert_eq!(
+            out.conda_yaml,
+            "channels:\n- pytorch\n- defaults\ndependencies:\n- python=3.8.13=h12debd9_0\n- numpy=1.21\n"
+        );
+    }
+
+    #[test]
+    fn errors_point_into_the_file() {
+        let err = env("dependencies:\n  - numpy\n  - [a, b\n").unwrap_err();
+        assert!(err.starts_with("env.yaml:3:"), "{err}");
+        let err = env("channels: defaults\ndependencies: []\n").unwrap_err();
+        assert!(
+            err.starts_with("env.yaml:1:1: error: `channels` must be a list"),
+            "{err}"
+        );
+        let err = env("name: x\ndependencies:\n  - numpy\n  - pip: six\n").unwrap_err();
+        assert!(
+            err.starts_with("env.yaml:4:5: error: the `pip:` entry must be a list"),
+            "{err}"
+        );
+        let err = env("name: x\nprefix: /opt\n").unwrap_err();
+        assert!(err.contains("no `dependencies:` list"), "{err}");
+        let err = env("dependencies: []\nchanels: [x]\n").unwrap_err();
+        assert!(
+            err.starts_with("env.yaml:2:1: error: unknown key \"chanels\""),
+            "{err}"
+        );
+        assert!(env("- a\n").unwrap_err().contains("must be a mapping"));
+    }
+}

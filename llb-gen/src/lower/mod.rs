@@ -1,0 +1,351 @@
+//! IR to LLB and image config. The base image's config comes through an
+//! injected [`BaseResolver`]; context files through [`ContextFiles`]. Each
+//! step becomes ops named for progress output and located at its call.
+
+mod base;
+mod conda;
+mod context;
+mod files;
+mod image_config;
+mod install;
+mod requirements;
+mod shell;
+
+use std::collections::BTreeMap;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
+use crate::ir::{BuildSpec, Span, Step};
+use crate::llb::{
+    CacheMount, CacheSharing, Exec, Image, LlbError, Merge, Mount, NetworkMode, Platform,
+    ResolveMode, SourceFile, SourceLocation, SourcePosition, SourceRange, State, WithOpOptions,
+};
+
+pub use base::{DEFAULT_BASES, OVERRIDE_ANY, OVERRIDE_PREFIX, override_arg};
+pub use context::{ContextFiles, ContextSource, FileKind};
+pub use image_config::{ContainerConfig, DEFAULT_PATH, History, ImageConfig};
+
+/// Label holding the SHA-256 of the build.envd the image was built from.
+pub const LABEL_BUILD_DIGEST: &str = "io.github.aiges.envd-frontend.build-digest";
+/// Label holding the target function that was run.
+pub const LABEL_TARGET: &str = "io.github.aiges.envd-frontend.target";
+
+/// Cache mount ids, the same for every project and variant so downloads are shared.
+pub const PIP_CACHE_ID: &str = "envd-frontend/pip";
+pub const CONDA_CACHE_ID: &str = "envd-frontend/conda-pkgs";
+pub const APT_CACHE_ID: &str = "envd-frontend/apt-cache";
+pub const APT_LISTS_ID: &str = "envd-frontend/apt-lists";
+const PIP_CACHE_DIR: &str = "/var/cache/envd-frontend/pip";
+const CONDA_PKGS_DIR: &str = "/var/cache/envd-frontend/conda-pkgs";
+
+/// The base image as the resolver found it.
+#[derive(Clone, Debug)]
+pub struct ResolvedBase {
+    /// Manifest digest to pin, when known.
+    pub digest: Option<String>,
+    pub config: ImageConfig,
+}
+
+/// Looks up a base image's config (and digest) for a platform.
+pub trait BaseResolver {
+    fn resolve(&self, reference: &str, platform: &Platform) -> Result<ResolvedBase, String>;
+}
+
+/// Lowering settings that come from the frontend's options.
+#[derive(Clone, Debug)]
+pub struct LowerOptions {
+    /// Name of the build file, as shown in errors and the source map.
+    pub filename: String,
+    pub platform: Platform,
+    /// Network of steps that download (`host` reaches a local index).
+    pub network: NetworkMode,
+    pub resolve_mode: ResolveMode,
+    pub context: ContextSource,
+    pub build_args: BTreeMap<String, String>,
+    /// Run every step even when cached (`--no-cache`).
+    pub no_cache: bool,
+}
+
+impl LowerOptions {
+    pub fn new(platform: Platform) -> LowerOptions {
+        LowerOptions {
+            filename: "build.envd".to_string(),
+            platform,
+            network: NetworkMode::Default,
+            resolve_mode: ResolveMode::Default,
+            context: ContextSource::default(),
+            build_args: BTreeMap::new(),
+            no_cache: false,
+        }
+    }
+}
+
+/// The result: the image's filesystem and its config.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    pub state: State,
+    pub config: ImageConfig,
+    /// The base image reference, after the table and overrides.
+    pub base_image: String,
+}
+
+pub fn lower(
+    spec: &BuildSpec,
+    source: &SourceText,
+    options: &LowerOptions,
+    files: &dyn ContextFiles,
+    resolver: &dyn BaseResolver,
+) -> Result<Lowered, Diagnostics> {
+    Lowering::new(spec, source, options, files, resolver)
+        .and_then(|l| l.run())
+        .map_err(Diagnostics::from)
+}
+
+/// Lowering in progress: the state so far and the config it will have.
+struct Lowering<'a> {
+    spec: &'a BuildSpec,
+    source: &'a SourceText,
+    file: SourceFile,
+    options: &'a LowerOptions,
+    files: &'a dyn ContextFiles,
+    state: State,
+    config: ImageConfig,
+    base_image: String,
+    /// Index settings from config.pip_index, passed to later pip and run steps.
+    pip_env: Vec<(String, String)>,
+}
+
+impl<'a> Lowering<'a> {
+    fn new(
+        spec: &'a BuildSpec,
+        source: &'a SourceText,
+        options: &'a LowerOptions,
+        files: &'a dyn ContextFiles,
+        resolver: &dyn BaseResolver,
+    ) -> Result<Lowering<'a>, Diagnostic> {
+        base::check_overrides(&options.build_args)?;
+        let base_span = spec.base.span.range();
+        let base_image = base::resolve_reference(source, &spec.base, &options.build_args)?;
+        let resolved = resolver.resolve(&base_image, &options.platform).map_err(|e| {
+            Diagnostic::error(source, Some(base_span.clone()), format!("cannot resolve base image {base_image}: {e}"))
+                .with_help(format!(
+                    "point base names at images you have with --build-arg {}=IMAGE or {}<NAME>=IMAGE",
+                    OVERRIDE_ANY, OVERRIDE_PREFIX
+                ))
+        })?;
+        let mut config = resolved.config;
+        config.set_platform(&options.platform);
+        let file = SourceFile::new(&options.filename, source.text(), "starlark");
+        let mut image = Image::new(base_image.clone())
+            .resolve_mode(options.resolve_mode)
+            .platform(options.platform.clone())
+            .custom_name(format!("base {base_image}"))
+            .location(location(&file, source, &spec.base.span));
+        if let Some(digest) = resolved.digest {
+            image = image.digest(digest);
+        }
+        let state = image
+            .build()
+            .map_err(|e| Diagnostic::error(source, Some(base_span), format!("base(): {e}")))?;
+        Ok(Lowering {
+            spec,
+            source,
+            file,
+            options,
+            files,
+            state,
+            config,
+            base_image,
+            pip_env: vec![],
+        })
+    }
+
+    fn run(mut self) -> Result<Lowered, Diagnostic> {
+        if let Some(python) = &self.spec.base.value.python {
+            let span = self.spec.base.span.clone();
+            let script = base::ensure_python_script(python, span.line, &self.options.filename);
+            let name = format!("base: python {}", python.version());
+            self.state = self.exec(&span, &name, script, vec![self.conda_cache()])?;
+            self.history(&span, &name, false);
+        }
+        for step in &self.spec.steps {
+            self.step(&step.value, &step.span)?;
+        }
+        let digest = crate::llb::sha256_hex(self.source.text().as_bytes());
+        self.config
+            .set_label(LABEL_BUILD_DIGEST, &format!("sha256:{digest}"));
+        self.config.set_label(LABEL_TARGET, &self.spec.target);
+        Ok(Lowered {
+            state: self.state,
+            config: self.config,
+            base_image: self.base_image,
+        })
+    }
+
+    fn step(&mut self, step: &Step, span: &Span) -> Result<(), Diagnostic> {
+        match step {
+            Step::PythonPackages {
+                names,
+                requirements,
+                local_wheels,
+            } => self.python_packages(span, names, requirements.as_deref(), local_wheels),
+            Step::CondaPackages {
+                names,
+                channels,
+                env_file,
+            } => self.conda_packages(span, names, channels, env_file.as_deref()),
+            Step::SystemPackages { names } => self.system_packages(span, names),
+            Step::Copy { src, dest } => self.copy(span, src, dest),
+            Step::Run { command } => {
+                let name = format!("run {}", one_line(command));
+                self.state = self.exec(span, &name, command.clone(), vec![self.pip_cache()])?;
+                self.history(span, &name, false);
+                Ok(())
+            }
+            Step::PipIndex {
+                url,
+                extra_url,
+                trust,
+            } => self.pip_index(span, url, extra_url.as_deref(), *trust),
+            Step::CondaChannel { condarc } => self.config_file(
+                span,
+                "config.conda_channel",
+                "/etc/conda/.condarc",
+                shell::dedent(condarc),
+            ),
+            Step::AptSource { source } => self.config_file(
+                span,
+                "config.apt_source",
+                "/etc/apt/sources.list",
+                shell::dedent(source),
+            ),
+            Step::Environ { env, extra_path } => {
+                for (key, value) in env {
+                    self.config.set_env(key, value);
+                }
+                self.config.append_path(extra_path);
+                let mut names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+                if !extra_path.is_empty() {
+                    names.push("PATH");
+                }
+                self.history(span, &format!("runtime.environ {}", names.join(", ")), true);
+                Ok(())
+            }
+            Step::Entrypoint { args } => {
+                self.config.set_entrypoint(args);
+                self.history(
+                    span,
+                    &format!("config.entrypoint {}", shell::join(args)),
+                    true,
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs a shell script on the current state, with the image's env and
+    /// working directory, the step's network, and the given cache mounts.
+    fn exec(
+        &self,
+        span: &Span,
+        name: &str,
+        script: String,
+        mounts: Vec<Mount>,
+    ) -> Result<State, Diagnostic> {
+        let mut exec = Exec::new(&self.state, ["/bin/sh", "-c", script.as_str()])
+            .cwd(self.config.working_dir())
+            .network(self.options.network)
+            .custom_name(name)
+            .ignore_cache(self.options.no_cache)
+            .location(self.location(span));
+        if self.config.env_value("PATH").is_none() {
+            exec = exec.env("PATH", DEFAULT_PATH);
+        }
+        for kv in self.config.env() {
+            if let Some((key, value)) = kv.split_once('=') {
+                exec = exec.env(key, value);
+            }
+        }
+        // Debian-based Pythons refuse pip installs outside a venv (PEP 668);
+        // a container image is the environment, so allow it in build steps.
+        exec = exec
+            .env("PIP_BREAK_SYSTEM_PACKAGES", "1")
+            .env("PIP_CACHE_DIR", PIP_CACHE_DIR);
+        exec = exec.env("CONDA_PKGS_DIRS", CONDA_PKGS_DIR);
+        for (key, value) in &self.pip_env {
+            exec = exec.env(key, value);
+        }
+        for mount in mounts {
+            exec = exec.mount(mount);
+        }
+        exec.build()
+            .map(|e| e.root())
+            .map_err(|e| self.llb_error(span, e))
+    }
+
+    /// Puts a base-independent layer on the image: built on scratch, it is
+    /// the same op for every base, so variants compute it once.
+    fn merge_layer(&mut self, layer: State, span: &Span, name: &str) {
+        self.state = Merge::new([self.state.clone(), layer])
+            .custom_name(format!("{name} (merge)"))
+            .location(self.location(span))
+            .build();
+        self.history(span, name, false);
+    }
+
+    fn pip_cache(&self) -> Mount {
+        CacheMount::new(PIP_CACHE_DIR, PIP_CACHE_ID)
+            .sharing(CacheSharing::Shared)
+            .into()
+    }
+
+    fn conda_cache(&self) -> Mount {
+        CacheMount::new(CONDA_PKGS_DIR, CONDA_CACHE_ID)
+            .sharing(CacheSharing::Locked)
+            .into()
+    }
+
+    fn history(&mut self, span: &Span, name: &str, empty_layer: bool) {
+        self.config.add_history(
+            format!("envd-frontend: {name}"),
+            format!("{}:{}", self.options.filename, span.line),
+            empty_layer,
+        );
+    }
+
+    fn llb_error(&self, span: &Span, error: LlbError) -> Diagnostic {
+        Diagnostic::error(self.source, Some(span.range()), error.to_string())
+    }
+
+    fn location(&self, span: &Span) -> SourceLocation {
+        location(&self.file, self.source, span)
+    }
+
+    fn scratch(&self) -> State {
+        State::scratch().with_platform(self.options.platform.clone())
+    }
+}
+
+/// The op location of a call: its line range in build.envd.
+fn location(file: &SourceFile, source: &SourceText, span: &Span) -> SourceLocation {
+    let (end_line, _) = source.line_col(span.end);
+    file.location([SourceRange {
+        start: SourcePosition {
+            line: span.line as u32,
+            character: 0,
+        },
+        end: SourcePosition {
+            line: end_line as u32,
+            character: 0,
+        },
+    }])
+}
+
+/// The first line of a command, shortened for progress output.
+fn one_line(command: &str) -> String {
+    let first = command.trim().lines().next().unwrap_or("");
+    let mut out: String = first.chars().take(80).collect();
+    if first.chars().count() > 80 || command.trim().lines().count() > 1 {
+        out.push_str(" ...");
+    }
+    out
+}

@@ -1,0 +1,267 @@
+//! pip requirements files: checked line by line before the build, so a bad
+//! line is an error at that line, and nested `-r`/`-c` files are found so
+//! the context transfer includes them.
+
+use std::ops::Range;
+
+use crate::diagnostics::{Diagnostic, SourceText};
+
+use super::context::{ContextFiles, read_text};
+
+/// Options pip accepts in requirements files that take no value.
+const FLAGS: &[&str] = &["--pre", "--prefer-binary", "--require-hashes", "--no-index"];
+/// Options that take a value (as the next word or after `=`).
+const VALUE_OPTIONS: &[&str] = &[
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--trusted-host",
+    "--no-binary",
+    "--only-binary",
+    "--use-feature",
+    "--config-settings",
+];
+
+/// The file and line that include another requirements file.
+type IncludedAt = (SourceText, Range<usize>);
+
+/// Reads `path` and the files it includes; returns every path read, the
+/// top file first.
+pub fn collect(
+    files: &dyn ContextFiles,
+    source: &SourceText,
+    span: Range<usize>,
+    path: &str,
+) -> Result<Vec<String>, Diagnostic> {
+    let mut seen: Vec<String> = vec![];
+    let mut pending: Vec<(String, Option<IncludedAt>)> = vec![(path.to_string(), None)];
+    while let Some((path, included_at)) = pending.pop() {
+        if seen.contains(&path) {
+            continue;
+        }
+        let text = match &included_at {
+            None => read_text(files, source, span.clone(), "requirements file", &path)?,
+            Some((parent, at)) => read_text(files, parent, at.clone(), "requirements file", &path)?,
+        };
+        seen.push(path.clone());
+        for (include, at) in check(&text)? {
+            pending.push((include, Some((text.clone(), at))));
+        }
+    }
+    Ok(seen)
+}
+
+/// Checks every line; returns the context paths of `-r`/`-c` includes with
+/// the span of the line naming them.
+fn check(text: &SourceText) -> Result<Vec<(String, Range<usize>)>, Diagnostic> {
+    let mut includes = vec![];
+    for (line, range) in logical_lines(text.text()) {
+        let error = |message: String| Diagnostic::error(text, Some(range.clone()), message);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(first) = words.first() else { continue };
+        let (option, inline_value) = match first.split_once('=') {
+            Some((o, v)) if o.starts_with('-') => (o, Some(v)),
+            _ => (*first, None),
+        };
+        let value = inline_value.or_else(|| words.get(1).copied());
+        match option {
+            "-r" | "--requirement" | "-c" | "--constraint" => {
+                let Some(value) = value else {
+                    return Err(error(format!("{option} needs a file name")));
+                };
+                includes.push((
+                    relative_to(text.name(), value).map_err(error)?,
+                    range.clone(),
+                ));
+            }
+            "-e" | "--editable" => match value {
+                Some(v) if is_url(v) => {}
+                _ => {
+                    return Err(error(format!("{line:?}: editable installs of local paths are not supported here"))
+                        .with_help("copy the project with io.copy and install it with run(commands=[\"pip install -e /path\"])"));
+                }
+            },
+            o if FLAGS.contains(&o) => {}
+            o if VALUE_OPTIONS.contains(&o) => {
+                if value.is_none() {
+                    return Err(error(format!("{o} needs a value")));
+                }
+                if matches!(o, "-f" | "--find-links") && !value.is_some_and(is_url) {
+                    return Err(error(format!(
+                        "{o} with a local path is not supported here; use an http(s) URL"
+                    )));
+                }
+            }
+            o if o.starts_with('-') => {
+                return Err(error(format!("unknown option {o} in requirements file")));
+            }
+            _ => check_requirement(&line).map_err(error)?,
+        }
+    }
+    Ok(includes)
+}
+
+/// A requirement: a PEP 508 name with extras/versions/markers, or a URL
+/// (`name @ https://...`, `https://.../x.whl`, `git+https://...`).
+fn check_requirement(line: &str) -> Result<(), String> {
+    let spec = line.split(" --hash").next().unwrap_or(line).trim();
+    if is_url(spec) {
+        return Ok(());
+    }
+    if spec.starts_with(['.', '/', '~']) || spec.ends_with(".whl") || spec.ends_with(".tar.gz") {
+        return Err(format!(
+            "{spec:?}: local paths are not supported in requirements here; use install.python_packages(local_wheels=[...])"
+        ));
+    }
+    let name_end = spec
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .unwrap_or(spec.len());
+    let name = &spec[..name_end];
+    let rest = spec[name_end..].trim_start();
+    let starts_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok =
+        rest.is_empty() || rest.starts_with(['[', '=', '<', '>', '!', '~', ';', '@', '(']);
+    if starts_ok && rest_ok && !name.ends_with(['.', '-', '_']) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{spec:?} is not a requirement (expected e.g. `numpy==1.21` or `torch>=1.10`)"
+        ))
+    }
+}
+
+fn is_url(text: &str) -> bool {
+    let scheme_end = text.find("://").unwrap_or(0);
+    scheme_end > 0
+        && text[..scheme_end]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+')
+}
+
+/// Resolves an include relative to the including file's folder, staying in the context.
+fn relative_to(including: &str, path: &str) -> Result<String, String> {
+    if path.starts_with('/') || is_url(path) {
+        return Err(format!(
+            "included file {path:?} must be a relative path in the build context"
+        ));
+    }
+    let mut parts: Vec<&str> = including.split('/').collect();
+    parts.pop();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(format!(
+                        "included file {path:?} is outside the build context"
+                    ));
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// Lines with comments removed and `\` continuations joined, each with the
+/// byte range of its first physical line.
+fn logical_lines(text: &str) -> Vec<(String, Range<usize>)> {
+    let mut out = vec![];
+    let mut current = String::new();
+    let mut start: Option<Range<usize>> = None;
+    let mut offset = 0;
+    for raw in text.split_inclusive('\n') {
+        let range = offset..offset + raw.trim_end_matches(['\n', '\r']).len();
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        // A comment starts at `#` at line start or after whitespace.
+        let code = match line.find(" #").or_else(|| line.find("\t#")) {
+            Some(i) => &line[..i],
+            None if line.trim_start().starts_with('#') => "",
+            None => line,
+        };
+        let start_range = start.get_or_insert(range).clone();
+        match code.strip_suffix('\\') {
+            Some(continued) => current.push_str(continued),
+            None => {
+                current.push_str(code);
+                let line = current.trim().to_string();
+                if !line.is_empty() {
+                    out.push((line, start_range));
+                }
+                current.clear();
+                start = None;
+            }
+        }
+    }
+    if !current.trim().is_empty()
+        && let Some(range) = start
+    {
+        out.push((current.trim().to_string(), range));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_text(text: &str) -> Result<Vec<String>, String> {
+        check(&SourceText::new("reqs/build.txt", text))
+            .map(|v| v.into_iter().map(|(p, _)| p).collect())
+            .map_err(|d| d.render())
+    }
+
+    #[test]
+    fn accepts_what_pip_accepts() {
+        let text = "# comment\nnumpy==1.21 # pinned\ntorch>=1.10\nrequests[socks]; python_version>'3'\n\
+                    --extra-index-url http://127.0.0.1/simple\n-i=http://127.0.0.1/simple\n--pre\n\
+                    six \\\n  ==1.16.0\npkg @ https://example.invalid/pkg-1.0.whl\n-r ../base.txt\n-c constraints.txt\n\
+                    -e git+https://example.invalid/repo.git#egg=x\nflask --hash=sha256:abc\n";
+        assert_eq!(
+            check_text(text).unwrap(),
+            ["base.txt", "reqs/constraints.txt"]
+        );
+    }
+
+    #[test]
+    fn rejects_bad_lines_at_their_line() {
+        let err = check_text("numpy\n--frobnicate\n").unwrap_err();
+        assert!(
+            err.starts_with("reqs/build.txt:2:1: error: unknown option --frobnicate"),
+            "{err}"
+        );
+        let err = check_text("numpy\n\n=1.0\n").unwrap_err();
+        assert!(err.starts_with("reqs/build.txt:3:1: error:"), "{err}");
+        assert!(
+            check_text("-e ./local\n")
+                .unwrap_err()
+                .contains("editable installs of local paths")
+        );
+        assert!(
+            check_text("./pkg.whl\n")
+                .unwrap_err()
+                .contains("local_wheels")
+        );
+        assert!(
+            check_text("-r ../../escape.txt\n")
+                .unwrap_err()
+                .contains("outside the build context")
+        );
+        assert!(
+            check_text("-r\n")
+                .unwrap_err()
+                .contains("needs a file name")
+        );
+        assert!(
+            check_text("-f ./wheels\n")
+                .unwrap_err()
+                .contains("local path")
+        );
+    }
+}
