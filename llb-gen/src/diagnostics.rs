@@ -45,6 +45,24 @@ impl SourceText {
         (line, text[line_start..offset].chars().count() + 1)
     }
 
+    /// A one-character span at the last non-blank character at or before
+    /// `offset`: parsers report unclosed brackets and the like at the end of
+    /// input, but the line to show is the one that caused it.
+    pub fn span_before(&self, offset: usize) -> Range<usize> {
+        let text = self.text();
+        let offset = clamp_to_char_boundary(text, offset);
+        let at = text[..offset]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !c.is_whitespace())
+            .map_or(0, |(i, _)| i);
+        let at = match text[offset..].chars().next() {
+            Some(c) if !c.is_whitespace() => offset,
+            _ => at,
+        };
+        at..at + text[at..].chars().next().map_or(0, char::len_utf8)
+    }
+
     /// Byte range of 1-based `line`, without its newline.
     fn line_range(&self, line: usize) -> Range<usize> {
         let text = self.text();
@@ -334,6 +352,14 @@ mod tests {
                 character: 16
             }
         );
+    }
+
+    #[test]
+    fn span_before_skips_trailing_blank_text() {
+        let text = SourceText::new("env.yaml", "a: [b\n\n");
+        assert_eq!(text.span_before(7), 4..5);
+        assert_eq!(text.span_before(0), 0..1);
+        assert_eq!(text.span_before(3), 3..4);
     }
 
     #[test]

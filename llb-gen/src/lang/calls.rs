@@ -1,6 +1,8 @@
 //! What each builtin does with its arguments: bind them, check them, and
 //! record a base request or a step. Errors are located at the call.
 
+use std::ops::Range;
+
 use starlark::eval::Evaluator;
 use starlark::values::Value;
 use starlark::values::none::NoneType;
@@ -279,19 +281,21 @@ pub fn conda_channel<'v>(
     let a = bind(F, PARAMS, pos, named)?;
     let condarc = a.required_str("channel")?;
     let recorder = Recorder::of(eval)?;
-    validate_condarc(&condarc, || {
+    validate_condarc(&condarc, |index| {
         // Point into the string literal when its text appears verbatim in the call.
         let span = recorder.span(eval);
         let call = recorder.source.text().get(span.range()).unwrap_or("");
-        call.find(condarc.as_str()).map(|at| span.start + at)
+        call.find(condarc.as_str())
+            .map(|at| recorder.source.span_before(span.start + at + index))
     })?;
     record_step(eval, Step::CondaChannel { condarc })
 }
 
 /// A `.condarc` must be a YAML mapping; errors point at the line in build.envd.
+/// `locate` maps a byte index in the YAML text to a span in build.envd.
 fn validate_condarc(
     text: &str,
-    literal_start: impl FnOnce() -> Option<usize>,
+    locate: impl FnOnce(usize) -> Option<Range<usize>>,
 ) -> Result<(), BuiltinError> {
     const F: &str = "config.conda_channel";
     match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text) {
@@ -304,10 +308,7 @@ fn validate_condarc(
                 "{F}(): `channel` is not valid YAML: {}",
                 yaml_message(&err)
             ));
-            if let (Some(location), Some(start)) = (err.location(), literal_start()) {
-                let at = start + location.index();
-                error.span = Some(at..at + 1);
-            }
+            error.span = err.location().and_then(|l| locate(l.index()));
             Err(error)
         }
     }
@@ -638,10 +639,10 @@ mod tests {
 
     #[test]
     fn condarc_must_be_a_mapping_and_errors_point_into_the_literal() {
-        assert!(validate_condarc("channels:\n  - defaults\n", || None).is_ok());
-        assert!(validate_condarc("- a\n- b\n", || None).is_err());
-        assert!(validate_condarc("", || None).is_err());
-        let err = validate_condarc("channels: [a\n", || Some(100)).unwrap_err();
+        assert!(validate_condarc("channels:\n  - defaults\n", |_| None).is_ok());
+        assert!(validate_condarc("- a\n- b\n", |_| None).is_err());
+        assert!(validate_condarc("", |_| None).is_err());
+        let err = validate_condarc("channels: [a\n", |i| Some(100 + i..101 + i)).unwrap_err();
         assert!(err.message.contains("not valid YAML"), "{}", err.message);
         assert!(err.span.unwrap().start >= 100);
     }

@@ -360,9 +360,14 @@ mod tests {
         assert_eq!(State::scratch().marshal(), pb::Definition::default());
     }
 
+    fn pretty(def: &pb::Definition) -> String {
+        let ops = definition_to_json(def).unwrap();
+        serde_json::to_string_pretty(&ops).unwrap()
+    }
+
     #[test]
     fn snapshot_wrapper_definition() {
-        insta::assert_json_snapshot!(definition_to_json(&wrapper(true).marshal()).unwrap());
+        insta::assert_snapshot!(pretty(&wrapper(true).marshal()));
     }
 
     #[test]
@@ -382,6 +387,6 @@ mod tests {
             .build()
             .unwrap()
             .root();
-        insta::assert_json_snapshot!(definition_to_json(&state.marshal()).unwrap());
+        insta::assert_snapshot!(pretty(&state.marshal()));
     }
 }

@@ -23,7 +23,7 @@ const KNOWN_KEYS: &[&str] = &["name", "prefix", "channels", "dependencies", "var
 /// Parses and rewrites an env file; `extra_channels` (from the call) come first.
 pub fn rewrite(text: &SourceText, extra_channels: &[String]) -> Result<EnvFile, Diagnostic> {
     let root: Value = serde_yaml_ng::from_str(text.text()).map_err(|e| {
-        let span = e.location().map(|l| l.index()..l.index() + 1);
+        let span = e.location().map(|l| text.span_before(l.index()));
         Diagnostic::error(
             text,
             span,

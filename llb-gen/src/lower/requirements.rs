@@ -110,22 +110,29 @@ fn check_requirement(line: &str) -> Result<(), String> {
     if is_url(spec) {
         return Ok(());
     }
-    if spec.starts_with(['.', '/', '~']) || spec.ends_with(".whl") || spec.ends_with(".tar.gz") {
-        return Err(format!(
-            "{spec:?}: local paths are not supported in requirements here; use install.python_packages(local_wheels=[...])"
-        ));
-    }
     let name_end = spec
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
         .unwrap_or(spec.len());
     let name = &spec[..name_end];
     let rest = spec[name_end..].trim_start();
+    // `name @ URL` (PEP 508 direct reference).
+    if let Some(url) = rest.strip_prefix('@') {
+        return if is_url(url.trim()) && !name.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{spec:?}: expected `name @ URL`"))
+        };
+    }
+    if spec.starts_with(['.', '/', '~']) || spec.ends_with(".whl") || spec.ends_with(".tar.gz") {
+        return Err(format!(
+            "{spec:?}: local paths are not supported in requirements here; use install.python_packages(local_wheels=[...])"
+        ));
+    }
     let starts_ok = name
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest_ok =
-        rest.is_empty() || rest.starts_with(['[', '=', '<', '>', '!', '~', ';', '@', '(']);
+    let rest_ok = rest.is_empty() || rest.starts_with(['[', '=', '<', '>', '!', '~', ';', '(']);
     if starts_ok && rest_ok && !name.ends_with(['.', '-', '_']) {
         Ok(())
     } else {
