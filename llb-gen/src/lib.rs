@@ -11,5 +11,6 @@ pub mod ir;
 pub mod lang;
 pub mod llb;
 pub mod lower;
+pub mod pep508;
 
 pub use compile::{CompileOptions, Compiled, compile};

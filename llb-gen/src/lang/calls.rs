@@ -285,8 +285,16 @@ pub fn conda_channel<'v>(
         // Point into the string literal when its text appears verbatim in the call.
         let span = recorder.span(eval);
         let call = recorder.source.text().get(span.range()).unwrap_or("");
-        call.find(condarc.as_str())
-            .map(|at| recorder.source.span_before(span.start + at + index))
+        call.find(condarc.as_str()).map(|at| {
+            // An error at the end of the text (an unclosed bracket) belongs
+            // to the last line of the string, not the closing quotes.
+            let offset = span.start + at + index.min(condarc.len());
+            recorder.source.span_before(if index >= condarc.len() {
+                offset.saturating_sub(1)
+            } else {
+                offset
+            })
+        })
     })?;
     record_step(eval, Step::CondaChannel { condarc })
 }
@@ -440,19 +448,8 @@ fn package_names(
     }
 }
 
-/// A pip requirement specifier (PEP 508), loosely: a name, then extras,
-/// versions or markers; no shell syntax, no leading option.
 fn is_pip_requirement(spec: &str) -> bool {
-    let spec = spec.trim();
-    let name_end = spec
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-        .unwrap_or(spec.len());
-    name_end > 0
-        && spec
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && !spec.contains(['\n', '`', '$', '|', '&', '\'', '"', '\\'])
+    crate::pep508::check(spec).is_ok()
 }
 
 /// `name`, `name=1.2`, `name>=1.2`, `channel::name`.
@@ -611,7 +608,7 @@ mod tests {
         ] {
             assert!(is_pip_requirement(ok), "{ok}");
         }
-        for bad in ["", "-r x", "x; rm -rf /`", "$(id)"] {
+        for bad in ["", "-r x", "numpy; rm -rf /", "$(id)"] {
             assert!(!is_pip_requirement(bad), "{bad}");
         }
         for ok in [

@@ -202,7 +202,7 @@ fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
                 Some(limit) => limit.to_string(),
                 None => error.without_diagnostic().to_string(),
             };
-            Diagnostic::error(source, span.clone(), first_line(&message))
+            Diagnostic::error(source, span.clone(), friendlier(first_line(&message)))
         }
     };
     let frames = &error.call_stack().frames;
@@ -210,11 +210,29 @@ fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
         if let Some(location) = &frame.location {
             let range = location.span.begin().get() as usize..location.span.end().get() as usize;
             if Some(&range) != span.as_ref() && frame.name != "<module>" {
-                d = d.with_note_at(range, format!("called from `{}`", frame.name));
+                d = d.with_note_at(range, format!("`{}` was called here", frame.name));
             }
         }
     }
     d
+}
+
+/// Rewords the interpreter messages users of build files meet most.
+fn friendlier(message: String) -> String {
+    match message.as_str() {
+        "Immutable" => format!(
+            "this value cannot be changed: {BUILD_ARGS_GLOBAL} and values defined at the top of the file are read-only"
+        ),
+        "Starlark call stack overflow" => format!(
+            "calls nest more than {} deep; build files cannot recurse without bound",
+            limits::MAX_CALL_DEPTH
+        ),
+        m if m.starts_with("Execution duration limit") => format!(
+            "build.envd ran more than {} loop iterations and calls; is there a runaway loop?",
+            limits::MAX_TICKS
+        ),
+        _ => message,
+    }
 }
 
 fn first_line(message: &str) -> String {

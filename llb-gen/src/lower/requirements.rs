@@ -5,6 +5,7 @@
 use std::ops::Range;
 
 use crate::diagnostics::{Diagnostic, SourceText};
+use crate::pep508::is_url;
 
 use super::context::{ContextFiles, read_text};
 
@@ -103,51 +104,10 @@ fn check(text: &SourceText) -> Result<Vec<(String, Range<usize>)>, Diagnostic> {
     Ok(includes)
 }
 
-/// A requirement: a PEP 508 name with extras/versions/markers, or a URL
-/// (`name @ https://...`, `https://.../x.whl`, `git+https://...`).
+/// A requirement line: a specifier, then any `--hash=...` options.
 fn check_requirement(line: &str) -> Result<(), String> {
-    let spec = line.split(" --hash").next().unwrap_or(line).trim();
-    if is_url(spec) {
-        return Ok(());
-    }
-    let name_end = spec
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-        .unwrap_or(spec.len());
-    let name = &spec[..name_end];
-    let rest = spec[name_end..].trim_start();
-    // `name @ URL` (PEP 508 direct reference).
-    if let Some(url) = rest.strip_prefix('@') {
-        return if is_url(url.trim()) && !name.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("{spec:?}: expected `name @ URL`"))
-        };
-    }
-    if spec.starts_with(['.', '/', '~']) || spec.ends_with(".whl") || spec.ends_with(".tar.gz") {
-        return Err(format!(
-            "{spec:?}: local paths are not supported in requirements here; use install.python_packages(local_wheels=[...])"
-        ));
-    }
-    let starts_ok = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest_ok = rest.is_empty() || rest.starts_with(['[', '=', '<', '>', '!', '~', ';', '(']);
-    if starts_ok && rest_ok && !name.ends_with(['.', '-', '_']) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{spec:?} is not a requirement (expected e.g. `numpy==1.21` or `torch>=1.10`)"
-        ))
-    }
-}
-
-fn is_url(text: &str) -> bool {
-    let scheme_end = text.find("://").unwrap_or(0);
-    scheme_end > 0
-        && text[..scheme_end]
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '+')
+    let spec = line.split(" --hash").next().unwrap_or(line);
+    crate::pep508::check(spec)
 }
 
 /// Resolves an include relative to the including file's folder, staying in the context.

@@ -1,0 +1,152 @@
+//! Fixture tests: every folder under `tests/fixtures/valid` compiles and is
+//! snapshotted (warnings, IR, image config, LLB); every folder under
+//! `tests/fixtures/invalid` fails, and its rendered diagnostics are
+//! snapshotted. A folder holds `build.envd`, its context files, and an
+//! optional `options.json` (`target`, `build_args`, `platform`).
+
+#[path = "../src/bin/llb-gen/disk.rs"]
+mod disk;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use envd_proto::prost::Message;
+use llb_gen::diagnostics::Diagnostics;
+use llb_gen::llb::{Platform, definition_to_json, sha256_hex};
+use llb_gen::lower::{BaseResolver, ImageConfig, LowerOptions, ResolvedBase};
+use llb_gen::{CompileOptions, Compiled, compile};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FixtureOptions {
+    target: Option<String>,
+    #[serde(default)]
+    build_args: BTreeMap<String, String>,
+    platform: Option<String>,
+}
+
+/// Stand-in for a registry: AIGES-like bases get a config with conda on
+/// PATH and a working directory; every base gets a digest derived from its
+/// name, so pinning shows in the snapshots.
+struct FixtureRegistry;
+
+impl BaseResolver for FixtureRegistry {
+    fn resolve(&self, reference: &str, platform: &Platform) -> Result<ResolvedBase, String> {
+        let mut config = ImageConfig::empty(platform);
+        if reference.contains("aiges") {
+            config.config.env = Some(vec![
+                "PATH=/opt/conda/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+                    .to_string(),
+                "LANG=C.UTF-8".to_string(),
+            ]);
+            config.config.working_dir = Some("/home/aiges".to_string());
+            config.config.cmd = Some(vec!["bash".to_string()]);
+        }
+        Ok(ResolvedBase {
+            digest: Some(format!("sha256:{}", sha256_hex(reference.as_bytes()))),
+            config,
+        })
+    }
+}
+
+fn fixtures(kind: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(kind);
+    let mut dirs: Vec<PathBuf> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn compile_fixture(dir: &Path) -> Result<Compiled, Diagnostics> {
+    let text = fs::read_to_string(dir.join("build.envd")).unwrap();
+    let options: FixtureOptions = match fs::read_to_string(dir.join("options.json")) {
+        Ok(json) => serde_json::from_str(&json).unwrap(),
+        Err(_) => FixtureOptions::default(),
+    };
+    let platform = Platform::parse(options.platform.as_deref().unwrap_or("linux/amd64")).unwrap();
+    let mut lower = LowerOptions::new(platform);
+    lower.build_args = options.build_args;
+    let options = CompileOptions {
+        target: options.target,
+        lower,
+    };
+    let files = disk::DiskContext::new(dir).unwrap();
+    compile(&text, &options, &files, &FixtureRegistry)
+}
+
+fn name(dir: &Path) -> String {
+    dir.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+fn snapshot(name: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+#[test]
+fn valid_fixtures_compile_and_match_their_snapshots() {
+    let dirs = fixtures("valid");
+    assert!(
+        dirs.len() >= 12,
+        "at least 12 valid fixtures, found {}",
+        dirs.len()
+    );
+    for dir in dirs {
+        let compiled =
+            compile_fixture(&dir).unwrap_or_else(|d| panic!("{}:\n{}", dir.display(), d.render()));
+        let mut text = String::new();
+        text.push_str("== warnings ==\n");
+        for warning in &compiled.warnings {
+            text.push_str(&warning.render());
+        }
+        text.push_str("== ir ==\n");
+        text.push_str(&serde_json::to_string_pretty(&compiled.spec).unwrap());
+        text.push_str("\n== image config ==\n");
+        text.push_str(&serde_json::to_string_pretty(&compiled.lowered.config).unwrap());
+        text.push_str("\n== llb ==\n");
+        for op in definition_to_json(&compiled.definition).unwrap() {
+            text.push_str(&op.to_string());
+            text.push('\n');
+        }
+        snapshot(&format!("valid__{}", name(&dir)), &text);
+    }
+}
+
+#[test]
+fn invalid_fixtures_fail_with_located_diagnostics() {
+    let dirs = fixtures("invalid");
+    assert!(
+        dirs.len() >= 30,
+        "at least 30 invalid fixtures, found {}",
+        dirs.len()
+    );
+    for dir in dirs {
+        let diagnostics = match compile_fixture(&dir) {
+            Ok(_) => panic!("{} compiled, but it is an invalid fixture", dir.display()),
+            Err(d) => d,
+        };
+        let error = diagnostics
+            .first_error()
+            .unwrap_or_else(|| panic!("{}: no error", dir.display()));
+        assert!(!error.message.is_empty());
+        snapshot(&format!("invalid__{}", name(&dir)), &diagnostics.render());
+    }
+}
+
+#[test]
+fn compiling_twice_gives_identical_bytes() {
+    for dir in fixtures("valid") {
+        let first = compile_fixture(&dir).unwrap().definition.encode_to_vec();
+        let second = compile_fixture(&dir).unwrap().definition.encode_to_vec();
+        assert_eq!(first, second, "{}", dir.display());
+    }
+}
