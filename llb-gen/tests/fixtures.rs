@@ -4,6 +4,9 @@
 //! snapshotted. A folder holds `build.envd`, its context files, and an
 //! optional `options.json` (`target`, `build_args`, `platform`).
 
+// Test helpers panic on broken fixtures; that is how they report them.
+#![allow(clippy::unwrap_used)]
+
 #[path = "../src/bin/llb-gen/disk.rs"]
 mod disk;
 
