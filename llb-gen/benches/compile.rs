@@ -1,0 +1,67 @@
+//! In-process compile time of the seed example (build.envd, env.yaml and
+//! build.txt held in memory, so no file I/O is measured).
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use llb_gen::llb::Platform;
+use llb_gen::lower::{
+    BaseResolver, ContextFiles, FileKind, ImageConfig, LowerOptions, ResolvedBase,
+};
+use llb_gen::{CompileOptions, compile};
+
+/// The seed fixture's context, read once before measuring.
+struct InMemory(HashMap<String, Option<Vec<u8>>>);
+
+impl ContextFiles for InMemory {
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.0.get(path).cloned().flatten())
+    }
+
+    fn kind(&self, path: &str) -> Result<Option<FileKind>, String> {
+        Ok(self.0.get(path).map(|c| {
+            if c.is_some() {
+                FileKind::File
+            } else {
+                FileKind::Dir
+            }
+        }))
+    }
+}
+
+/// Stand-in for registry lookups: an empty config, as `llb-gen` uses offline.
+struct Offline;
+
+impl BaseResolver for Offline {
+    fn resolve(&self, _: &str, platform: &Platform) -> Result<ResolvedBase, String> {
+        Ok(ResolvedBase {
+            digest: None,
+            config: ImageConfig::empty(platform),
+        })
+    }
+}
+
+fn seed_example(c: &mut Criterion) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/seed");
+    let read = |name: &str| std::fs::read(dir.join(name)).ok();
+    let text = String::from_utf8(read("build.envd").unwrap_or_default()).unwrap_or_default();
+    let files = InMemory(HashMap::from([
+        ("env.yaml".to_string(), read("env.yaml")),
+        ("build.txt".to_string(), read("build.txt")),
+        ("detectron2".to_string(), None),
+    ]));
+    let options = CompileOptions {
+        target: None,
+        lower: LowerOptions::new(Platform::new("linux", "amd64")),
+    };
+    c.bench_function("compile seed example", |b| {
+        b.iter(|| {
+            compile(black_box(&text), &options, &files, &Offline).map(|c| c.definition.def.len())
+        })
+    });
+}
+
+criterion_group!(benches, seed_example);
+criterion_main!(benches);
