@@ -22,7 +22,7 @@ use crate::ir::{self, BuildSpec};
 
 use args::BuiltinError;
 pub use args::closest;
-pub use calls::yaml_message;
+pub use calls::{parse_language, yaml_message};
 use limits::LimitError;
 use recorder::Recorder;
 

@@ -43,6 +43,8 @@ pub enum LlbError {
     EmptyFileOp,
     #[error("copy of {src:?} reads from an empty (scratch) state")]
     CopyFromScratch { src: String },
+    #[error("invalid definition: {0}")]
+    InvalidDefinition(String),
     #[error("no mount at {0:?} with an output")]
     NoMountOutput(String),
 }

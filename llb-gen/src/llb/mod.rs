@@ -18,6 +18,7 @@ mod dump;
 mod error;
 mod exec;
 mod file;
+mod import;
 mod layers;
 mod marshal;
 mod platform;

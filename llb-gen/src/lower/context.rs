@@ -3,7 +3,7 @@
 //! narrowed `local://` sources steps read the context through.
 
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::llb::{LlbError, Local, State};
+use crate::llb::{Copy, FileOp, LlbError, Local, State};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {
@@ -20,17 +20,20 @@ pub trait ContextFiles {
     fn kind(&self, path: &str) -> Result<Option<FileKind>, String>;
 }
 
-/// How context sources are named and tied to the client's session.
+/// Where the build context comes from: a local directory the client sends
+/// (by name, tied to its session), or a state the client passed as an input.
 #[derive(Clone, Debug)]
-pub struct ContextSource {
-    /// Name of the local the client sends (`context` unless `contextkey` says otherwise).
-    pub name: String,
-    pub session_id: Option<String>,
+pub enum ContextSource {
+    Local {
+        name: String,
+        session_id: Option<String>,
+    },
+    State(State),
 }
 
 impl Default for ContextSource {
     fn default() -> ContextSource {
-        ContextSource {
+        ContextSource::Local {
             name: "context".to_string(),
             session_id: None,
         }
@@ -39,16 +42,34 @@ impl Default for ContextSource {
 
 impl ContextSource {
     /// The context narrowed to `paths` (all of it for `.`), so editing a
-    /// file only invalidates the steps that read it.
+    /// file only invalidates the steps that read it: a local transfers only
+    /// those paths; an input state is narrowed by copies, whose cache keys
+    /// are the copied content.
     pub fn narrowed(&self, paths: &[String]) -> Result<State, LlbError> {
-        let mut local = Local::new(self.name.clone()).shared_key_hint(self.name.clone());
-        if !paths.iter().any(|p| p == ".") {
-            local = local.include_patterns(paths.iter().cloned());
+        let whole = paths.iter().any(|p| p == ".");
+        match self {
+            ContextSource::Local { name, session_id } => {
+                let mut local = Local::new(name.clone()).shared_key_hint(name.clone());
+                if !whole {
+                    local = local.include_patterns(paths.iter().cloned());
+                }
+                if let Some(id) = session_id {
+                    local = local.session_id(id.clone());
+                }
+                local.build()
+            }
+            ContextSource::State(state) if whole => Ok(state.clone()),
+            ContextSource::State(state) => paths
+                .iter()
+                .fold(FileOp::new(&State::scratch()), |op, path| {
+                    op.copy(
+                        Copy::new(state, format!("/{path}"), format!("/{path}"))
+                            .contents_only(true)
+                            .create_dest_path(true),
+                    )
+                })
+                .build(),
         }
-        if let Some(id) = &self.session_id {
-            local = local.session_id(id.clone());
-        }
-        local.build()
     }
 }
 

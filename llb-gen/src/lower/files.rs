@@ -110,7 +110,7 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 /// `host[:port]` of an http(s) URL (what pip's trusted-host takes).
-fn host_of(url: &str) -> &str {
+pub(super) fn host_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     authority

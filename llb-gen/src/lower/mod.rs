@@ -10,6 +10,7 @@ mod image_config;
 mod install;
 mod requirements;
 mod shell;
+mod site;
 
 use std::collections::BTreeMap;
 
@@ -23,6 +24,7 @@ use crate::llb::{
 pub use base::{DEFAULT_BASES, OVERRIDE_ANY, OVERRIDE_PREFIX, override_arg};
 pub use context::{ContextFiles, ContextSource, FileKind};
 pub use image_config::{ContainerConfig, DEFAULT_PATH, History, ImageConfig};
+pub use site::{PIP_INDEX_ARG, PYTHON_VERSION_ARG, SiteSettings};
 
 /// Label holding the SHA-256 of the build.envd the image was built from.
 pub const LABEL_BUILD_DIGEST: &str = "io.github.aiges.envd-frontend.build-digest";
@@ -112,6 +114,7 @@ struct Lowering<'a> {
     base_image: String,
     /// Index settings from config.pip_index, passed to later pip and run steps.
     pip_env: Vec<(String, String)>,
+    site: SiteSettings,
 }
 
 impl<'a> Lowering<'a> {
@@ -123,6 +126,7 @@ impl<'a> Lowering<'a> {
         resolver: &dyn BaseResolver,
     ) -> Result<Lowering<'a>, Diagnostic> {
         base::check_overrides(&options.build_args)?;
+        let site = SiteSettings::from_build_args(&options.build_args)?;
         let base_span = spec.base.span.range();
         let base_image = base::resolve_reference(source, &spec.base, &options.build_args)?;
         let resolved = resolver.resolve(&base_image, &options.platform).map_err(|e| {
@@ -155,12 +159,17 @@ impl<'a> Lowering<'a> {
             state,
             config,
             base_image,
-            pip_env: vec![],
+            pip_env: site.pip_env(),
+            site,
         })
     }
 
     fn run(mut self) -> Result<Lowered, Diagnostic> {
-        if let Some(python) = &self.spec.base.value.python {
+        let python = match (&self.spec.base.value.python, &self.site.python) {
+            (Some(_), Some(site)) => Some(site.clone()),
+            (requested, _) => requested.clone(),
+        };
+        if let Some(python) = &python {
             let span = self.spec.base.span.clone();
             let script = base::ensure_python_script(python, span.line, &self.options.filename);
             let name = format!("base: python {}", python.version());

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Idempotent set-up for the end-to-end suite and the quick start, for CI and
+# developers alike: a Docker engine with buildx (installed only where none
+# runs and apt is the package manager), the test base images (made from
+# Debian packages: no registry is needed), and the frontend image.
+#
+# Usage: scripts/e2e-setup.sh [docker|images|frontend|all]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+STATE_DIR="${ENVD_E2E_STATE:-/var/tmp/envd-frontend-e2e}"
+mkdir -p "$STATE_DIR"
+log() { printf '[e2e-setup] %s\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_docker() {
+  if docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; then
+    return
+  fi
+  if ! command -v dockerd >/dev/null 2>&1 || ! docker buildx version >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || { log "no Docker engine runs and apt-get is missing: install Docker with buildx"; exit 1; }
+    log "installing Docker Engine and buildx from Debian trixie"
+    # bookworm's docker.io is too old for buildx; trixie's runs on bookworm.
+    local sources=/etc/apt/sources.list.d/debian.sources
+    if [ -f "$sources" ] && [ ! -f /etc/apt/sources.list.d/envd-trixie.sources ]; then
+      sed -e 's/^Suites:.*/Suites: trixie/' "$sources" \
+        | awk 'BEGIN{RS=""; ORS="\n\n"} /debian-security/ {next} {print}' \
+        | as_root tee /etc/apt/sources.list.d/envd-trixie.sources >/dev/null
+      printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' | as_root tee /etc/apt/preferences.d/envd-trixie >/dev/null
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie docker.io docker-buildx >/dev/null
+  fi
+  if ! docker info >/dev/null 2>&1; then
+    log "starting dockerd (log: /tmp/dockerd.log)"
+    as_root setsid dockerd >/tmp/dockerd.log 2>&1 < /dev/null &
+    for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+    docker info >/dev/null 2>&1 || { log "dockerd did not start; see /tmp/dockerd.log"; tail -20 /tmp/dockerd.log >&2; exit 1; }
+  fi
+}
+
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# The Debian mirror apt already uses (no host name is written here).
+debian_mirror() {
+  local sources=/etc/apt/sources.list.d/debian.sources
+  if [ -f "$sources" ]; then
+    awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' "$sources"
+  else
+    awk '/^deb / && $3 !~ /security/ {print $2; exit}' /etc/apt/sources.list
+  fi
+}
+
+ensure_images() {
+  if ! have_image envd-test/cpu:latest; then
+    command -v debootstrap >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+    local rootfs="$STATE_DIR/rootfs-cpu"
+    as_root rm -rf "$rootfs"
+    log "debootstrap of the CPU test base (about a minute)"
+    as_root debootstrap --variant=minbase --include=python3,python3-pip,python3-venv,ca-certificates \
+      bookworm "$rootfs" "$(debian_mirror)" >"$STATE_DIR/debootstrap.log" 2>&1 \
+      || { tail -20 "$STATE_DIR/debootstrap.log" >&2; exit 1; }
+    # Docker's Debian images ship this hook; keep the test base like them.
+    printf 'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\nAPT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\nDir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n' \
+      | as_root tee "$rootfs/etc/apt/apt.conf.d/docker-clean" >/dev/null
+    as_root rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    as_root tar -C "$rootfs" -c . | docker import -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'CMD ["bash"]' - envd-test/cpu:latest >/dev/null
+    as_root rm -rf "$rootfs"
+  fi
+  # The "GPU" variant extends the CPU base, as AIGES' GPU images extend theirs.
+  if ! have_image envd-test/gpu:latest; then
+    docker buildx build -q --load -t envd-test/gpu:latest -f tests/e2e/images/gpu.Dockerfile tests/e2e/images >/dev/null
+  fi
+  if ! have_image envd-test/conda:latest; then
+    docker buildx build -q --load -t envd-test/conda:latest -f tests/e2e/images/conda.Dockerfile tests/e2e/images >/dev/null
+  fi
+  if ! have_image envd-test/gpu-conda:latest; then
+    docker buildx build -q --load -t envd-test/gpu-conda:latest -f tests/e2e/images/gpu-conda.Dockerfile tests/e2e/images >/dev/null
+  fi
+}
+
+ensure_frontend() {
+  log "building the frontend image aiges/envd-frontend:latest"
+  RUSTFLAGS='-C target-feature=+crt-static' cargo build --release -q -p envd-frontend --target x86_64-unknown-linux-gnu
+  local ctx="$STATE_DIR/frontend-context"
+  rm -rf "$ctx" && mkdir -p "$ctx"
+  cp target/x86_64-unknown-linux-gnu/release/envd-frontend "$ctx/"
+  docker buildx build -q --load --target prebuilt -t aiges/envd-frontend:latest -f Dockerfile.frontend "$ctx" >/dev/null
+}
+
+case "${1:-all}" in
+  docker) ensure_docker ;;
+  images) ensure_docker; ensure_images ;;
+  frontend) ensure_docker; ensure_frontend ;;
+  all) ensure_docker; ensure_images; ensure_frontend ;;
+  *) echo "usage: $0 [docker|images|frontend|all]" >&2; exit 2 ;;
+esac
