@@ -4,7 +4,8 @@
 # runs and apt is the package manager), the test base images (made from
 # Debian packages: no registry is needed), and the frontend image.
 #
-# Usage: scripts/e2e-setup.sh [docker|images|frontend|all]   (default: all)
+# Usage: scripts/e2e-setup.sh [docker|images|wheels|frontend|all]   (default: all)
+# Prints nothing on success; state lives in $ENVD_E2E_STATE (default /var/tmp/envd-frontend-e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -33,6 +34,13 @@ ensure_docker() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie docker.io docker-buildx >/dev/null
   fi
   if ! docker info >/dev/null 2>&1; then
+    # The containerd image store gives BuildKit merge and diff ops, which
+    # let variants share base-independent layers; the frontend falls back
+    # without them, but builds then share less.
+    if [ ! -f /etc/docker/daemon.json ]; then
+      as_root mkdir -p /etc/docker
+      echo '{"features": {"containerd-snapshotter": true}}' | as_root tee /etc/docker/daemon.json >/dev/null
+    fi
     log "starting dockerd (log: /tmp/dockerd.log)"
     as_root setsid dockerd >/tmp/dockerd.log 2>&1 < /dev/null &
     for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
@@ -80,6 +88,20 @@ ensure_images() {
   fi
 }
 
+# Wheels for the local package index the e2e suite serves on 127.0.0.1.
+ensure_wheels() {
+  local dir="$STATE_DIR/wheels"
+  if [ -f "$dir/.complete" ]; then return; fi
+  log "building test wheels into $dir"
+  rm -rf "$dir" && mkdir -p "$dir"
+  for project in tests/e2e/packages/*/; do
+    python3 -m pip wheel -q --no-deps -w "$dir" "$project"
+  done
+  # For pip's isolated builds inside images (editable installs of setup.py projects).
+  python3 -m pip download -q --only-binary :all: --no-deps -d "$dir" setuptools wheel
+  touch "$dir/.complete"
+}
+
 ensure_frontend() {
   log "building the frontend image aiges/envd-frontend:latest"
   RUSTFLAGS='-C target-feature=+crt-static' cargo build --release -q -p envd-frontend --target x86_64-unknown-linux-gnu
@@ -92,7 +114,8 @@ ensure_frontend() {
 case "${1:-all}" in
   docker) ensure_docker ;;
   images) ensure_docker; ensure_images ;;
+  wheels) ensure_wheels ;;
   frontend) ensure_docker; ensure_frontend ;;
-  all) ensure_docker; ensure_images; ensure_frontend ;;
-  *) echo "usage: $0 [docker|images|frontend|all]" >&2; exit 2 ;;
+  all) ensure_docker; ensure_images; ensure_wheels; ensure_frontend ;;
+  *) echo "usage: $0 [docker|images|wheels|frontend|all]" >&2; exit 2 ;;
 esac

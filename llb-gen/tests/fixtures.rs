@@ -2,7 +2,7 @@
 //! snapshotted (warnings, IR, image config, LLB); every folder under
 //! `tests/fixtures/invalid` fails, and its rendered diagnostics are
 //! snapshotted. A folder holds `build.envd`, its context files, and an
-//! optional `options.json` (`target`, `build_args`, `platform`).
+//! optional `options.json` (`target`, `build_args`, `platform`, `merge_layers`).
 
 // Test helpers panic on broken fixtures; that is how they report them.
 #![allow(clippy::unwrap_used)]
@@ -28,6 +28,8 @@ struct FixtureOptions {
     #[serde(default)]
     build_args: BTreeMap<String, String>,
     platform: Option<String>,
+    /// Whether the daemon has merge ops (default: yes).
+    merge_layers: Option<bool>,
 }
 
 /// Stand-in for a registry: AIGES-like bases get a config with conda on
@@ -76,6 +78,7 @@ fn compile_fixture(dir: &Path) -> Result<Compiled, Diagnostics> {
     let platform = Platform::parse(options.platform.as_deref().unwrap_or("linux/amd64")).unwrap();
     let mut lower = LowerOptions::new(platform);
     lower.build_args = options.build_args;
+    lower.merge_layers = options.merge_layers.unwrap_or(true);
     let options = CompileOptions {
         target: options.target,
         lower,

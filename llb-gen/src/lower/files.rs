@@ -4,7 +4,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
-use crate::llb::{Copy, FileOp, Mkfile, WithOpOptions};
+use crate::llb::{Copy, Mkfile};
 
 use super::Lowering;
 use super::context::{FileKind, require_kind};
@@ -40,18 +40,13 @@ impl Lowering<'_> {
                 format!("./{src}")
             }
         );
-        let layer = FileOp::new(&self.scratch())
-            .copy(
+        self.add_layer(span, &title, |op| {
+            op.copy(
                 Copy::new(&context, from, target)
                     .contents_only(kind == FileKind::Dir)
                     .create_dest_path(true),
             )
-            .custom_name(title.clone())
-            .location(self.location(span))
-            .build()
-            .map_err(|e| self.llb_error(span, e))?;
-        self.merge_layer(layer, span, &title);
-        Ok(())
+        })
     }
 
     /// Writes a config file as its own layer.
@@ -63,14 +58,9 @@ impl Lowering<'_> {
         content: String,
     ) -> Result<(), Diagnostic> {
         let title = format!("{builtin} {path}");
-        let layer = FileOp::new(&self.scratch())
-            .mkfile(Mkfile::new(path, content).mode(0o644))
-            .custom_name(title.clone())
-            .location(self.location(span))
-            .build()
-            .map_err(|e| self.llb_error(span, e))?;
-        self.merge_layer(layer, span, &title);
-        Ok(())
+        self.add_layer(span, &title, |op| {
+            op.mkfile(Mkfile::new(path, content).mode(0o644))
+        })
     }
 
     /// `/etc/pip.conf`, kept in the image; later pip and run steps also get

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::ir::{BuildSpec, Span, Step};
 use crate::llb::{
-    CacheMount, CacheSharing, Exec, Image, LlbError, Merge, Mount, NetworkMode, Platform,
+    CacheMount, CacheSharing, Exec, FileOp, Image, LlbError, Merge, Mount, NetworkMode, Platform,
     ResolveMode, SourceFile, SourceLocation, SourcePosition, SourceRange, State, WithOpOptions,
 };
 
@@ -65,6 +65,9 @@ pub struct LowerOptions {
     pub build_args: BTreeMap<String, String>,
     /// Run every step even when cached (`--no-cache`).
     pub no_cache: bool,
+    /// Build files as base-independent layers merged onto the image; off
+    /// for daemons without merge ops (`mergeop` cap).
+    pub merge_layers: bool,
 }
 
 impl LowerOptions {
@@ -77,6 +80,7 @@ impl LowerOptions {
             context: ContextSource::default(),
             build_args: BTreeMap::new(),
             no_cache: false,
+            merge_layers: true,
         }
     }
 }
@@ -291,14 +295,36 @@ impl<'a> Lowering<'a> {
             .map_err(|e| self.llb_error(span, e))
     }
 
-    /// Puts a base-independent layer on the image: built on scratch, it is
-    /// the same op for every base, so variants compute it once.
-    fn merge_layer(&mut self, layer: State, span: &Span, name: &str) {
-        self.state = Merge::new([self.state.clone(), layer])
-            .custom_name(format!("{name} (merge)"))
+    /// Adds files to the image. With merge ops the files are a layer built
+    /// on scratch and merged on: the same op for every base, so variants
+    /// compute it once (Dockerfile's `COPY --link`). Daemons without merge
+    /// ops get the files applied onto the image directly.
+    fn add_layer(
+        &mut self,
+        span: &Span,
+        name: &str,
+        actions: impl FnOnce(FileOp) -> FileOp,
+    ) -> Result<(), Diagnostic> {
+        let onto = if self.options.merge_layers {
+            self.scratch()
+        } else {
+            self.state.clone()
+        };
+        let applied = actions(FileOp::new(&onto))
+            .custom_name(name)
             .location(self.location(span))
-            .build();
+            .build()
+            .map_err(|e| self.llb_error(span, e))?;
+        self.state = if self.options.merge_layers {
+            Merge::new([self.state.clone(), applied])
+                .custom_name(format!("{name} (merge)"))
+                .location(self.location(span))
+                .build()
+        } else {
+            applied
+        };
         self.history(span, name, false);
+        Ok(())
     }
 
     fn pip_cache(&self) -> Mount {

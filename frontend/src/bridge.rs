@@ -1,0 +1,219 @@
+//! A typed wrapper over BuildKit's `LLBBridge` client: the calls this
+//! frontend makes, with the caps the daemon reported at `Ping`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use envd_proto::gateway::llb_bridge_client::LlbBridgeClient;
+use envd_proto::gateway::{self, result};
+use envd_proto::{caps, pb, rpc};
+use tonic::transport::Channel;
+
+use crate::options::CacheImport;
+use crate::stdio::MAX_MESSAGE_BYTES;
+
+pub struct Bridge {
+    client: LlbBridgeClient<Channel>,
+    llb_caps: BTreeSet<String>,
+    gateway_caps: BTreeSet<String>,
+}
+
+/// Whether a path in a solved ref is a file or a directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathKind {
+    File,
+    Dir,
+}
+
+impl Bridge {
+    /// Pings the daemon and records its caps.
+    pub async fn connect(channel: Channel) -> Result<Bridge, tonic::Status> {
+        let mut client = LlbBridgeClient::new(channel)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let pong = client.ping(gateway::PingRequest {}).await?.into_inner();
+        let enabled = |caps: Vec<envd_proto::apicaps::ApiCap>| {
+            caps.into_iter()
+                .filter(|c| c.enabled)
+                .map(|c| c.id)
+                .collect()
+        };
+        Ok(Bridge {
+            client,
+            llb_caps: enabled(pong.llb_caps),
+            gateway_caps: enabled(pong.frontend_api_caps),
+        })
+    }
+
+    pub fn has_llb_cap(&self, cap: &str) -> bool {
+        self.llb_caps.contains(cap)
+    }
+
+    pub fn has_gateway_cap(&self, cap: &str) -> bool {
+        self.gateway_caps.contains(cap)
+    }
+
+    /// LLB caps a definition needs that the daemon lacks (the terminal op's
+    /// metadata lists every cap the graph uses).
+    pub fn missing_llb_caps(&self, def: &pb::Definition) -> Vec<String> {
+        def.metadata
+            .values()
+            .flat_map(|md| md.caps.keys())
+            .filter(|cap| !self.llb_caps.contains(*cap))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    }
+
+    /// Definitions the client passed as frontend inputs, by name.
+    pub async fn inputs(&self) -> Result<HashMap<String, pb::Definition>, tonic::Status> {
+        if !self.has_gateway_cap(caps::gateway::FRONTEND_INPUTS) {
+            return Ok(HashMap::new());
+        }
+        Ok(self
+            .client
+            .clone()
+            .inputs(gateway::InputsRequest {})
+            .await?
+            .into_inner()
+            .definitions)
+    }
+
+    /// Solves a definition and returns the ref id.
+    pub async fn solve(
+        &self,
+        def: pb::Definition,
+        cache_imports: &[CacheImport],
+    ) -> Result<String, tonic::Status> {
+        let request = gateway::SolveRequest {
+            definition: Some(def),
+            allow_result_return: true,
+            allow_result_array_ref: true,
+            cache_imports: cache_imports
+                .iter()
+                .map(|c| gateway::CacheOptionsEntry {
+                    r#type: c.kind.clone(),
+                    attrs: c.attrs.clone().into_iter().collect(),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let response = self.client.clone().solve(request).await?.into_inner();
+        match response.result.and_then(|r| r.result) {
+            Some(result::Result::Ref(r)) => Ok(r.id),
+            Some(result::Result::RefDeprecated(id)) => Ok(id),
+            _ if !response.r#ref.is_empty() => Ok(response.r#ref),
+            _ => Err(tonic::Status::internal("solve returned no ref")),
+        }
+    }
+
+    /// The file's bytes, or `None` when it does not exist.
+    pub async fn read_file(
+        &self,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<Vec<u8>>, tonic::Status> {
+        let request = gateway::ReadFileRequest {
+            r#ref: reference.to_string(),
+            file_path: path.to_string(),
+            ..Default::default()
+        };
+        match self.client.clone().read_file(request).await {
+            Ok(response) => Ok(Some(response.into_inner().data)),
+            Err(status) if is_not_found(&status) => Ok(None),
+            Err(status) => Err(status),
+        }
+    }
+
+    pub async fn stat(
+        &self,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<PathKind>, tonic::Status> {
+        let request = gateway::StatFileRequest {
+            r#ref: reference.to_string(),
+            path: path.to_string(),
+            ..Default::default()
+        };
+        match self.client.clone().stat_file(request).await {
+            Ok(response) => {
+                const S_IFDIR: u32 = 0o040000;
+                // fsutil's mode carries Go's os.FileMode bits: ModeDir is the top bit.
+                const GO_MODE_DIR: u32 = 1 << 31;
+                let mode = response.into_inner().stat.map_or(0, |s| s.mode);
+                Ok(Some(if mode & (GO_MODE_DIR | S_IFDIR) != 0 {
+                    PathKind::Dir
+                } else {
+                    PathKind::File
+                }))
+            }
+            Err(status) if is_not_found(&status) => Ok(None),
+            Err(status) => Err(status),
+        }
+    }
+
+    /// The image's digest and config JSON for a platform.
+    pub async fn resolve_image_config(
+        &self,
+        reference: &str,
+        platform: &pb::Platform,
+        resolve_mode: &str,
+        session_id: Option<&str>,
+    ) -> Result<(String, Vec<u8>), tonic::Status> {
+        let request = gateway::ResolveImageConfigRequest {
+            r#ref: reference.to_string(),
+            platform: Some(platform.clone()),
+            resolve_mode: resolve_mode.to_string(),
+            log_name: format!("[envd-frontend] resolve image config for {reference}"),
+            session_id: session_id.unwrap_or_default().to_string(),
+            ..Default::default()
+        };
+        let response = self
+            .client
+            .clone()
+            .resolve_image_config(request)
+            .await?
+            .into_inner();
+        Ok((response.digest, response.config))
+    }
+
+    /// Shows a warning in the client's output, where the daemon supports it.
+    pub async fn warn(&self, message: &str, info: Option<pb::SourceInfo>, ranges: Vec<pb::Range>) {
+        if !self.has_gateway_cap(caps::gateway::GATEWAY_WARNINGS) {
+            eprintln!("envd-frontend: warning: {message}");
+            return;
+        }
+        let request = gateway::WarnRequest {
+            level: 1,
+            short: message.as_bytes().to_vec(),
+            info,
+            ranges,
+            ..Default::default()
+        };
+        if let Err(e) = self.client.clone().warn(request).await {
+            eprintln!("envd-frontend: warning not delivered ({e}): {message}");
+        }
+    }
+
+    pub async fn return_result(&self, result: gateway::Result) -> Result<(), tonic::Status> {
+        let request = gateway::ReturnRequest {
+            result: Some(result),
+            error: None,
+        };
+        self.client.clone().r#return(request).await.map(|_| ())
+    }
+
+    pub async fn return_error(&self, error: rpc::Status) -> Result<(), tonic::Status> {
+        let request = gateway::ReturnRequest {
+            result: None,
+            error: Some(error),
+        };
+        self.client.clone().r#return(request).await.map(|_| ())
+    }
+}
+
+fn is_not_found(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::NotFound
+        || status.message().contains("no such file or directory")
+        || status.message().contains("not found")
+}

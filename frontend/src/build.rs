@@ -1,0 +1,288 @@
+//! One build: options, the build file, the context, then a compile and a
+//! solve per platform, and the result with its image configs.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use envd_proto::gateway::{self, result};
+use envd_proto::{metadata, pb};
+use llb_gen::diagnostics::Diagnostics;
+use llb_gen::llb::{Differ, Local, Platform, State, WithOpOptions};
+use llb_gen::lower::{ContextSource, LowerOptions};
+use llb_gen::{CompileOptions, Compiled, compile};
+use tokio::runtime::Handle;
+
+use crate::bridge::Bridge;
+use crate::context::{BridgeContext, BridgeResolver};
+use crate::error::FrontendError;
+use crate::options::Options;
+
+pub async fn build(bridge: Arc<Bridge>) -> Result<gateway::Result, FrontendError> {
+    let options = Options::from_env()?;
+    if let Some(request) = &options.request_id {
+        return Err(FrontendError::UnsupportedSubrequest(request.clone()));
+    }
+    let inputs = bridge
+        .inputs()
+        .await
+        .map_err(FrontendError::daemon("reading frontend inputs"))?;
+    let text = read_build_file(&bridge, &options, &inputs).await?;
+    let context = match inputs.get(&options.context_key) {
+        Some(def) => ContextSource::State(
+            State::from_definition(def).map_err(|e| FrontendError::Internal(e.to_string()))?,
+        ),
+        None => ContextSource::Local {
+            name: options.context_key.clone(),
+            session_id: options.session_id.clone(),
+        },
+    };
+    let platforms = if options.platforms.is_empty() {
+        vec![default_platform()]
+    } else {
+        options.platforms.clone()
+    };
+
+    let mut built: Vec<(Platform, String, Vec<u8>)> = vec![];
+    for (i, platform) in platforms.iter().enumerate() {
+        let compiled = compile_for(&bridge, &options, &text, &context, platform).await?;
+        if i == 0 {
+            for warning in &compiled.warnings {
+                let detail = warning.to_errdefs();
+                let info = pb::SourceInfo {
+                    filename: detail.info.filename,
+                    data: detail.info.data,
+                    language: detail.info.language,
+                    definition: None,
+                };
+                let ranges = detail
+                    .ranges
+                    .iter()
+                    .map(|r| pb::Range {
+                        start: Some(pb::Position {
+                            line: r.start.line,
+                            character: r.start.character,
+                        }),
+                        end: Some(pb::Position {
+                            line: r.end.line,
+                            character: r.end.character,
+                        }),
+                    })
+                    .collect();
+                bridge.warn(&warning.message, Some(info), ranges).await;
+            }
+        }
+        let missing = bridge.missing_llb_caps(&compiled.definition);
+        if !missing.is_empty() {
+            return Err(FrontendError::MissingCaps(missing));
+        }
+        let reference = bridge
+            .solve(compiled.definition.clone(), &options.cache_imports)
+            .await
+            .map_err(FrontendError::daemon("solve"))?;
+        let mut config = compiled.lowered.config;
+        for (key, value) in &options.labels {
+            config.set_label(key, value);
+        }
+        let config =
+            serde_json::to_vec(&config).map_err(|e| FrontendError::Internal(e.to_string()))?;
+        built.push((platform.clone(), reference, config));
+    }
+    Ok(result_of(built, options.platforms.len() > 1))
+}
+
+async fn compile_for(
+    bridge: &Arc<Bridge>,
+    options: &Options,
+    text: &str,
+    context: &ContextSource,
+    platform: &Platform,
+) -> Result<Compiled, FrontendError> {
+    let mut lower = LowerOptions::new(platform.clone());
+    lower.filename = options
+        .filename
+        .rsplit('/')
+        .next()
+        .unwrap_or(&options.filename)
+        .to_string();
+    lower.network = options.network;
+    lower.resolve_mode = options.resolve_mode;
+    lower.context = context.clone();
+    lower.build_args = options.build_args.clone();
+    lower.no_cache = options.no_cache;
+    lower.merge_layers = bridge.has_llb_cap(envd_proto::caps::llb::MERGE_OP);
+    let compile_options = CompileOptions {
+        target: options.target.clone(),
+        lower,
+    };
+    let runtime = Handle::current();
+    let files = BridgeContext::new(
+        bridge.clone(),
+        runtime.clone(),
+        context.clone(),
+        options.cache_imports.clone(),
+    );
+    let resolver = BridgeResolver {
+        bridge: bridge.clone(),
+        runtime,
+        resolve_mode: options.resolve_mode,
+        session_id: options.session_id.clone(),
+    };
+    let text = text.to_string();
+    // The compiler waits on bridge calls, so it runs off the runtime's thread.
+    tokio::task::spawn_blocking(move || compile(&text, &compile_options, &files, &resolver))
+        .await
+        .map_err(|e| FrontendError::Internal(format!("compiler thread failed: {e}")))?
+        .map_err(|diagnostics: Diagnostics| FrontendError::Build(diagnostics))
+}
+
+/// Reads the build file as BuildKit's dockerui reads a Dockerfile: from the
+/// input of that name, or from the client's `dockerfile` local, narrowed to
+/// the one file.
+async fn read_build_file(
+    bridge: &Bridge,
+    options: &Options,
+    inputs: &HashMap<String, pb::Definition>,
+) -> Result<String, FrontendError> {
+    let def = match inputs.get(&options.dockerfile_key) {
+        Some(def) => def.clone(),
+        None => {
+            let mut local = Local::new(options.dockerfile_key.clone())
+                .follow_paths([options.filename.clone()])
+                .shared_key_hint(options.filename.clone())
+                .differ(Differ::None, false)
+                .custom_name(format!(
+                    "[envd-frontend] load build definition from {}",
+                    options.filename
+                ));
+            if let Some(session) = &options.session_id {
+                local = local.session_id(session.clone());
+            }
+            local
+                .build()
+                .map_err(|e| FrontendError::Internal(e.to_string()))?
+                .marshal()
+        }
+    };
+    let reference = bridge
+        .solve(def, &[])
+        .await
+        .map_err(FrontendError::daemon("loading the build file"))?;
+    let bytes = bridge
+        .read_file(&reference, &options.filename)
+        .await
+        .map_err(FrontendError::daemon("reading the build file"))?
+        .ok_or_else(|| FrontendError::MissingBuildFile(options.filename.clone()))?;
+    String::from_utf8(bytes).map_err(|_| FrontendError::NotText(options.filename.clone()))
+}
+
+/// The first platform of the first worker (`BUILDKIT_WORKERS`), else linux/amd64.
+fn default_platform() -> Platform {
+    let workers: serde_json::Value = std::env::var(envd_proto::opts::ENV_WORKERS)
+        .ok()
+        .and_then(|w| serde_json::from_str(&w).ok())
+        .unwrap_or_default();
+    let first = &workers[0]["platforms"][0];
+    match (first["os"].as_str(), first["architecture"].as_str()) {
+        (Some(os), Some(arch)) => Platform {
+            variant: first["variant"]
+                .as_str()
+                .map(str::to_string)
+                .filter(|v| !v.is_empty()),
+            ..Platform::new(os, arch)
+        },
+        _ => Platform::new("linux", "amd64"),
+    }
+}
+
+/// One ref with its config, or (for several platforms) a ref map with a
+/// config per platform and the `refs.platforms` list.
+fn result_of(built: Vec<(Platform, String, Vec<u8>)>, multi: bool) -> gateway::Result {
+    let mut metadata: HashMap<String, Vec<u8>> = HashMap::new();
+    if !multi && let Some((_, reference, config)) = built.first().cloned() {
+        metadata.insert(metadata::CONTAINER_IMAGE_CONFIG.to_string(), config);
+        return gateway::Result {
+            metadata,
+            result: Some(result::Result::Ref(gateway::Ref {
+                id: reference,
+                def: None,
+            })),
+            ..Default::default()
+        };
+    }
+    let mut refs = HashMap::new();
+    let mut listed = vec![];
+    for (platform, reference, config) in built {
+        let id = platform.to_string();
+        metadata.insert(
+            format!("{}{id}", metadata::CONTAINER_IMAGE_CONFIG_PREFIX),
+            config,
+        );
+        let mut platform_json =
+            serde_json::json!({"os": platform.os, "architecture": platform.architecture});
+        if let Some(variant) = &platform.variant {
+            platform_json["variant"] = serde_json::json!(variant);
+        }
+        listed.push(serde_json::json!({"ID": id, "Platform": platform_json}));
+        refs.insert(
+            id,
+            gateway::Ref {
+                id: reference,
+                def: None,
+            },
+        );
+    }
+    metadata.insert(
+        metadata::REFS_PLATFORMS.to_string(),
+        serde_json::json!({"Platforms": listed})
+            .to_string()
+            .into_bytes(),
+    );
+    gateway::Result {
+        metadata,
+        result: Some(result::Result::Refs(gateway::RefMap { refs })),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_and_multi_platform_results() {
+        let single = result_of(
+            vec![(Platform::new("linux", "amd64"), "r1".into(), b"{}".to_vec())],
+            false,
+        );
+        assert!(matches!(single.result, Some(result::Result::Ref(ref r)) if r.id == "r1"));
+        assert_eq!(single.metadata["containerimage.config"], b"{}");
+
+        let multi = result_of(
+            vec![
+                (
+                    Platform::new("linux", "amd64"),
+                    "r1".into(),
+                    b"{\"a\":1}".to_vec(),
+                ),
+                (
+                    Platform::parse("linux/arm64/v8").unwrap(),
+                    "r2".into(),
+                    b"{\"a\":2}".to_vec(),
+                ),
+            ],
+            true,
+        );
+        let Some(result::Result::Refs(map)) = &multi.result else {
+            panic!("expected refs")
+        };
+        assert_eq!(map.refs["linux/arm64/v8"].id, "r2");
+        assert_eq!(
+            multi.metadata["containerimage.config/linux/amd64"],
+            b"{\"a\":1}"
+        );
+        let platforms: serde_json::Value =
+            serde_json::from_slice(&multi.metadata["refs.platforms"]).unwrap();
+        assert_eq!(platforms["Platforms"][1]["Platform"]["variant"], "v8");
+        assert_eq!(platforms["Platforms"][0]["ID"], "linux/amd64");
+    }
+}

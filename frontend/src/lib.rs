@@ -1,0 +1,44 @@
+//! The BuildKit gateway frontend for build.envd: talks to BuildKit over
+//! stdio, compiles the build file with `llb-gen`, solves, and returns the
+//! image (or a located error).
+
+pub mod bridge;
+pub mod build;
+pub mod context;
+pub mod error;
+pub mod options;
+pub mod stdio;
+
+use std::sync::Arc;
+
+/// Runs one build; returns the process exit code.
+pub async fn run() -> i32 {
+    let channel = match stdio::connect().await {
+        Ok(channel) => channel,
+        Err(e) => {
+            eprintln!("envd-frontend: cannot connect to BuildKit over stdio: {e}");
+            return 1;
+        }
+    };
+    let bridge = match bridge::Bridge::connect(channel).await {
+        Ok(bridge) => Arc::new(bridge),
+        Err(e) => {
+            eprintln!("envd-frontend: ping failed: {e}");
+            return 1;
+        }
+    };
+    let returned = match build::build(bridge.clone()).await {
+        Ok(result) => bridge.return_result(result).await,
+        Err(error) => {
+            eprintln!("envd-frontend: {error}");
+            bridge.return_error(error.to_status()).await
+        }
+    };
+    match returned {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("envd-frontend: return failed: {e}");
+            1
+        }
+    }
+}

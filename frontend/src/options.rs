@@ -1,0 +1,252 @@
+//! Frontend options from `BUILDKIT_FRONTEND_OPT_<n>=<key>=<value>`, read the
+//! way BuildKit's `dockerui` reads them.
+
+use std::collections::BTreeMap;
+
+use envd_proto::opts;
+use llb_gen::llb::{NetworkMode, Platform, ResolveMode};
+
+/// A cache source to import (`--cache-from`), as BuildKit sends it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct CacheImport {
+    #[serde(rename = "Type")]
+    pub kind: String,
+    #[serde(rename = "Attrs", default)]
+    pub attrs: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    pub filename: String,
+    pub dockerfile_key: String,
+    pub context_key: String,
+    pub target: Option<String>,
+    pub build_args: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    pub platforms: Vec<Platform>,
+    pub no_cache: bool,
+    pub network: NetworkMode,
+    pub resolve_mode: ResolveMode,
+    pub cache_imports: Vec<CacheImport>,
+    pub request_id: Option<String>,
+    pub session_id: Option<String>,
+}
+
+/// Options that change a build in ways this frontend does not implement.
+const UNSUPPORTED: &[&str] = &[
+    "add-hosts",
+    "shm-size",
+    "ulimit",
+    "cgroup-parent",
+    "hostname",
+];
+
+/// Options that are for BuildKit itself or the client, not the frontend.
+const NOT_FOR_US: &[&str] = &[
+    opts::SOURCE,
+    opts::CMDLINE,
+    "multi-platform",
+    "exporter-image-config",
+    "frontend.caps",
+];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum OptionError {
+    #[error("option {key}={value:?}: {reason}")]
+    Invalid {
+        key: String,
+        value: String,
+        reason: String,
+    },
+    #[error("option {0} is not supported by envd-frontend")]
+    Unsupported(String),
+}
+
+impl Options {
+    /// Reads the options from the environment.
+    pub fn from_env() -> Result<Options, OptionError> {
+        let raw: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with(opts::ENV_OPT_PREFIX))
+            .filter_map(|(_, v)| {
+                v.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
+            .collect();
+        Options::parse(raw, std::env::var(opts::ENV_SESSION_ID).ok())
+    }
+
+    pub fn parse(
+        raw: Vec<(String, String)>,
+        session_id: Option<String>,
+    ) -> Result<Options, OptionError> {
+        let mut o = Options {
+            filename: opts::DEFAULT_FILENAME.to_string(),
+            dockerfile_key: opts::DEFAULT_DOCKERFILE_KEY.to_string(),
+            context_key: opts::DEFAULT_CONTEXT_KEY.to_string(),
+            target: None,
+            build_args: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            platforms: vec![],
+            no_cache: false,
+            network: NetworkMode::Default,
+            resolve_mode: ResolveMode::Default,
+            cache_imports: vec![],
+            request_id: None,
+            session_id: session_id.filter(|s| !s.is_empty()),
+        };
+        let invalid = |key: &str, value: &str, reason: &str| OptionError::Invalid {
+            key: key.to_string(),
+            value: value.to_string(),
+            reason: reason.to_string(),
+        };
+        for (key, value) in raw {
+            if let Some(arg) = key.strip_prefix(opts::BUILD_ARG_PREFIX) {
+                o.build_args.insert(arg.to_string(), value);
+                continue;
+            }
+            if let Some(label) = key.strip_prefix(opts::LABEL_PREFIX) {
+                o.labels.insert(label.to_string(), value);
+                continue;
+            }
+            if key.starts_with(opts::CONTEXT_PREFIX) {
+                return Err(OptionError::Unsupported(format!("{key} (named contexts)")));
+            }
+            match key.as_str() {
+                opts::FILENAME if !value.is_empty() => o.filename = value,
+                opts::DOCKERFILE_KEY if !value.is_empty() => o.dockerfile_key = value,
+                opts::CONTEXT_KEY if !value.is_empty() => o.context_key = value,
+                opts::TARGET => o.target = Some(value).filter(|t| !t.is_empty()),
+                opts::PLATFORM => {
+                    o.platforms = value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(|p| {
+                            Platform::parse(p).map_err(|e| invalid(&key, &value, &e.to_string()))
+                        })
+                        .collect::<Result<_, _>>()?;
+                }
+                opts::NO_CACHE => o.no_cache = true,
+                opts::FORCE_NETWORK_MODE => {
+                    o.network = match value.as_str() {
+                        "host" => NetworkMode::Host,
+                        "none" => NetworkMode::None,
+                        "" | "sandbox" | "default" => NetworkMode::Default,
+                        _ => return Err(invalid(&key, &value, "expected host, none or sandbox")),
+                    }
+                }
+                opts::IMAGE_RESOLVE_MODE => {
+                    o.resolve_mode = match value.as_str() {
+                        "" | "default" => ResolveMode::Default,
+                        "pull" => ResolveMode::Pull,
+                        "local" => ResolveMode::Local,
+                        _ => return Err(invalid(&key, &value, "expected default, pull or local")),
+                    }
+                }
+                opts::CACHE_IMPORTS => {
+                    if !value.is_empty() {
+                        o.cache_imports = serde_json::from_str(&value).map_err(|e| {
+                            invalid(&key, &value, &format!("not a JSON list of caches: {e}"))
+                        })?;
+                    }
+                }
+                opts::REQUEST_ID => o.request_id = Some(value).filter(|r| !r.is_empty()),
+                k if UNSUPPORTED.contains(&k) && !value.is_empty() => {
+                    return Err(OptionError::Unsupported(key));
+                }
+                k if NOT_FOR_US.contains(&k)
+                    || k.starts_with("attest:")
+                    || UNSUPPORTED.contains(&k) => {}
+                _ => eprintln!("envd-frontend: ignoring unknown option {key}={value:?}"),
+            }
+        }
+        Ok(o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<Options, OptionError> {
+        Options::parse(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            Some("sess".into()),
+        )
+    }
+
+    #[test]
+    fn reads_what_buildx_sends() {
+        let o = parse(&[
+            ("image-resolve-mode", "local"),
+            ("filename", "build.envd"),
+            ("cmdline", "aiges/envd-frontend"),
+            ("source", "aiges/envd-frontend"),
+            ("platform", "linux/amd64,linux/arm64"),
+            ("build-arg:FOO", "bar=baz"),
+            ("label:team", "asr"),
+            ("target", "build_gpu"),
+            ("force-network-mode", "host"),
+            ("no-cache", ""),
+            (
+                "cache-imports",
+                r#"[{"Type":"local","Attrs":{"src":"/tmp/cache"}}]"#,
+            ),
+            ("attest:provenance", "mode=min"),
+        ])
+        .unwrap();
+        assert_eq!(o.filename, "build.envd");
+        assert_eq!(o.resolve_mode, ResolveMode::Local);
+        assert_eq!(o.platforms.len(), 2);
+        assert_eq!(o.build_args["FOO"], "bar=baz");
+        assert_eq!(o.labels["team"], "asr");
+        assert_eq!(o.target.as_deref(), Some("build_gpu"));
+        assert_eq!(o.network, NetworkMode::Host);
+        assert!(o.no_cache);
+        assert_eq!(o.cache_imports[0].kind, "local");
+        assert_eq!(o.cache_imports[0].attrs["src"], "/tmp/cache");
+        assert_eq!(o.session_id.as_deref(), Some("sess"));
+    }
+
+    #[test]
+    fn defaults_for_buildctl() {
+        let o = parse(&[("source", "aiges/envd-frontend")]).unwrap();
+        assert_eq!(
+            (
+                o.filename.as_str(),
+                o.dockerfile_key.as_str(),
+                o.context_key.as_str()
+            ),
+            ("build.envd", "dockerfile", "context")
+        );
+        assert!(o.platforms.is_empty() && o.target.is_none() && !o.no_cache);
+    }
+
+    #[test]
+    fn bad_or_unsupported_options_are_errors() {
+        assert!(matches!(
+            parse(&[("platform", "linux")]),
+            Err(OptionError::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse(&[("force-network-mode", "bridge")]),
+            Err(OptionError::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse(&[("cache-imports", "{")]),
+            Err(OptionError::Invalid { .. })
+        ));
+        assert_eq!(
+            parse(&[("add-hosts", "a=1.2.3.4")]),
+            Err(OptionError::Unsupported("add-hosts".into()))
+        );
+        assert!(parse(&[("add-hosts", "")]).is_ok());
+        assert!(matches!(
+            parse(&[("context:base", "docker-image://x")]),
+            Err(OptionError::Unsupported(_))
+        ));
+    }
+}

@@ -1,0 +1,266 @@
+//! Helpers for the end-to-end suite: a project folder, `docker buildx build`
+//! through the frontend image with `--progress=rawjson` (to see which steps
+//! ran and which were cached), `docker run` to check the built image, and
+//! the local package index on 127.0.0.1.
+//!
+//! The suite needs what `scripts/e2e-setup.sh` prepares: a running dockerd
+//! with buildx, the `envd-test/*` base images, the test wheels and the
+//! `aiges/envd-frontend` image. It fails, never skips, when they are missing.
+
+// Helpers panic on failures; that is how a test reports them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const FRONTEND_IMAGE: &str = "aiges/envd-frontend:latest";
+
+/// Where the setup script keeps its state (wheels).
+pub fn state_dir() -> PathBuf {
+    std::env::var_os("ENVD_E2E_STATE").map_or_else(|| PathBuf::from("/var/tmp/envd-frontend-e2e"), PathBuf::from)
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Fails with a clear message when the set-up is missing.
+pub fn require_setup() {
+    let ok = |args: &[&str]| Command::new("docker").args(args).output().is_ok_and(|o| o.status.success());
+    assert!(ok(&["info"]), "dockerd is not running: run scripts/e2e-setup.sh");
+    assert!(ok(&["buildx", "version"]), "docker buildx is missing: run scripts/e2e-setup.sh");
+    for image in [FRONTEND_IMAGE, "envd-test/cpu:latest", "envd-test/gpu:latest", "envd-test/conda:latest"] {
+        assert!(ok(&["image", "inspect", image]), "image {image} is missing: run scripts/e2e-setup.sh");
+    }
+    assert!(state_dir().join("wheels/.complete").exists(), "test wheels are missing: run scripts/e2e-setup.sh");
+}
+
+/// A temporary project folder (the build context), removed on drop.
+pub struct Project {
+    pub dir: PathBuf,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Project {
+    pub fn new(name: &str) -> Project {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("envd-e2e-{}-{name}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Project { dir }
+    }
+
+    /// A copy of a folder of the repository (e.g. `examples/seed`).
+    pub fn copy_of(name: &str, from: &str) -> Project {
+        let project = Project::new(name);
+        copy_dir(&repo_root().join(from), &project.dir);
+        project
+    }
+
+    pub fn write(&self, path: &str, content: &str) -> &Project {
+        let full = self.dir.join(path);
+        fs::create_dir_all(full.parent().unwrap()).unwrap();
+        fs::write(full, content).unwrap();
+        self
+    }
+
+    pub fn read(&self, path: &str) -> String {
+        fs::read_to_string(self.dir.join(path)).unwrap()
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// One step as buildx reported it.
+#[derive(Debug, Clone)]
+pub struct Vertex {
+    pub name: String,
+    pub cached: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct BuildOutput {
+    pub success: bool,
+    /// buildx's stderr: the rawjson progress lines, then any error.
+    pub stderr: String,
+    pub vertices: Vec<Vertex>,
+}
+
+impl BuildOutput {
+    /// Steps of the build file (named by envd-frontend) that ran, not cached.
+    pub fn executed(&self) -> Vec<&str> {
+        self.vertices
+            .iter()
+            .filter(|v| !v.cached && is_build_step(&v.name))
+            .map(|v| v.name.as_str())
+            .collect()
+    }
+
+    pub fn cached(&self) -> Vec<&str> {
+        self.vertices
+            .iter()
+            .filter(|v| v.cached && is_build_step(&v.name))
+            .map(|v| v.name.as_str())
+            .collect()
+    }
+
+    /// The error text buildx printed (after the progress lines).
+    pub fn error_text(&self) -> String {
+        self.stderr.lines().filter(|l| !l.starts_with('{')).collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// Progress names of ops made from build.envd calls (not transfers of the
+/// build context or of the build file, which BuildKit always re-checks).
+fn is_build_step(name: &str) -> bool {
+    let prefixes = [
+        "base ", "base: ", "install.", "io.copy", "run ", "config.", "runtime.",
+    ];
+    prefixes.iter().any(|p| name.starts_with(p))
+}
+
+/// `docker buildx build` of `project` with the given build file and args.
+pub fn build(project: &Project, file: &str, tag: &str, args: &[(&str, &str)], extra: &[&str]) -> BuildOutput {
+    let mut cmd = Command::new("docker");
+    cmd.args(["buildx", "build", "--progress=rawjson", "--load", "-t", tag, "-f"])
+        .arg(project.dir.join(file))
+        .args(["--network=host", "--allow", "network.host"]);
+    for (key, value) in args {
+        cmd.arg("--build-arg").arg(format!("{key}={value}"));
+    }
+    cmd.args(extra).arg(&project.dir);
+    let output = cmd.output().expect("docker buildx build runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    BuildOutput {
+        success: output.status.success(),
+        vertices: parse_rawjson(&stderr),
+        stderr,
+    }
+}
+
+/// Final state of each vertex from buildx's rawjson progress.
+fn parse_rawjson(stderr: &str) -> Vec<Vertex> {
+    let mut by_digest: BTreeMap<String, Vertex> = BTreeMap::new();
+    let mut order: Vec<String> = vec![];
+    for line in stderr.lines().filter(|l| l.starts_with('{')) {
+        let Ok(status) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        for v in status["vertexes"].as_array().into_iter().flatten() {
+            let digest = v["digest"].as_str().unwrap_or_default().to_string();
+            if !by_digest.contains_key(&digest) {
+                order.push(digest.clone());
+            }
+            let entry = by_digest.entry(digest).or_insert(Vertex {
+                name: String::new(),
+                cached: false,
+                error: None,
+            });
+            if let Some(name) = v["name"].as_str() {
+                entry.name = name.to_string();
+            }
+            entry.cached |= v["cached"].as_bool().unwrap_or(false);
+            if let Some(error) = v["error"].as_str() {
+                entry.error = Some(error.to_string());
+            }
+        }
+    }
+    order.into_iter().filter_map(|d| by_digest.remove(&d)).collect()
+}
+
+/// `docker run --rm IMAGE sh -c SCRIPT`; returns stdout, panics on failure.
+pub fn run_in(image: &str, script: &str) -> String {
+    let output = Command::new("docker")
+        .args(["run", "--rm", "--network=none", "--entrypoint", "/bin/sh", image, "-c", script])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "`{script}` failed in {image}:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `docker image inspect` of one image, as JSON.
+pub fn inspect(image: &str) -> serde_json::Value {
+    let output = Command::new("docker").args(["image", "inspect", image]).output().unwrap();
+    assert!(output.status.success(), "no image {image}");
+    let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    list[0].clone()
+}
+
+pub fn remove_image(image: &str) {
+    let _ = Command::new("docker").args(["image", "rm", "-f", image]).output();
+}
+
+/// The test wheels served as a package index on 127.0.0.1, logging each
+/// download. Each test gets its own server (and so its own URLs, which is
+/// what pip's cache is keyed by).
+pub struct PackageIndex {
+    child: Child,
+    pub url: String,
+    log: PathBuf,
+}
+
+impl PackageIndex {
+    pub fn start(name: &str) -> PackageIndex {
+        let log = std::env::temp_dir().join(format!("envd-e2e-index-{}-{name}.log", std::process::id()));
+        let _ = fs::remove_file(&log);
+        let mut child = Command::new("python3")
+            .arg(repo_root().join("tests/e2e/index/serve.py"))
+            .arg("--root")
+            .arg(state_dir().join("wheels"))
+            .arg("--log")
+            .arg(&log)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the index server");
+        let mut port = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut port).unwrap();
+        PackageIndex {
+            child,
+            url: format!("http://127.0.0.1:{}/simple", port.trim()),
+            log,
+        }
+    }
+
+    /// Files downloaded so far.
+    pub fn downloads(&self) -> Vec<String> {
+        fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for PackageIndex {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_file(&self.log);
+    }
+}
