@@ -57,3 +57,139 @@ fn seed_example_with_syntax_header() {
     check_seed_image("envd-e2e/seed:header", &index);
     remove_image("envd-e2e/seed:header");
 }
+
+#[test]
+fn seed_example_through_buildkit_syntax_build_arg() {
+    require_setup();
+    let index = PackageIndex::start("seed-arg");
+    let project = Project::copy_of("seed-arg", "examples/seed");
+    assert!(!project.read("build.envd").starts_with("# syntax="), "the example has no header");
+    let mut site = site_args(&index, "envd-test/conda:latest");
+    site.push(("BUILDKIT_SYNTAX".to_string(), "aiges/envd-frontend".to_string()));
+    let out = build(&project, "build.envd", "envd-e2e/seed:arg", &args(&site), &[]);
+    assert!(out.success, "{}", out.error_text());
+    check_seed_image("envd-e2e/seed:arg", &index);
+    remove_image("envd-e2e/seed:arg");
+}
+
+#[test]
+fn image_config_follows_the_build_file() {
+    require_setup();
+    let project = Project::new("config");
+    let text = format!(
+        "{SYNTAX}def build():\n    base(os=\"aiges_cpu\")\n    runtime.environ(env={{\"AIGES_HOME\": \"/home/aiges\"}}, extra_path=[\"/home/aiges/bin\"])\n    config.entrypoint([\"/home/aiges/bin/AIservice\", \"-m=0\"])\n"
+    );
+    project.write("build.envd", &text);
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/config:1",
+        &[("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/cpu:latest")],
+        &["--label", "team=asr", "--target", "build"],
+    );
+    assert!(out.success, "{}", out.error_text());
+    let config = &inspect("envd-e2e/config:1")["Config"];
+    let env: Vec<&str> = config["Env"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(env.contains(&"AIGES_HOME=/home/aiges"), "{env:?}");
+    assert!(env.iter().any(|e| e.starts_with("PATH=") && e.ends_with(":/home/aiges/bin")), "{env:?}");
+    assert_eq!(config["Entrypoint"], serde_json::json!(["/home/aiges/bin/AIservice", "-m=0"]));
+    assert!(config["Cmd"].is_null(), "the entrypoint clears the base's CMD: {}", config["Cmd"]);
+    let labels = &config["Labels"];
+    assert_eq!(labels["team"], "asr");
+    assert_eq!(labels["io.github.aiges.envd-frontend.target"], "build");
+    let digest = std::process::Command::new("sha256sum").arg(project.dir.join("build.envd")).output().unwrap();
+    let digest = String::from_utf8_lossy(&digest.stdout).split_whitespace().next().unwrap().to_string();
+    assert_eq!(labels["io.github.aiges.envd-frontend.build-digest"], format!("sha256:{digest}"));
+    remove_image("envd-e2e/config:1");
+}
+
+#[test]
+fn errors_point_at_the_build_file_line() {
+    require_setup();
+    let project = Project::new("errors");
+    project.write("syntax.envd", &format!("{SYNTAX}def build():\n    base(os=\"aiges_cpu\"\n    run(commands=[\"true\"])\n"));
+    let out = build(&project, "syntax.envd", "envd-e2e/errors:1", &[], &[]);
+    assert!(!out.success);
+    let text = out.error_text();
+    assert!(text.contains("syntax.envd:4: Parse error"), "{text}");
+    assert!(text.contains(">>>     run(commands=[\"true\"])"), "buildx shows the line: {text}");
+
+    project.write(
+        "failing.envd",
+        &format!("{SYNTAX}def build():\n    base(os=\"aiges_cpu\")\n    run(commands=[\"echo ok\"])\n    run(commands=[\"exit 3\"])\n"),
+    );
+    let out = build(&project, "failing.envd", "envd-e2e/errors:2", &[("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/cpu:latest")], &[]);
+    assert!(!out.success);
+    let text = out.error_text();
+    assert!(text.contains("exit code: 3"), "{text}");
+    assert!(text.contains(">>>     run(commands=[\"exit 3\"])"), "the failing step points at its call: {text}");
+}
+
+#[test]
+fn rebuilds_run_only_what_changed() {
+    require_setup();
+    let index = PackageIndex::start("cache");
+    let project = Project::new("cache");
+    project
+        .write(
+            "build.envd",
+            &format!(
+                "{SYNTAX}def build():\n    base(os=\"aiges_cpu\", language=\"python3\")\n    install.python_packages(name=[\"envd-test-alpha==1.0\"])\n    io.copy(src=\"./service\", dest=\"/srv/\")\n    run(commands=[\"python /srv/service/main.py > /srv/out.txt\"])\n"
+            ),
+        )
+        .write("service/main.py", "print('v1')\n")
+        .write("service/other.txt", "x\n");
+    let site = [("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/cpu:latest"), ("ENVD_PIP_INDEX", index.url.as_str())];
+    let first = build(&project, "build.envd", "envd-e2e/cache:1", &site, &[]);
+    assert!(first.success, "{}", first.error_text());
+
+    let again = build(&project, "build.envd", "envd-e2e/cache:1", &site, &[]);
+    assert!(again.success, "{}", again.error_text());
+    assert_eq!(again.executed(), Vec::<&str>::new(), "nothing changed, nothing runs");
+    assert!(again.cached().contains(&"install.python_packages envd-test-alpha==1.0"), "{:?}", again.cached());
+
+    project.write("service/main.py", "print('v2')\n");
+    let edited = build(&project, "build.envd", "envd-e2e/cache:1", &site, &[]);
+    assert!(edited.success, "{}", edited.error_text());
+    let executed = edited.executed();
+    assert!(executed.contains(&"io.copy ./service -> /srv/"), "{executed:?}");
+    assert!(executed.contains(&"run python /srv/service/main.py > /srv/out.txt"), "{executed:?}");
+    assert!(!executed.iter().any(|s| s.starts_with("install.") || s.starts_with("base")), "{executed:?}");
+    assert_eq!(run_in("envd-e2e/cache:1", "cat /srv/out.txt").trim(), "v2");
+    remove_image("envd-e2e/cache:1");
+}
+
+#[test]
+fn variants_share_layers_and_downloads() {
+    require_setup();
+    let index = PackageIndex::start("variants");
+    let project = Project::new("variants");
+    project
+        .write(
+            "build.envd",
+            &format!(
+                "{SYNTAX}def build():\n    base(os=\"aiges_gpu\" if build_args.get(\"VARIANT\") == \"gpu\" else \"aiges_cpu\")\n    config.pip_index(url=\"https://pypi.tuna.tsinghua.edu.cn/simple\")\n    io.copy(src=\"./service\", dest=\"/srv/\")\n    install.python_packages(name=[\"envd-test-beta==1.0\", \"envd-test-gamma==1.0\"])\n"
+            ),
+        )
+        .write("service/main.py", "print('service')\n");
+    let common = [
+        ("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/cpu:latest"),
+        ("ENVD_BASE_IMAGE_AIGES_GPU", "envd-test/gpu:latest"),
+        ("ENVD_PIP_INDEX", index.url.as_str()),
+    ];
+    let cpu = build(&project, "build.envd", "envd-e2e/variant:cpu", &[common.as_slice(), &[("VARIANT", "cpu")]].concat(), &[]);
+    assert!(cpu.success, "{}", cpu.error_text());
+    let downloads = index.downloads();
+    assert_eq!(downloads.len(), 2, "{downloads:?}");
+
+    let gpu = build(&project, "build.envd", "envd-e2e/variant:gpu", &[common.as_slice(), &[("VARIANT", "gpu")]].concat(), &[]);
+    assert!(gpu.success, "{}", gpu.error_text());
+    let cached = gpu.cached();
+    assert!(cached.contains(&"config.pip_index /etc/pip.conf"), "base-independent layer computed once: {cached:?}");
+    assert!(cached.contains(&"io.copy ./service -> /srv/"), "base-independent layer computed once: {cached:?}");
+    assert_eq!(index.downloads(), downloads, "the second variant downloads nothing");
+    assert_eq!(run_in("envd-e2e/variant:gpu", "cat /etc/envd-test-variant").trim(), "gpu");
+    run_in("envd-e2e/variant:gpu", "python3 -c 'import envd_test_beta, envd_test_gamma' && test -f /srv/service/main.py");
+    remove_image("envd-e2e/variant:cpu");
+    remove_image("envd-e2e/variant:gpu");
+}

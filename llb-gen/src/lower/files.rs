@@ -4,7 +4,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
-use crate::llb::{Copy, Mkfile};
+use crate::llb::{Copy, Mkdir, Mkfile};
 
 use super::Lowering;
 use super::context::{FileKind, require_kind};
@@ -58,8 +58,11 @@ impl Lowering<'_> {
         content: String,
     ) -> Result<(), Diagnostic> {
         let title = format!("{builtin} {path}");
+        // A layer built on scratch has no /etc yet.
+        let parent = path.rsplit_once('/').map_or("/", |(dir, _)| if dir.is_empty() { "/" } else { dir });
         self.add_layer(span, &title, |op| {
-            op.mkfile(Mkfile::new(path, content).mode(0o644))
+            op.mkdir(Mkdir::new(parent).parents(true).mode(0o755))
+                .mkfile(Mkfile::new(path, content).mode(0o644))
         })
     }
 
