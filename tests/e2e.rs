@@ -20,7 +20,10 @@ fn site_args(index: &PackageIndex, base: &str) -> Vec<(String, String)> {
 }
 
 fn args(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
-    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
 }
 
 /// Checks the seed example's image: every call of the file had its effect.
@@ -30,18 +33,36 @@ fn check_seed_image(image: &str, index: &PackageIndex) {
         "python -c 'import torch, mim, mmcv, envd_test_beta, envd_test_gamma, detectron2; \
          print(torch.__version__, mmcv.__version__, envd_test_beta.VALUE, envd_test_gamma.VALUE, detectron2.__file__)'",
     );
-    assert_eq!(imports.trim(), "1.10 1.7.0 beta gamma /detectron2/detectron2/__init__.py");
-    run_in(image, "dpkg -s libgl1-mesa-glx | grep -q '^Status: install ok installed'");
-    run_in(image, "test -f /detectron2/setup.py && pip show detectron2 | grep -q '^Location: /detectron2'");
+    assert_eq!(
+        imports.trim(),
+        "1.10 1.7.0 beta gamma /detectron2/detectron2/__init__.py"
+    );
+    run_in(
+        image,
+        "dpkg -s libgl1-mesa-glx | grep -q '^Status: install ok installed'",
+    );
+    run_in(
+        image,
+        "test -f /detectron2/setup.py && pip show detectron2 | grep -q '^Location: /detectron2'",
+    );
     let pip_conf = run_in(image, "cat /etc/pip.conf");
-    assert!(pip_conf.contains(&format!("index-url = {}", index.url)), "{pip_conf}");
+    assert!(
+        pip_conf.contains(&format!("index-url = {}", index.url)),
+        "{pip_conf}"
+    );
     let condarc = run_in(image, "cat /etc/conda/.condarc");
-    assert!(condarc.starts_with("channels:\n- defaults\nshow_channel_urls: true\n"), "{condarc}");
+    assert!(
+        condarc.starts_with("channels:\n- defaults\nshow_channel_urls: true\n"),
+        "{condarc}"
+    );
     // The stand-in conda records the env file it was given and the .condarc it saw.
     let log = run_in(image, "cat /opt/conda/standin.log");
     assert!(log.contains("env update prefix=/opt/conda file=/tmp/envd-frontend/conda/environment.yml condarc=/etc/conda/.condarc"), "{log}");
     let env = run_in(image, "cat /opt/conda/env-applied.yml");
-    assert_eq!(env, "channels:\n- pytorch\n- defaults\ndependencies:\n- python=3.8\n- numpy=1.21\n");
+    assert_eq!(
+        env,
+        "channels:\n- pytorch\n- defaults\ndependencies:\n- python=3.8\n- numpy=1.21\n"
+    );
     assert_eq!(run_in(image, "python --version").trim(), "Python 3.11.2");
 }
 
@@ -50,9 +71,18 @@ fn seed_example_with_syntax_header() {
     require_setup();
     let index = PackageIndex::start("seed-header");
     let project = Project::copy_of("seed-header", "examples/seed");
-    project.write("build.envd", &format!("{SYNTAX}{}", project.read("build.envd")));
+    project.write(
+        "build.envd",
+        &format!("{SYNTAX}{}", project.read("build.envd")),
+    );
     let site = site_args(&index, "envd-test/conda:latest");
-    let out = build(&project, "build.envd", "envd-e2e/seed:header", &args(&site), &[]);
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/seed:header",
+        &args(&site),
+        &[],
+    );
     assert!(out.success, "{}", out.error_text());
     check_seed_image("envd-e2e/seed:header", &index);
     remove_image("envd-e2e/seed:header");
@@ -63,10 +93,22 @@ fn seed_example_through_buildkit_syntax_build_arg() {
     require_setup();
     let index = PackageIndex::start("seed-arg");
     let project = Project::copy_of("seed-arg", "examples/seed");
-    assert!(!project.read("build.envd").starts_with("# syntax="), "the example has no header");
+    assert!(
+        !project.read("build.envd").starts_with("# syntax="),
+        "the example has no header"
+    );
     let mut site = site_args(&index, "envd-test/conda:latest");
-    site.push(("BUILDKIT_SYNTAX".to_string(), "aiges/envd-frontend".to_string()));
-    let out = build(&project, "build.envd", "envd-e2e/seed:arg", &args(&site), &[]);
+    site.push((
+        "BUILDKIT_SYNTAX".to_string(),
+        "aiges/envd-frontend".to_string(),
+    ));
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/seed:arg",
+        &args(&site),
+        &[],
+    );
     assert!(out.success, "{}", out.error_text());
     check_seed_image("envd-e2e/seed:arg", &index);
     remove_image("envd-e2e/seed:arg");
@@ -89,17 +131,43 @@ fn image_config_follows_the_build_file() {
     );
     assert!(out.success, "{}", out.error_text());
     let config = &inspect("envd-e2e/config:1")["Config"];
-    let env: Vec<&str> = config["Env"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let env: Vec<&str> = config["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert!(env.contains(&"AIGES_HOME=/home/aiges"), "{env:?}");
-    assert!(env.iter().any(|e| e.starts_with("PATH=") && e.ends_with(":/home/aiges/bin")), "{env:?}");
-    assert_eq!(config["Entrypoint"], serde_json::json!(["/home/aiges/bin/AIservice", "-m=0"]));
-    assert!(config["Cmd"].is_null(), "the entrypoint clears the base's CMD: {}", config["Cmd"]);
+    assert!(
+        env.iter()
+            .any(|e| e.starts_with("PATH=") && e.ends_with(":/home/aiges/bin")),
+        "{env:?}"
+    );
+    assert_eq!(
+        config["Entrypoint"],
+        serde_json::json!(["/home/aiges/bin/AIservice", "-m=0"])
+    );
+    assert!(
+        config["Cmd"].is_null(),
+        "the entrypoint clears the base's CMD: {}",
+        config["Cmd"]
+    );
     let labels = &config["Labels"];
     assert_eq!(labels["team"], "asr");
     assert_eq!(labels["io.github.aiges.envd-frontend.target"], "build");
-    let digest = std::process::Command::new("sha256sum").arg(project.dir.join("build.envd")).output().unwrap();
-    let digest = String::from_utf8_lossy(&digest.stdout).split_whitespace().next().unwrap().to_string();
-    assert_eq!(labels["io.github.aiges.envd-frontend.build-digest"], format!("sha256:{digest}"));
+    let digest = std::process::Command::new("sha256sum")
+        .arg(project.dir.join("build.envd"))
+        .output()
+        .unwrap();
+    let digest = String::from_utf8_lossy(&digest.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        labels["io.github.aiges.envd-frontend.build-digest"],
+        format!("sha256:{digest}")
+    );
     remove_image("envd-e2e/config:1");
 }
 
@@ -107,22 +175,37 @@ fn image_config_follows_the_build_file() {
 fn errors_point_at_the_build_file_line() {
     require_setup();
     let project = Project::new("errors");
-    project.write("syntax.envd", &format!("{SYNTAX}def build():\n    base(os=\"aiges_cpu\"\n    run(commands=[\"true\"])\n"));
+    project.write(
+        "syntax.envd",
+        &format!("{SYNTAX}def build():\n    base(os=\"aiges_cpu\"\n    run(commands=[\"true\"])\n"),
+    );
     let out = build(&project, "syntax.envd", "envd-e2e/errors:1", &[], &[]);
     assert!(!out.success);
     let text = out.error_text();
     assert!(text.contains("syntax.envd:4: Parse error"), "{text}");
-    assert!(text.contains(">>>     run(commands=[\"true\"])"), "buildx shows the line: {text}");
+    assert!(
+        text.contains(">>>     run(commands=[\"true\"])"),
+        "buildx shows the line: {text}"
+    );
 
     project.write(
         "failing.envd",
         &format!("{SYNTAX}def build():\n    base(os=\"aiges_cpu\")\n    run(commands=[\"echo ok\"])\n    run(commands=[\"exit 3\"])\n"),
     );
-    let out = build(&project, "failing.envd", "envd-e2e/errors:2", &[("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/cpu:latest")], &[]);
+    let out = build(
+        &project,
+        "failing.envd",
+        "envd-e2e/errors:2",
+        &[("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/cpu:latest")],
+        &[],
+    );
     assert!(!out.success);
     let text = out.error_text();
     assert!(text.contains("exit code: 3"), "{text}");
-    assert!(text.contains(">>>     run(commands=[\"exit 3\"])"), "the failing step points at its call: {text}");
+    assert!(
+        text.contains(">>>     run(commands=[\"exit 3\"])"),
+        "the failing step points at its call: {text}"
+    );
 }
 
 #[test]
@@ -139,22 +222,46 @@ fn rebuilds_run_only_what_changed() {
         )
         .write("service/main.py", "print('v1')\n")
         .write("service/other.txt", "x\n");
-    let site = [("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/cpu:latest"), ("ENVD_PIP_INDEX", index.url.as_str())];
+    let site = [
+        ("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/cpu:latest"),
+        ("ENVD_PIP_INDEX", index.url.as_str()),
+    ];
     let first = build(&project, "build.envd", "envd-e2e/cache:1", &site, &[]);
     assert!(first.success, "{}", first.error_text());
 
     let again = build(&project, "build.envd", "envd-e2e/cache:1", &site, &[]);
     assert!(again.success, "{}", again.error_text());
-    assert_eq!(again.executed(), Vec::<&str>::new(), "nothing changed, nothing runs");
-    assert!(again.cached().contains(&"install.python_packages envd-test-alpha==1.0"), "{:?}", again.cached());
+    assert_eq!(
+        again.executed(),
+        Vec::<&str>::new(),
+        "nothing changed, nothing runs"
+    );
+    assert!(
+        again
+            .cached()
+            .contains(&"install.python_packages envd-test-alpha==1.0"),
+        "{:?}",
+        again.cached()
+    );
 
     project.write("service/main.py", "print('v2')\n");
     let edited = build(&project, "build.envd", "envd-e2e/cache:1", &site, &[]);
     assert!(edited.success, "{}", edited.error_text());
     let executed = edited.executed();
-    assert!(executed.contains(&"io.copy ./service -> /srv/"), "{executed:?}");
-    assert!(executed.contains(&"run python /srv/service/main.py > /srv/out.txt"), "{executed:?}");
-    assert!(!executed.iter().any(|s| s.starts_with("install.") || s.starts_with("base")), "{executed:?}");
+    assert!(
+        executed.contains(&"io.copy ./service -> /srv/"),
+        "{executed:?}"
+    );
+    assert!(
+        executed.contains(&"run python /srv/service/main.py > /srv/out.txt"),
+        "{executed:?}"
+    );
+    assert!(
+        !executed
+            .iter()
+            .any(|s| s.starts_with("install.") || s.starts_with("base")),
+        "{executed:?}"
+    );
     assert_eq!(run_in("envd-e2e/cache:1", "cat /srv/out.txt").trim(), "v2");
     remove_image("envd-e2e/cache:1");
 }
@@ -177,19 +284,47 @@ fn variants_share_layers_and_downloads() {
         ("ENVD_BASE_IMAGE_AIGES_GPU", "envd-test/gpu:latest"),
         ("ENVD_PIP_INDEX", index.url.as_str()),
     ];
-    let cpu = build(&project, "build.envd", "envd-e2e/variant:cpu", &[common.as_slice(), &[("VARIANT", "cpu")]].concat(), &[]);
+    let cpu = build(
+        &project,
+        "build.envd",
+        "envd-e2e/variant:cpu",
+        &[common.as_slice(), &[("VARIANT", "cpu")]].concat(),
+        &[],
+    );
     assert!(cpu.success, "{}", cpu.error_text());
     let downloads = index.downloads();
     assert_eq!(downloads.len(), 2, "{downloads:?}");
 
-    let gpu = build(&project, "build.envd", "envd-e2e/variant:gpu", &[common.as_slice(), &[("VARIANT", "gpu")]].concat(), &[]);
+    let gpu = build(
+        &project,
+        "build.envd",
+        "envd-e2e/variant:gpu",
+        &[common.as_slice(), &[("VARIANT", "gpu")]].concat(),
+        &[],
+    );
     assert!(gpu.success, "{}", gpu.error_text());
     let cached = gpu.cached();
-    assert!(cached.contains(&"config.pip_index /etc/pip.conf"), "base-independent layer computed once: {cached:?}");
-    assert!(cached.contains(&"io.copy ./service -> /srv/"), "base-independent layer computed once: {cached:?}");
-    assert_eq!(index.downloads(), downloads, "the second variant downloads nothing");
-    assert_eq!(run_in("envd-e2e/variant:gpu", "cat /etc/envd-test-variant").trim(), "gpu");
-    run_in("envd-e2e/variant:gpu", "python3 -c 'import envd_test_beta, envd_test_gamma' && test -f /srv/service/main.py");
+    assert!(
+        cached.contains(&"config.pip_index /etc/pip.conf"),
+        "base-independent layer computed once: {cached:?}"
+    );
+    assert!(
+        cached.contains(&"io.copy ./service -> /srv/"),
+        "base-independent layer computed once: {cached:?}"
+    );
+    assert_eq!(
+        index.downloads(),
+        downloads,
+        "the second variant downloads nothing"
+    );
+    assert_eq!(
+        run_in("envd-e2e/variant:gpu", "cat /etc/envd-test-variant").trim(),
+        "gpu"
+    );
+    run_in(
+        "envd-e2e/variant:gpu",
+        "python3 -c 'import envd_test_beta, envd_test_gamma' && test -f /srv/service/main.py",
+    );
     remove_image("envd-e2e/variant:cpu");
     remove_image("envd-e2e/variant:gpu");
 }

@@ -21,22 +21,50 @@ pub const FRONTEND_IMAGE: &str = "aiges/envd-frontend:latest";
 
 /// Where the setup script keeps its state (wheels).
 pub fn state_dir() -> PathBuf {
-    std::env::var_os("ENVD_E2E_STATE").map_or_else(|| PathBuf::from("/var/tmp/envd-frontend-e2e"), PathBuf::from)
+    std::env::var_os("ENVD_E2E_STATE").map_or_else(
+        || PathBuf::from("/var/tmp/envd-frontend-e2e"),
+        PathBuf::from,
+    )
 }
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Fails with a clear message when the set-up is missing.
 pub fn require_setup() {
-    let ok = |args: &[&str]| Command::new("docker").args(args).output().is_ok_and(|o| o.status.success());
-    assert!(ok(&["info"]), "dockerd is not running: run scripts/e2e-setup.sh");
-    assert!(ok(&["buildx", "version"]), "docker buildx is missing: run scripts/e2e-setup.sh");
-    for image in [FRONTEND_IMAGE, "envd-test/cpu:latest", "envd-test/gpu:latest", "envd-test/conda:latest"] {
-        assert!(ok(&["image", "inspect", image]), "image {image} is missing: run scripts/e2e-setup.sh");
+    let ok = |args: &[&str]| {
+        Command::new("docker")
+            .args(args)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    assert!(
+        ok(&["info"]),
+        "dockerd is not running: run scripts/e2e-setup.sh"
+    );
+    assert!(
+        ok(&["buildx", "version"]),
+        "docker buildx is missing: run scripts/e2e-setup.sh"
+    );
+    for image in [
+        FRONTEND_IMAGE,
+        "envd-test/cpu:latest",
+        "envd-test/gpu:latest",
+        "envd-test/conda:latest",
+    ] {
+        assert!(
+            ok(&["image", "inspect", image]),
+            "image {image} is missing: run scripts/e2e-setup.sh"
+        );
     }
-    assert!(state_dir().join("wheels/.complete").exists(), "test wheels are missing: run scripts/e2e-setup.sh");
+    assert!(
+        state_dir().join("wheels/.complete").exists(),
+        "test wheels are missing: run scripts/e2e-setup.sh"
+    );
 }
 
 /// A temporary project folder (the build context), removed on drop.
@@ -129,7 +157,11 @@ impl BuildOutput {
 
     /// The error text buildx printed (after the progress lines).
     pub fn error_text(&self) -> String {
-        self.stderr.lines().filter(|l| !l.starts_with('{')).collect::<Vec<_>>().join("\n")
+        self.stderr
+            .lines()
+            .filter(|l| !l.starts_with('{'))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -143,11 +175,25 @@ fn is_build_step(name: &str) -> bool {
 }
 
 /// `docker buildx build` of `project` with the given build file and args.
-pub fn build(project: &Project, file: &str, tag: &str, args: &[(&str, &str)], extra: &[&str]) -> BuildOutput {
+pub fn build(
+    project: &Project,
+    file: &str,
+    tag: &str,
+    args: &[(&str, &str)],
+    extra: &[&str],
+) -> BuildOutput {
     let mut cmd = Command::new("docker");
-    cmd.args(["buildx", "build", "--progress=rawjson", "--load", "-t", tag, "-f"])
-        .arg(project.dir.join(file))
-        .args(["--network=host", "--allow", "network.host"]);
+    cmd.args([
+        "buildx",
+        "build",
+        "--progress=rawjson",
+        "--load",
+        "-t",
+        tag,
+        "-f",
+    ])
+    .arg(project.dir.join(file))
+    .args(["--network=host", "--allow", "network.host"]);
     for (key, value) in args {
         cmd.arg("--build-arg").arg(format!("{key}={value}"));
     }
@@ -166,7 +212,9 @@ fn parse_rawjson(stderr: &str) -> Vec<Vertex> {
     let mut by_digest: BTreeMap<String, Vertex> = BTreeMap::new();
     let mut order: Vec<String> = vec![];
     for line in stderr.lines().filter(|l| l.starts_with('{')) {
-        let Ok(status) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let Ok(status) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
         for v in status["vertexes"].as_array().into_iter().flatten() {
             let digest = v["digest"].as_str().unwrap_or_default().to_string();
             if !by_digest.contains_key(&digest) {
@@ -186,13 +234,25 @@ fn parse_rawjson(stderr: &str) -> Vec<Vertex> {
             }
         }
     }
-    order.into_iter().filter_map(|d| by_digest.remove(&d)).collect()
+    order
+        .into_iter()
+        .filter_map(|d| by_digest.remove(&d))
+        .collect()
 }
 
 /// `docker run --rm IMAGE sh -c SCRIPT`; returns stdout, panics on failure.
 pub fn run_in(image: &str, script: &str) -> String {
     let output = Command::new("docker")
-        .args(["run", "--rm", "--network=none", "--entrypoint", "/bin/sh", image, "-c", script])
+        .args([
+            "run",
+            "--rm",
+            "--network=none",
+            "--entrypoint",
+            "/bin/sh",
+            image,
+            "-c",
+            script,
+        ])
         .output()
         .unwrap();
     assert!(
@@ -206,14 +266,19 @@ pub fn run_in(image: &str, script: &str) -> String {
 
 /// `docker image inspect` of one image, as JSON.
 pub fn inspect(image: &str) -> serde_json::Value {
-    let output = Command::new("docker").args(["image", "inspect", image]).output().unwrap();
+    let output = Command::new("docker")
+        .args(["image", "inspect", image])
+        .output()
+        .unwrap();
     assert!(output.status.success(), "no image {image}");
     let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     list[0].clone()
 }
 
 pub fn remove_image(image: &str) {
-    let _ = Command::new("docker").args(["image", "rm", "-f", image]).output();
+    let _ = Command::new("docker")
+        .args(["image", "rm", "-f", image])
+        .output();
 }
 
 /// The test wheels served as a package index on 127.0.0.1, logging each
@@ -227,7 +292,8 @@ pub struct PackageIndex {
 
 impl PackageIndex {
     pub fn start(name: &str) -> PackageIndex {
-        let log = std::env::temp_dir().join(format!("envd-e2e-index-{}-{name}.log", std::process::id()));
+        let log =
+            std::env::temp_dir().join(format!("envd-e2e-index-{}-{name}.log", std::process::id()));
         let _ = fs::remove_file(&log);
         let mut child = Command::new("python3")
             .arg(repo_root().join("tests/e2e/index/serve.py"))
@@ -239,7 +305,9 @@ impl PackageIndex {
             .spawn()
             .expect("python3 runs the index server");
         let mut port = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut port).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut port)
+            .unwrap();
         PackageIndex {
             child,
             url: format!("http://127.0.0.1:{}/simple", port.trim()),

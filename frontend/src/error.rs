@@ -57,8 +57,10 @@ impl FrontendError {
 
     pub fn to_status(&self) -> rpc::Status {
         match self {
+            // BuildKit prefixes messages with their code's name at every
+            // layer that wraps them, except for Unknown.
             FrontendError::Build(diagnostics) => rpc::Status {
-                code: CODE_INVALID_ARGUMENT,
+                code: CODE_UNKNOWN,
                 message: self.to_string(),
                 details: diagnostics
                     .first_error()

@@ -1,6 +1,8 @@
 //! `envd-frontend`: the process BuildKit starts for `# syntax=aiges/envd-frontend`.
 
 fn main() {
+    // One thread drives the gRPC I/O (non-blocking pipes); the compiler runs
+    // on one blocking thread and waits on bridge calls from there.
     let code = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -11,6 +13,6 @@ fn main() {
             1
         }
     };
-    // Exit now: a pending stdin read would keep the runtime alive.
+    // Exit at once: nothing is left to do after Return.
     std::process::exit(code);
 }

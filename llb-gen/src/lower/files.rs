@@ -59,7 +59,9 @@ impl Lowering<'_> {
     ) -> Result<(), Diagnostic> {
         let title = format!("{builtin} {path}");
         // A layer built on scratch has no /etc yet.
-        let parent = path.rsplit_once('/').map_or("/", |(dir, _)| if dir.is_empty() { "/" } else { dir });
+        let parent = path
+            .rsplit_once('/')
+            .map_or("/", |(dir, _)| if dir.is_empty() { "/" } else { dir });
         self.add_layer(span, &title, |op| {
             op.mkdir(Mkdir::new(parent).parents(true).mode(0o755))
                 .mkfile(Mkfile::new(path, content).mode(0o644))

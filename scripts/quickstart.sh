@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The main job: build the frontend image, then an example image with it.
+# Builds examples/aiges-wrapper through `# syntax=aiges/envd-frontend` with
+# `docker buildx build`, pointing its base at the local test image and its
+# pip mirror at a package index served on 127.0.0.1, and runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/e2e-setup.sh all
+state="${ENVD_E2E_STATE:-/var/tmp/envd-frontend-e2e}"
+
+port_file=$(mktemp)
+python3 tests/e2e/index/serve.py --root "$state/wheels" >"$port_file" &
+index_pid=$!
+trap 'kill $index_pid 2>/dev/null || true; rm -f "$port_file"' EXIT
+for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
+index="http://127.0.0.1:$(head -1 "$port_file")/simple"
+
+docker buildx build -f examples/aiges-wrapper/build.envd \
+  --build-arg ENVD_BASE_IMAGE_AIGES_CPU=envd-test/cpu:latest \
+  --build-arg ENVD_PIP_INDEX="$index" \
+  --network=host --allow network.host \
+  -t aiges-wrapper-example:latest --load examples/aiges-wrapper
+docker run --rm aiges-wrapper-example:latest
