@@ -6,5 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export INSTA_UPDATE=no
 scripts/e2e-setup.sh all
-cargo test --workspace --all-targets --locked -- --test-threads 2
+# Two at a time: the end-to-end builds share a 2-core machine with dockerd.
+export RUST_TEST_THREADS=2
+cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked

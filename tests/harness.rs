@@ -155,13 +155,9 @@ impl BuildOutput {
             .collect()
     }
 
-    /// The error text buildx printed (after the progress lines).
+    /// The error text buildx printed after the progress stream.
     pub fn error_text(&self) -> String {
-        self.stderr
-            .lines()
-            .filter(|l| !l.starts_with('{'))
-            .collect::<Vec<_>>()
-            .join("\n")
+        split_rawjson(&self.stderr).1.to_string()
     }
 }
 
@@ -169,7 +165,7 @@ impl BuildOutput {
 /// build context or of the build file, which BuildKit always re-checks).
 fn is_build_step(name: &str) -> bool {
     let prefixes = [
-        "base ", "base: ", "install.", "io.copy", "run ", "config.", "runtime.",
+        "base: ", "install.", "io.copy", "run ", "config.", "runtime.",
     ];
     prefixes.iter().any(|p| name.starts_with(p))
 }
@@ -207,14 +203,24 @@ pub fn build(
     }
 }
 
+/// buildx's rawjson progress is a stream of (pretty-printed) JSON objects;
+/// anything after it is the error buildx prints.
+fn split_rawjson(stderr: &str) -> (Vec<serde_json::Value>, &str) {
+    let mut stream = serde_json::Deserializer::from_str(stderr).into_iter::<serde_json::Value>();
+    let mut statuses = vec![];
+    let mut end = 0;
+    while let Some(Ok(status)) = stream.next() {
+        statuses.push(status);
+        end = stream.byte_offset();
+    }
+    (statuses, &stderr[end..])
+}
+
 /// Final state of each vertex from buildx's rawjson progress.
 fn parse_rawjson(stderr: &str) -> Vec<Vertex> {
     let mut by_digest: BTreeMap<String, Vertex> = BTreeMap::new();
     let mut order: Vec<String> = vec![];
-    for line in stderr.lines().filter(|l| l.starts_with('{')) {
-        let Ok(status) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
+    for status in split_rawjson(stderr).0 {
         for v in status["vertexes"].as_array().into_iter().flatten() {
             let digest = v["digest"].as_str().unwrap_or_default().to_string();
             if !by_digest.contains_key(&digest) {

@@ -78,6 +78,16 @@ impl Lowering<'_> {
         extra_url: Option<&str>,
         trust: bool,
     ) -> Result<(), Diagnostic> {
+        // A site mirror (ENVD_PIP_INDEX) replaces the file's indexes.
+        let site = self.site.pip_index.clone();
+        let (url, extra_url, trust) = match &site {
+            Some(mirror) => (
+                mirror.as_str(),
+                None,
+                trust || mirror.starts_with("http://"),
+            ),
+            None => (url, extra_url, trust),
+        };
         let mut conf = format!("[global]\nindex-url = {url}\n");
         self.pip_env = vec![("PIP_INDEX_URL".to_string(), url.to_string())];
         if let Some(extra) = extra_url {
