@@ -7,13 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-7}"
 scripts/e2e-setup.sh all
-state="${ENVD_E2E_STATE:-/var/tmp/envd-frontend-e2e}"
-port_file=$(mktemp)
-python3 tests/e2e/index/serve.py --root "$state/wheels" >"$port_file" &
-index_pid=$!
-trap 'kill $index_pid 2>/dev/null || true; rm -f "$port_file"' EXIT
-for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
-index="http://127.0.0.1:$(head -1 "$port_file")/simple"
+source scripts/lib/index.sh
 common=(--build-arg "ENVD_PIP_INDEX=$index" --network=host --allow network.host --progress=quiet)
 
 envd_build() {

@@ -244,7 +244,10 @@ fn rebuilds_run_only_what_changed() {
         again.cached()
     );
 
-    project.write("service/main.py", "print('v2')\n");
+    // New content every run: BuildKit's cache outlives the suite, and an
+    // edit seen in an earlier run would be cached.
+    let nonce = format!("{}-{:?}", std::process::id(), std::time::SystemTime::now());
+    project.write("service/main.py", &format!("print('v2 {nonce}')\n"));
     let edited = build(&project, "build.envd", "envd-e2e/cache:1", &site, &[]);
     assert!(edited.success, "{}", edited.error_text());
     let executed = edited.executed();
@@ -262,7 +265,10 @@ fn rebuilds_run_only_what_changed() {
             .any(|s| s.starts_with("install.") || s.starts_with("base")),
         "{executed:?}"
     );
-    assert_eq!(run_in("envd-e2e/cache:1", "cat /srv/out.txt").trim(), "v2");
+    assert_eq!(
+        run_in("envd-e2e/cache:1", "cat /srv/out.txt").trim(),
+        format!("v2 {nonce}")
+    );
     remove_image("envd-e2e/cache:1");
 }
 

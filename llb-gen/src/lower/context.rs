@@ -83,11 +83,8 @@ pub fn read_text(
 ) -> Result<SourceText, Diagnostic> {
     let bytes = files
         .read(path)
-        .map_err(|e| Diagnostic::error(source, Some(span.clone()), format!("cannot read {what} {path:?}: {e}")))?
-        .ok_or_else(|| {
-            Diagnostic::error(source, Some(span.clone()), format!("{what} {path:?} does not exist in the build context"))
-                .with_help("paths are relative to the build context (the folder given to `docker buildx build`)")
-        })?;
+        .map_err(|e| unreadable(source, &span, what, path, &e))?
+        .ok_or_else(|| missing(source, &span, what, path))?;
     let text = String::from_utf8(bytes).map_err(|_| {
         Diagnostic::error(
             source,
@@ -108,9 +105,36 @@ pub fn require_kind(
 ) -> Result<FileKind, Diagnostic> {
     files
         .kind(path)
-        .map_err(|e| Diagnostic::error(source, Some(span.clone()), format!("cannot read {what} {path:?}: {e}")))?
-        .ok_or_else(|| {
-            Diagnostic::error(source, Some(span), format!("{what} {path:?} does not exist in the build context"))
-                .with_help("paths are relative to the build context (the folder given to `docker buildx build`)")
-        })
+        .map_err(|e| unreadable(source, &span, what, path, &e))?
+        .ok_or_else(|| missing(source, &span, what, path))
+}
+
+fn unreadable(
+    source: &SourceText,
+    span: &std::ops::Range<usize>,
+    what: &str,
+    path: &str,
+    error: &str,
+) -> Diagnostic {
+    Diagnostic::error(
+        source,
+        Some(span.clone()),
+        format!("cannot read {what} {path:?}: {error}"),
+    )
+}
+
+fn missing(
+    source: &SourceText,
+    span: &std::ops::Range<usize>,
+    what: &str,
+    path: &str,
+) -> Diagnostic {
+    Diagnostic::error(
+        source,
+        Some(span.clone()),
+        format!("{what} {path:?} does not exist in the build context"),
+    )
+    .with_help(
+        "paths are relative to the build context (the folder given to `docker buildx build`)",
+    )
 }

@@ -68,8 +68,7 @@ impl Lowering<'_> {
             shell::join(&args)
         );
         let name = format!("install.python_packages {}", title.join(", "));
-        self.state = self.exec(span, &name, script, mounts)?;
-        self.history(span, &name, false);
+        self.exec_step(span, &name, script, mounts)?;
         Ok(())
     }
 
@@ -127,8 +126,7 @@ impl Lowering<'_> {
             title.push(path.to_string());
         }
         let name = format!("install.conda_packages {}", title.join(", "));
-        self.state = self.exec(span, &name, script, mounts)?;
-        self.history(span, &name, false);
+        self.exec_step(span, &name, script, mounts)?;
         Ok(())
     }
 
@@ -164,8 +162,7 @@ apt-get -o APT::Keep-Downloaded-Packages=true install -y --no-install-recommends
                 .into(),
         ];
         let name = format!("install.system_packages {}", names.join(", "));
-        self.state = self.exec(span, &name, script, mounts)?;
-        self.history(span, &name, false);
+        self.exec_step(span, &name, script, mounts)?;
         Ok(())
     }
 

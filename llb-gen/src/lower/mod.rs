@@ -177,8 +177,7 @@ impl<'a> Lowering<'a> {
             let span = self.spec.base.span.clone();
             let script = base::ensure_python_script(python, span.line, &self.options.filename);
             let name = format!("base: python {}", python.version());
-            self.state = self.exec(&span, &name, script, vec![self.conda_cache()])?;
-            self.history(&span, &name, false);
+            self.exec_step(&span, &name, script, vec![self.conda_cache()])?;
         }
         for step in &self.spec.steps {
             self.step(&step.value, &step.span)?;
@@ -210,8 +209,7 @@ impl<'a> Lowering<'a> {
             Step::Copy { src, dest } => self.copy(span, src, dest),
             Step::Run { command } => {
                 let name = format!("run {}", one_line(command));
-                self.state = self.exec(span, &name, command.clone(), vec![self.pip_cache()])?;
-                self.history(span, &name, false);
+                self.exec_step(span, &name, command.clone(), vec![self.pip_cache()])?;
                 Ok(())
             }
             Step::PipIndex {
@@ -253,6 +251,19 @@ impl<'a> Lowering<'a> {
                 Ok(())
             }
         }
+    }
+
+    /// Runs a step's script on the image and records it in the history.
+    fn exec_step(
+        &mut self,
+        span: &Span,
+        name: &str,
+        script: String,
+        mounts: Vec<Mount>,
+    ) -> Result<(), Diagnostic> {
+        self.state = self.exec(span, name, script, mounts)?;
+        self.history(span, name, false);
+        Ok(())
     }
 
     /// Runs a shell script on the current state, with the image's env and
