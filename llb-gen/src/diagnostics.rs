@@ -194,37 +194,29 @@ impl Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        match &self.span {
-            Some(span) => {
-                let (line, col) = self.source.line_col(span.start);
-                out.push_str(&format!(
-                    "{}:{line}:{col}: {kind}: {}\n",
-                    self.source.name(),
-                    self.message
-                ));
-                self.excerpt(&mut out, span);
-            }
-            None => out.push_str(&format!(
-                "{}: {kind}: {}\n",
-                self.source.name(),
-                self.message
-            )),
-        }
+        self.located(&mut out, kind, self.span.as_ref(), &self.message);
         for note in &self.notes {
             match &note.span {
-                Some(span) => {
-                    let (line, col) = self.source.line_col(span.start);
-                    out.push_str(&format!(
-                        "{}:{line}:{col}: note: {}\n",
-                        self.source.name(),
-                        note.message
-                    ));
-                    self.excerpt(&mut out, span);
-                }
+                Some(span) => self.located(&mut out, "note", Some(span), &note.message),
                 None => out.push_str(&format!("  = help: {}\n", note.message)),
             }
         }
         out
+    }
+
+    /// `path:line:col: kind: message` and the excerpt, or `path: kind: message`.
+    fn located(&self, out: &mut String, kind: &str, span: Option<&Range<usize>>, message: &str) {
+        match span {
+            Some(span) => {
+                let (line, col) = self.source.line_col(span.start);
+                out.push_str(&format!(
+                    "{}:{line}:{col}: {kind}: {message}\n",
+                    self.source.name()
+                ));
+                self.excerpt(out, span);
+            }
+            None => out.push_str(&format!("{}: {kind}: {message}\n", self.source.name())),
+        }
     }
 
     /// The first line of the span with carets under the spanned part.

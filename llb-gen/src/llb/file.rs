@@ -399,6 +399,14 @@ impl WithOpOptions for FileOp {
 mod tests {
     use super::*;
     use crate::llb::testutil::{file_of, top_caps, top_op};
+
+    /// (input, secondary input, output) of each action.
+    fn action_io(f: &pb::FileOp) -> Vec<(i64, i64, i64)> {
+        f.actions
+            .iter()
+            .map(|a| (a.input, a.secondary_input, a.output))
+            .collect()
+    }
     use crate::llb::{Image, Local};
 
     #[test]
@@ -430,11 +438,7 @@ mod tests {
         let op = top_op(&state);
         assert_eq!(op.inputs.len(), 3, "base, context and busybox");
         let f = file_of(&op);
-        let io: Vec<(i64, i64, i64)> = f
-            .actions
-            .iter()
-            .map(|a| (a.input, a.secondary_input, a.output))
-            .collect();
+        let io = action_io(f);
         // First action reads input 0; later ones read the previous action's
         // output, numbered past the 3 inputs; only the last is an output.
         assert_eq!(
@@ -504,11 +508,7 @@ mod tests {
         let op = top_op(&state);
         assert_eq!(op.inputs.len(), 1, "the context is one input");
         let f = file_of(&op);
-        let io: Vec<(i64, i64, i64)> = f
-            .actions
-            .iter()
-            .map(|a| (a.input, a.secondary_input, a.output))
-            .collect();
+        let io = action_io(f);
         assert_eq!(io, [(-1, 0, -1), (1, 0, 0)]);
         assert_eq!(top_caps(&state), ["file.base"]);
     }
