@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use envd_proto::gateway::{self, result};
 use envd_proto::{metadata, pb};
-use llb_gen::diagnostics::Diagnostics;
+use llb_gen::diagnostics::{Diagnostic, Diagnostics};
 use llb_gen::llb::{Differ, Local, Platform, State, WithOpOptions};
 use llb_gen::lower::{ContextSource, LowerOptions};
 use llb_gen::{CompileOptions, Compiled, compile};
@@ -46,30 +46,8 @@ pub async fn build(bridge: Arc<Bridge>) -> Result<gateway::Result, FrontendError
     for (i, platform) in platforms.iter().enumerate() {
         let compiled = compile_for(&bridge, &options, &text, &context, platform).await?;
         if i == 0 {
-            for warning in &compiled.warnings {
-                let detail = warning.to_errdefs();
-                let info = pb::SourceInfo {
-                    filename: detail.info.filename,
-                    data: detail.info.data,
-                    language: detail.info.language,
-                    definition: None,
-                };
-                let ranges = detail
-                    .ranges
-                    .iter()
-                    .map(|r| pb::Range {
-                        start: Some(pb::Position {
-                            line: r.start.line,
-                            character: r.start.character,
-                        }),
-                        end: Some(pb::Position {
-                            line: r.end.line,
-                            character: r.end.character,
-                        }),
-                    })
-                    .collect();
-                bridge.warn(&warning.message, Some(info), ranges).await;
-            }
+            // Warnings are the same for every platform; show them once.
+            send_warnings(&bridge, &compiled.warnings).await;
         }
         let missing = bridge.missing_llb_caps(&compiled.definition);
         if !missing.is_empty() {
@@ -88,6 +66,32 @@ pub async fn build(bridge: Arc<Bridge>) -> Result<gateway::Result, FrontendError
         built.push((platform.clone(), reference, config));
     }
     Ok(result_of(built, options.platforms.len() > 1))
+}
+
+/// Shows build file warnings in the client's output, with their excerpts.
+async fn send_warnings(bridge: &Bridge, warnings: &[Diagnostic]) {
+    for warning in warnings {
+        let detail = warning.to_errdefs();
+        let info = pb::SourceInfo {
+            filename: detail.info.filename,
+            data: detail.info.data,
+            language: detail.info.language,
+            definition: None,
+        };
+        let position = |p: &envd_proto::errdefs::Position| pb::Position {
+            line: p.line,
+            character: p.character,
+        };
+        let ranges = detail
+            .ranges
+            .iter()
+            .map(|r| pb::Range {
+                start: Some(position(&r.start)),
+                end: Some(position(&r.end)),
+            })
+            .collect();
+        bridge.warn(&warning.message, Some(info), ranges).await;
+    }
 }
 
 async fn compile_for(
