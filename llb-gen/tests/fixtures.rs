@@ -49,6 +49,20 @@ impl BaseResolver for FixtureRegistry {
             config.config.working_dir = Some("/home/aiges".to_string());
             config.config.cmd = Some(vec!["bash".to_string()]);
         }
+        // GPU images extend their CPU namesakes, as AIGES' do: the layer
+        // chain of `x/aiges-gpu:t` begins with that of `x/aiges-cpu:*`.
+        let name = reference.split(':').next().unwrap_or(reference);
+        let mut diff_ids = vec![format!(
+            "sha256:{}",
+            sha256_hex(name.replace("gpu", "cpu").as_bytes())
+        )];
+        if name.contains("gpu") {
+            diff_ids.push(format!("sha256:{}", sha256_hex(reference.as_bytes())));
+        }
+        config.other.insert(
+            "rootfs".to_string(),
+            serde_json::json!({"type": "layers", "diff_ids": diff_ids}),
+        );
         Ok(ResolvedBase {
             digest: Some(format!("sha256:{}", sha256_hex(reference.as_bytes()))),
             config,
@@ -70,11 +84,15 @@ fn fixtures(kind: &str) -> Vec<PathBuf> {
 }
 
 fn compile_fixture(dir: &Path) -> Result<Compiled, Diagnostics> {
-    let text = fs::read_to_string(dir.join("build.envd")).unwrap();
     let options: FixtureOptions = match fs::read_to_string(dir.join("options.json")) {
         Ok(json) => serde_json::from_str(&json).unwrap(),
         Err(_) => FixtureOptions::default(),
     };
+    compile_with(dir, options)
+}
+
+fn compile_with(dir: &Path, options: FixtureOptions) -> Result<Compiled, Diagnostics> {
+    let text = fs::read_to_string(dir.join("build.envd")).unwrap();
     let platform = Platform::parse(options.platform.as_deref().unwrap_or("linux/amd64")).unwrap();
     let mut lower = LowerOptions::new(platform);
     lower.build_args = options.build_args;
@@ -155,4 +173,44 @@ fn compiling_twice_gives_identical_bytes() {
         let second = compile_fixture(&dir).unwrap().definition.encode_to_vec();
         assert_eq!(first, second, "{}", dir.display());
     }
+}
+
+/// Digests of the exec ops (the steps that run) in a compiled build.
+fn exec_digests(compiled: &Compiled) -> Vec<String> {
+    definition_to_json(&compiled.definition)
+        .unwrap()
+        .into_iter()
+        .filter(|op| op["op"].get("exec").is_some())
+        .map(|op| op["digest"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn install_base_runs_the_gpu_steps_as_the_cpu_build_does() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/install_base_family");
+    let with_args = |args: &[(&str, &str)]| FixtureOptions {
+        build_args: args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..FixtureOptions::default()
+    };
+    let cpu_image = llb_gen::lower::DEFAULT_BASES
+        .iter()
+        .find(|(name, _)| *name == "aiges_cpu")
+        .unwrap()
+        .1;
+    let cpu =
+        exec_digests(&compile_with(&dir, with_args(&[("ENVD_BASE_IMAGE", cpu_image)])).unwrap());
+    let gpu_family = exec_digests(
+        &compile_with(&dir, with_args(&[("ENVD_INSTALL_BASE", "aiges_cpu")])).unwrap(),
+    );
+    let gpu_plain = exec_digests(&compile_with(&dir, with_args(&[])).unwrap());
+    assert_eq!(cpu.len(), 4, "python, apt, pip and run steps: {cpu:?}");
+    assert_eq!(gpu_family, cpu, "the GPU build's steps are the CPU build's");
+    assert!(
+        gpu_plain.iter().all(|d| !cpu.contains(d)),
+        "without an install base the GPU steps run on the GPU base"
+    );
 }

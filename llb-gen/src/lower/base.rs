@@ -103,15 +103,8 @@ pub fn resolve_reference(
         return Ok(image.clone());
     }
     let requested = base.value.image.as_str();
-    let name = ALIASES
-        .iter()
-        .find(|(alias, _)| *alias == requested)
-        .map_or(requested, |(_, name)| *name);
-    if let Some((name, image)) = DEFAULT_BASES.iter().find(|(n, _)| *n == name) {
-        return Ok(build_args
-            .get(&override_arg(name))
-            .cloned()
-            .unwrap_or_else(|| image.to_string()));
+    if let Some(image) = table_image(requested, build_args) {
+        return Ok(image);
     }
     // Not a table name: AIGES documents full image references in `os=`.
     let looks_like_reference = requested.contains(['/', ':', '@']);
@@ -133,6 +126,21 @@ pub fn resolve_reference(
             )))
         }
     }
+}
+
+/// The image a table name (or its alias) stands for, after its override.
+pub fn table_image(requested: &str, build_args: &BTreeMap<String, String>) -> Option<String> {
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == requested)
+        .map_or(requested, |(_, name)| *name);
+    let (name, image) = DEFAULT_BASES.iter().find(|(n, _)| *n == name)?;
+    Some(
+        build_args
+            .get(&override_arg(name))
+            .cloned()
+            .unwrap_or_else(|| image.to_string()),
+    )
 }
 
 /// A script that leaves `python` on PATH at the requested version: it is

@@ -129,6 +129,16 @@ impl ImageConfig {
         }
     }
 
+    /// The layer chain the config lists (`rootfs.diff_ids`), empty when absent.
+    pub fn diff_ids(&self) -> Vec<&str> {
+        self.other
+            .get("rootfs")
+            .and_then(|rootfs| rootfs.get("diff_ids"))
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
     pub fn add_history(&mut self, created_by: String, comment: String, empty_layer: bool) {
         self.history.push(History {
             created: None,

@@ -5,6 +5,7 @@
 mod base;
 mod conda;
 mod context;
+mod family;
 mod files;
 mod image_config;
 mod install;
@@ -17,12 +18,14 @@ use std::collections::BTreeMap;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::ir::{BuildSpec, Span, Step};
 use crate::llb::{
-    CacheMount, CacheSharing, Exec, FileOp, Image, LlbError, Merge, Mount, NetworkMode, Platform,
-    ResolveMode, SourceFile, SourceLocation, SourcePosition, SourceRange, State, WithOpOptions,
+    CacheMount, CacheSharing, Diff, Exec, FileOp, Image, LlbError, Merge, Mount, NetworkMode,
+    Platform, ResolveMode, SourceFile, SourceLocation, SourcePosition, SourceRange, State,
+    WithOpOptions,
 };
 
 pub use base::{DEFAULT_BASES, OVERRIDE_ANY, OVERRIDE_PREFIX, override_arg};
 pub use context::{ContextFiles, ContextSource, FileKind};
+pub use family::INSTALL_BASE_ARG;
 pub use image_config::{ContainerConfig, DEFAULT_PATH, History, ImageConfig};
 pub use site::{PIP_INDEX_ARG, PYTHON_VERSION_ARG, SiteSettings};
 
@@ -114,7 +117,13 @@ struct Lowering<'a> {
     options: &'a LowerOptions,
     files: &'a dyn ContextFiles,
     state: State,
+    /// The config the image gets.
     config: ImageConfig,
+    /// The config steps run with: the install base's in a base family,
+    /// else the same as `config`. Env changes go to both.
+    exec_config: ImageConfig,
+    /// In a base family: where the steps' changes are merged at the end.
+    family: Option<FamilyMerge>,
     base_image: String,
     /// Index settings from config.pip_index, passed to later pip and run steps.
     pip_env: Vec<(String, String)>,
@@ -143,17 +152,56 @@ impl<'a> Lowering<'a> {
         let mut config = resolved.config;
         config.set_platform(&options.platform);
         let file = SourceFile::new(&options.filename, source.text(), "starlark");
-        let mut image = Image::new(base_image.clone())
-            .resolve_mode(options.resolve_mode)
-            .platform(options.platform.clone())
-            .custom_name(format!("base {base_image}"))
-            .location(location(&file, source, &spec.base.span));
-        if let Some(digest) = resolved.digest {
-            image = image.digest(digest);
-        }
-        let state = image
-            .build()
-            .map_err(|e| Diagnostic::error(source, Some(base_span), format!("base(): {e}")))?;
+        let image_state = |reference: &str, digest: Option<String>| {
+            let mut image = Image::new(reference)
+                .resolve_mode(options.resolve_mode)
+                .platform(options.platform.clone())
+                .custom_name(format!("base {reference}"))
+                .location(location(&file, source, &spec.base.span));
+            if let Some(digest) = digest {
+                image = image.digest(digest);
+            }
+            image.build().map_err(|e| {
+                Diagnostic::error(source, Some(base_span.clone()), format!("base(): {e}"))
+            })
+        };
+        let base_state = image_state(&base_image, resolved.digest)?;
+        let (state, exec_config, family) = match family::install_base_reference(
+            &options.build_args,
+        )? {
+            Some(install_base) if !family::same_image(&install_base, &base_image) => {
+                let error = |message: String| {
+                    Diagnostic::error(source, Some(base_span.clone()), message).with_help(format!(
+                        "{INSTALL_BASE_ARG} names the image this base was built from; unset it to run the steps on the base itself"
+                    ))
+                };
+                if !options.merge_layers {
+                    return Err(error(format!(
+                        "{INSTALL_BASE_ARG} needs merge and diff ops, which this BuildKit lacks (Docker offers them with its containerd image store)"
+                    )));
+                }
+                let lower = resolver
+                    .resolve(&install_base, &options.platform)
+                    .map_err(|e| {
+                        error(format!("cannot resolve install base {install_base}: {e}"))
+                    })?;
+                family::check_extends(&lower.config, &config).map_err(|why| {
+                    error(format!(
+                        "base {base_image} does not extend install base {install_base} ({INSTALL_BASE_ARG}): {why}"
+                    ))
+                })?;
+                let mut exec_config = lower.config;
+                exec_config.set_platform(&options.platform);
+                let lower_state = image_state(&install_base, lower.digest)?;
+                let family = FamilyMerge {
+                    install_base,
+                    lower: lower_state.clone(),
+                    base: base_state,
+                };
+                (lower_state, exec_config, Some(family))
+            }
+            _ => (base_state, config.clone(), None),
+        };
         Ok(Lowering {
             spec,
             source,
@@ -162,6 +210,8 @@ impl<'a> Lowering<'a> {
             files,
             state,
             config,
+            exec_config,
+            family,
             base_image,
             pip_env: site.pip_env(),
             site,
@@ -181,6 +231,23 @@ impl<'a> Lowering<'a> {
         }
         for step in &self.spec.steps {
             self.step(&step.value, &step.span)?;
+        }
+        if let Some(family) = self.family.take() {
+            let span = &self.spec.base.span;
+            let changes = Diff::new(&family.lower, &self.state)
+                .custom_name(format!(
+                    "install base: changes made on {}",
+                    family.install_base
+                ))
+                .location(self.location(span))
+                .build();
+            self.state = Merge::new([family.base, changes])
+                .custom_name(format!(
+                    "install base: changes merged onto {}",
+                    self.base_image
+                ))
+                .location(self.location(span))
+                .build();
         }
         let digest = crate::llb::sha256_hex(self.source.text().as_bytes());
         self.config
@@ -230,10 +297,12 @@ impl<'a> Lowering<'a> {
                 shell::dedent(source),
             ),
             Step::Environ { env, extra_path } => {
-                for (key, value) in env {
-                    self.config.set_env(key, value);
+                for config in [&mut self.config, &mut self.exec_config] {
+                    for (key, value) in env {
+                        config.set_env(key, value);
+                    }
+                    config.append_path(extra_path);
                 }
-                self.config.append_path(extra_path);
                 let mut names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
                 if !extra_path.is_empty() {
                     names.push("PATH");
@@ -276,15 +345,15 @@ impl<'a> Lowering<'a> {
         mounts: Vec<Mount>,
     ) -> Result<State, Diagnostic> {
         let mut exec = Exec::new(&self.state, ["/bin/sh", "-c", script.as_str()])
-            .cwd(self.config.working_dir())
+            .cwd(self.exec_config.working_dir())
             .network(self.options.network)
             .custom_name(name)
             .ignore_cache(self.options.no_cache)
             .location(self.location(span));
-        if self.config.env_value("PATH").is_none() {
+        if self.exec_config.env_value("PATH").is_none() {
             exec = exec.env("PATH", DEFAULT_PATH);
         }
-        for kv in self.config.env() {
+        for kv in self.exec_config.env() {
             if let Some((key, value)) = kv.split_once('=') {
                 exec = exec.env(key, value);
             }
@@ -369,6 +438,14 @@ impl<'a> Lowering<'a> {
     fn scratch(&self) -> State {
         State::scratch().with_platform(self.options.platform.clone())
     }
+}
+
+/// A base family's ends: the steps ran on `lower` (the install base) and
+/// their changes go onto `base`.
+struct FamilyMerge {
+    install_base: String,
+    lower: State,
+    base: State,
 }
 
 /// The op location of a call: its line range in build.envd.

@@ -1,0 +1,140 @@
+//! Base families (`--build-arg ENVD_INSTALL_BASE=aiges_cpu`): every step
+//! runs on a lower image that the build's base extends, and the changes are
+//! merged onto the base. CPU and GPU variants then share one install chain;
+//! the cost is that steps no longer see the upper image's files or env.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostics::{Diagnostic, SourceText};
+use crate::llb::ImageRef;
+
+use super::base;
+use super::image_config::ImageConfig;
+
+/// `--build-arg ENVD_INSTALL_BASE=aiges_cpu` (a base name or an image
+/// reference): run the build's steps on this image and merge their changes
+/// onto the build's base, which must extend it.
+pub const INSTALL_BASE_ARG: &str = "ENVD_INSTALL_BASE";
+
+/// The install base reference, after the base table and its overrides;
+/// `None` when the build arg is not given.
+pub fn install_base_reference(
+    build_args: &BTreeMap<String, String>,
+) -> Result<Option<String>, Diagnostic> {
+    let Some(value) = build_args.get(INSTALL_BASE_ARG) else {
+        return Ok(None);
+    };
+    if let Some(image) = base::table_image(value, build_args) {
+        return Ok(Some(image));
+    }
+    let source = SourceText::new(format!("--build-arg {INSTALL_BASE_ARG}"), value.clone());
+    match ImageRef::parse(value) {
+        Ok(_) if value.contains(['/', ':', '@']) => Ok(Some(value.clone())),
+        Ok(_) | Err(_) => Err(Diagnostic::error(
+            &source,
+            Some(0..value.len()),
+            format!("{value:?} is neither a base name nor an image reference"),
+        )
+        .with_help("e.g. aiges_cpu, or an image such as registry.local/aiges/cpu:1")),
+    }
+}
+
+/// Whether two references name the same image (`ubuntu` and
+/// `docker.io/library/ubuntu:latest` do).
+pub fn same_image(a: &str, b: &str) -> bool {
+    match (ImageRef::parse(a), ImageRef::parse(b)) {
+        (Ok(a), Ok(b)) => a.to_string() == b.to_string(),
+        _ => a == b,
+    }
+}
+
+/// Why `upper` does not extend `lower`, judged by the layer chains in their
+/// configs (`rootfs.diff_ids`): `lower`'s must begin `upper`'s.
+pub fn check_extends(lower: &ImageConfig, upper: &ImageConfig) -> Result<(), String> {
+    let lower_ids = lower.diff_ids();
+    let upper_ids = upper.diff_ids();
+    if lower_ids.is_empty() {
+        return Err("the install base's config lists no layers (rootfs.diff_ids)".to_string());
+    }
+    if upper_ids.len() < lower_ids.len() {
+        return Err(format!(
+            "the base has {} layers, fewer than the install base's {}",
+            upper_ids.len(),
+            lower_ids.len()
+        ));
+    }
+    match lower_ids.iter().zip(&upper_ids).position(|(l, u)| l != u) {
+        Some(index) => Err(format!(
+            "layer {} differs: {} in the install base, {} in the base",
+            index + 1,
+            lower_ids[index],
+            upper_ids[index]
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn config(ids: &[&str]) -> ImageConfig {
+        serde_json::from_value(json!({"rootfs": {"type": "layers", "diff_ids": ids}})).unwrap()
+    }
+
+    fn args(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn upper_must_begin_with_the_lower_chain() {
+        assert!(check_extends(&config(&["a", "b"]), &config(&["a", "b", "c"])).is_ok());
+        assert!(check_extends(&config(&["a"]), &config(&["a"])).is_ok());
+        assert_eq!(
+            check_extends(&config(&["a", "b"]), &config(&["a", "x", "c"])).unwrap_err(),
+            "layer 2 differs: b in the install base, x in the base"
+        );
+        assert!(check_extends(&config(&["a", "b"]), &config(&["a"])).is_err());
+        assert!(check_extends(&config(&[]), &config(&["a"])).is_err());
+    }
+
+    #[test]
+    fn same_image_compares_normalized_references() {
+        assert!(same_image(
+            "envd-test/cpu",
+            "docker.io/envd-test/cpu:latest"
+        ));
+        assert!(!same_image("envd-test/cpu", "envd-test/gpu"));
+    }
+
+    #[test]
+    fn install_base_names_references_and_errors() {
+        assert_eq!(install_base_reference(&args(&[])).unwrap(), None);
+        assert_eq!(
+            install_base_reference(&args(&[
+                ("ENVD_INSTALL_BASE", "aiges_cpu"),
+                ("ENVD_BASE_IMAGE_AIGES_CPU", "local/cpu:1"),
+            ]))
+            .unwrap()
+            .as_deref(),
+            Some("local/cpu:1")
+        );
+        assert_eq!(
+            install_base_reference(&args(&[("ENVD_INSTALL_BASE", "local/cpu:2")]))
+                .unwrap()
+                .as_deref(),
+            Some("local/cpu:2")
+        );
+        let err = install_base_reference(&args(&[("ENVD_INSTALL_BASE", "cpu")])).unwrap_err();
+        assert!(
+            err.render()
+                .starts_with("--build-arg ENVD_INSTALL_BASE:1:1: error: \"cpu\" is neither"),
+            "{}",
+            err.render()
+        );
+    }
+}
