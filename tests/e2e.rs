@@ -334,3 +334,240 @@ fn variants_share_layers_and_downloads() {
     remove_image("envd-e2e/variant:cpu");
     remove_image("envd-e2e/variant:gpu");
 }
+
+/// A nonce for build files: BuildKit's cache outlives the suite, so a step
+/// that must run in this test has to be new to the daemon.
+fn nonce() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+#[test]
+fn install_base_runs_the_gpu_variant_on_the_cpu_steps() {
+    require_setup();
+    let index = PackageIndex::start("family");
+    let project = Project::new("family");
+    let nonce = nonce();
+    project
+        .write(
+            "build.envd",
+            &format!(
+                "{SYNTAX}def build():\n    base(os=\"aiges_gpu\" if build_args.get(\"VARIANT\") == \"gpu\" else \"aiges_cpu\", language=\"python3\")\n    install.python_packages(name=[\"envd-test-beta==1.0\"])\n    io.copy(src=\"./service\", dest=\"/srv/\")\n    runtime.environ(env={{\"SERVICE\": \"/srv/service\"}})\n    run(commands=[\"echo {nonce} > /srv/nonce && test ! -e /etc/envd-test-variant\"])\n"
+            ),
+        )
+        .write("service/main.py", "print('service')\n");
+    let common = [
+        ("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/cpu:latest"),
+        ("ENVD_BASE_IMAGE_AIGES_GPU", "envd-test/gpu:latest"),
+        ("ENVD_PIP_INDEX", index.url.as_str()),
+        ("ENVD_INSTALL_BASE", "aiges_cpu"),
+    ];
+    let cpu = build(
+        &project,
+        "build.envd",
+        "envd-e2e/family:cpu",
+        &[common.as_slice(), &[("VARIANT", "cpu")]].concat(),
+        &[],
+    );
+    assert!(cpu.success, "{}", cpu.error_text());
+    let executed = cpu.executed();
+    assert!(
+        executed.contains(&"install.python_packages envd-test-beta==1.0"),
+        "{executed:?}"
+    );
+    assert!(
+        cpu.vertices_named("install base:").is_empty(),
+        "the CPU variant is the install base: no merge"
+    );
+    let downloads = index.downloads();
+
+    let gpu = build(
+        &project,
+        "build.envd",
+        "envd-e2e/family:gpu",
+        &[common.as_slice(), &[("VARIANT", "gpu")]].concat(),
+        &[],
+    );
+    assert!(gpu.success, "{}", gpu.error_text());
+    assert_eq!(
+        gpu.executed(),
+        Vec::<&str>::new(),
+        "the GPU variant re-executes no step"
+    );
+    assert_eq!(
+        gpu.vertices_named("install base:").len(),
+        2,
+        "diff and merge"
+    );
+    assert_eq!(index.downloads(), downloads, "nothing downloaded again");
+
+    // The GPU base's files, the steps' files, and the env of both.
+    let image = "envd-e2e/family:gpu";
+    assert_eq!(run_in(image, "cat /etc/envd-test-variant").trim(), "gpu");
+    assert_eq!(run_in(image, "cat /srv/nonce").trim(), nonce);
+    run_in(
+        image,
+        "python -c 'import envd_test_beta' && test -f /usr/local/cuda/version.txt && test \"$SERVICE\" = /srv/service",
+    );
+    // The image is the GPU base's layers plus one layer per step, as the
+    // history says.
+    let layers = |image: &str| {
+        inspect(image)["RootFS"]["Layers"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let base_layers = layers("envd-test/gpu:latest");
+    let image_layers = layers(image);
+    assert_eq!(&image_layers[..base_layers.len()], base_layers.as_slice());
+    assert_eq!(
+        image_layers.len() - base_layers.len(),
+        layers("envd-e2e/family:cpu").len() - layers("envd-test/cpu:latest").len()
+    );
+    remove_image("envd-e2e/family:cpu");
+    remove_image(image);
+}
+
+#[test]
+fn install_base_that_the_base_does_not_extend_is_an_error() {
+    require_setup();
+    let project = Project::new("family-error");
+    project.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}def build():\n    base(os=\"aiges_cpu\")\n    run(commands=[\"true\"])\n"
+        ),
+    );
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/family:error",
+        &[
+            ("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/cpu:latest"),
+            ("ENVD_INSTALL_BASE", "envd-test/gpu:latest"),
+        ],
+        &[],
+    );
+    assert!(!out.success);
+    let text = out.error_text();
+    assert!(
+        text.contains("base envd-test/cpu:latest does not extend install base envd-test/gpu:latest (ENVD_INSTALL_BASE): the base's layer chain (1) is shorter than the install base's (2)"),
+        "{text}"
+    );
+    assert!(text.contains(">>>     base(os=\"aiges_cpu\")"), "{text}");
+}
+
+#[test]
+fn four_builds_at_once_share_download_caches_safely() {
+    require_setup();
+    let index = PackageIndex::start("concurrent");
+    let nonce = nonce();
+    let projects: Vec<(Project, &str)> = [("pip-apt", ""), ("conda", "    install.conda_packages(name=[\"numpy\"])\n")]
+        .into_iter()
+        .map(|(name, extra)| {
+            let project = Project::new(name);
+            project.write(
+                "build.envd",
+                &format!(
+                    "{SYNTAX}def build():\n    base(os=\"aiges_gpu\" if build_args.get(\"VARIANT\") == \"gpu\" else \"aiges_cpu\")\n    run(commands=[\"echo {nonce} > /nonce\"])\n{extra}    install.system_packages(name=[\"procps\"])\n    install.python_packages(name=[\"envd-test-beta==1.0\", \"envd-test-gamma==1.0\"])\n"
+                ),
+            );
+            (project, name)
+        })
+        .collect();
+    let bases = |project: &str, variant: &str| match (project, variant) {
+        ("conda", "gpu") => "envd-test/gpu-conda:latest",
+        ("conda", _) => "envd-test/conda:latest",
+        (_, "gpu") => "envd-test/gpu:latest",
+        _ => "envd-test/cpu:latest",
+    };
+    let outputs: Vec<(String, BuildOutput)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = projects
+            .iter()
+            .flat_map(|(project, name)| {
+                ["cpu", "gpu"].map(|variant| {
+                    let index = &index;
+                    scope.spawn(move || {
+                        let tag = format!("envd-e2e/concurrent-{name}:{variant}");
+                        let out = build(
+                            project,
+                            "build.envd",
+                            &tag,
+                            &[
+                                ("ENVD_BASE_IMAGE", bases(name, variant)),
+                                ("ENVD_PIP_INDEX", index.url.as_str()),
+                                ("VARIANT", variant),
+                            ],
+                            &[],
+                        );
+                        (tag, out)
+                    })
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (tag, out) in &outputs {
+        assert!(out.success, "{tag}: {}", out.error_text());
+        let executed = out.executed();
+        assert!(
+            executed.contains(&"install.system_packages procps")
+                && executed
+                    .contains(&"install.python_packages envd-test-beta==1.0, envd-test-gamma==1.0"),
+            "{tag} ran its installs: {executed:?}"
+        );
+        run_in(
+            tag,
+            "dpkg -s procps | grep -q '^Status: install ok installed' && python3 -c 'import envd_test_beta, envd_test_gamma'",
+        );
+    }
+    // Each wheel came from the index once or, when two builds asked at the
+    // same moment, a few times; and the cache the four left behind is whole:
+    // a fifth build that runs every step again downloads nothing. (Not with
+    // --no-cache: BuildKit empties cache mounts for those.)
+    let downloads = index.downloads();
+    for wheel in ["envd_test_beta", "envd_test_gamma"] {
+        let count = downloads.iter().filter(|d| d.starts_with(wheel)).count();
+        assert!((1..=4).contains(&count), "{wheel}: {downloads:?}");
+    }
+    let (project, name) = &projects[0];
+    let build_file = project.read("build.envd");
+    project.write(
+        "build.envd",
+        &build_file.replace(&nonce, &format!("{nonce}-again")),
+    );
+    let again = build(
+        project,
+        "build.envd",
+        "envd-e2e/concurrent-again:cpu",
+        &[
+            ("ENVD_BASE_IMAGE", bases(name, "cpu")),
+            ("ENVD_PIP_INDEX", index.url.as_str()),
+            ("VARIANT", "cpu"),
+        ],
+        &[],
+    );
+    assert!(again.success, "{}", again.error_text());
+    assert!(
+        again
+            .executed()
+            .contains(&"install.python_packages envd-test-beta==1.0, envd-test-gamma==1.0"),
+        "{:?}",
+        again.executed()
+    );
+    assert_eq!(
+        index.downloads(),
+        downloads,
+        "the pip cache served every wheel"
+    );
+    for (tag, _) in &outputs {
+        remove_image(tag);
+    }
+    remove_image("envd-e2e/concurrent-again:cpu");
+}

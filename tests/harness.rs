@@ -155,6 +155,30 @@ impl BuildOutput {
             .collect()
     }
 
+    /// Vertices whose name starts with `prefix`.
+    pub fn vertices_named(&self, prefix: &str) -> Vec<&Vertex> {
+        self.vertices
+            .iter()
+            .filter(|v| v.name.starts_with(prefix))
+            .collect()
+    }
+
+    /// Warnings the build reported (their short text).
+    pub fn warnings(&self) -> Vec<String> {
+        use base64::Engine;
+        split_rawjson(&self.stderr)
+            .0
+            .iter()
+            .flat_map(|status| status["warnings"].as_array().cloned().unwrap_or_default())
+            .filter_map(|w| {
+                let short = base64::engine::general_purpose::STANDARD
+                    .decode(w["short"].as_str()?)
+                    .ok()?;
+                Some(String::from_utf8_lossy(&short).into_owned())
+            })
+            .collect()
+    }
+
     /// The error text buildx printed after the progress stream.
     pub fn error_text(&self) -> String {
         split_rawjson(&self.stderr).1.to_string()
@@ -323,10 +347,25 @@ impl PackageIndex {
 
     /// Files downloaded so far.
     pub fn downloads(&self) -> Vec<String> {
+        self.log_entries()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
+    }
+
+    /// Bytes of all files downloaded so far.
+    pub fn bytes_downloaded(&self) -> u64 {
+        self.log_entries().iter().map(|(_, bytes)| bytes).sum()
+    }
+
+    fn log_entries(&self) -> Vec<(String, u64)> {
         fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
-            .map(str::to_string)
+            .map(|line| {
+                let (name, bytes) = line.split_once('\t').expect("name<TAB>bytes");
+                (name.to_string(), bytes.parse().expect("a byte count"))
+            })
             .collect()
     }
 }

@@ -16,9 +16,14 @@ use crate::bridge::Bridge;
 use crate::context::{BridgeContext, BridgeResolver};
 use crate::error::FrontendError;
 use crate::options::Options;
+use crate::report::{self, REPORT_ARG, Timeline};
 
-pub async fn build(bridge: Arc<Bridge>) -> Result<gateway::Result, FrontendError> {
+pub async fn build(
+    bridge: Arc<Bridge>,
+    timeline: &mut Timeline,
+) -> Result<gateway::Result, FrontendError> {
     let options = Options::from_env()?;
+    let report = report::requested(options.build_args.get(REPORT_ARG).map(String::as_str))?;
     if let Some(request) = &options.request_id {
         return Err(FrontendError::UnsupportedSubrequest(request.clone()));
     }
@@ -27,6 +32,7 @@ pub async fn build(bridge: Arc<Bridge>) -> Result<gateway::Result, FrontendError
         .await
         .map_err(FrontendError::daemon("reading frontend inputs"))?;
     let text = read_build_file(&bridge, &options, &inputs).await?;
+    timeline.mark("build_file");
     let context = match inputs.get(&options.context_key) {
         Some(def) => ContextSource::State(
             State::from_definition(def).map_err(|e| FrontendError::Internal(e.to_string()))?,
@@ -46,6 +52,8 @@ pub async fn build(bridge: Arc<Bridge>) -> Result<gateway::Result, FrontendError
     for (i, platform) in platforms.iter().enumerate() {
         let compiled = compile_for(&bridge, &options, &text, &context, platform).await?;
         if i == 0 {
+            // The graph's Solve is sent next.
+            timeline.mark("compiled");
             // Warnings are the same for every platform; show them once.
             send_warnings(&bridge, &compiled.warnings).await;
         }
@@ -57,6 +65,9 @@ pub async fn build(bridge: Arc<Bridge>) -> Result<gateway::Result, FrontendError
             .solve(compiled.definition.clone(), &options.cache_imports)
             .await
             .map_err(FrontendError::daemon("solve"))?;
+        if i == 0 {
+            timeline.mark("solved");
+        }
         let mut config = compiled.lowered.config;
         for (key, value) in &options.labels {
             config.set_label(key, value);
@@ -64,6 +75,10 @@ pub async fn build(bridge: Arc<Bridge>) -> Result<gateway::Result, FrontendError
         let config =
             serde_json::to_vec(&config).map_err(|e| FrontendError::Internal(e.to_string()))?;
         built.push((platform.clone(), reference, config));
+    }
+    if report {
+        timeline.mark("return");
+        bridge.warn(&timeline.render(), None, vec![]).await;
     }
     Ok(result_of(built, options.platforms.len() > 1))
 }

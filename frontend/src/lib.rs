@@ -7,12 +7,14 @@ pub mod build;
 pub mod context;
 pub mod error;
 pub mod options;
+pub mod report;
 pub mod stdio;
 
 use std::sync::Arc;
 
 /// Runs one build; returns the process exit code.
 pub async fn run() -> i32 {
+    let mut timeline = report::Timeline::start();
     let channel = match stdio::connect().await {
         Ok(channel) => channel,
         Err(e) => {
@@ -27,7 +29,8 @@ pub async fn run() -> i32 {
             return 1;
         }
     };
-    let returned = match build::build(bridge.clone()).await {
+    timeline.mark("ping");
+    let returned = match build::build(bridge.clone(), &mut timeline).await {
         Ok(result) => bridge.return_result(result).await,
         Err(error) => {
             eprintln!("envd-frontend: {error}");

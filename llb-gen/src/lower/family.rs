@@ -58,7 +58,7 @@ pub fn check_extends(lower: &ImageConfig, upper: &ImageConfig) -> Result<(), Str
     }
     if upper_ids.len() < lower_ids.len() {
         return Err(format!(
-            "the base has {} layers, fewer than the install base's {}",
+            "the base's layer chain ({}) is shorter than the install base's ({})",
             upper_ids.len(),
             lower_ids.len()
         ));

@@ -4,7 +4,7 @@
 Wheels in --root are listed at /simple/<name>/ and served from /files/ with
 `Cache-Control: max-age=..., immutable`, as real indexes and mirrors serve
 them (without it pip re-downloads on every build). Every file download is
-appended to --log, so tests can count what builds fetched. Prints the port.
+appended to --log (name, tab, bytes), so tests can count what builds fetched. Prints the port.
 """
 import argparse
 import html
@@ -64,7 +64,7 @@ class Index(BaseHTTPRequestHandler):
                 body = f.read()
             if self.command == "GET" and self.log_path:
                 with self.lock, open(self.log_path, "a") as log:
-                    log.write(match.group(1) + "\n")
+                    log.write("%s\t%d\n" % (match.group(1), len(body)))
             return self.send(200, body, "application/octet-stream", "max-age=31536000, immutable")
         return self.send(404, b"not found\n", "text/plain", None)
 

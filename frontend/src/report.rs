@@ -1,0 +1,124 @@
+//! The frontend's own cost, for benchmarks: with `--build-arg
+//! ENVD_FRONTEND_REPORT=1` the build ends with a warning giving the time to
+//! each stage, the process's CPU time and its peak memory. The frontend's
+//! stderr does not reach the client, and a warning does.
+
+use std::time::{Duration, Instant};
+
+use crate::options::OptionError;
+
+/// Build arg that asks for the report.
+pub const REPORT_ARG: &str = "ENVD_FRONTEND_REPORT";
+
+/// Prefix of the warning, for tools that parse it.
+pub const REPORT_PREFIX: &str = "envd-frontend report:";
+
+/// Times since the process started, by stage.
+#[derive(Debug)]
+pub struct Timeline {
+    start: Instant,
+    marks: Vec<(&'static str, Duration)>,
+}
+
+impl Timeline {
+    pub fn start() -> Timeline {
+        Timeline {
+            start: Instant::now(),
+            marks: vec![],
+        }
+    }
+
+    /// Records that `stage` ended now.
+    pub fn mark(&mut self, stage: &'static str) {
+        self.marks.push((stage, self.start.elapsed()));
+    }
+
+    /// One line: stage times, CPU time and peak resident memory.
+    pub fn render(&self) -> String {
+        let mut parts: Vec<String> = self
+            .marks
+            .iter()
+            .map(|(stage, at)| format!("{stage}_ms={:.2}", at.as_secs_f64() * 1e3))
+            .collect();
+        if let Some(cpu) = cpu_time() {
+            parts.push(format!("cpu_ms={:.2}", cpu.as_secs_f64() * 1e3));
+        }
+        if let Some(kib) = peak_rss_kib() {
+            parts.push(format!("peak_rss_kib={kib}"));
+        }
+        format!("{REPORT_PREFIX} {}", parts.join(" "))
+    }
+}
+
+/// Whether the build args ask for the report (`1`/`true`; `0`/`false` or unset: no).
+pub fn requested(value: Option<&str>) -> Result<bool, OptionError> {
+    match value {
+        None | Some("0" | "false" | "") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(other) => Err(OptionError::Invalid {
+            key: format!("build-arg:{REPORT_ARG}"),
+            value: other.to_string(),
+            reason: "expected 1, true, 0 or false".to_string(),
+        }),
+    }
+}
+
+/// CPU time of every live thread of this process, from the scheduler's
+/// nanosecond counters (`/proc/self/stat` counts in 10 ms ticks).
+fn cpu_time() -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let path = task.ok()?.path().join("schedstat");
+        let text = std::fs::read_to_string(path).ok()?;
+        total += text.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// Peak resident set size (`VmHWM`).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_lists_stages_cpu_and_memory() {
+        let mut timeline = Timeline::start();
+        timeline.mark("ping");
+        timeline.mark("return");
+        let report = timeline.render();
+        assert!(
+            report.starts_with("envd-frontend report: ping_ms="),
+            "{report}"
+        );
+        assert!(report.contains(" return_ms="), "{report}");
+        let field = |name: &str| -> f64 {
+            report
+                .split_whitespace()
+                .find_map(|kv| kv.strip_prefix(name))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name} in {report}"))
+        };
+        assert!(field("cpu_ms=") > 0.0);
+        assert!(field("peak_rss_kib=") > 100.0);
+    }
+
+    #[test]
+    fn only_clear_values_ask_for_the_report() {
+        assert_eq!(requested(None), Ok(false));
+        assert_eq!(requested(Some("1")), Ok(true));
+        assert_eq!(requested(Some("false")), Ok(false));
+        assert!(requested(Some("yes")).is_err());
+    }
+}
