@@ -90,8 +90,11 @@ ensure_images() {
 
 # Wheels for the local package index the e2e suite serves on 127.0.0.1.
 ensure_wheels() {
-  local dir="$STATE_DIR/wheels"
-  if [ -f "$dir/.complete" ]; then return; fi
+  local dir="$STATE_DIR/wheels" missing=0 project
+  for project in tests/e2e/packages/*/; do
+    compgen -G "$dir/$(basename "$project" | tr - _)-*.whl" >/dev/null || missing=1
+  done
+  if [ -f "$dir/.complete" ] && [ "$missing" = 0 ]; then return; fi
   log "building test wheels into $dir"
   rm -rf "$dir" && mkdir -p "$dir"
   for project in tests/e2e/packages/*/; do
@@ -104,7 +107,7 @@ ensure_wheels() {
 
 ensure_frontend() {
   log "building the frontend image aiges/envd-frontend:latest"
-  RUSTFLAGS='-C target-feature=+crt-static' cargo build --release -q -p envd-frontend --target x86_64-unknown-linux-gnu
+  RUSTFLAGS='-C target-feature=+crt-static' cargo build --release -q -p envd-frontend --bin envd-frontend --target x86_64-unknown-linux-gnu
   local ctx="$STATE_DIR/frontend-context"
   rm -rf "$ctx" && mkdir -p "$ctx"
   cp target/x86_64-unknown-linux-gnu/release/envd-frontend "$ctx/"

@@ -571,3 +571,62 @@ fn four_builds_at_once_share_download_caches_safely() {
     }
     remove_image("envd-e2e/concurrent-again:cpu");
 }
+
+#[test]
+fn frontend_report_shows_its_own_cost_as_a_step() {
+    require_setup();
+    let project = Project::new("report");
+    project.write(
+        "build.envd",
+        &format!("{SYNTAX}def build():\n    base(os=\"aiges_cpu\")\n"),
+    );
+    let site = ("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/cpu:latest");
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/report:1",
+        &[site, ("ENVD_FRONTEND_REPORT", "1")],
+        &[],
+    );
+    assert!(out.success, "{}", out.error_text());
+    let report = out.vertices_named("envd-frontend report: ");
+    assert_eq!(report.len(), 1, "{:?}", out.vertices);
+    let fields: Vec<(&str, f64)> = report[0]
+        .name
+        .split_whitespace()
+        .filter_map(|kv| {
+            let (key, value) = kv.split_once('=')?;
+            Some((key, value.parse().ok()?))
+        })
+        .collect();
+    let keys: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        keys,
+        [
+            "ping_ms",
+            "build_file_ms",
+            "compiled_ms",
+            "return_ms",
+            "cpu_ms",
+            "peak_rss_kib"
+        ]
+    );
+    assert!(fields.iter().all(|(_, v)| *v > 0.0), "{fields:?}");
+
+    let bad = build(
+        &project,
+        "build.envd",
+        "envd-e2e/report:1",
+        &[site, ("ENVD_FRONTEND_REPORT", "yes")],
+        &[],
+    );
+    assert!(!bad.success);
+    assert!(
+        bad.error_text().contains(
+            "option build-arg:ENVD_FRONTEND_REPORT=\"yes\": expected 1, true, 0 or false"
+        ),
+        "{}",
+        bad.error_text()
+    );
+    remove_image("envd-e2e/report:1");
+}

@@ -126,6 +126,8 @@ fn copy_dir(from: &Path, to: &Path) {
 pub struct Vertex {
     pub name: String,
     pub cached: bool,
+    /// Number of inputs (0 for sources and ops on scratch).
+    pub inputs: usize,
     pub error: Option<String>,
 }
 
@@ -138,11 +140,14 @@ pub struct BuildOutput {
 }
 
 impl BuildOutput {
-    /// Steps of the build file (named by envd-frontend) that ran, not cached.
+    /// Steps of the build file (named by envd-frontend) that ran, not
+    /// cached. BuildKit reports an op without inputs as started and not
+    /// cached when it only computes its cache key (solver/jobs.go,
+    /// `CacheMap`), so those are left out; they do no work worth counting.
     pub fn executed(&self) -> Vec<&str> {
         self.vertices
             .iter()
-            .filter(|v| !v.cached && is_build_step(&v.name))
+            .filter(|v| !v.cached && v.inputs > 0 && is_build_step(&v.name))
             .map(|v| v.name.as_str())
             .collect()
     }
@@ -160,22 +165,6 @@ impl BuildOutput {
         self.vertices
             .iter()
             .filter(|v| v.name.starts_with(prefix))
-            .collect()
-    }
-
-    /// Warnings the build reported (their short text).
-    pub fn warnings(&self) -> Vec<String> {
-        use base64::Engine;
-        split_rawjson(&self.stderr)
-            .0
-            .iter()
-            .flat_map(|status| status["warnings"].as_array().cloned().unwrap_or_default())
-            .filter_map(|w| {
-                let short = base64::engine::general_purpose::STANDARD
-                    .decode(w["short"].as_str()?)
-                    .ok()?;
-                Some(String::from_utf8_lossy(&short).into_owned())
-            })
             .collect()
     }
 
@@ -253,8 +242,12 @@ fn parse_rawjson(stderr: &str) -> Vec<Vertex> {
             let entry = by_digest.entry(digest).or_insert(Vertex {
                 name: String::new(),
                 cached: false,
+                inputs: 0,
                 error: None,
             });
+            if let Some(inputs) = v["inputs"].as_array() {
+                entry.inputs = entry.inputs.max(inputs.len());
+            }
             if let Some(name) = v["name"].as_str() {
                 entry.name = name.to_string();
             }

@@ -107,6 +107,16 @@ impl Bridge {
         }
     }
 
+    /// Solves a definition now (not when the result is exported).
+    pub async fn evaluate(&self, def: pb::Definition) -> Result<(), tonic::Status> {
+        let request = gateway::SolveRequest {
+            definition: Some(def),
+            evaluate: true,
+            ..Default::default()
+        };
+        self.client.clone().solve(request).await.map(|_| ())
+    }
+
     /// The file's bytes, or `None` when it does not exist.
     pub async fn read_file(
         &self,

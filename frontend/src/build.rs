@@ -65,9 +65,6 @@ pub async fn build(
             .solve(compiled.definition.clone(), &options.cache_imports)
             .await
             .map_err(FrontendError::daemon("solve"))?;
-        if i == 0 {
-            timeline.mark("solved");
-        }
         let mut config = compiled.lowered.config;
         for (key, value) in &options.labels {
             config.set_label(key, value);
@@ -78,7 +75,9 @@ pub async fn build(
     }
     if report {
         timeline.mark("return");
-        bridge.warn(&timeline.render(), None, vec![]).await;
+        report::show(&bridge, &timeline.render())
+            .await
+            .map_err(|e| FrontendError::Internal(format!("showing the report: {e}")))?;
     }
     Ok(result_of(built, options.platforms.len() > 1))
 }

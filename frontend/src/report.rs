@@ -1,10 +1,14 @@
 //! The frontend's own cost, for benchmarks: with `--build-arg
-//! ENVD_FRONTEND_REPORT=1` the build ends with a warning giving the time to
-//! each stage, the process's CPU time and its peak memory. The frontend's
-//! stderr does not reach the client, and a warning does.
+//! ENVD_FRONTEND_REPORT=1` the build shows one more progress step, named
+//! with the time to each stage, the process's CPU time and its peak memory.
+//! The frontend's stderr does not reach the client, and warnings reach only
+//! newer clients; a step's name reaches every client.
 
 use std::time::{Duration, Instant};
 
+use llb_gen::llb::{FileOp, Mkfile, State, WithOpOptions};
+
+use crate::bridge::Bridge;
 use crate::options::OptionError;
 
 /// Build arg that asks for the report.
@@ -48,6 +52,20 @@ impl Timeline {
         }
         format!("{REPORT_PREFIX} {}", parts.join(" "))
     }
+}
+
+/// Shows `line` as the name of a step that makes one empty file on scratch
+/// (solved at once, so the client sees it before the build's own steps).
+pub async fn show(bridge: &Bridge, line: &str) -> Result<(), String> {
+    let state = FileOp::new(&State::scratch())
+        .mkfile(Mkfile::new("/report", ""))
+        .custom_name(line)
+        .build()
+        .map_err(|e| e.to_string())?;
+    bridge
+        .evaluate(state.marshal())
+        .await
+        .map_err(|e| e.message().to_string())
 }
 
 /// Whether the build args ask for the report (`1`/`true`; `0`/`false` or unset: no).

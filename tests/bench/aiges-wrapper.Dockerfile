@@ -1,6 +1,8 @@
 # examples/aiges-wrapper/build.envd written as a Dockerfile, step for step,
 # with the same cache mounts: the built-in frontend's side of the benchmark.
-FROM envd-test/cpu:latest
+# The benchmark sets BASE for the GPU variant.
+ARG BASE=envd-test/cpu:latest
+FROM ${BASE}
 ARG ENVD_PIP_INDEX
 RUN ln -sf "$(command -v python3)" /usr/local/bin/python
 RUN printf '[global]\nindex-url = %s\n' "$ENVD_PIP_INDEX" > /etc/pip.conf
@@ -13,5 +15,6 @@ RUN --mount=type=cache,id=bench-pip,target=/root/.cache/pip \
     PIP_BREAK_SYSTEM_PACKAGES=1 PIP_TRUSTED_HOST=127.0.0.1 python -m pip install -r /tmp/requirements.txt
 COPY --link . /home/aiges
 RUN python /home/aiges/wrapper/wrapper.py --check
+RUN mkdir -p /home/aiges/logs /home/aiges/models
 ENV AIGES_WRAPPER=/home/aiges/wrapper
 ENTRYPOINT ["python", "/home/aiges/wrapper/wrapper.py"]

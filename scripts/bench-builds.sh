@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The build benchmark: examples/aiges-wrapper through envd-frontend, the same
+# steps as a Dockerfile through dockerd's built-in frontend, and a trivial
+# (floor) frontend image, on the same daemon. Prints Markdown tables of
+# medians (tests/bench/builds.rs). RUNS (default 5) and COLD_RUNS (default 3)
+# set the number of paired runs. Cold runs prune the whole build cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/e2e-setup.sh all
+exec cargo bench -q -p envd-e2e --bench builds

@@ -1,0 +1,452 @@
+//! Build benchmark: examples/aiges-wrapper through envd-frontend and, on the
+//! same daemon, the same steps as tests/bench/aiges-wrapper.Dockerfile
+//! through dockerd's built-in Dockerfile frontend, plus a build through the
+//! floor frontend (a trivial frontend image). Prints Markdown tables of
+//! medians; asserts nothing. Run it with `scripts/bench-builds.sh`
+//! (`RUNS`, `COLD_RUNS` set the number of paired runs).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use envd_e2e::*;
+
+const FLOOR_IMAGE: &str = "envd-frontend-floor:bench";
+
+/// One measured build.
+struct Sample {
+    ms: f64,
+    /// Steps of the build file that ran (not cached).
+    steps: usize,
+    /// Bytes the build fetched from the local index.
+    index_bytes: u64,
+    /// envd-frontend's report (`ENVD_FRONTEND_REPORT=1`, a step's name), as key/value pairs.
+    report: Vec<(String, f64)>,
+}
+
+/// The benchmark's project and the three ways to build it.
+struct Bench {
+    index: PackageIndex,
+    project: Project,
+    /// Holds the Dockerfile, outside the build context.
+    dockerfile_dir: Project,
+    floor_project: Project,
+    build_envd: String,
+    dockerfile: String,
+    requirements: String,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Variant {
+    Cpu,
+    Gpu,
+    /// The GPU variant with `ENVD_INSTALL_BASE` (envd-frontend only).
+    GpuOnCpuSteps,
+}
+
+impl Bench {
+    fn new() -> Bench {
+        let project = Project::copy_of("bench", "examples/aiges-wrapper");
+        let dockerfile_dir = Project::new("bench-dockerfile");
+        let floor_project = Project::new("bench-floor");
+        floor_project.write("floor", &format!("# syntax={FLOOR_IMAGE}\n"));
+        let dockerfile =
+            std::fs::read_to_string(repo_root().join("tests/bench/aiges-wrapper.Dockerfile"))
+                .unwrap();
+        let bench = Bench {
+            index: PackageIndex::start("bench"),
+            build_envd: project.read("build.envd"),
+            requirements: project.read("requirements.txt"),
+            project,
+            dockerfile_dir,
+            floor_project,
+            dockerfile,
+        };
+        bench.set_nonce(None);
+        bench
+    }
+
+    /// Adds (or removes) a first step that makes every later step new to
+    /// BuildKit's cache, in both build files.
+    fn set_nonce(&self, nonce: Option<&str>) {
+        let (envd, dockerfile) = match nonce {
+            Some(n) => (
+                self.build_envd.replacen(
+                    "language=\"python3\")\n",
+                    &format!(
+                        "language=\"python3\")\n    run(commands=[\"echo {n} > /etc/bench-nonce\"])\n"
+                    ),
+                    1,
+                ),
+                self.dockerfile.replacen(
+                    "FROM ${BASE}\n",
+                    &format!("FROM ${{BASE}}\nRUN echo {n} > /etc/bench-nonce\n"),
+                    1,
+                ),
+            ),
+            None => (self.build_envd.clone(), self.dockerfile.clone()),
+        };
+        assert!(nonce.is_none() || envd != self.build_envd, "nonce placed");
+        self.project.write("build.envd", &envd);
+        self.dockerfile_dir.write("Dockerfile", &dockerfile);
+    }
+
+    fn envd(&self, variant: Variant) -> Sample {
+        let base = match variant {
+            Variant::Cpu => "envd-test/cpu:latest",
+            Variant::Gpu | Variant::GpuOnCpuSteps => "envd-test/gpu:latest",
+        };
+        let mut args = vec![
+            ("ENVD_BASE_IMAGE", base),
+            ("ENVD_PIP_INDEX", self.index.url.as_str()),
+            ("ENVD_FRONTEND_REPORT", "1"),
+        ];
+        if variant == Variant::GpuOnCpuSteps {
+            args.push(("ENVD_INSTALL_BASE", "envd-test/cpu:latest"));
+        }
+        self.measure(&self.project.dir.join("build.envd"), "bench-envd", &args)
+    }
+
+    fn dockerfile(&self, variant: Variant) -> Sample {
+        let base = match variant {
+            Variant::Cpu => "envd-test/cpu:latest",
+            Variant::Gpu | Variant::GpuOnCpuSteps => "envd-test/gpu:latest",
+        };
+        let args = [("BASE", base), ("ENVD_PIP_INDEX", self.index.url.as_str())];
+        self.measure(
+            &self.dockerfile_dir.dir.join("Dockerfile"),
+            "bench-dockerfile",
+            &args,
+        )
+    }
+
+    fn floor(&self) -> Sample {
+        let start = Instant::now();
+        let out = build(&self.floor_project, "floor", "bench-floor:latest", &[], &[]);
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        assert!(out.success, "floor build: {}", out.error_text());
+        Sample {
+            ms,
+            steps: 0,
+            index_bytes: 0,
+            report: vec![],
+        }
+    }
+
+    fn measure(&self, file: &Path, tag: &str, args: &[(&str, &str)]) -> Sample {
+        let bytes_before = self.index.bytes_downloaded();
+        let start = Instant::now();
+        let out = build(&self.project, file.to_str().unwrap(), tag, args, &[]);
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        assert!(out.success, "{}: {}", file.display(), out.error_text());
+        let dockerfile_steps = out
+            .vertices
+            .iter()
+            .filter(|v| !v.cached && v.inputs > 0 && is_dockerfile_step(&v.name))
+            .count();
+        let steps = out.executed().len() + dockerfile_steps;
+        Sample {
+            ms,
+            steps,
+            index_bytes: self.index.bytes_downloaded() - bytes_before,
+            report: out
+                .vertices
+                .iter()
+                .find_map(|v| parse_report(&v.name))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Dockerfile instructions as BuildKit names them: `[4/9] RUN ...`.
+fn is_dockerfile_step(name: &str) -> bool {
+    name.starts_with('[')
+        && name.split_once("] ").is_some_and(|(_, rest)| {
+            ["RUN ", "COPY ", "ADD "]
+                .iter()
+                .any(|i| rest.starts_with(i))
+        })
+}
+
+fn parse_report(warning: &str) -> Option<Vec<(String, f64)>> {
+    let rest = warning.strip_prefix("envd-frontend report: ")?;
+    Some(
+        rest.split_whitespace()
+            .filter_map(|kv| {
+                let (key, value) = kv.split_once('=')?;
+                Some((key.to_string(), value.parse().ok()?))
+            })
+            .collect(),
+    )
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn median_of(samples: &[Sample], field: impl Fn(&Sample) -> f64) -> f64 {
+    median(samples.iter().map(field).collect())
+}
+
+fn report_value(sample: &Sample, key: &str) -> f64 {
+    sample
+        .report
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or(f64::NAN, |(_, v)| *v)
+}
+
+fn nonce(scenario: &str, run: usize) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{scenario}-{run}-{now}")
+}
+
+fn prune_build_cache() {
+    let status = Command::new("docker")
+        .args(["buildx", "prune", "-af"])
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "docker buildx prune failed");
+}
+
+/// Builds the floor frontend (static, like envd-frontend) into its image.
+fn build_floor_image() {
+    let root = repo_root();
+    let status = Command::new("cargo")
+        .current_dir(&root)
+        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .args([
+            "build",
+            "--release",
+            "-q",
+            "-p",
+            "envd-frontend",
+            "--bin",
+            "floor-frontend",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success(), "building floor-frontend failed");
+    let context = Project::new("floor-image");
+    std::fs::copy(
+        root.join("target/x86_64-unknown-linux-gnu/release/floor-frontend"),
+        context.dir.join("envd-frontend"),
+    )
+    .unwrap();
+    let status = Command::new("docker")
+        .args([
+            "buildx",
+            "build",
+            "-q",
+            "--load",
+            "--target",
+            "prebuilt",
+            "-t",
+            FLOOR_IMAGE,
+            "-f",
+        ])
+        .arg(root.join("Dockerfile.frontend"))
+        .arg(&context.dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "building the floor image failed");
+}
+
+fn env_count(key: &str, default: usize) -> usize {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Row {
+    scenario: &'static str,
+    envd: Vec<Sample>,
+    dockerfile: Vec<Sample>,
+}
+
+fn main() {
+    // `cargo test --all-targets` runs bench targets without `--bench`.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("builds: a benchmark; run scripts/bench-builds.sh");
+        return;
+    }
+    require_setup();
+    let runs = env_count("RUNS", 5);
+    let cold_runs = env_count("COLD_RUNS", 3);
+    build_floor_image();
+    let bench = Bench::new();
+    let mut rows: Vec<Row> = vec![];
+    let mut floor: Vec<Sample> = vec![];
+    eprintln!("[bench] cold builds ({cold_runs} paired runs)");
+    let mut row = Row {
+        scenario: "cold build",
+        envd: vec![],
+        dockerfile: vec![],
+    };
+    for _ in 0..cold_runs {
+        prune_build_cache();
+        row.envd.push(bench.envd(Variant::Cpu));
+        prune_build_cache();
+        row.dockerfile.push(bench.dockerfile(Variant::Cpu));
+    }
+    rows.push(row);
+
+    eprintln!("[bench] no-change rebuilds ({runs} paired runs)");
+    bench.envd(Variant::Cpu);
+    bench.dockerfile(Variant::Cpu);
+    bench.floor();
+    let mut row = Row {
+        scenario: "no-change rebuild",
+        envd: vec![],
+        dockerfile: vec![],
+    };
+    for _ in 0..runs {
+        row.envd.push(bench.envd(Variant::Cpu));
+        row.dockerfile.push(bench.dockerfile(Variant::Cpu));
+        floor.push(bench.floor());
+    }
+    rows.push(row);
+
+    eprintln!("[bench] edits of one service file ({runs} paired runs)");
+    let service = bench.project.read("wrapper/wrapper.py");
+    let mut row = Row {
+        scenario: "edit one service source file",
+        envd: vec![],
+        dockerfile: vec![],
+    };
+    for run in 0..runs {
+        let edited = format!("{service}# {}\n", nonce("edit", run));
+        bench.project.write("wrapper/wrapper.py", &edited);
+        row.envd.push(bench.envd(Variant::Cpu));
+        row.dockerfile.push(bench.dockerfile(Variant::Cpu));
+    }
+    bench.project.write("wrapper/wrapper.py", &service);
+    rows.push(row);
+
+    eprintln!("[bench] one Python package added ({runs} paired runs)");
+    let mut row = Row {
+        scenario: "add one Python package",
+        envd: vec![],
+        dockerfile: vec![],
+    };
+    for run in 0..runs {
+        // The comment keeps every run's file new to the cache.
+        let added = format!(
+            "{}envd-test-epsilon==1.0  # {}\n",
+            bench.requirements,
+            nonce("add", run)
+        );
+        bench.project.write("requirements.txt", &added);
+        row.envd.push(bench.envd(Variant::Cpu));
+        row.dockerfile.push(bench.dockerfile(Variant::Cpu));
+    }
+    bench.project.write("requirements.txt", &bench.requirements);
+    rows.push(row);
+
+    eprintln!("[bench] second variants ({runs} paired runs, three builds each side)");
+    let mut plain = Row {
+        scenario: "second variant after the first",
+        envd: vec![],
+        dockerfile: vec![],
+    };
+    let mut family = Row {
+        scenario: "second variant, ENVD_INSTALL_BASE (envd only)",
+        envd: vec![],
+        dockerfile: vec![],
+    };
+    for run in 0..runs {
+        bench.set_nonce(Some(&nonce("variant", run)));
+        bench.envd(Variant::Cpu);
+        plain.envd.push(bench.envd(Variant::Gpu));
+        family.envd.push(bench.envd(Variant::GpuOnCpuSteps));
+        bench.dockerfile(Variant::Cpu);
+        plain.dockerfile.push(bench.dockerfile(Variant::Gpu));
+    }
+    bench.set_nonce(None);
+    rows.push(plain);
+    rows.push(family);
+
+    print_tables(&rows, &floor, runs, cold_runs);
+}
+
+fn print_tables(rows: &[Row], floor: &[Sample], runs: usize, cold_runs: usize) {
+    println!("Medians: cold builds over {cold_runs} paired runs, the rest over {runs}.\n");
+    println!(
+        "| scenario | envd-frontend | Dockerfile | ratio | steps run (envd / Dockerfile) | index bytes (envd / Dockerfile) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for row in rows {
+        let envd = median_of(&row.envd, |s| s.ms);
+        let steps = |samples: &[Sample]| median_of(samples, |s| s.steps as f64);
+        let bytes = |samples: &[Sample]| median_of(samples, |s| s.index_bytes as f64);
+        if row.dockerfile.is_empty() {
+            println!(
+                "| {} | {envd:.0} ms | | | {} / | {} / |",
+                row.scenario,
+                steps(&row.envd),
+                bytes(&row.envd)
+            );
+            continue;
+        }
+        let dockerfile = median_of(&row.dockerfile, |s| s.ms);
+        println!(
+            "| {} | {envd:.0} ms | {dockerfile:.0} ms | {:.2}x | {} / {} | {} / {} |",
+            row.scenario,
+            envd / dockerfile,
+            steps(&row.envd),
+            steps(&row.dockerfile),
+            bytes(&row.envd),
+            bytes(&row.dockerfile)
+        );
+    }
+    let no_change = &rows[1];
+    let envd = median_of(&no_change.envd, |s| s.ms);
+    let dockerfile = median_of(&no_change.dockerfile, |s| s.ms);
+    let floor_ms = median_of(floor, |s| s.ms);
+    println!();
+    println!("| no-change rebuild | median |");
+    println!("|---|---|");
+    println!("| envd-frontend | {envd:.0} ms |");
+    println!("| floor frontend (trivial image) | {floor_ms:.0} ms |");
+    println!("| built-in Dockerfile frontend | {dockerfile:.0} ms |");
+    println!("| envd-frontend / floor | {:.2}x |", envd / floor_ms);
+    println!("| floor / Dockerfile | {:.2}x |", floor_ms / dockerfile);
+    println!();
+    println!("| envd-frontend, no-change rebuild (its own report) | median |");
+    println!("|---|---|");
+    for (key, label) in [
+        ("ping_ms", "start to Ping answered"),
+        ("build_file_ms", "start to build file read"),
+        ("compiled_ms", "start to the graph's Solve"),
+        ("return_ms", "start to Return"),
+        ("cpu_ms", "CPU time"),
+    ] {
+        let value = median_of(&no_change.envd, |s| report_value(s, key));
+        println!("| {label} | {value:.2} ms |");
+    }
+    let peak = median_of(&no_change.envd, |s| report_value(s, "peak_rss_kib"));
+    println!("| peak RSS | {:.1} MiB |", peak / 1024.0);
+    let image = inspect(FRONTEND_IMAGE)["Size"].as_f64().unwrap_or(f64::NAN);
+    let binary = std::fs::metadata(
+        repo_root().join("target/x86_64-unknown-linux-gnu/release/envd-frontend"),
+    )
+    .map_or(f64::NAN, |m| m.len() as f64);
+    println!(
+        "| frontend image (docker image inspect Size) | {:.2} MiB |",
+        image / 1048576.0
+    );
+    println!("| frontend binary | {:.2} MiB |", binary / 1048576.0);
+}
