@@ -107,10 +107,12 @@ ensure_wheels() {
 
 ensure_frontend() {
   log "building the frontend image aiges/envd-frontend:latest"
-  RUSTFLAGS='-C target-feature=+crt-static' cargo build --release -q -p envd-frontend --bin envd-frontend --target x86_64-unknown-linux-gnu
+  # Static, and not position-independent: no relocation table to carry.
+  RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' \
+    cargo build --profile image -q -p envd-frontend --bin envd-frontend --target x86_64-unknown-linux-gnu
   local ctx="$STATE_DIR/frontend-context"
   rm -rf "$ctx" && mkdir -p "$ctx"
-  cp target/x86_64-unknown-linux-gnu/release/envd-frontend "$ctx/"
+  cp target/x86_64-unknown-linux-gnu/image/envd-frontend "$ctx/"
   docker buildx build -q --load --target prebuilt -t aiges/envd-frontend:latest -f Dockerfile.frontend "$ctx" >/dev/null
 }
 

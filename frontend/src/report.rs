@@ -1,6 +1,6 @@
 //! The frontend's own cost, for benchmarks: with `--build-arg
 //! ENVD_FRONTEND_REPORT=1` the build shows one more progress step, named
-//! with the time to each stage, the process's CPU time and its peak memory.
+//! with the time to each stage, the CPU time used by then, and peak memory.
 //! The frontend's stderr does not reach the client, and warnings reach only
 //! newer clients; a step's name reaches every client.
 
@@ -17,35 +17,45 @@ pub const REPORT_ARG: &str = "ENVD_FRONTEND_REPORT";
 /// Prefix of the warning, for tools that parse it.
 pub const REPORT_PREFIX: &str = "envd-frontend report:";
 
-/// Times since the process started, by stage.
+/// Times since the frontend started, and CPU time it used by then, by stage.
 #[derive(Debug)]
 pub struct Timeline {
     start: Instant,
-    marks: Vec<(&'static str, Duration)>,
+    /// CPU time of the process before the frontend's code ran: the
+    /// container's init (runc) runs in the same task before it execs us.
+    cpu_at_start: Option<Duration>,
+    marks: Vec<(&'static str, Duration, Option<Duration>)>,
 }
 
 impl Timeline {
     pub fn start() -> Timeline {
         Timeline {
             start: Instant::now(),
+            cpu_at_start: cpu_time(),
             marks: vec![],
         }
     }
 
     /// Records that `stage` ended now.
     pub fn mark(&mut self, stage: &'static str) {
-        self.marks.push((stage, self.start.elapsed()));
+        let cpu = cpu_time()
+            .zip(self.cpu_at_start)
+            .map(|(now, start)| now.saturating_sub(start));
+        self.marks.push((stage, self.start.elapsed(), cpu));
     }
 
-    /// One line: stage times, CPU time and peak resident memory.
+    /// One line: stage times, CPU time by each stage, and peak resident memory.
     pub fn render(&self) -> String {
-        let mut parts: Vec<String> = self
-            .marks
-            .iter()
-            .map(|(stage, at)| format!("{stage}_ms={:.2}", at.as_secs_f64() * 1e3))
-            .collect();
-        if let Some(cpu) = cpu_time() {
-            parts.push(format!("cpu_ms={:.2}", cpu.as_secs_f64() * 1e3));
+        let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+        let mut parts: Vec<String> = vec![];
+        for (stage, at, cpu) in &self.marks {
+            parts.push(format!("{stage}_ms={:.2}", ms(at)));
+            if let Some(cpu) = cpu {
+                parts.push(format!("{stage}_cpu_ms={:.2}", ms(cpu)));
+            }
+        }
+        if let Some(cpu) = self.cpu_at_start {
+            parts.push(format!("before_start_cpu_ms={:.2}", ms(&cpu)));
         }
         if let Some(kib) = peak_rss_kib() {
             parts.push(format!("peak_rss_kib={kib}"));
@@ -82,14 +92,16 @@ pub fn requested(value: Option<&str>) -> Result<bool, OptionError> {
 }
 
 /// CPU time of every live thread of this process, from the scheduler's
-/// nanosecond counters (`/proc/self/stat` counts in 10 ms ticks).
+/// nanosecond counters (`/proc/self/stat` counts in 10 ms ticks). A thread
+/// that exits while it is read is skipped.
 fn cpu_time() -> Option<Duration> {
-    let mut total = 0u64;
-    for task in std::fs::read_dir("/proc/self/task").ok()? {
-        let path = task.ok()?.path().join("schedstat");
-        let text = std::fs::read_to_string(path).ok()?;
-        total += text.split_whitespace().next()?.parse::<u64>().ok()?;
-    }
+    let total: u64 = std::fs::read_dir("/proc/self/task")
+        .ok()?
+        .filter_map(|task| {
+            let text = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+            text.split_whitespace().next()?.parse::<u64>().ok()
+        })
+        .sum();
     Some(Duration::from_nanos(total))
 }
 
@@ -128,7 +140,11 @@ mod tests {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or_else(|| panic!("{name} in {report}"))
         };
-        assert!(field("cpu_ms=") > 0.0);
+        assert!(field("return_cpu_ms=") >= 0.0);
+        assert!(
+            field("before_start_cpu_ms=") > 0.0,
+            "a test binary has run by now"
+        );
         assert!(field("peak_rss_kib=") > 100.0);
     }
 

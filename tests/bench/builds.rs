@@ -224,10 +224,14 @@ fn build_floor_image() {
     let root = repo_root();
     let status = Command::new("cargo")
         .current_dir(&root)
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .env(
+            "RUSTFLAGS",
+            "-C target-feature=+crt-static -C relocation-model=static",
+        )
         .args([
             "build",
-            "--release",
+            "--profile",
+            "image",
             "-q",
             "-p",
             "envd-frontend",
@@ -241,7 +245,7 @@ fn build_floor_image() {
     assert!(status.success(), "building floor-frontend failed");
     let context = Project::new("floor-image");
     std::fs::copy(
-        root.join("target/x86_64-unknown-linux-gnu/release/floor-frontend"),
+        root.join("target/x86_64-unknown-linux-gnu/image/floor-frontend"),
         context.dir.join("envd-frontend"),
     )
     .unwrap();
@@ -440,10 +444,9 @@ fn print_tables(rows: &[Row], floor: &[Sample], runs: usize, cold_runs: usize) {
     let peak = median_of(&no_change.envd, |s| report_value(s, "peak_rss_kib"));
     println!("| peak RSS | {:.1} MiB |", peak / 1024.0);
     let image = inspect(FRONTEND_IMAGE)["Size"].as_f64().unwrap_or(f64::NAN);
-    let binary = std::fs::metadata(
-        repo_root().join("target/x86_64-unknown-linux-gnu/release/envd-frontend"),
-    )
-    .map_or(f64::NAN, |m| m.len() as f64);
+    let binary =
+        std::fs::metadata(repo_root().join("target/x86_64-unknown-linux-gnu/image/envd-frontend"))
+            .map_or(f64::NAN, |m| m.len() as f64);
     println!(
         "| frontend image (docker image inspect Size) | {:.2} MiB |",
         image / 1048576.0
