@@ -604,14 +604,23 @@ fn frontend_report_shows_its_own_cost_as_a_step() {
         keys,
         [
             "ping_ms",
+            "ping_cpu_ms",
             "build_file_ms",
+            "build_file_cpu_ms",
             "compiled_ms",
+            "compiled_cpu_ms",
             "return_ms",
-            "cpu_ms",
+            "return_cpu_ms",
+            "before_start_cpu_ms",
             "peak_rss_kib"
         ]
     );
     assert!(fields.iter().all(|(_, v)| *v > 0.0), "{fields:?}");
+    let field = |key: &str| fields.iter().find(|(k, _)| *k == key).unwrap().1;
+    assert!(field("ping_ms") <= field("build_file_ms"));
+    assert!(field("build_file_ms") <= field("compiled_ms"));
+    assert!(field("compiled_ms") <= field("return_ms"));
+    assert!(field("ping_cpu_ms") <= field("return_cpu_ms"));
 
     let bad = build(
         &project,

@@ -436,7 +436,12 @@ fn print_tables(rows: &[Row], floor: &[Sample], runs: usize, cold_runs: usize) {
         ("build_file_ms", "start to build file read"),
         ("compiled_ms", "start to the graph's Solve"),
         ("return_ms", "start to Return"),
-        ("cpu_ms", "CPU time"),
+        ("ping_cpu_ms", "CPU time, start to Ping answered"),
+        ("return_cpu_ms", "CPU time, start to Return"),
+        (
+            "before_start_cpu_ms",
+            "CPU time of the container's init, before the frontend ran",
+        ),
     ] {
         let value = median_of(&no_change.envd, |s| report_value(s, key));
         println!("| {label} | {value:.2} ms |");
