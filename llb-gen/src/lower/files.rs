@@ -1,10 +1,11 @@
 //! Steps that put files in the image without running anything: `io.copy`
-//! from the context, and config files (pip.conf, .condarc, sources.list).
-//! Each is a layer built on scratch and merged on, independent of the base.
+//! from the context (a layer built on scratch and merged on, independent of
+//! the base) and config files (pip.conf, .condarc, sources.list: written on
+//! scratch, then copied onto the image).
 
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
-use crate::llb::{Copy, Mkdir, Mkfile};
+use crate::llb::{Copy, FileOp, Mkdir, Mkfile, WithOpOptions};
 
 use super::Lowering;
 use super::context::{FileKind, require_kind};
@@ -49,7 +50,10 @@ impl Lowering<'_> {
         })
     }
 
-    /// Writes a config file as its own layer.
+    /// Writes a config file. The file is made on scratch (the same op for
+    /// every base, so variants share it) and copied onto the image. It is
+    /// not merged on: a merge in the chain makes every later merge (each
+    /// `io.copy`) several times slower in BuildKit.
     pub(super) fn config_file(
         &mut self,
         span: &Span,
@@ -58,14 +62,30 @@ impl Lowering<'_> {
         content: String,
     ) -> Result<(), Diagnostic> {
         let title = format!("{builtin} {path}");
-        // A layer built on scratch has no /etc yet.
+        // Scratch has no /etc, and an image may have no /etc/conda.
         let parent = path
             .rsplit_once('/')
             .map_or("/", |(dir, _)| if dir.is_empty() { "/" } else { dir });
-        self.add_layer(span, &title, |op| {
+        let write = |op: FileOp| {
             op.mkdir(Mkdir::new(parent).parents(true).mode(0o755))
                 .mkfile(Mkfile::new(path, content).mode(0o644))
-        })
+        };
+        if !self.options.merge_layers {
+            return self.add_layer(span, &title, write);
+        }
+        let layer = write(FileOp::new(&self.scratch()))
+            .custom_name(&title)
+            .location(self.location(span))
+            .build()
+            .map_err(|e| self.llb_error(span, e))?;
+        self.state = FileOp::new(&self.state)
+            .copy(Copy::new(&layer, path, path).create_dest_path(true))
+            .custom_name(format!("{title} (copy onto the image)"))
+            .location(self.location(span))
+            .build()
+            .map_err(|e| self.llb_error(span, e))?;
+        self.history(span, &title, false);
+        Ok(())
     }
 
     /// `/etc/pip.conf`, kept in the image; later pip and run steps also get
