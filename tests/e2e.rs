@@ -272,6 +272,17 @@ fn rebuilds_run_only_what_changed() {
     remove_image("envd-e2e/cache:1");
 }
 
+/// Builds `build.envd` of `project` with `args` and `VARIANT=variant`.
+fn build_variant(
+    project: &Project,
+    tag: &str,
+    args: &[(&str, &str)],
+    variant: &str,
+) -> BuildOutput {
+    let args = [args, &[("VARIANT", variant)]].concat();
+    build(project, "build.envd", tag, &args, &[])
+}
+
 #[test]
 fn variants_share_layers_and_downloads() {
     require_setup();
@@ -290,24 +301,12 @@ fn variants_share_layers_and_downloads() {
         ("ENVD_BASE_IMAGE_AIGES_GPU", "envd-test/gpu:latest"),
         ("ENVD_PIP_INDEX", index.url.as_str()),
     ];
-    let cpu = build(
-        &project,
-        "build.envd",
-        "envd-e2e/variant:cpu",
-        &[common.as_slice(), &[("VARIANT", "cpu")]].concat(),
-        &[],
-    );
+    let cpu = build_variant(&project, "envd-e2e/variant:cpu", &common, "cpu");
     assert!(cpu.success, "{}", cpu.error_text());
     let downloads = index.downloads();
     assert_eq!(downloads.len(), 2, "{downloads:?}");
 
-    let gpu = build(
-        &project,
-        "build.envd",
-        "envd-e2e/variant:gpu",
-        &[common.as_slice(), &[("VARIANT", "gpu")]].concat(),
-        &[],
-    );
+    let gpu = build_variant(&project, "envd-e2e/variant:gpu", &common, "gpu");
     assert!(gpu.success, "{}", gpu.error_text());
     let cached = gpu.cached();
     assert!(
@@ -368,13 +367,7 @@ fn install_base_runs_the_gpu_variant_on_the_cpu_steps() {
         ("ENVD_PIP_INDEX", index.url.as_str()),
         ("ENVD_INSTALL_BASE", "aiges_cpu"),
     ];
-    let cpu = build(
-        &project,
-        "build.envd",
-        "envd-e2e/family:cpu",
-        &[common.as_slice(), &[("VARIANT", "cpu")]].concat(),
-        &[],
-    );
+    let cpu = build_variant(&project, "envd-e2e/family:cpu", &common, "cpu");
     assert!(cpu.success, "{}", cpu.error_text());
     let executed = cpu.executed();
     assert!(
@@ -387,13 +380,7 @@ fn install_base_runs_the_gpu_variant_on_the_cpu_steps() {
     );
     let downloads = index.downloads();
 
-    let gpu = build(
-        &project,
-        "build.envd",
-        "envd-e2e/family:gpu",
-        &[common.as_slice(), &[("VARIANT", "gpu")]].concat(),
-        &[],
-    );
+    let gpu = build_variant(&project, "envd-e2e/family:gpu", &common, "gpu");
     assert!(gpu.success, "{}", gpu.error_text());
     assert_eq!(
         gpu.executed(),

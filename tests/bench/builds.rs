@@ -281,6 +281,16 @@ struct Row {
     dockerfile: Vec<Sample>,
 }
 
+impl Row {
+    fn new(scenario: &'static str) -> Row {
+        Row {
+            scenario,
+            envd: vec![],
+            dockerfile: vec![],
+        }
+    }
+}
+
 fn main() {
     // `cargo test --all-targets` runs bench targets without `--bench`.
     if !std::env::args().any(|a| a == "--bench") {
@@ -295,11 +305,7 @@ fn main() {
     let mut rows: Vec<Row> = vec![];
     let mut floor: Vec<Sample> = vec![];
     eprintln!("[bench] cold builds ({cold_runs} paired runs)");
-    let mut row = Row {
-        scenario: "cold build",
-        envd: vec![],
-        dockerfile: vec![],
-    };
+    let mut row = Row::new("cold build");
     for _ in 0..cold_runs {
         prune_build_cache();
         row.envd.push(bench.envd(Variant::Cpu));
@@ -312,11 +318,7 @@ fn main() {
     bench.envd(Variant::Cpu);
     bench.dockerfile(Variant::Cpu);
     bench.floor();
-    let mut row = Row {
-        scenario: "no-change rebuild",
-        envd: vec![],
-        dockerfile: vec![],
-    };
+    let mut row = Row::new("no-change rebuild");
     for _ in 0..runs {
         row.envd.push(bench.envd(Variant::Cpu));
         row.dockerfile.push(bench.dockerfile(Variant::Cpu));
@@ -326,11 +328,7 @@ fn main() {
 
     eprintln!("[bench] edits of one service file ({runs} paired runs)");
     let service = bench.project.read("wrapper/wrapper.py");
-    let mut row = Row {
-        scenario: "edit one service source file",
-        envd: vec![],
-        dockerfile: vec![],
-    };
+    let mut row = Row::new("edit one service source file");
     for run in 0..runs {
         let edited = format!("{service}# {}\n", nonce("edit", run));
         bench.project.write("wrapper/wrapper.py", &edited);
@@ -341,11 +339,7 @@ fn main() {
     rows.push(row);
 
     eprintln!("[bench] one Python package added ({runs} paired runs)");
-    let mut row = Row {
-        scenario: "add one Python package",
-        envd: vec![],
-        dockerfile: vec![],
-    };
+    let mut row = Row::new("add one Python package");
     for run in 0..runs {
         // The comment keeps every run's file new to the cache.
         let added = format!(
@@ -361,16 +355,8 @@ fn main() {
     rows.push(row);
 
     eprintln!("[bench] second variants ({runs} paired runs, three builds each side)");
-    let mut plain = Row {
-        scenario: "second variant after the first",
-        envd: vec![],
-        dockerfile: vec![],
-    };
-    let mut family = Row {
-        scenario: "second variant, ENVD_INSTALL_BASE (envd only)",
-        envd: vec![],
-        dockerfile: vec![],
-    };
+    let mut plain = Row::new("second variant after the first");
+    let mut family = Row::new("second variant, ENVD_INSTALL_BASE (envd only)");
     for run in 0..runs {
         bench.set_nonce(Some(&nonce("variant", run)));
         bench.envd(Variant::Cpu);
