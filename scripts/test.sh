@@ -8,5 +8,12 @@ export INSTA_UPDATE=no
 scripts/e2e-setup.sh all
 # Two at a time: the end-to-end builds share a 2-core machine with dockerd.
 export RUST_TEST_THREADS=2
+# The suite's images are removed after it, not by each test: removing an
+# image while another build unpacks layers it shares fails that build
+# (dockerd 26, containerd image store: "parent snapshot ... does not exist").
+remove_test_images() {
+  docker image ls --filter 'reference=envd-e2e/*' -q | sort -u | xargs -r docker image rm -f >/dev/null 2>&1 || true
+}
+trap remove_test_images EXIT
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked

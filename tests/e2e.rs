@@ -85,7 +85,6 @@ fn seed_example_with_syntax_header() {
     );
     assert!(out.success, "{}", out.error_text());
     check_seed_image("envd-e2e/seed:header", &index);
-    remove_image("envd-e2e/seed:header");
 }
 
 #[test]
@@ -111,7 +110,6 @@ fn seed_example_through_buildkit_syntax_build_arg() {
     );
     assert!(out.success, "{}", out.error_text());
     check_seed_image("envd-e2e/seed:arg", &index);
-    remove_image("envd-e2e/seed:arg");
 }
 
 #[test]
@@ -168,7 +166,6 @@ fn image_config_follows_the_build_file() {
         labels["io.github.aiges.envd-frontend.build-digest"],
         format!("sha256:{digest}")
     );
-    remove_image("envd-e2e/config:1");
 }
 
 #[test]
@@ -269,7 +266,6 @@ fn rebuilds_run_only_what_changed() {
         run_in("envd-e2e/cache:1", "cat /srv/out.txt").trim(),
         format!("v2 {nonce}")
     );
-    remove_image("envd-e2e/cache:1");
 }
 
 /// Builds `build.envd` of `project` with `args` and `VARIANT=variant`.
@@ -330,8 +326,6 @@ fn variants_share_layers_and_downloads() {
         "envd-e2e/variant:gpu",
         "python3 -c 'import envd_test_beta, envd_test_gamma' && test -f /srv/service/main.py",
     );
-    remove_image("envd-e2e/variant:cpu");
-    remove_image("envd-e2e/variant:gpu");
 }
 
 /// A nonce for build files: BuildKit's cache outlives the suite, so a step
@@ -417,8 +411,6 @@ fn install_base_runs_the_gpu_variant_on_the_cpu_steps() {
         image_layers.len() - base_layers.len(),
         layers("envd-e2e/family:cpu").len() - layers("envd-test/cpu:latest").len()
     );
-    remove_image("envd-e2e/family:cpu");
-    remove_image(image);
 }
 
 #[test]
@@ -553,10 +545,6 @@ fn four_builds_at_once_share_download_caches_safely() {
         downloads,
         "the pip cache served every wheel"
     );
-    for (tag, _) in &outputs {
-        remove_image(tag);
-    }
-    remove_image("envd-e2e/concurrent-again:cpu");
 }
 
 #[test]
@@ -624,5 +612,4 @@ fn frontend_report_shows_its_own_cost_as_a_step() {
         "{}",
         bad.error_text()
     );
-    remove_image("envd-e2e/report:1");
 }

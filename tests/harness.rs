@@ -298,12 +298,6 @@ pub fn inspect(image: &str) -> serde_json::Value {
     list[0].clone()
 }
 
-pub fn remove_image(image: &str) {
-    let _ = Command::new("docker")
-        .args(["image", "rm", "-f", image])
-        .output();
-}
-
 /// The test wheels served as a package index on 127.0.0.1, logging each
 /// download. Each test gets its own server (and so its own URLs, which is
 /// what pip's cache is keyed by).

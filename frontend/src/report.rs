@@ -14,7 +14,7 @@ use crate::options::OptionError;
 /// Build arg that asks for the report.
 pub const REPORT_ARG: &str = "ENVD_FRONTEND_REPORT";
 
-/// Prefix of the warning, for tools that parse it.
+/// Prefix of the report step's name, for tools that parse it.
 pub const REPORT_PREFIX: &str = "envd-frontend report:";
 
 /// Times since the frontend started, and CPU time it used by then, by stage.

@@ -4,12 +4,13 @@
 //! the cost is that steps no longer see the upper image's files or env.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::llb::ImageRef;
+use crate::llb::{Diff, ImageRef, Merge, SourceLocation, State, WithOpOptions};
 
-use super::base;
 use super::image_config::ImageConfig;
+use super::{BaseResolver, LowerOptions, base};
 
 /// `--build-arg ENVD_INSTALL_BASE=aiges_cpu` (a base name or an image
 /// reference): run the build's steps on this image and merge their changes
@@ -37,6 +38,98 @@ pub fn install_base_reference(
         )
         .with_help("e.g. aiges_cpu, or an image such as registry.local/aiges/cpu:1")),
     }
+}
+
+/// What a base family starts from: the build's base and the install base.
+pub(super) struct Request<'a> {
+    pub source: &'a SourceText,
+    /// The `base()` call, where family errors point.
+    pub base_span: Range<usize>,
+    pub options: &'a LowerOptions,
+    pub resolver: &'a dyn BaseResolver,
+    pub base_image: &'a str,
+    pub base_config: &'a ImageConfig,
+    pub install_base: String,
+}
+
+/// Where the steps run (the install base's state and config), and how the
+/// build ends.
+pub(super) struct Start {
+    pub state: State,
+    pub exec_config: ImageConfig,
+    pub merge: FamilyMerge,
+}
+
+/// The steps ran on `lower` (the install base); their changes go onto `base`.
+pub(super) struct FamilyMerge {
+    install_base: String,
+    lower: State,
+    base: State,
+}
+
+impl FamilyMerge {
+    /// The base with the changes `steps` made to the install base merged on.
+    pub(super) fn finish(self, steps: &State, base_image: &str, location: SourceLocation) -> State {
+        let changes = Diff::new(&self.lower, steps)
+            .custom_name(format!(
+                "install base: changes made on {}",
+                self.install_base
+            ))
+            .location(location.clone())
+            .build();
+        Merge::new([self.base, changes])
+            .custom_name(format!("install base: changes merged onto {base_image}"))
+            .location(location)
+            .build()
+    }
+}
+
+/// Resolves the install base and checks that the base extends it.
+/// `image_state` makes an image's source op.
+pub(super) fn start(
+    request: Request<'_>,
+    base_state: State,
+    image_state: impl Fn(&str, Option<String>) -> Result<State, Diagnostic>,
+) -> Result<Start, Diagnostic> {
+    let Request {
+        source,
+        base_span,
+        options,
+        resolver,
+        base_image,
+        base_config,
+        install_base,
+    } = request;
+    let error = |message: String| {
+        Diagnostic::error(source, Some(base_span.clone()), message).with_help(format!(
+            "{INSTALL_BASE_ARG} names the image this base was built from; unset it to run the steps on the base itself"
+        ))
+    };
+    if !options.merge_layers {
+        return Err(error(format!(
+            "{INSTALL_BASE_ARG} needs merge and diff ops, which this BuildKit lacks (Docker offers them with its containerd image store)"
+        )));
+    }
+    let lower = resolver
+        .resolve(&install_base, &options.platform)
+        .map_err(|e| error(format!("cannot resolve install base {install_base}: {e}")))?;
+    check_extends(&lower.config, base_config).map_err(|why| {
+        error(format!(
+            "base {base_image} does not extend install base {install_base} ({INSTALL_BASE_ARG}): {why}"
+        ))
+    })?;
+    let mut exec_config = lower.config;
+    exec_config.set_platform(&options.platform);
+    let lower_state = image_state(&install_base, lower.digest)?;
+    Ok(Start {
+        state: lower_state.clone(),
+        exec_config,
+        merge: FamilyMerge {
+            install_base,
+            lower: lower_state,
+            base: base_state,
+        },
+    })
 }
 
 /// Whether two references name the same image (`ubuntu` and

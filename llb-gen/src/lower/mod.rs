@@ -18,9 +18,8 @@ use std::collections::BTreeMap;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::ir::{BuildSpec, Span, Step};
 use crate::llb::{
-    CacheMount, CacheSharing, Diff, Exec, FileOp, Image, LlbError, Merge, Mount, NetworkMode,
-    Platform, ResolveMode, SourceFile, SourceLocation, SourcePosition, SourceRange, State,
-    WithOpOptions,
+    CacheMount, CacheSharing, Exec, FileOp, Image, LlbError, Merge, Mount, NetworkMode, Platform,
+    ResolveMode, SourceFile, SourceLocation, SourcePosition, SourceRange, State, WithOpOptions,
 };
 
 pub use base::{DEFAULT_BASES, OVERRIDE_ANY, OVERRIDE_PREFIX, override_arg};
@@ -123,7 +122,7 @@ struct Lowering<'a> {
     /// else the same as `config`. Env changes go to both.
     exec_config: ImageConfig,
     /// In a base family: where the steps' changes are merged at the end.
-    family: Option<FamilyMerge>,
+    family: Option<family::FamilyMerge>,
     base_image: String,
     /// Index settings from config.pip_index, passed to later pip and run steps.
     pip_env: Vec<(String, String)>,
@@ -166,39 +165,23 @@ impl<'a> Lowering<'a> {
             })
         };
         let base_state = image_state(&base_image, resolved.digest)?;
-        let (state, exec_config, family) = match family::install_base_reference(
-            &options.build_args,
-        )? {
+        let install_base = family::install_base_reference(&options.build_args)?;
+        let (state, exec_config, family) = match install_base {
             Some(install_base) if !family::same_image(&install_base, &base_image) => {
-                let error = |message: String| {
-                    Diagnostic::error(source, Some(base_span.clone()), message).with_help(format!(
-                        "{INSTALL_BASE_ARG} names the image this base was built from; unset it to run the steps on the base itself"
-                    ))
-                };
-                if !options.merge_layers {
-                    return Err(error(format!(
-                        "{INSTALL_BASE_ARG} needs merge and diff ops, which this BuildKit lacks (Docker offers them with its containerd image store)"
-                    )));
-                }
-                let lower = resolver
-                    .resolve(&install_base, &options.platform)
-                    .map_err(|e| {
-                        error(format!("cannot resolve install base {install_base}: {e}"))
-                    })?;
-                family::check_extends(&lower.config, &config).map_err(|why| {
-                    error(format!(
-                        "base {base_image} does not extend install base {install_base} ({INSTALL_BASE_ARG}): {why}"
-                    ))
-                })?;
-                let mut exec_config = lower.config;
-                exec_config.set_platform(&options.platform);
-                let lower_state = image_state(&install_base, lower.digest)?;
-                let family = FamilyMerge {
-                    install_base,
-                    lower: lower_state.clone(),
-                    base: base_state,
-                };
-                (lower_state, exec_config, Some(family))
+                let start = family::start(
+                    family::Request {
+                        source,
+                        base_span: base_span.clone(),
+                        options,
+                        resolver,
+                        base_image: &base_image,
+                        base_config: &config,
+                        install_base,
+                    },
+                    base_state,
+                    image_state,
+                )?;
+                (start.state, start.exec_config, Some(start.merge))
             }
             _ => (base_state, config.clone(), None),
         };
@@ -233,21 +216,8 @@ impl<'a> Lowering<'a> {
             self.step(&step.value, &step.span)?;
         }
         if let Some(family) = self.family.take() {
-            let span = &self.spec.base.span;
-            let changes = Diff::new(&family.lower, &self.state)
-                .custom_name(format!(
-                    "install base: changes made on {}",
-                    family.install_base
-                ))
-                .location(self.location(span))
-                .build();
-            self.state = Merge::new([family.base, changes])
-                .custom_name(format!(
-                    "install base: changes merged onto {}",
-                    self.base_image
-                ))
-                .location(self.location(span))
-                .build();
+            let location = self.location(&self.spec.base.span);
+            self.state = family.finish(&self.state, &self.base_image, location);
         }
         let digest = crate::llb::sha256_hex(self.source.text().as_bytes());
         self.config
@@ -438,14 +408,6 @@ impl<'a> Lowering<'a> {
     fn scratch(&self) -> State {
         State::scratch().with_platform(self.options.platform.clone())
     }
-}
-
-/// A base family's ends: the steps ran on `lower` (the install base) and
-/// their changes go onto `base`.
-struct FamilyMerge {
-    install_base: String,
-    lower: State,
-    base: State,
 }
 
 /// The op location of a call: its line range in build.envd.
