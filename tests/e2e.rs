@@ -288,7 +288,7 @@ fn variants_share_layers_and_downloads() {
         .write(
             "build.envd",
             &format!(
-                "{SYNTAX}def build():\n    base(os=\"aiges_gpu\" if build_args.get(\"VARIANT\") == \"gpu\" else \"aiges_cpu\")\n    config.pip_index(url=\"https://pypi.tuna.tsinghua.edu.cn/simple\")\n    io.copy(src=\"./service\", dest=\"/srv/\")\n    install.python_packages(name=[\"envd-test-beta==1.0\", \"envd-test-gamma==1.0\"])\n"
+                "{SYNTAX}def build():\n    base(os=\"aiges_gpu\" if build_args.get(\"VARIANT\") == \"gpu\" else \"aiges_cpu\")\n    config.pip_index(url=\"https://pypi.tuna.tsinghua.edu.cn/simple\")\n    io.copy(src=\"./service\", dest=\"/srv/\")\n    install.system_packages(name=[\"procps\"])\n    install.python_packages(name=[\"envd-test-beta==1.0\", \"envd-test-gamma==1.0\"])\n"
             ),
         )
         .write("service/main.py", "print('service')\n");
@@ -318,6 +318,10 @@ fn variants_share_layers_and_downloads() {
         downloads,
         "the second variant downloads nothing"
     );
+    // apt runs again on the GPU base, and takes every package from the
+    // shared archive cache (apt prints what it has to fetch).
+    let apt = gpu.logs("install.system_packages procps");
+    assert!(apt.contains("Need to get 0 B"), "{apt}");
     assert_eq!(
         run_in("envd-e2e/variant:gpu", "cat /etc/envd-test-variant").trim(),
         "gpu"

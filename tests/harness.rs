@@ -124,6 +124,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// One step as buildx reported it.
 #[derive(Debug, Clone)]
 pub struct Vertex {
+    pub digest: String,
     pub name: String,
     pub cached: bool,
     /// Number of inputs (0 for sources and ops on scratch).
@@ -166,6 +167,30 @@ impl BuildOutput {
             .iter()
             .filter(|v| v.name.starts_with(prefix))
             .collect()
+    }
+
+    /// What the steps named `prefix...` printed (stdout and stderr).
+    pub fn logs(&self, prefix: &str) -> String {
+        use base64::Engine;
+        let digests: Vec<&str> = self
+            .vertices
+            .iter()
+            .filter(|v| v.name.starts_with(prefix))
+            .map(|v| v.digest.as_str())
+            .collect();
+        let mut out = String::new();
+        for status in split_rawjson(&self.stderr).0 {
+            for log in status["logs"].as_array().into_iter().flatten() {
+                if !digests.contains(&log["vertex"].as_str().unwrap_or_default()) {
+                    continue;
+                }
+                let data = base64::engine::general_purpose::STANDARD
+                    .decode(log["data"].as_str().unwrap_or_default())
+                    .expect("buildx sends logs as base64");
+                out.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+        out
     }
 
     /// The error text buildx printed after the progress stream.
@@ -239,7 +264,8 @@ fn parse_rawjson(stderr: &str) -> Vec<Vertex> {
             if !by_digest.contains_key(&digest) {
                 order.push(digest.clone());
             }
-            let entry = by_digest.entry(digest).or_insert(Vertex {
+            let entry = by_digest.entry(digest.clone()).or_insert(Vertex {
+                digest,
                 name: String::new(),
                 cached: false,
                 inputs: 0,
