@@ -139,12 +139,12 @@ async fn compile_for(
         context.clone(),
         options.cache_imports.clone(),
     );
-    let resolver = BridgeResolver {
-        bridge: bridge.clone(),
+    let resolver = BridgeResolver::new(
+        bridge.clone(),
         runtime,
-        resolve_mode: options.resolve_mode,
-        session_id: options.session_id.clone(),
-    };
+        options.resolve_mode,
+        options.session_id.clone(),
+    );
     let text = text.to_string();
     // The compiler waits on bridge calls, so it runs off the runtime's thread.
     tokio::task::spawn_blocking(move || compile(&text, &compile_options, &files, &resolver))

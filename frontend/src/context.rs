@@ -1,27 +1,94 @@
 //! The build context and base images, read through BuildKit: the
 //! compiler's `ContextFiles` and `BaseResolver` over the bridge. The
 //! compiler is synchronous, so it runs on a blocking thread and these wait
-//! on the bridge's futures from there.
+//! on the bridge's futures from there. Lookups the compiler announces
+//! (`prefetch`) start at once as tasks on the runtime, so the daemon works
+//! on them together rather than one after another.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use envd_proto::pb;
 use llb_gen::llb::{ImageRef, Platform, ResolveMode};
 use llb_gen::lower::{
     BaseResolver, ContextFiles, ContextSource, FileKind, ImageConfig, ResolvedBase,
 };
 use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
 
 use crate::bridge::{Bridge, PathKind};
 use crate::options::CacheImport;
 
+/// A context path as the daemon has it: the ref of the context narrowed to
+/// it, and what is there.
+type PathLookup = (String, Option<PathKind>);
+
+/// Lookups started ahead, by key, and those finished.
+struct Lookups<T> {
+    pending: HashMap<String, JoinHandle<Result<T, String>>>,
+    done: HashMap<String, T>,
+}
+
+impl<T: Clone + Send + 'static> Lookups<T> {
+    fn new() -> Mutex<Lookups<T>> {
+        Mutex::new(Lookups {
+            pending: HashMap::new(),
+            done: HashMap::new(),
+        })
+    }
+}
+
+/// The result for `key`: finished, started ahead (then waited for), or
+/// looked up now with `lookup`.
+fn get_or_wait<T: Clone + Send + 'static>(
+    lookups: &Mutex<Lookups<T>>,
+    runtime: &Handle,
+    key: &str,
+    lookup: impl FnOnce() -> Result<T, String>,
+) -> Result<T, String> {
+    let pending = {
+        let mut lookups = lookups.lock().map_err(|e| e.to_string())?;
+        if let Some(done) = lookups.done.get(key) {
+            return Ok(done.clone());
+        }
+        lookups.pending.remove(key)
+    };
+    let value = match pending {
+        Some(task) => runtime
+            .block_on(task)
+            .map_err(|e| format!("lookup task failed: {e}"))??,
+        None => lookup()?,
+    };
+    lookups
+        .lock()
+        .map_err(|e| e.to_string())?
+        .done
+        .insert(key.to_string(), value.clone());
+    Ok(value)
+}
+
+/// Starts `task` for `key` unless it is started or done.
+fn start<T: Clone + Send + 'static>(
+    lookups: &Mutex<Lookups<T>>,
+    runtime: &Handle,
+    key: String,
+    task: impl Future<Output = Result<T, String>> + Send + 'static,
+) {
+    // A poisoned lock only loses the head start; the lookup reports it.
+    if let Ok(mut lookups) = lookups.lock()
+        && !lookups.done.contains_key(&key)
+        && !lookups.pending.contains_key(&key)
+    {
+        lookups.pending.insert(key, runtime.spawn(task));
+    }
+}
+
 pub struct BridgeContext {
-    pub bridge: Arc<Bridge>,
-    pub runtime: Handle,
-    pub context: ContextSource,
-    pub cache_imports: Vec<CacheImport>,
-    /// Ref of the context narrowed to each path asked about.
-    solved: Mutex<HashMap<String, String>>,
+    bridge: Arc<Bridge>,
+    runtime: Handle,
+    context: ContextSource,
+    cache_imports: Vec<CacheImport>,
+    paths: Mutex<Lookups<PathLookup>>,
 }
 
 impl BridgeContext {
@@ -36,43 +103,56 @@ impl BridgeContext {
             runtime,
             context,
             cache_imports,
-            solved: Mutex::new(HashMap::new()),
+            paths: Lookups::new(),
         }
     }
 
-    /// Solves the context narrowed to one path (the same op the build's
-    /// steps use, so BuildKit transfers it once).
-    fn solve_path(&self, path: &str) -> Result<String, String> {
-        if let Some(reference) = self.solved.lock().map_err(|e| e.to_string())?.get(path) {
-            return Ok(reference.clone());
-        }
-        let state = self
-            .context
+    /// The context narrowed to `path` (the same op the build's steps use,
+    /// so BuildKit transfers it once), as a definition to solve.
+    fn narrowed(&self, path: &str) -> Result<pb::Definition, String> {
+        self.context
             .narrowed(&[path.to_string()])
-            .map_err(|e| e.to_string())?;
-        let reference = self
-            .runtime
-            .block_on(self.bridge.solve(state.marshal(), &self.cache_imports))
-            .map_err(|e| e.message().to_string())?;
-        self.solved
-            .lock()
-            .map_err(|e| e.to_string())?
-            .insert(path.to_string(), reference.clone());
-        Ok(reference)
+            .map(|state| state.marshal())
+            .map_err(|e| e.to_string())
     }
+
+    fn lookup(&self, path: &str) -> Result<PathLookup, String> {
+        get_or_wait(&self.paths, &self.runtime, path, || {
+            let def = self.narrowed(path)?;
+            self.runtime.block_on(look_up_path(
+                self.bridge.clone(),
+                def,
+                path.to_string(),
+                self.cache_imports.clone(),
+            ))
+        })
+    }
+}
+
+/// Solves the narrowed context and stats the path in it.
+async fn look_up_path(
+    bridge: Arc<Bridge>,
+    def: pb::Definition,
+    path: String,
+    cache_imports: Vec<CacheImport>,
+) -> Result<PathLookup, String> {
+    let reference = bridge
+        .solve(def, &cache_imports)
+        .await
+        .map_err(|e| e.message().to_string())?;
+    let kind = bridge
+        .stat(&reference, &path)
+        .await
+        .map_err(|e| e.message().to_string())?;
+    Ok((reference, kind))
 }
 
 impl ContextFiles for BridgeContext {
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
-        let reference = self.solve_path(path)?;
-        match self
-            .runtime
-            .block_on(self.bridge.stat(&reference, path))
-            .map_err(|e| e.message().to_string())?
-        {
-            None => Ok(None),
-            Some(PathKind::Dir) => Err("it is a directory".to_string()),
-            Some(PathKind::File) => self
+        match self.lookup(path)? {
+            (_, None) => Ok(None),
+            (_, Some(PathKind::Dir)) => Err("it is a directory".to_string()),
+            (reference, Some(PathKind::File)) => self
                 .runtime
                 .block_on(self.bridge.read_file(&reference, path))
                 .map_err(|e| e.message().to_string()),
@@ -83,50 +163,135 @@ impl ContextFiles for BridgeContext {
         if path == "." {
             return Ok(Some(FileKind::Dir));
         }
-        let reference = self.solve_path(path)?;
-        let kind = self
-            .runtime
-            .block_on(self.bridge.stat(&reference, path))
-            .map_err(|e| e.message().to_string())?;
-        Ok(kind.map(|k| match k {
+        Ok(self.lookup(path)?.1.map(|k| match k {
             PathKind::File => FileKind::File,
             PathKind::Dir => FileKind::Dir,
         }))
+    }
+
+    fn prefetch(&self, paths: &[String]) {
+        for path in paths {
+            // A path that cannot be narrowed fails when it is looked up.
+            if let Ok(def) = self.narrowed(path) {
+                let task = look_up_path(
+                    self.bridge.clone(),
+                    def,
+                    path.clone(),
+                    self.cache_imports.clone(),
+                );
+                start(&self.paths, &self.runtime, path.clone(), task);
+            }
+        }
     }
 }
 
 /// Base image configs from BuildKit's `ResolveImageConfig`.
 pub struct BridgeResolver {
-    pub bridge: Arc<Bridge>,
-    pub runtime: Handle,
-    pub resolve_mode: ResolveMode,
-    pub session_id: Option<String>,
+    bridge: Arc<Bridge>,
+    runtime: Handle,
+    resolve_mode: ResolveMode,
+    session_id: Option<String>,
+    images: Mutex<Lookups<ResolvedBase>>,
 }
 
-impl BaseResolver for BridgeResolver {
-    fn resolve(&self, reference: &str, platform: &Platform) -> Result<ResolvedBase, String> {
-        let normalized = ImageRef::parse(reference)
-            .map_err(|e| e.to_string())?
-            .to_string();
+impl BridgeResolver {
+    pub fn new(
+        bridge: Arc<Bridge>,
+        runtime: Handle,
+        resolve_mode: ResolveMode,
+        session_id: Option<String>,
+    ) -> Self {
+        BridgeResolver {
+            bridge,
+            runtime,
+            resolve_mode,
+            session_id,
+            images: Lookups::new(),
+        }
+    }
+
+    fn task(
+        &self,
+        reference: &str,
+        platform: &Platform,
+    ) -> impl Future<Output = Result<ResolvedBase, String>> + Send + 'static {
+        let bridge = self.bridge.clone();
+        let reference = reference.to_string();
+        let platform = platform.to_pb();
         let mode = match self.resolve_mode {
             ResolveMode::Default => "default",
             ResolveMode::Pull => "pull",
             ResolveMode::Local => "local",
         };
-        let (digest, config) = self
-            .runtime
-            .block_on(self.bridge.resolve_image_config(
-                &normalized,
-                &platform.to_pb(),
-                mode,
-                self.session_id.as_deref(),
-            ))
-            .map_err(|e| e.message().to_string())?;
-        let config: ImageConfig = serde_json::from_slice(&config)
-            .map_err(|e| format!("the image config is not valid JSON: {e}"))?;
-        Ok(ResolvedBase {
-            digest: Some(digest).filter(|d| !d.is_empty()),
-            config,
+        let session_id = self.session_id.clone();
+        async move {
+            let normalized = ImageRef::parse(&reference)
+                .map_err(|e| e.to_string())?
+                .to_string();
+            let (digest, config) = bridge
+                .resolve_image_config(&normalized, &platform, mode, session_id.as_deref())
+                .await
+                .map_err(|e| e.message().to_string())?;
+            let config: ImageConfig = serde_json::from_slice(&config)
+                .map_err(|e| format!("the image config is not valid JSON: {e}"))?;
+            Ok(ResolvedBase {
+                digest: Some(digest).filter(|d| !d.is_empty()),
+                config,
+            })
+        }
+    }
+}
+
+fn image_key(reference: &str, platform: &Platform) -> String {
+    format!("{reference} {platform}")
+}
+
+impl BaseResolver for BridgeResolver {
+    fn resolve(&self, reference: &str, platform: &Platform) -> Result<ResolvedBase, String> {
+        let key = image_key(reference, platform);
+        get_or_wait(&self.images, &self.runtime, &key, || {
+            self.runtime.block_on(self.task(reference, platform))
         })
+    }
+
+    fn prefetch(&self, reference: &str, platform: &Platform) {
+        let task = self.task(reference, platform);
+        start(
+            &self.images,
+            &self.runtime,
+            image_key(reference, platform),
+            task,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn started_lookups_are_waited_for_and_kept() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let handle = runtime.handle().clone();
+        let lookups: Arc<Mutex<Lookups<u32>>> = Arc::new(Lookups::new());
+        runtime.block_on(async {
+            let found = tokio::task::spawn_blocking(move || {
+                start(&lookups, &handle, "a".to_string(), async { Ok(1) });
+                let first = get_or_wait(&lookups, &handle, "a", || Err("not started".into()));
+                let again = get_or_wait(&lookups, &handle, "a", || Err("not kept".into()));
+                let now = get_or_wait(&lookups, &handle, "b", || Ok(2));
+                start(&lookups, &handle, "b".to_string(), async {
+                    Err("restarted".to_string())
+                });
+                let kept = get_or_wait(&lookups, &handle, "b", || Err("not kept".into()));
+                [first, again, now, kept]
+            })
+            .await
+            .unwrap();
+            assert_eq!(found, [Ok(1), Ok(1), Ok(2), Ok(2)]);
+        });
     }
 }

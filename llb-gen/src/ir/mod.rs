@@ -151,3 +151,30 @@ pub struct BuildSpec {
     pub base: Located<BaseRequest>,
     pub steps: Vec<Located<Step>>,
 }
+
+impl BuildSpec {
+    /// Context paths the steps name (requirements and env files, wheels,
+    /// copy sources), without `.`, in order, each once. Files these name
+    /// in turn (nested `-r`) are not known until they are read.
+    pub fn context_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = vec![];
+        for step in &self.steps {
+            let named: Vec<&String> = match &step.value {
+                Step::PythonPackages {
+                    requirements,
+                    local_wheels,
+                    ..
+                } => requirements.iter().chain(local_wheels).collect(),
+                Step::CondaPackages { env_file, .. } => env_file.iter().collect(),
+                Step::Copy { src, .. } => vec![src],
+                _ => vec![],
+            };
+            for path in named {
+                if path != "." && !paths.contains(path) {
+                    paths.push(path.clone());
+                }
+            }
+        }
+        paths
+    }
+}

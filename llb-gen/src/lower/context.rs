@@ -18,6 +18,10 @@ pub trait ContextFiles {
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String>;
     /// Whether the path is a file or a directory, or `None` when missing.
     fn kind(&self, path: &str) -> Result<Option<FileKind>, String>;
+    /// A hint that these paths are about to be looked up: a reader that
+    /// fetches them over the network may start now. Errors wait for the
+    /// lookup itself. The default does nothing.
+    fn prefetch(&self, _paths: &[String]) {}
 }
 
 /// Where the build context comes from: a local directory the client sends

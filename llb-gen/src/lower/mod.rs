@@ -52,6 +52,9 @@ pub struct ResolvedBase {
 /// Looks up a base image's config (and digest) for a platform.
 pub trait BaseResolver {
     fn resolve(&self, reference: &str, platform: &Platform) -> Result<ResolvedBase, String>;
+    /// A hint that `reference` is about to be resolved: a resolver that asks
+    /// a daemon may start now. The default does nothing.
+    fn prefetch(&self, _reference: &str, _platform: &Platform) {}
 }
 
 /// Lowering settings that come from the frontend's options.
@@ -141,6 +144,15 @@ impl<'a> Lowering<'a> {
         let site = SiteSettings::from_build_args(&options.build_args)?;
         let base_span = spec.base.span.range();
         let base_image = base::resolve_reference(source, &spec.base, &options.build_args)?;
+        let install_base = family::install_base_reference(&options.build_args)?;
+        // The frontend's lookups are daemon round trips: start them together.
+        resolver.prefetch(&base_image, &options.platform);
+        if let Some(install_base) = &install_base
+            && !family::same_image(install_base, &base_image)
+        {
+            resolver.prefetch(install_base, &options.platform);
+        }
+        files.prefetch(&spec.context_paths());
         let resolved = resolver.resolve(&base_image, &options.platform).map_err(|e| {
             Diagnostic::error(source, Some(base_span.clone()), format!("cannot resolve base image {base_image}: {e}"))
                 .with_help(format!(
@@ -165,7 +177,6 @@ impl<'a> Lowering<'a> {
             })
         };
         let base_state = image_state(&base_image, resolved.digest)?;
-        let install_base = family::install_base_reference(&options.build_args)?;
         let (state, exec_config, family) = match install_base {
             Some(install_base) if !family::same_image(&install_base, &base_image) => {
                 let start = family::start(
@@ -433,4 +444,81 @@ fn one_line(command: &str) -> String {
         out.push_str(" ...");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::{CompileOptions, compile};
+
+    /// Context files and a registry in memory that record what is asked of them.
+    #[derive(Default)]
+    struct Recorder {
+        events: RefCell<Vec<String>>,
+    }
+
+    impl ContextFiles for Recorder {
+        fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+            self.events.borrow_mut().push(format!("read {path}"));
+            Ok(Some(b"numpy\n".to_vec()))
+        }
+        fn kind(&self, path: &str) -> Result<Option<FileKind>, String> {
+            self.events.borrow_mut().push(format!("kind {path}"));
+            Ok(Some(if path == "service" {
+                FileKind::Dir
+            } else {
+                FileKind::File
+            }))
+        }
+        fn prefetch(&self, paths: &[String]) {
+            self.events
+                .borrow_mut()
+                .push(format!("prefetch {}", paths.join(" ")));
+        }
+    }
+
+    impl BaseResolver for Recorder {
+        fn resolve(&self, reference: &str, platform: &Platform) -> Result<ResolvedBase, String> {
+            self.events
+                .borrow_mut()
+                .push(format!("resolve {reference}"));
+            Ok(ResolvedBase {
+                digest: None,
+                config: ImageConfig::empty(platform),
+            })
+        }
+        fn prefetch(&self, reference: &str, _platform: &Platform) {
+            self.events
+                .borrow_mut()
+                .push(format!("prefetch image {reference}"));
+        }
+    }
+
+    #[test]
+    fn lookups_are_announced_before_the_first_one_waits() {
+        let text = "def build():\n    base(os=\"ubuntu22.04\")\n    install.python_packages(requirements=\"requirements.txt\")\n    io.copy(src=\"service\", dest=\"/srv\")\n    io.copy(src=\".\", dest=\"/all\")\n";
+        let recorder = Recorder::default();
+        let options = CompileOptions {
+            target: None,
+            lower: LowerOptions::new(Platform::new("linux", "amd64")),
+        };
+        compile(text, &options, &recorder, &recorder)
+            .map_err(|d| d.render())
+            .unwrap();
+        let events = recorder.events.borrow();
+        assert_eq!(
+            events[..3],
+            [
+                "prefetch image ubuntu:22.04",
+                "prefetch requirements.txt service",
+                "resolve ubuntu:22.04"
+            ]
+        );
+        assert!(
+            events.contains(&"read requirements.txt".to_string()),
+            "{events:?}"
+        );
+    }
 }
