@@ -243,7 +243,7 @@ fn rebuilds_run_only_what_changed() {
 
     // New content every run: BuildKit's cache outlives the suite, and an
     // edit seen in an earlier run would be cached.
-    let nonce = format!("{}-{:?}", std::process::id(), std::time::SystemTime::now());
+    let nonce = nonce();
     project.write("service/main.py", &format!("print('v2 {nonce}')\n"));
     let edited = build(&project, "build.envd", "envd-e2e/cache:1", &site, &[]);
     assert!(edited.success, "{}", edited.error_text());
@@ -330,19 +330,6 @@ fn variants_share_layers_and_downloads() {
         "envd-e2e/variant:gpu",
         "python3 -c 'import envd_test_beta, envd_test_gamma' && test -f /srv/service/main.py",
     );
-}
-
-/// A nonce for build files: BuildKit's cache outlives the suite, so a step
-/// that must run in this test has to be new to the daemon.
-fn nonce() -> String {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
 }
 
 #[test]

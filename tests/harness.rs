@@ -67,6 +67,16 @@ pub fn require_setup() {
     );
 }
 
+/// Text new on every call, for build files: BuildKit's cache outlives the
+/// suite, so a step that must run has to be new to the daemon.
+pub fn nonce() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is past 1970")
+        .as_nanos();
+    format!("{}-{now}", std::process::id())
+}
+
 /// A temporary project folder (the build context), removed on drop.
 pub struct Project {
     pub dir: PathBuf,

@@ -47,6 +47,15 @@ enum Variant {
     GpuOnCpuSteps,
 }
 
+impl Variant {
+    fn base(self) -> &'static str {
+        match self {
+            Variant::Cpu => "envd-test/cpu:latest",
+            Variant::Gpu | Variant::GpuOnCpuSteps => "envd-test/gpu:latest",
+        }
+    }
+}
+
 impl Bench {
     fn new() -> Bench {
         let project = Project::copy_of("bench", "examples/aiges-wrapper");
@@ -98,12 +107,8 @@ impl Bench {
     }
 
     fn envd(&self, variant: Variant) -> Sample {
-        let base = match variant {
-            Variant::Cpu => "envd-test/cpu:latest",
-            Variant::Gpu | Variant::GpuOnCpuSteps => "envd-test/gpu:latest",
-        };
         let mut args = vec![
-            ("ENVD_BASE_IMAGE", base),
+            ("ENVD_BASE_IMAGE", variant.base()),
             ("ENVD_PIP_INDEX", self.index.url.as_str()),
             ("ENVD_FRONTEND_REPORT", "1"),
         ];
@@ -114,11 +119,10 @@ impl Bench {
     }
 
     fn dockerfile(&self, variant: Variant) -> Sample {
-        let base = match variant {
-            Variant::Cpu => "envd-test/cpu:latest",
-            Variant::Gpu | Variant::GpuOnCpuSteps => "envd-test/gpu:latest",
-        };
-        let args = [("BASE", base), ("ENVD_PIP_INDEX", self.index.url.as_str())];
+        let args = [
+            ("BASE", variant.base()),
+            ("ENVD_PIP_INDEX", self.index.url.as_str()),
+        ];
         self.measure(
             &self.dockerfile_dir.dir.join("Dockerfile"),
             "bench-dockerfile",
@@ -207,12 +211,8 @@ fn report_value(sample: &Sample, key: &str) -> f64 {
         .map_or(f64::NAN, |(_, v)| *v)
 }
 
-fn nonce(scenario: &str, run: usize) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{scenario}-{run}-{now}")
+fn scenario_nonce(scenario: &str, run: usize) -> String {
+    format!("{scenario}-{run}-{}", nonce())
 }
 
 fn prune_build_cache() {
@@ -334,7 +334,7 @@ fn main() {
     let service = bench.project.read("wrapper/wrapper.py");
     let mut row = Row::new("edit one service source file");
     for run in 0..runs {
-        let edited = format!("{service}# {}\n", nonce("edit", run));
+        let edited = format!("{service}# {}\n", scenario_nonce("edit", run));
         bench.project.write("wrapper/wrapper.py", &edited);
         row.envd.push(bench.envd(Variant::Cpu));
         row.dockerfile.push(bench.dockerfile(Variant::Cpu));
@@ -349,7 +349,7 @@ fn main() {
         let added = format!(
             "{}envd-test-epsilon==1.0  # {}\n",
             bench.requirements,
-            nonce("add", run)
+            scenario_nonce("add", run)
         );
         bench.project.write("requirements.txt", &added);
         row.envd.push(bench.envd(Variant::Cpu));
@@ -363,7 +363,7 @@ fn main() {
     // The Dockerfile has no such mode: its column repeats its second variant.
     let mut family = Row::new("second variant, ENVD_INSTALL_BASE");
     for run in 0..runs {
-        bench.set_nonce(Some(&nonce("variant", run)));
+        bench.set_nonce(Some(&scenario_nonce("variant", run)));
         bench.envd(Variant::Cpu);
         plain.envd.push(bench.envd(Variant::Gpu));
         family.envd.push(bench.envd(Variant::GpuOnCpuSteps));
