@@ -111,7 +111,11 @@ impl BridgeContext {
     /// so BuildKit transfers it once), as a definition to solve.
     fn narrowed(&self, path: &str) -> Result<pb::Definition, String> {
         self.context
-            .narrowed(&[path.to_string()])
+            .narrowed(
+                &[path.to_string()],
+                format!("build.envd: look up {path} in the context"),
+                None,
+            )
             .map(|state| state.marshal())
             .map_err(|e| e.to_string())
     }

@@ -41,7 +41,7 @@ pub fn check(spec: &str) -> Result<(), String> {
     }
     if spec.starts_with(['.', '/', '~']) || spec.ends_with(".whl") || spec.ends_with(".tar.gz") {
         return Err(format!(
-            "{spec:?}: local paths are not supported here; use install.python_packages(local_wheels=[...])"
+            "{spec:?}: local paths are not supported here; list wheel files in local_wheels=[...]"
         ));
     }
     let name_ok = name.starts_with(|c: char| c.is_ascii_alphanumeric())

@@ -7,9 +7,6 @@
 // Test helpers panic on broken fixtures; that is how they report them.
 #![allow(clippy::unwrap_used)]
 
-#[path = "../src/bin/llb-gen/disk.rs"]
-mod disk;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -101,7 +98,7 @@ fn compile_with(dir: &Path, options: FixtureOptions) -> Result<Compiled, Diagnos
         target: options.target,
         lower,
     };
-    let files = disk::DiskContext::new(dir).unwrap();
+    let files = llb_gen::disk::DiskContext::new(dir).unwrap();
     compile(&text, &options, &files, &FixtureRegistry)
 }
 

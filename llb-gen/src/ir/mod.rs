@@ -7,6 +7,7 @@ mod rules;
 
 use serde::Serialize;
 
+pub use crate::builtins::Step;
 pub use rules::assemble;
 
 /// Where a call was made: byte range in build.envd, its 1-based line, and
@@ -52,7 +53,55 @@ pub struct PythonRequest {
     pub patch: Option<u32>,
 }
 
+/// Why a `language=` value is refused, with a hint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LanguageError {
+    pub message: String,
+    pub help: String,
+}
+
 impl PythonRequest {
+    /// `python`, `python3`, `python3.8`, `python3.8.10` (`python` means
+    /// Python 3, as in envd).
+    pub fn parse(language: &str) -> Result<PythonRequest, LanguageError> {
+        let unsupported = || LanguageError {
+            message: format!("unsupported language {language:?}"),
+            help: "use \"python\", \"python3\" or \"python3.X\", e.g. language=\"python3.8\""
+                .to_string(),
+        };
+        let Some(version) = language.strip_prefix("python") else {
+            return Err(unsupported());
+        };
+        if version.is_empty() {
+            return Ok(PythonRequest {
+                major: 3,
+                minor: None,
+                patch: None,
+            });
+        }
+        let parts: Vec<&str> = version.split('.').collect();
+        if parts.len() > 3
+            || parts
+                .iter()
+                .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 4)
+        {
+            return Err(unsupported());
+        }
+        let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u32>().ok());
+        let major = num(0).ok_or_else(unsupported)?;
+        if major != 3 {
+            return Err(LanguageError {
+                message: format!("Python {major} is not supported"),
+                help: "use Python 3, e.g. language=\"python3.8\"".to_string(),
+            });
+        }
+        Ok(PythonRequest {
+            major,
+            minor: num(1),
+            patch: num(2),
+        })
+    }
+
     /// The version as conda and `python -V` spell it (`3`, `3.8`, `3.8.10`).
     pub fn version(&self) -> String {
         let mut out = self.major.to_string();
@@ -63,68 +112,6 @@ impl PythonRequest {
             }
         }
         out
-    }
-}
-
-/// One image-changing call, in source order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Step {
-    PythonPackages {
-        names: Vec<String>,
-        requirements: Option<String>,
-        local_wheels: Vec<String>,
-    },
-    CondaPackages {
-        names: Vec<String>,
-        channels: Vec<String>,
-        env_file: Option<String>,
-    },
-    SystemPackages {
-        names: Vec<String>,
-    },
-    Copy {
-        src: String,
-        dest: String,
-    },
-    Run {
-        command: String,
-    },
-    PipIndex {
-        url: String,
-        extra_url: Option<String>,
-        trust: bool,
-    },
-    CondaChannel {
-        condarc: String,
-    },
-    AptSource {
-        source: String,
-    },
-    Environ {
-        env: Vec<(String, String)>,
-        extra_path: Vec<String>,
-    },
-    Entrypoint {
-        args: Vec<String>,
-    },
-}
-
-impl Step {
-    /// The builtin that records this step, as users write it.
-    pub fn builtin(&self) -> &'static str {
-        match self {
-            Step::PythonPackages { .. } => "install.python_packages",
-            Step::CondaPackages { .. } => "install.conda_packages",
-            Step::SystemPackages { .. } => "install.system_packages",
-            Step::Copy { .. } => "io.copy",
-            Step::Run { .. } => "run",
-            Step::PipIndex { .. } => "config.pip_index",
-            Step::CondaChannel { .. } => "config.conda_channel",
-            Step::AptSource { .. } => "config.apt_source",
-            Step::Environ { .. } => "runtime.environ",
-            Step::Entrypoint { .. } => "config.entrypoint",
-        }
     }
 }
 
@@ -159,22 +146,41 @@ impl BuildSpec {
     pub fn context_paths(&self) -> Vec<String> {
         let mut paths: Vec<String> = vec![];
         for step in &self.steps {
-            let named: Vec<&String> = match &step.value {
-                Step::PythonPackages {
-                    requirements,
-                    local_wheels,
-                    ..
-                } => requirements.iter().chain(local_wheels).collect(),
-                Step::CondaPackages { env_file, .. } => env_file.iter().collect(),
-                Step::Copy { src, .. } => vec![src],
-                _ => vec![],
-            };
-            for path in named {
-                if path != "." && !paths.contains(path) {
-                    paths.push(path.clone());
+            for path in step.value.context_paths() {
+                if path != "." && !paths.iter().any(|p| p == path) {
+                    paths.push(path.to_string());
                 }
             }
         }
         paths
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn languages() {
+        let v = |s: &str| PythonRequest::parse(s).map(|p| p.version());
+        assert_eq!(v("python").unwrap(), "3");
+        assert_eq!(v("python3").unwrap(), "3");
+        assert_eq!(v("python3.8").unwrap(), "3.8");
+        assert_eq!(v("python3.10.4").unwrap(), "3.10.4");
+        for bad in [
+            "r",
+            "julia",
+            "python3.",
+            "python3.x",
+            "python 3",
+            "python3.8.1.2",
+            "Python3",
+        ] {
+            assert!(PythonRequest::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            PythonRequest::parse("python2.7").unwrap_err().message,
+            "Python 2 is not supported"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Rules that need every call of the file: exactly one `base()`, and
-//! settings that replace the image's (pip index, conda channels, apt
-//! sources, entrypoint) made at most once.
+//! settings that replace the image's (builtins whose spec says `once`)
+//! made at most once.
 
 use super::{BuildSpec, Located, Recorded, Step};
 use crate::diagnostics::{Diagnostic, SourceText};
@@ -26,11 +26,12 @@ pub fn assemble(
                 base = Some(b);
             }
             Recorded::Step(step) => {
+                let spec = step.value.spec();
                 if let Some(first) = steps
                     .iter()
-                    .find(|s| is_single_setting(&s.value) && same_setting(&s.value, &step.value))
+                    .find(|s| spec.once && s.value.spec().name == spec.name)
                 {
-                    let name = step.value.builtin();
+                    let name = spec.name;
                     return Err(Diagnostic::error(
                         source,
                         Some(step.span.range()),
@@ -54,18 +55,4 @@ pub fn assemble(
         base,
         steps,
     })
-}
-
-fn is_single_setting(step: &Step) -> bool {
-    matches!(
-        step,
-        Step::PipIndex { .. }
-            | Step::CondaChannel { .. }
-            | Step::AptSource { .. }
-            | Step::Entrypoint { .. }
-    )
-}
-
-fn same_setting(a: &Step, b: &Step) -> bool {
-    std::mem::discriminant(a) == std::mem::discriminant(b)
 }

@@ -1,10 +1,10 @@
 //! The build.envd language: Starlark with `load` disabled, evaluation
-//! limits, build args, and the envd builtins. The only module that imports
-//! `starlark`. Evaluating a file records its calls into the IR.
+//! limits, build args, and the envd builtins of [`crate::builtins`] as
+//! Starlark functions. The only module that imports `starlark`. Evaluating
+//! a file records its calls into the IR.
 
 mod args;
-mod builtins;
-mod calls;
+mod function;
 mod limits;
 mod recorder;
 
@@ -17,12 +17,12 @@ use starlark::eval::{BeforeStmtFunc, Evaluator};
 use starlark::syntax::{AstModule, Dialect};
 use starlark::values::Value;
 
+use crate::builtins::{self, BuiltinError, Spec};
+use crate::checks::{closest, find_on_line};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::ir::{self, BuildSpec};
 
-use args::BuiltinError;
-pub use args::closest;
-pub use calls::{parse_language, yaml_message};
+use function::EnvdFunction;
 use limits::LimitError;
 use recorder::Recorder;
 
@@ -97,12 +97,8 @@ fn run(
         LibraryExtension::Json,
         LibraryExtension::Map,
         LibraryExtension::Filter,
-    ])
-    .with(builtins::top_level)
-    .with_namespace("install", builtins::install)
-    .with_namespace("io", builtins::io)
-    .with_namespace("config", builtins::config)
-    .with_namespace("runtime", builtins::runtime);
+    ]);
+    add_builtins(&mut globals);
     globals.set(BUILD_ARGS_GLOBAL, build_args.clone());
     let globals = globals.build();
 
@@ -131,26 +127,43 @@ fn run(
     })
 }
 
+/// Every registered builtin: top-level ones as globals, the others in
+/// their namespace (`io.copy`).
+fn add_builtins(globals: &mut GlobalsBuilder) {
+    let mut namespaces: Vec<(&str, Vec<&'static Spec>)> = vec![];
+    for &spec in builtins::ALL {
+        match spec.split_name() {
+            (None, name) => globals.set(name, EnvdFunction::new(spec)),
+            (Some(namespace), _) => match namespaces.iter_mut().find(|(n, _)| *n == namespace) {
+                Some((_, specs)) => specs.push(spec),
+                None => namespaces.push((namespace, vec![spec])),
+            },
+        }
+    }
+    for (namespace, specs) in namespaces {
+        globals.namespace(namespace, |members| {
+            for spec in specs {
+                members.set(spec.split_name().1, EnvdFunction::new(spec));
+            }
+        });
+    }
+}
+
 fn is_callable(value: Value) -> bool {
     matches!(value.get_type(), "function" | "native_function")
 }
 
 /// Byte range of `def NAME` in the text, for errors about the function.
 fn find_def(text: &str, name: &str) -> Option<std::ops::Range<usize>> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if let Some(rest) = line.strip_prefix("def ")
-            && rest
-                .trim_start()
-                .strip_prefix(name)
-                .is_some_and(|r| r.trim_start().starts_with('('))
-        {
-            let start = offset + line.find(name).unwrap_or(4);
-            return Some(offset..start + name.len());
-        }
-        offset += line.len();
-    }
-    None
+    find_on_line(text, |line| {
+        let rest = line.strip_prefix("def ")?;
+        let is_def = rest
+            .trim_start()
+            .strip_prefix(name)
+            .is_some_and(|r| r.trim_start().starts_with('('));
+        let start = line.find(name).unwrap_or(4);
+        is_def.then_some(0..start + name.len())
+    })
 }
 
 fn missing_target(source: &SourceText, target: &str, module: &Module) -> Diagnostic {
@@ -258,21 +271,7 @@ mod tests {
         let source = SourceText::new("build.envd", text);
         let out =
             evaluate(&source, None, &BTreeMap::new()).unwrap_or_else(|d| panic!("{}", d.render()));
-        let kinds: Vec<&str> = out.spec.steps.iter().map(|s| s.value.builtin()).collect();
-        assert_eq!(
-            kinds,
-            [
-                "config.pip_index",
-                "config.conda_channel",
-                "install.python_packages",
-                "install.conda_packages",
-                "install.python_packages",
-                "install.system_packages",
-                "run",
-                "io.copy",
-                "run"
-            ]
-        );
+        assert_eq!(out.spec.steps.len(), 9);
         let pip = &out.spec.steps[0].span;
         assert_eq!(pip.line, 22);
         assert_eq!(pip.called_from.len(), 1);

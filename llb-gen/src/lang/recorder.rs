@@ -7,15 +7,15 @@
 #![allow(unsafe_code)]
 
 use std::cell::RefCell;
+use std::ops::Range;
 
 use starlark::any::ProvidesStaticType;
 use starlark::codemap::FileSpan;
 use starlark::eval::Evaluator;
 
+use crate::builtins::{BuiltinError, Recording};
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::ir::{CallSite, Located, Recorded, Span};
-
-use super::args::BuiltinError;
+use crate::ir::{BaseRequest, CallSite, Located, Recorded, Span, Step};
 
 #[derive(ProvidesStaticType)]
 pub struct Recorder {
@@ -73,15 +73,56 @@ impl Recorder {
         }
     }
 
-    pub fn record<T>(&self, eval: &Evaluator, value: T, wrap: fn(Located<T>) -> Recorded) {
-        let span = self.span(eval);
-        self.calls.borrow_mut().push(wrap(Located { value, span }));
+    /// The recorder for the builtin call being run.
+    pub fn at_call<'a>(&'a self, eval: &Evaluator) -> CallRecording<'a> {
+        CallRecording {
+            recorder: self,
+            span: self.span(eval),
+        }
+    }
+}
+
+/// What one builtin call records, located at that call.
+pub struct CallRecording<'a> {
+    recorder: &'a Recorder,
+    span: Span,
+}
+
+impl Recording for CallRecording<'_> {
+    fn base(&mut self, value: BaseRequest) {
+        let span = self.span.clone();
+        self.recorder
+            .calls
+            .borrow_mut()
+            .push(Recorded::Base(Located { value, span }));
     }
 
-    pub fn warn(&self, eval: &Evaluator, message: String, help: &str) {
-        let span = self.span(eval);
-        self.warnings
+    fn step(&mut self, value: Step) {
+        let span = self.span.clone();
+        self.recorder
+            .calls
             .borrow_mut()
-            .push(Diagnostic::warning(&self.source, Some(span.range()), message).with_help(help));
+            .push(Recorded::Step(Located { value, span }));
+    }
+
+    fn warn(&mut self, message: String, help: &str) {
+        let warning = Diagnostic::warning(&self.recorder.source, Some(self.span.range()), message)
+            .with_help(help);
+        self.recorder.warnings.borrow_mut().push(warning);
+    }
+
+    fn locate_in_argument(&self, literal: &str, index: usize) -> Option<Range<usize>> {
+        let source = &self.recorder.source;
+        let call = source.text().get(self.span.range())?;
+        call.find(literal).map(|at| {
+            // An error at the end of the text (an unclosed bracket) belongs
+            // to the last line of the string, not the closing quotes.
+            let offset = self.span.start + at + index.min(literal.len());
+            source.span_before(if index >= literal.len() {
+                offset.saturating_sub(1)
+            } else {
+                offset
+            })
+        })
     }
 }

@@ -195,7 +195,7 @@ mod tests {
                     "/etc/pip.conf",
                     "[global]\nindex-url = http://127.0.0.1:8000/simple\n",
                 ))
-                .custom_name("config.pip_index")
+                .custom_name("write /etc/pip.conf")
                 .build()
                 .unwrap()
         };

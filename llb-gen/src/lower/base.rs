@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::checks::closest;
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, Located, PythonRequest};
-use crate::lang::closest;
 use crate::llb::ImageRef;
 
 use super::shell::quote;
@@ -107,25 +107,29 @@ pub fn resolve_reference(
         return Ok(image);
     }
     // Not a table name: AIGES documents full image references in `os=`.
-    let looks_like_reference = requested.contains(['/', ':', '@']);
-    match ImageRef::parse(requested) {
-        Ok(_) if looks_like_reference => Ok(requested.to_string()),
-        Ok(_) | Err(_) => {
-            let names = DEFAULT_BASES.iter().map(|(n, _)| *n);
-            let mut d = Diagnostic::error(
-                source,
-                Some(base.span.range()),
-                format!("base(): unknown OS or image {requested:?}"),
-            );
-            if let Some(close) = closest(requested, names.clone()) {
-                d = d.with_help(format!("did you mean {close:?}?"));
-            }
-            Err(d.with_help(format!(
-                "known names: {}; or give an image reference such as \"ubuntu:20.04\"",
-                names.collect::<Vec<_>>().join(", ")
-            )))
-        }
+    if is_image_reference(requested) {
+        return Ok(requested.to_string());
     }
+    let names = DEFAULT_BASES.iter().map(|(n, _)| *n);
+    let mut d = Diagnostic::error(
+        source,
+        Some(base.span.range()),
+        format!("base(): unknown OS or image {requested:?}"),
+    );
+    if let Some(close) = closest(requested, names.clone()) {
+        d = d.with_help(format!("did you mean {close:?}?"));
+    }
+    Err(d.with_help(format!(
+        "known names: {}; or give an image reference such as \"ubuntu:20.04\"",
+        names.collect::<Vec<_>>().join(", ")
+    )))
+}
+
+/// Whether a value that is not a table name is an image reference: it
+/// parses as one and has a registry, tag or digest (`centos` is neither a
+/// name we know nor clearly an image).
+pub fn is_image_reference(value: &str) -> bool {
+    value.contains(['/', ':', '@']) && ImageRef::parse(value).is_ok()
 }
 
 /// The image a table name (or its alias) stands for, after its override.

@@ -3,7 +3,7 @@
 //! narrowed `local://` sources steps read the context through.
 
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::llb::{Copy, FileOp, LlbError, Local, State};
+use crate::llb::{Copy, FileOp, LlbError, Local, SourceLocation, State, WithOpOptions};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {
@@ -48,12 +48,24 @@ impl ContextSource {
     /// The context narrowed to `paths` (all of it for `.`), so editing a
     /// file only invalidates the steps that read it: a local transfers only
     /// those paths; an input state is narrowed by copies, whose cache keys
-    /// are the copied content.
-    pub fn narrowed(&self, paths: &[String]) -> Result<State, LlbError> {
+    /// are the copied content. `custom_name` is what progress output shows
+    /// and `location` the call that reads it (neither changes the op's
+    /// digest, so every reader shares one transfer).
+    pub fn narrowed(
+        &self,
+        paths: &[String],
+        custom_name: String,
+        location: Option<SourceLocation>,
+    ) -> Result<State, LlbError> {
         let whole = paths.iter().any(|p| p == ".");
         match self {
             ContextSource::Local { name, session_id } => {
-                let mut local = Local::new(name.clone()).shared_key_hint(name.clone());
+                let mut local = Local::new(name.clone())
+                    .shared_key_hint(name.clone())
+                    .custom_name(custom_name);
+                if let Some(location) = location {
+                    local = local.location(location);
+                }
                 if !whole {
                     local = local.include_patterns(paths.iter().cloned());
                 }
@@ -63,16 +75,22 @@ impl ContextSource {
                 local.build()
             }
             ContextSource::State(state) if whole => Ok(state.clone()),
-            ContextSource::State(state) => paths
-                .iter()
-                .fold(FileOp::new(&State::scratch()), |op, path| {
-                    op.copy(
-                        Copy::new(state, format!("/{path}"), format!("/{path}"))
-                            .contents_only(true)
-                            .create_dest_path(true),
-                    )
-                })
-                .build(),
+            ContextSource::State(state) => {
+                let mut op = paths
+                    .iter()
+                    .fold(FileOp::new(&State::scratch()), |op, path| {
+                        op.copy(
+                            Copy::new(state, format!("/{path}"), format!("/{path}"))
+                                .contents_only(true)
+                                .create_dest_path(true),
+                        )
+                    })
+                    .custom_name(custom_name);
+                if let Some(location) = location {
+                    op = op.location(location);
+                }
+                op.build()
+            }
         }
     }
 }

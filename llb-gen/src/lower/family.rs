@@ -28,16 +28,16 @@ pub fn install_base_reference(
     if let Some(image) = base::table_image(value, build_args) {
         return Ok(Some(image));
     }
-    let source = SourceText::new(format!("--build-arg {INSTALL_BASE_ARG}"), value.clone());
-    match ImageRef::parse(value) {
-        Ok(_) if value.contains(['/', ':', '@']) => Ok(Some(value.clone())),
-        Ok(_) | Err(_) => Err(Diagnostic::error(
-            &source,
-            Some(0..value.len()),
-            format!("{value:?} is neither a base name nor an image reference"),
-        )
-        .with_help("e.g. aiges_cpu, or an image such as registry.local/aiges/cpu:1")),
+    if base::is_image_reference(value) {
+        return Ok(Some(value.clone()));
     }
+    let source = SourceText::new(format!("--build-arg {INSTALL_BASE_ARG}"), value.clone());
+    Err(Diagnostic::error(
+        &source,
+        Some(0..value.len()),
+        format!("{value:?} is neither a base name nor an image reference"),
+    )
+    .with_help("e.g. aiges_cpu, or an image such as registry.local/aiges/cpu:1"))
 }
 
 /// What a base family starts from: the build's base and the install base.

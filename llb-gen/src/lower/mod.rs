@@ -1,32 +1,34 @@
-//! IR to LLB and image config. The base image's config comes through an
-//! injected [`BaseResolver`]; context files through [`ContextFiles`]. Each
-//! step becomes ops named for progress output and located at its call.
+//! IR to LLB and image config: the machinery every builtin's lowering
+//! shares (the base and its family, steps run with the image's env and
+//! caches, layers of files, context access). Each builtin lowers its own
+//! step (`crate::builtins`). The base image's config comes through an
+//! injected [`BaseResolver`]; context files through [`ContextFiles`]. Every
+//! op is named for progress output and located at its call.
 
 mod base;
-mod conda;
+pub(crate) mod conda_env;
 mod context;
 mod family;
-mod files;
 mod image_config;
-mod install;
-mod requirements;
-mod shell;
+mod layers;
+pub(crate) mod requirements;
+pub(crate) mod shell;
 mod site;
 
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
-use crate::ir::{BuildSpec, Span, Step};
+use crate::ir::{BuildSpec, Span};
 use crate::llb::{
-    CacheMount, CacheSharing, Exec, FileOp, Image, LlbError, Merge, Mount, NetworkMode, Platform,
-    ResolveMode, SourceFile, SourceLocation, SourcePosition, SourceRange, State, WithOpOptions,
+    CacheMount, CacheSharing, Exec, Image, LlbError, Mount, NetworkMode, Platform, ResolveMode,
+    SourceFile, SourceLocation, SourcePosition, SourceRange, State, WithOpOptions,
 };
 
 pub use base::{DEFAULT_BASES, OVERRIDE_ANY, OVERRIDE_PREFIX, override_arg};
 pub use context::{ContextFiles, ContextSource, FileKind};
 pub use family::INSTALL_BASE_ARG;
 pub use image_config::{ContainerConfig, DEFAULT_PATH, History, ImageConfig};
-pub use site::{PIP_INDEX_ARG, PYTHON_VERSION_ARG, SiteSettings};
+pub use site::{PIP_INDEX_ARG, PYTHON_VERSION_ARG, PipIndexSettings, SiteSettings};
 
 /// Label holding the SHA-256 of the build.envd the image was built from.
 pub const LABEL_BUILD_DIGEST: &str = "io.github.aiges.envd-frontend.build-digest";
@@ -40,6 +42,8 @@ pub const APT_CACHE_ID: &str = "envd-frontend/apt-cache";
 pub const APT_LISTS_ID: &str = "envd-frontend/apt-lists";
 const PIP_CACHE_DIR: &str = "/var/cache/envd-frontend/pip";
 const CONDA_PKGS_DIR: &str = "/var/cache/envd-frontend/conda-pkgs";
+/// Where context files an install step reads are mounted.
+pub(crate) const CONTEXT_MOUNT: &str = "/tmp/envd-frontend/context";
 
 /// The base image as the resolver found it.
 #[derive(Clone, Debug)]
@@ -112,24 +116,25 @@ pub fn lower(
 }
 
 /// Lowering in progress: the state so far and the config it will have.
-struct Lowering<'a> {
+/// Builtins lower their steps through its methods and fields.
+pub struct Lowering<'a> {
     spec: &'a BuildSpec,
-    source: &'a SourceText,
+    pub(crate) source: &'a SourceText,
     file: SourceFile,
-    options: &'a LowerOptions,
-    files: &'a dyn ContextFiles,
+    pub(crate) options: &'a LowerOptions,
+    pub(crate) files: &'a dyn ContextFiles,
     state: State,
     /// The config the image gets.
-    config: ImageConfig,
+    pub(crate) config: ImageConfig,
     /// The config steps run with: the install base's in a base family,
     /// else the same as `config`. Env changes go to both.
-    exec_config: ImageConfig,
+    pub(crate) exec_config: ImageConfig,
     /// In a base family: where the steps' changes are merged at the end.
     family: Option<family::FamilyMerge>,
     base_image: String,
-    /// Index settings from config.pip_index, passed to later pip and run steps.
-    pip_env: Vec<(String, String)>,
-    site: SiteSettings,
+    /// Index settings build.envd configured, passed to later pip and run steps.
+    pub(crate) pip_env: Vec<(String, String)>,
+    pub(crate) site: SiteSettings,
 }
 
 impl<'a> Lowering<'a> {
@@ -224,7 +229,7 @@ impl<'a> Lowering<'a> {
             self.exec_step(&span, &name, script, vec![self.conda_cache()])?;
         }
         for step in &self.spec.steps {
-            self.step(&step.value, &step.span)?;
+            step.value.lower(&mut self, &step.span)?;
         }
         if let Some(family) = self.family.take() {
             let location = self.location(&self.spec.base.span);
@@ -241,70 +246,8 @@ impl<'a> Lowering<'a> {
         })
     }
 
-    fn step(&mut self, step: &Step, span: &Span) -> Result<(), Diagnostic> {
-        match step {
-            Step::PythonPackages {
-                names,
-                requirements,
-                local_wheels,
-            } => self.python_packages(span, names, requirements.as_deref(), local_wheels),
-            Step::CondaPackages {
-                names,
-                channels,
-                env_file,
-            } => self.conda_packages(span, names, channels, env_file.as_deref()),
-            Step::SystemPackages { names } => self.system_packages(span, names),
-            Step::Copy { src, dest } => self.copy(span, src, dest),
-            Step::Run { command } => {
-                let name = format!("run {}", one_line(command));
-                self.exec_step(span, &name, command.clone(), vec![self.pip_cache()])?;
-                Ok(())
-            }
-            Step::PipIndex {
-                url,
-                extra_url,
-                trust,
-            } => self.pip_index(span, url, extra_url.as_deref(), *trust),
-            Step::CondaChannel { condarc } => self.config_file(
-                span,
-                "config.conda_channel",
-                "/etc/conda/.condarc",
-                shell::dedent(condarc),
-            ),
-            Step::AptSource { source } => self.config_file(
-                span,
-                "config.apt_source",
-                "/etc/apt/sources.list",
-                shell::dedent(source),
-            ),
-            Step::Environ { env, extra_path } => {
-                for config in [&mut self.config, &mut self.exec_config] {
-                    for (key, value) in env {
-                        config.set_env(key, value);
-                    }
-                    config.append_path(extra_path);
-                }
-                let mut names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
-                if !extra_path.is_empty() {
-                    names.push("PATH");
-                }
-                self.history(span, &format!("runtime.environ {}", names.join(", ")), true);
-                Ok(())
-            }
-            Step::Entrypoint { args } => {
-                self.config.set_entrypoint(args);
-                self.history(
-                    span,
-                    &format!("config.entrypoint {}", shell::join(args)),
-                    true,
-                );
-                Ok(())
-            }
-        }
-    }
-
     /// Runs a step's script on the image and records it in the history.
-    fn exec_step(
+    pub(crate) fn exec_step(
         &mut self,
         span: &Span,
         name: &str,
@@ -356,51 +299,20 @@ impl<'a> Lowering<'a> {
             .map_err(|e| self.llb_error(span, e))
     }
 
-    /// Adds files to the image. With merge ops the files are a layer built
-    /// on scratch and merged on: the same op for every base, so variants
-    /// compute it once (Dockerfile's `COPY --link`). Daemons without merge
-    /// ops get the files applied onto the image directly.
-    fn add_layer(
-        &mut self,
-        span: &Span,
-        name: &str,
-        actions: impl FnOnce(FileOp) -> FileOp,
-    ) -> Result<(), Diagnostic> {
-        let onto = if self.options.merge_layers {
-            self.scratch()
-        } else {
-            self.state.clone()
-        };
-        let applied = actions(FileOp::new(&onto))
-            .custom_name(name)
-            .location(self.location(span))
-            .build()
-            .map_err(|e| self.llb_error(span, e))?;
-        self.state = if self.options.merge_layers {
-            Merge::new([self.state.clone(), applied])
-                .custom_name(format!("{name} (merge)"))
-                .location(self.location(span))
-                .build()
-        } else {
-            applied
-        };
-        self.history(span, name, false);
-        Ok(())
-    }
-
-    fn pip_cache(&self) -> Mount {
+    pub(crate) fn pip_cache(&self) -> Mount {
         CacheMount::new(PIP_CACHE_DIR, PIP_CACHE_ID)
             .sharing(CacheSharing::Shared)
             .into()
     }
 
-    fn conda_cache(&self) -> Mount {
+    pub(crate) fn conda_cache(&self) -> Mount {
         CacheMount::new(CONDA_PKGS_DIR, CONDA_CACHE_ID)
             .sharing(CacheSharing::Locked)
             .into()
     }
 
-    fn history(&mut self, span: &Span, name: &str, empty_layer: bool) {
+    /// Records a step in the image's history, with its build.envd line.
+    pub(crate) fn history(&mut self, span: &Span, name: &str, empty_layer: bool) {
         self.config.add_history(
             format!("envd-frontend: {name}"),
             format!("{}:{}", self.options.filename, span.line),
@@ -408,16 +320,35 @@ impl<'a> Lowering<'a> {
         );
     }
 
-    fn llb_error(&self, span: &Span, error: LlbError) -> Diagnostic {
+    pub(crate) fn llb_error(&self, span: &Span, error: LlbError) -> Diagnostic {
         Diagnostic::error(self.source, Some(span.range()), error.to_string())
     }
 
-    fn location(&self, span: &Span) -> SourceLocation {
+    pub(crate) fn location(&self, span: &Span) -> SourceLocation {
         location(&self.file, self.source, span)
     }
 
-    fn scratch(&self) -> State {
+    pub(crate) fn scratch(&self) -> State {
         State::scratch().with_platform(self.options.platform.clone())
+    }
+
+    /// Shell lines that set `py` to the image's Python or fail clearly.
+    pub(crate) fn find_python(&self, span: &Span, what: &str) -> String {
+        format!(
+            "py=\"$(command -v python || command -v python3 || true)\"\n[ -n \"$py\" ] || {{ echo {} >&2; exit 127; }}",
+            shell::quote(&self.failure(
+                span,
+                &format!("{what} needs python or python3 on the base image's PATH")
+            ))
+        )
+    }
+
+    /// A build-time failure message naming the build.envd line.
+    pub(crate) fn failure(&self, span: &Span, message: &str) -> String {
+        format!(
+            "envd-frontend: {}:{}: {message}",
+            self.options.filename, span.line
+        )
     }
 }
 
@@ -434,91 +365,4 @@ fn location(file: &SourceFile, source: &SourceText, span: &Span) -> SourceLocati
             character: 0,
         },
     }])
-}
-
-/// The first line of a command, shortened for progress output.
-fn one_line(command: &str) -> String {
-    let first = command.trim().lines().next().unwrap_or("");
-    let mut out: String = first.chars().take(80).collect();
-    if first.chars().count() > 80 || command.trim().lines().count() > 1 {
-        out.push_str(" ...");
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use std::cell::RefCell;
-
-    use super::*;
-    use crate::{CompileOptions, compile};
-
-    /// Context files and a registry in memory that record what is asked of them.
-    #[derive(Default)]
-    struct Recorder {
-        events: RefCell<Vec<String>>,
-    }
-
-    impl ContextFiles for Recorder {
-        fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
-            self.events.borrow_mut().push(format!("read {path}"));
-            Ok(Some(b"numpy\n".to_vec()))
-        }
-        fn kind(&self, path: &str) -> Result<Option<FileKind>, String> {
-            self.events.borrow_mut().push(format!("kind {path}"));
-            Ok(Some(if path == "service" {
-                FileKind::Dir
-            } else {
-                FileKind::File
-            }))
-        }
-        fn prefetch(&self, paths: &[String]) {
-            self.events
-                .borrow_mut()
-                .push(format!("prefetch {}", paths.join(" ")));
-        }
-    }
-
-    impl BaseResolver for Recorder {
-        fn resolve(&self, reference: &str, platform: &Platform) -> Result<ResolvedBase, String> {
-            self.events
-                .borrow_mut()
-                .push(format!("resolve {reference}"));
-            Ok(ResolvedBase {
-                digest: None,
-                config: ImageConfig::empty(platform),
-            })
-        }
-        fn prefetch(&self, reference: &str, _platform: &Platform) {
-            self.events
-                .borrow_mut()
-                .push(format!("prefetch image {reference}"));
-        }
-    }
-
-    #[test]
-    fn lookups_are_announced_before_the_first_one_waits() {
-        let text = "def build():\n    base(os=\"ubuntu22.04\")\n    install.python_packages(requirements=\"requirements.txt\")\n    io.copy(src=\"service\", dest=\"/srv\")\n    io.copy(src=\".\", dest=\"/all\")\n";
-        let recorder = Recorder::default();
-        let options = CompileOptions {
-            target: None,
-            lower: LowerOptions::new(Platform::new("linux", "amd64")),
-        };
-        compile(text, &options, &recorder, &recorder)
-            .map_err(|d| d.render())
-            .unwrap();
-        let events = recorder.events.borrow();
-        assert_eq!(
-            events[..3],
-            [
-                "prefetch image ubuntu:22.04",
-                "prefetch requirements.txt service",
-                "resolve ubuntu:22.04"
-            ]
-        );
-        assert!(
-            events.contains(&"read requirements.txt".to_string()),
-            "{events:?}"
-        );
-    }
 }

@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+use crate::checks::{join_relative, parent_dir};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::pep508::is_url;
 
@@ -117,22 +118,8 @@ fn relative_to(including: &str, path: &str) -> Result<String, String> {
             "included file {path:?} must be a relative path in the build context"
         ));
     }
-    let mut parts: Vec<&str> = including.split('/').collect();
-    parts.pop();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.pop().is_none() {
-                    return Err(format!(
-                        "included file {path:?} is outside the build context"
-                    ));
-                }
-            }
-            p => parts.push(p),
-        }
-    }
-    Ok(parts.join("/"))
+    join_relative(parent_dir(including), path)
+        .ok_or_else(|| format!("included file {path:?} is outside the build context"))
 }
 
 /// Lines with comments removed and `\` continuations joined, each with the

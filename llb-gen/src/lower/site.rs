@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::checks::{host_of, is_http_url};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::PythonRequest;
-use crate::lang::parse_language;
 
 /// `--build-arg ENVD_PIP_INDEX=http://mirror/simple`: every pip step uses
-/// this index; `config.pip_index` writes it to pip.conf in place of its own.
+/// this index; the file's own index setting writes it to pip.conf instead.
 pub const PIP_INDEX_ARG: &str = "ENVD_PIP_INDEX";
 /// `--build-arg ENVD_PYTHON_VERSION=3.11`: the Python the image must have,
 /// replacing the version of `base(language=...)`.
@@ -18,7 +18,7 @@ pub const PYTHON_VERSION_ARG: &str = "ENVD_PYTHON_VERSION";
 
 #[derive(Clone, Debug, Default)]
 pub struct SiteSettings {
-    pub pip_index: Option<String>,
+    pub pip_mirror: Option<String>,
     pub python: Option<PythonRequest>,
 }
 
@@ -26,7 +26,7 @@ impl SiteSettings {
     pub fn from_build_args(args: &BTreeMap<String, String>) -> Result<SiteSettings, Diagnostic> {
         let arg_source =
             |key: &str, value: &str| SourceText::new(format!("--build-arg {key}"), value);
-        let pip_index = match args.get(PIP_INDEX_ARG) {
+        let pip_mirror = match args.get(PIP_INDEX_ARG) {
             Some(url) if is_http_url(url) => Some(url.clone()),
             Some(url) => {
                 let source = arg_source(PIP_INDEX_ARG, url);
@@ -39,42 +39,87 @@ impl SiteSettings {
             None => None,
         };
         let python = match args.get(PYTHON_VERSION_ARG) {
-            Some(version) => Some(parse_language(&format!("python{version}")).map_err(|e| {
-                Diagnostic::error(
-                    &arg_source(PYTHON_VERSION_ARG, version),
-                    Some(0..version.len()),
-                    e.message,
-                )
-                .with_help("e.g. 3.11")
-            })?),
+            Some(version) => Some(PythonRequest::parse(&format!("python{version}")).map_err(
+                |e| {
+                    Diagnostic::error(
+                        &arg_source(PYTHON_VERSION_ARG, version),
+                        Some(0..version.len()),
+                        format!("base(): {}", e.message),
+                    )
+                    .with_help("e.g. 3.11")
+                },
+            )?),
             None => None,
         };
-        Ok(SiteSettings { pip_index, python })
+        Ok(SiteSettings { pip_mirror, python })
     }
 
-    /// The `PIP_*` variables pip steps get before any `config.pip_index`.
+    /// The `PIP_*` variables pip steps get before build.envd sets an index.
     pub fn pip_env(&self) -> Vec<(String, String)> {
-        self.pip_index
+        self.pip_mirror
             .iter()
-            .flat_map(|url| {
-                let mut env = vec![("PIP_INDEX_URL".to_string(), url.clone())];
-                if url.starts_with("http://") {
-                    env.push((
-                        "PIP_TRUSTED_HOST".to_string(),
-                        super::files::host_of(url).to_string(),
-                    ));
-                }
-                env
-            })
+            .flat_map(|mirror| PipIndexSettings::mirror(mirror, false).env())
             .collect()
     }
 }
 
-fn is_http_url(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/')) && !url.contains(char::is_whitespace)
+/// A pip index setting, as pip.conf and as the `PIP_*` variables steps get.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipIndexSettings {
+    pub url: String,
+    pub extra_url: Option<String>,
+    pub trust: bool,
+}
+
+impl PipIndexSettings {
+    /// A site mirror: the only index, trusted when it is plain http.
+    pub fn mirror(url: &str, trust: bool) -> PipIndexSettings {
+        PipIndexSettings {
+            url: url.to_string(),
+            extra_url: None,
+            trust: trust || url.starts_with("http://"),
+        }
+    }
+
+    /// The hosts pip is told to trust: none unless `trust`, else each index's once.
+    fn trusted_hosts(&self) -> Vec<&str> {
+        if !self.trust {
+            return vec![];
+        }
+        let mut hosts = vec![host_of(&self.url)];
+        if let Some(extra) = &self.extra_url
+            && !hosts.contains(&host_of(extra))
+        {
+            hosts.push(host_of(extra));
+        }
+        hosts
+    }
+
+    /// `/etc/pip.conf`.
+    pub fn conf(&self) -> String {
+        let mut conf = format!("[global]\nindex-url = {}\n", self.url);
+        if let Some(extra) = &self.extra_url {
+            conf.push_str(&format!("extra-index-url = {extra}\n"));
+        }
+        let hosts = self.trusted_hosts();
+        if !hosts.is_empty() {
+            conf.push_str(&format!("trusted-host = {}\n", hosts.join(" ")));
+        }
+        conf
+    }
+
+    /// `PIP_INDEX_URL`, `PIP_EXTRA_INDEX_URL`, `PIP_TRUSTED_HOST`.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = vec![("PIP_INDEX_URL".to_string(), self.url.clone())];
+        if let Some(extra) = &self.extra_url {
+            env.push(("PIP_EXTRA_INDEX_URL".to_string(), extra.clone()));
+        }
+        let hosts = self.trusted_hosts();
+        if !hosts.is_empty() {
+            env.push(("PIP_TRUSTED_HOST".to_string(), hosts.join(" ")));
+        }
+        env
+    }
 }
 
 #[cfg(test)]
@@ -99,7 +144,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.python.unwrap().version(), "3.11");
         assert_eq!(
-            s.pip_index.as_deref().map(|_| settings(&[(
+            s.pip_mirror.as_deref().map(|_| settings(&[(
                 "ENVD_PIP_INDEX",
                 "http://127.0.0.1:8000/simple"
             )])

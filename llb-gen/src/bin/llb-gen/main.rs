@@ -1,8 +1,6 @@
 //! `llb-gen`: compiles a build.envd to LLB with no daemon, like
 //! `buildctl debug dump-llb` for Dockerfiles.
 
-mod disk;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -100,7 +98,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         context_dir
     };
-    let files = disk::DiskContext::new(&context_dir)
+    let files = llb_gen::disk::DiskContext::new(&context_dir)
         .with_context(|| format!("cannot open the build context {}", context_dir.display()))?;
     let platform = match &args.platform {
         Some(p) => Platform::parse(p)?,

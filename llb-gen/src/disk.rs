@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use llb_gen::lower::{ContextFiles, FileKind};
+use crate::lower::{ContextFiles, FileKind};
 
 pub struct DiskContext {
     root: PathBuf,

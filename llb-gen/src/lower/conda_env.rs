@@ -5,6 +5,7 @@
 
 use serde_yaml_ng::{Mapping, Value};
 
+use crate::checks::{find_on_line, yaml_message};
 use crate::diagnostics::{Diagnostic, SourceText};
 
 /// What an env file asks for, ready to install.
@@ -27,10 +28,7 @@ pub fn rewrite(text: &SourceText, extra_channels: &[String]) -> Result<EnvFile, 
         Diagnostic::error(
             text,
             span,
-            format!(
-                "not a valid conda environment file: {}",
-                crate::lang::yaml_message(&e)
-            ),
+            format!("not a valid conda environment file: {}", yaml_message(&e)),
         )
     })?;
     let Value::Mapping(root) = root else {
@@ -161,19 +159,14 @@ fn strings(value: &Value) -> Option<Vec<String>> {
 
 /// Span of the first `key:` in the text, to locate errors about its value.
 fn key_span(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
+    find_on_line(text, |line| {
         let trimmed = line.trim_start().trim_start_matches("- ");
-        if trimmed
+        let is_key = trimmed
             .strip_prefix(key)
-            .is_some_and(|r| r.trim_start().starts_with(':'))
-        {
-            let start = offset + line.find(key).unwrap_or(0);
-            return Some(start..start + key.len());
-        }
-        offset += line.len();
-    }
-    None
+            .is_some_and(|r| r.trim_start().starts_with(':'));
+        let start = line.find(key).unwrap_or(0);
+        is_key.then_some(start..start + key.len())
+    })
 }
 
 #[cfg(test)]

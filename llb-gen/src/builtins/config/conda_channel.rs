@@ -1,0 +1,84 @@
+//! `config.conda_channel(channel)`: `/etc/conda/.condarc`, checked as YAML
+//! with errors pointing into the string in build.envd.
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
+use crate::checks::yaml_message;
+use crate::diagnostics::Diagnostic;
+use crate::ir::Span;
+use crate::lower::{Lowering, shell};
+
+pub static SPEC: Spec = Spec {
+    name: "config.conda_channel",
+    summary: "`/etc/conda/.condarc`",
+    params: Params::Declared(&[Param::positional(
+        "channel",
+        Kind::Str,
+        "the text of a .condarc (YAML)",
+    )
+    .required()]),
+    once: true,
+    record,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CondaChannel {
+    pub condarc: String,
+}
+
+fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    let condarc = args.required_str("channel")?;
+    validate_condarc(&condarc, |index| {
+        recording.locate_in_argument(&condarc, index)
+    })?;
+    recording.step(CondaChannel { condarc }.into());
+    Ok(())
+}
+
+/// A `.condarc` must be a YAML mapping; errors point at the line in build.envd.
+/// `locate` maps a byte index in the YAML text to a span in build.envd.
+fn validate_condarc(
+    text: &str,
+    locate: impl FnOnce(usize) -> Option<Range<usize>>,
+) -> Result<(), BuiltinError> {
+    let func = SPEC.name;
+    match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text) {
+        Ok(serde_yaml_ng::Value::Mapping(map)) if !map.is_empty() => Ok(()),
+        Ok(_) => Err(BuiltinError::new(format!(
+            "{func}(): `channel` must be .condarc YAML: a mapping such as `channels: [defaults]`"
+        ))),
+        Err(err) => {
+            let mut error = BuiltinError::new(format!(
+                "{func}(): `channel` is not valid YAML: {}",
+                yaml_message(&err)
+            ));
+            error.span = err.location().and_then(|l| locate(l.index()));
+            Err(error)
+        }
+    }
+}
+
+impl Lower for CondaChannel {
+    fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
+        let text = shell::dedent(&self.condarc);
+        lowering.config_file(span, SPEC.name, "/etc/conda/.condarc", text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn condarc_must_be_a_mapping_and_errors_point_into_the_literal() {
+        assert!(validate_condarc("channels:\n  - defaults\n", |_| None).is_ok());
+        assert!(validate_condarc("- a\n- b\n", |_| None).is_err());
+        assert!(validate_condarc("", |_| None).is_err());
+        let err = validate_condarc("channels: [a\n", |i| Some(100 + i..101 + i)).unwrap_err();
+        assert!(err.message.contains("not valid YAML"), "{}", err.message);
+        assert!(err.span.unwrap().start >= 100);
+    }
+}

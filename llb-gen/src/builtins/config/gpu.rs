@@ -1,0 +1,16 @@
+//! `config.gpu`: asks envd for GPUs when it runs the environment.
+//! Accepted so envd files load; it puts nothing in an image.
+
+use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
+
+pub static SPEC: Spec = Spec {
+    name: "config.gpu",
+    summary: "none (accepted with a warning): asks envd for GPUs when it runs the environment",
+    params: Params::Any,
+    once: false,
+    record,
+};
+
+fn record(_: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    dev_only(&SPEC, recording)
+}

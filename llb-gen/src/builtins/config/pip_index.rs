@@ -1,0 +1,67 @@
+//! `config.pip_index(url, extra_url, trust)`: `/etc/pip.conf`, and the same
+//! settings as `PIP_*` variables for later pip and run steps. A site mirror
+//! (`ENVD_PIP_INDEX`) replaces the file's indexes.
+
+use serde::Serialize;
+
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, http_url, warn_unused_mode,
+};
+use crate::diagnostics::Diagnostic;
+use crate::ir::Span;
+use crate::lower::{Lowering, PipIndexSettings};
+
+pub static SPEC: Spec = Spec {
+    name: "config.pip_index",
+    summary: "`/etc/pip.conf`",
+    params: Params::Declared(&[
+        Param::positional("url", Kind::Str, "the index URL").required(),
+        Param::named("extra_url", Kind::Str, "an extra index URL"),
+        Param::named("trust", Kind::Bool, "trust the indexes' hosts (plain http)"),
+        Param::named("mode", Kind::Str, "accepted with a warning: envd never implemented it"),
+    ]),
+    once: true,
+    record,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PipIndex {
+    pub url: String,
+    pub extra_url: Option<String>,
+    pub trust: bool,
+}
+
+fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    let url = http_url(&SPEC, "url", &args.required_str("url")?)?;
+    let extra_url = match args.str("extra_url") {
+        Some(extra) if !extra.is_empty() => Some(http_url(&SPEC, "extra_url", &extra)?),
+        _ => None,
+    };
+    let trust = args.bool("trust");
+    warn_unused_mode(&SPEC, args, recording);
+    recording.step(
+        PipIndex {
+            url,
+            extra_url,
+            trust,
+        }
+        .into(),
+    );
+    Ok(())
+}
+
+impl Lower for PipIndex {
+    fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
+        let settings = match &lowering.site.pip_mirror {
+            Some(mirror) => PipIndexSettings::mirror(mirror, self.trust),
+            None => PipIndexSettings {
+                url: self.url.clone(),
+                extra_url: self.extra_url.clone(),
+                trust: self.trust,
+            },
+        };
+        // The variables win over a base image's own user-level pip config.
+        lowering.pip_env = settings.env();
+        lowering.config_file(span, SPEC.name, "/etc/pip.conf", settings.conf())
+    }
+}

@@ -1,0 +1,163 @@
+//! `install.conda_packages(name, channel, env_file)`: `conda install` and
+//! `conda env update` with the conda package cache. An environment file is
+//! checked and rewritten for the image (`lower::conda_env`); its `pip:`
+//! list is installed by pip with the pip cache.
+
+use serde::Serialize;
+
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, context_path,
+    nothing_to_install, package_names,
+};
+use crate::diagnostics::Diagnostic;
+use crate::ir::Span;
+use crate::llb::{BindMount, FileOp, Mkfile, WithOpOptions};
+use crate::lower::{Lowering, conda_env, shell};
+
+pub static SPEC: Spec = Spec {
+    name: "install.conda_packages",
+    summary: "`conda install` / `conda env update` with the conda cache",
+    params: Params::Declared(&[
+        Param::positional("name", Kind::StrList, "conda specs (`numpy=1.21`)"),
+        Param::named(
+            "channel",
+            Kind::StrList,
+            "channels, before those of the environment file",
+        ),
+        Param::named(
+            "env_file",
+            Kind::Str,
+            "an environment file in the context (`conda env export > env.yaml`)",
+        ),
+    ]),
+    once: false,
+    record,
+};
+
+/// Where the rewritten conda environment file is mounted.
+const CONDA_ENV_MOUNT: &str = "/tmp/envd-frontend/conda";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CondaPackages {
+    pub names: Vec<String>,
+    pub channels: Vec<String>,
+    pub env_file: Option<String>,
+}
+
+fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    let names = package_names(&SPEC, "name", args.str_list("name"), is_conda_spec)?;
+    let channels = args.str_list("channel");
+    if let Some(bad) = channels
+        .iter()
+        .find(|c| c.trim().is_empty() || c.contains(char::is_whitespace))
+    {
+        return Err(BuiltinError::new(format!(
+            "{}(): invalid channel {bad:?}",
+            SPEC.name
+        )));
+    }
+    let env_file = args
+        .str("env_file")
+        .map(|p| context_path(&SPEC, "env_file", &p))
+        .transpose()?;
+    if names.is_empty() && env_file.is_none() {
+        return Err(nothing_to_install(&SPEC, "name=[...] or env_file=\"env.yaml\""));
+    }
+    recording.step(
+        CondaPackages {
+            names,
+            channels,
+            env_file,
+        }
+        .into(),
+    );
+    Ok(())
+}
+
+/// `name`, `name=1.2`, `name>=1.2`, `channel::name`.
+fn is_conda_spec(spec: &str) -> bool {
+    spec.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && spec.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    '.' | '_' | '-' | '=' | '<' | '>' | '!' | '*' | ':' | ',' | '/'
+                )
+        })
+}
+
+impl Lower for CondaPackages {
+    fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
+        let mut script = format!(
+            "set -eu\ncommand -v conda >/dev/null 2>&1 || {{ echo {} >&2; exit 127; }}\nprefix=\"${{CONDA_PREFIX:-$(conda info --base)}}\"\n",
+            shell::quote(&lowering.failure(
+                span,
+                &format!("{} needs conda on the base image's PATH", SPEC.name)
+            ))
+        );
+        let mut mounts = vec![lowering.conda_cache()];
+        let mut title: Vec<String> = self.names.clone();
+        if !self.names.is_empty() {
+            let channel_args = self
+                .channels
+                .iter()
+                .flat_map(|c| ["--channel".to_string(), c.clone()]);
+            let args: Vec<String> = channel_args.chain(self.names.iter().cloned()).collect();
+            script.push_str(&format!(
+                "conda install --yes --prefix \"$prefix\" {}\n",
+                shell::join(&args)
+            ));
+        }
+        if let Some(path) = &self.env_file {
+            let text = lowering.read_text(span, "conda environment file", path)?;
+            let env = conda_env::rewrite(&text, &self.channels)?;
+            let file = FileOp::new(&lowering.scratch())
+                .mkfile(Mkfile::new("/environment.yml", env.conda_yaml).mode(0o644))
+                .custom_name(format!("{} {path} (rewritten for the image)", SPEC.name))
+                .location(lowering.location(span))
+                .build()
+                .map_err(|e| lowering.llb_error(span, e))?;
+            mounts.push(BindMount::new(CONDA_ENV_MOUNT, &file).readonly().into());
+            script.push_str(&format!(
+                "conda env update --prefix \"$prefix\" --file {CONDA_ENV_MOUNT}/environment.yml\n"
+            ));
+            if !env.pip.is_empty() {
+                script.push_str(&format!(
+                    "{}\n\"$py\" -m pip install {}\n",
+                    lowering.find_python(span, "the pip: list of an environment file"),
+                    shell::join(&env.pip)
+                ));
+                mounts.push(lowering.pip_cache());
+            }
+            title.push(path.to_string());
+        }
+        let name = format!("{} {}", SPEC.name, title.join(", "));
+        lowering.exec_step(span, &name, script, mounts)
+    }
+
+    fn context_paths(&self) -> Vec<&str> {
+        self.env_file.iter().map(String::as_str).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conda_specs() {
+        for ok in [
+            "pytorch",
+            "numpy=1.21",
+            "conda-forge::opencv",
+            "python>=3.8,<3.9",
+        ] {
+            assert!(is_conda_spec(ok), "{ok}");
+        }
+        for bad in ["", "x y", "-c"] {
+            assert!(!is_conda_spec(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! `install.vscode_extensions`: installs VS Code extensions for envd's development environment.
+//! Accepted so envd files load; it puts nothing in an image.
+
+use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
+
+pub static SPEC: Spec = Spec {
+    name: "install.vscode_extensions",
+    summary: "none (accepted with a warning): installs VS Code extensions for envd's development environment",
+    params: Params::Any,
+    once: false,
+    record,
+};
+
+fn record(_: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    dev_only(&SPEC, recording)
+}

@@ -1,0 +1,252 @@
+//! The envd builtins, one file each (`install/python_packages.rs`). A file
+//! declares its builtin's [`Spec`] (name, parameters as data), records
+//! what a call asks for, and lowers the step it records. The registry
+//! below makes each known to the language ([`ALL`]), the IR ([`Step`]) and
+//! the lowering ([`Step::lower`]). Adding a builtin is one file, one
+//! registry line and one fixture.
+
+pub mod reference;
+mod spec;
+
+use serde::Serialize;
+
+use crate::checks::join_relative;
+use crate::diagnostics::Diagnostic;
+use crate::ir::Span;
+use crate::lower::Lowering;
+
+pub use spec::{ArgValue, Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
+
+/// The registry: a folder block per namespace (`globals` holds the
+/// top-level functions), a line per builtin, `=> Variant` for the ones
+/// that record a step of their own.
+macro_rules! registry {
+    ($( $namespace:ident { $( $name:ident $( => $variant:ident )? ; )* } )*) => {
+        $( pub mod $namespace { $( pub mod $name; )* } )*
+
+        /// Every builtin, in the order the reference lists them.
+        pub static ALL: &[&Spec] = &[ $( $( &$namespace::$name::SPEC, )* )* ];
+
+        /// One image-changing call, in source order.
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum Step {
+            $( $( $( $variant($namespace::$name::$variant), )? )* )*
+        }
+
+        impl Step {
+            /// The builtin that recorded this step.
+            pub fn spec(&self) -> &'static Spec {
+                match self {
+                    $( $( $( Step::$variant(_) => &$namespace::$name::SPEC, )? )* )*
+                }
+            }
+
+            pub fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
+                match self {
+                    $( $( $( Step::$variant(step) => step.lower(lowering, span), )? )* )*
+                }
+            }
+
+            /// Context paths the step reads.
+            pub fn context_paths(&self) -> Vec<&str> {
+                match self {
+                    $( $( $( Step::$variant(step) => step.context_paths(), )? )* )*
+                }
+            }
+        }
+
+        $( $( $(
+            impl From<$namespace::$name::$variant> for Step {
+                fn from(step: $namespace::$name::$variant) -> Step {
+                    Step::$variant(step)
+                }
+            }
+        )? )* )*
+    };
+}
+
+registry! {
+    globals {
+        base;
+        run => Run;
+        shell;
+        git_config;
+    }
+    install {
+        python_packages => PythonPackages;
+        conda_packages => CondaPackages;
+        system_packages => SystemPackages;
+        apt_packages => AptPackages;
+        vscode_extensions;
+    }
+    io {
+        copy => Copy;
+    }
+    config {
+        pip_index => PipIndex;
+        conda_channel => CondaChannel;
+        apt_source => AptSource;
+        entrypoint => Entrypoint;
+        jupyter;
+        gpu;
+    }
+    runtime {
+        environ => Environ;
+        expose;
+        daemon;
+    }
+}
+
+impl Step {
+    /// The builtin that records this step, as users write it.
+    pub fn builtin(&self) -> &'static str {
+        self.spec().name
+    }
+}
+
+/// The builtin a user means by `install.python_packages` or `run`.
+pub fn find(name: &str) -> Option<&'static Spec> {
+    ALL.iter().copied().find(|spec| spec.name == name)
+}
+
+/// The record of builtins that only configure envd's interactive
+/// environments: a warning, nothing in the image.
+fn dev_only(spec: &Spec, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    recording.warn(
+        format!("{}() has no effect on an image", spec.name),
+        "it configures envd's interactive development environment; remove it or keep it for envd",
+    );
+    Ok(())
+}
+
+/// envd accepted `mode` on some config builtins and never implemented it.
+fn warn_unused_mode(spec: &Spec, args: &Args, recording: &mut dyn Recording) {
+    if let Some(mode) = args.str("mode") {
+        recording.warn(
+            format!("{}(): `mode` ({mode:?}) has no effect", spec.name),
+            "envd accepted `mode` but never implemented it",
+        );
+    }
+}
+
+fn nothing_to_install(spec: &Spec, what: &str) -> BuiltinError {
+    BuiltinError::new(format!("{}(): nothing to install", spec.name)).help(format!("pass {what}"))
+}
+
+/// The names, or an error naming the first that `valid` refuses.
+fn package_names(
+    spec: &Spec,
+    param: &str,
+    names: Vec<String>,
+    valid: fn(&str) -> bool,
+) -> Result<Vec<String>, BuiltinError> {
+    match names.iter().find(|n| !valid(n)) {
+        Some(bad) => Err(BuiltinError::new(format!(
+            "{}(): {bad:?} in `{param}` is not a package name or specifier",
+            spec.name
+        ))),
+        None => Ok(names),
+    }
+}
+
+/// An `http(s)` URL argument, or an error naming the parameter.
+fn http_url(spec: &Spec, param: &str, url: &str) -> Result<String, BuiltinError> {
+    if crate::checks::is_http_url(url) {
+        Ok(url.to_string())
+    } else {
+        Err(BuiltinError::new(format!(
+            "{}(): `{param}` {url:?} is not an http(s) URL",
+            spec.name
+        )))
+    }
+}
+
+/// A path inside the build context, normalized (`./a/../b` -> `b`, `./` -> `.`).
+fn context_path(spec: &Spec, param: &str, path: &str) -> Result<String, BuiltinError> {
+    let func = spec.name;
+    let bytes = path.as_bytes();
+    let is_windows_absolute =
+        bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic();
+    if path.starts_with('/') || path.starts_with('\\') || is_windows_absolute {
+        return Err(BuiltinError::new(format!(
+            "{func}(): `{param}` {path:?} is an absolute host path"
+        ))
+        .help(
+            "paths are relative to the build context (the folder given to `docker buildx build`)",
+        ));
+    }
+    if path.is_empty() {
+        return Err(BuiltinError::new(format!("{func}(): `{param}` is empty")));
+    }
+    if path.contains(['*', '?', '[']) {
+        return Err(BuiltinError::new(format!(
+            "{func}(): `{param}` {path:?} has wildcards, which are not supported"
+        )));
+    }
+    match join_relative("", path) {
+        Some(normalized) if normalized.is_empty() => Ok(".".to_string()),
+        Some(normalized) => Ok(normalized),
+        None => Err(BuiltinError::new(format!(
+            "{func}(): `{param}` {path:?} is outside the build context"
+        ))
+        .help("only files in the build context can be used; move them into it")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_paths() {
+        let p = |s: &str| context_path(&io::copy::SPEC, "src", s);
+        assert_eq!(p("./detectron2").unwrap(), "detectron2");
+        assert_eq!(p("./").unwrap(), ".");
+        assert_eq!(p(".").unwrap(), ".");
+        assert_eq!(p("a/./b/../c/").unwrap(), "a/c");
+        for bad in [
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "C:\\data",
+            "\\\\host\\share",
+            "",
+            "*.txt",
+        ] {
+            assert!(p(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_parameters_are_well_formed() {
+        for (i, spec) in ALL.iter().enumerate() {
+            assert!(
+                ALL[..i].iter().all(|other| other.name != spec.name),
+                "{} is registered twice",
+                spec.name
+            );
+            assert!(!spec.summary.is_empty(), "{} has no summary", spec.name);
+            let params = spec.params();
+            for (j, param) in params.iter().enumerate() {
+                assert!(
+                    !param.doc.is_empty(),
+                    "{}: {} has no doc",
+                    spec.name,
+                    param.name
+                );
+                for name in std::iter::once(param.name).chain(param.aliases.iter().copied()) {
+                    assert!(
+                        params[..j]
+                            .iter()
+                            .all(|p| p.name != name && !p.aliases.contains(&name)),
+                        "{}: {name} names two parameters",
+                        spec.name
+                    );
+                }
+            }
+        }
+        assert_eq!(find("io.copy").map(|s| s.name), Some("io.copy"));
+        assert!(find("io.cpy").is_none());
+    }
+}

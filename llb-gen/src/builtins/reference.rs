@@ -1,0 +1,127 @@
+//! Documentation generated from the builtin specs: the reference page
+//! (`docs/build-envd-reference.md`) and the README's builtin table. Tests
+//! compare both with the files and fail when they are stale.
+
+use super::{ALL, Params, Spec};
+
+/// Marks around the generated table in README.md.
+pub const README_TABLE_START: &str =
+    "<!-- builtin table: generated from llb-gen/src/builtins; do not edit -->";
+pub const README_TABLE_END: &str = "<!-- end of builtin table -->";
+
+/// The README's table: a row per builtin, its parameters and effect.
+pub fn readme_table() -> String {
+    let mut out = String::from("| builtin | parameters (aliases) | effect |\n|---|---|---|\n");
+    for spec in ALL {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            spec.name,
+            parameter_list(spec),
+            spec.summary
+        ));
+    }
+    out
+}
+
+fn parameter_list(spec: &Spec) -> String {
+    match spec.params {
+        Params::Any => "any (not read)".to_string(),
+        Params::Declared(params) => params
+            .iter()
+            .map(|p| {
+                if p.aliases.is_empty() {
+                    format!("`{}`", p.name)
+                } else {
+                    let aliases: Vec<String> = p.aliases.iter().map(|a| format!("`{a}`")).collect();
+                    format!("`{}` ({})", p.name, aliases.join(", "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// The reference page: every builtin with its parameters, their types,
+/// defaults, aliases and meaning.
+pub fn reference_page() -> String {
+    let mut out = String::from(
+        "# build.envd reference\n\n\
+         Generated from the builtin specs in `llb-gen/src/builtins` (a test fails when this page is\n\
+         stale; `ENVD_UPDATE_DOCS=1 cargo test -p llb-gen --test docs` rewrites it).\n\n\
+         Arguments may be given by position where the table says so, or by name (or by an alias\n\
+         envd also accepted). `None` for any argument means \"not given\". A call that gives an\n\
+         unknown parameter, a parameter twice, or a value of the wrong type is an error at its line.\n",
+    );
+    for spec in ALL {
+        out.push_str(&format!(
+            "\n## `{}`\n\n{}.\n",
+            spec.name,
+            capitalize(spec.summary)
+        ));
+        if spec.once {
+            out.push_str("\nIt sets the image's configuration: a build calls it at most once.\n");
+        }
+        match spec.params {
+            Params::Any => {
+                out.push_str("\nIt takes any arguments and reads none of them.\n");
+            }
+            Params::Declared(params) => {
+                out.push_str(
+                    "\n| parameter | also accepted as | positional | type | default | meaning |\n\
+                     |---|---|---|---|---|---|\n",
+                );
+                for p in params {
+                    let aliases: Vec<String> = p.aliases.iter().map(|a| format!("`{a}`")).collect();
+                    out.push_str(&format!(
+                        "| `{}` | {} | {} | {} | {} | {} |\n",
+                        p.name,
+                        aliases.join(", "),
+                        if p.positional { "yes" } else { "no" },
+                        p.kind.describe(),
+                        if p.required {
+                            "required".to_string()
+                        } else {
+                            format!("`{}`", p.kind.default_shown())
+                        },
+                        p.doc
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_is_in_the_table_and_the_page() {
+        let table = readme_table();
+        let page = reference_page();
+        for spec in ALL {
+            assert!(
+                table.contains(&format!("| `{}` |", spec.name)),
+                "{}",
+                spec.name
+            );
+            assert!(
+                page.contains(&format!("## `{}`", spec.name)),
+                "{}",
+                spec.name
+            );
+        }
+        assert!(table.contains(
+            "| `io.copy` | `src` (`host_path`, `source`), `dest` (`envd_path`, `target`) |"
+        ));
+    }
+}

@@ -1,0 +1,16 @@
+//! `runtime.daemon`: starts background commands when envd runs the environment.
+//! Accepted so envd files load; it puts nothing in an image.
+
+use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
+
+pub static SPEC: Spec = Spec {
+    name: "runtime.daemon",
+    summary: "none (accepted with a warning): starts background commands when envd runs the environment",
+    params: Params::Any,
+    once: false,
+    record,
+};
+
+fn record(_: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    dev_only(&SPEC, recording)
+}

@@ -1,0 +1,161 @@
+//! Checks and scans of input text that the builtins, the language and the
+//! lowering share: URLs and hosts, paths relative to a folder, the nearest
+//! known name, YAML error messages, and finding a line by its start.
+
+use std::ops::Range;
+
+/// Whether `url` is an `http://` or `https://` URL with a host and no spaces.
+pub fn is_http_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/')) && !url.contains(char::is_whitespace)
+}
+
+/// `host[:port]` of an http(s) URL (what pip's trusted-host takes).
+pub fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+}
+
+/// `path` taken relative to the folder `dir` (`""` for the root) and
+/// normalized: `.` and empty parts dropped, `..` applied, `/` or `\` as
+/// separators. `None` when it climbs above the root.
+pub fn join_relative(dir: &str, path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// The folder of a relative path (`""` for a file at the root).
+pub fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// The closest known name within a small edit distance.
+pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (edit_distance(name, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for j in 0..b.len() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != b[j]))
+                .min(row[j] + 1)
+                .min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// serde_yaml's message without its trailing " at line X column Y".
+pub fn yaml_message(err: &serde_yaml_ng::Error) -> String {
+    let message = err.to_string();
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    }
+}
+
+/// The byte range of the first match of `find` on a line of `text`: `find`
+/// gets each line and returns the range of the match within it.
+pub fn find_on_line(
+    text: &str,
+    find: impl Fn(&str) -> Option<Range<usize>>,
+) -> Option<Range<usize>> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(found) = find(line) {
+            return Some(offset + found.start..offset + found.end);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_hosts() {
+        assert!(is_http_url("https://pypi.tuna.tsinghua.edu.cn/simple"));
+        assert!(is_http_url("http://127.0.0.1:8000/simple"));
+        for bad in [
+            "mirror/simple",
+            "https://",
+            "https:///x",
+            "ftp://x",
+            "http://a b",
+        ] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
+        assert_eq!(
+            host_of("https://pypi.tuna.tsinghua.edu.cn/simple"),
+            "pypi.tuna.tsinghua.edu.cn"
+        );
+        assert_eq!(
+            host_of("http://user:pw@127.0.0.1:8000/simple/"),
+            "127.0.0.1:8000"
+        );
+    }
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(join_relative("", "./a/../b/").as_deref(), Some("b"));
+        assert_eq!(
+            join_relative("reqs", "../base.txt").as_deref(),
+            Some("base.txt")
+        );
+        assert_eq!(
+            join_relative("reqs", "c.txt").as_deref(),
+            Some("reqs/c.txt")
+        );
+        assert_eq!(join_relative("", "a\\b").as_deref(), Some("a/b"));
+        assert_eq!(join_relative("", "./").as_deref(), Some(""));
+        assert_eq!(join_relative("reqs", "../../x"), None);
+        assert_eq!(parent_dir("reqs/build.txt"), "reqs");
+        assert_eq!(parent_dir("build.txt"), "");
+    }
+
+    #[test]
+    fn closest_names() {
+        assert_eq!(closest("nmae", ["name", "requirements"]), Some("name"));
+        assert_eq!(
+            closest("requirement", ["name", "requirements"]),
+            Some("requirements")
+        );
+        assert_eq!(closest("xyz", ["name", "requirements"]), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn finds_the_first_matching_line() {
+        let text = "a: 1\nkey: 2\nkey: 3\n";
+        let found = find_on_line(text, |line| line.starts_with("key").then_some(0..3));
+        assert_eq!(found, Some(5..8));
+        assert_eq!(find_on_line(text, |_| None), None);
+    }
+}

@@ -1,0 +1,121 @@
+//! Files a step puts in the image or reads from the context: layers built
+//! on scratch and merged on (independent of the base, so variants compute
+//! them once), config files written on scratch and copied on, and context
+//! reads with errors located at the step's call.
+
+use crate::diagnostics::{Diagnostic, SourceText};
+use crate::ir::Span;
+use crate::llb::{Copy, FileOp, Merge, Mkdir, Mkfile, State, WithOpOptions};
+
+use super::Lowering;
+use super::context::{FileKind, read_text, require_kind};
+
+impl Lowering<'_> {
+    /// Adds files to the image. With merge ops the files are a layer built
+    /// on scratch and merged on: the same op for every base, so variants
+    /// compute it once (Dockerfile's `COPY --link`). Daemons without merge
+    /// ops get the files applied onto the image directly.
+    pub(crate) fn add_layer(
+        &mut self,
+        span: &Span,
+        name: &str,
+        actions: impl FnOnce(FileOp) -> FileOp,
+    ) -> Result<(), Diagnostic> {
+        let onto = if self.options.merge_layers {
+            self.scratch()
+        } else {
+            self.state.clone()
+        };
+        let applied = actions(FileOp::new(&onto))
+            .custom_name(name)
+            .location(self.location(span))
+            .build()
+            .map_err(|e| self.llb_error(span, e))?;
+        self.state = if self.options.merge_layers {
+            Merge::new([self.state.clone(), applied])
+                .custom_name(format!("{name} (merge)"))
+                .location(self.location(span))
+                .build()
+        } else {
+            applied
+        };
+        self.history(span, name, false);
+        Ok(())
+    }
+
+    /// Writes a config file. The file is made on scratch (the same op for
+    /// every base, so variants share it) and copied onto the image. It is
+    /// not merged on: a merge in the chain makes every later merge (each
+    /// `io.copy`) several times slower in BuildKit.
+    pub(crate) fn config_file(
+        &mut self,
+        span: &Span,
+        builtin: &str,
+        path: &str,
+        content: String,
+    ) -> Result<(), Diagnostic> {
+        let title = format!("{builtin} {path}");
+        // Scratch has no /etc, and an image may have no /etc/conda.
+        let parent = path
+            .rsplit_once('/')
+            .map_or("/", |(dir, _)| if dir.is_empty() { "/" } else { dir });
+        let write = |op: FileOp| {
+            op.mkdir(Mkdir::new(parent).parents(true).mode(0o755))
+                .mkfile(Mkfile::new(path, content).mode(0o644))
+        };
+        if !self.options.merge_layers {
+            return self.add_layer(span, &title, write);
+        }
+        let layer = write(FileOp::new(&self.scratch()))
+            .custom_name(&title)
+            .location(self.location(span))
+            .build()
+            .map_err(|e| self.llb_error(span, e))?;
+        self.state = FileOp::new(&self.state)
+            .copy(Copy::new(&layer, path, path).create_dest_path(true))
+            .custom_name(format!("{title} (copy onto the image)"))
+            .location(self.location(span))
+            .build()
+            .map_err(|e| self.llb_error(span, e))?;
+        self.history(span, &title, false);
+        Ok(())
+    }
+
+    /// The build context narrowed to `paths`, for the step named `step`.
+    pub(crate) fn context(
+        &self,
+        span: &Span,
+        step: &str,
+        paths: &[String],
+    ) -> Result<State, Diagnostic> {
+        self.options
+            .context
+            .narrowed(
+                paths,
+                format!("{step} (context)"),
+                Some(self.location(span)),
+            )
+            .map_err(|e| self.llb_error(span, e))
+    }
+
+    /// Whether a context path the step names is a file or a folder; an
+    /// error at the call when it is missing.
+    pub(crate) fn require_kind(
+        &self,
+        span: &Span,
+        what: &str,
+        path: &str,
+    ) -> Result<FileKind, Diagnostic> {
+        require_kind(self.files, self.source, span.range(), what, path)
+    }
+
+    /// A context file the step names, as text.
+    pub(crate) fn read_text(
+        &self,
+        span: &Span,
+        what: &str,
+        path: &str,
+    ) -> Result<SourceText, Diagnostic> {
+        read_text(self.files, self.source, span.range(), what, path)
+    }
+}
