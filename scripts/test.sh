@@ -15,5 +15,8 @@ remove_test_images() {
   docker image ls --filter 'reference=envd-e2e/*' -q | sort -u | xargs -r docker image rm -f >/dev/null 2>&1 || true
 }
 trap remove_test_images EXIT
+# Unit, fixture, CLI and doc tests; the end-to-end tests are ignored there
+# (a plain `cargo test` needs no Docker) and run next, on their own.
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
+cargo test -p envd-e2e --test e2e --locked -- --ignored

@@ -2,6 +2,9 @@
 //! the `aiges/envd-frontend` image, each checked by running the image.
 //! Real pip against a local index, real apt against Debian's archive; the
 //! one stand-in is `conda` in the `envd-test/conda` image.
+//!
+//! The tests are ignored by a plain `cargo test`, which needs no Docker;
+//! `scripts/test.sh` sets Docker up and runs them with `--ignored`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -67,6 +70,7 @@ fn check_seed_image(image: &str, index: &PackageIndex) {
 }
 
 #[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn seed_example_with_syntax_header() {
     require_setup();
     let index = PackageIndex::start("seed-header");
@@ -88,6 +92,7 @@ fn seed_example_with_syntax_header() {
 }
 
 #[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn seed_example_through_buildkit_syntax_build_arg() {
     require_setup();
     let index = PackageIndex::start("seed-arg");
@@ -113,6 +118,7 @@ fn seed_example_through_buildkit_syntax_build_arg() {
 }
 
 #[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn image_config_follows_the_build_file() {
     require_setup();
     let project = Project::new("config");
@@ -169,6 +175,7 @@ fn image_config_follows_the_build_file() {
 }
 
 #[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn errors_point_at_the_build_file_line() {
     require_setup();
     let project = Project::new("errors");
@@ -206,6 +213,7 @@ fn errors_point_at_the_build_file_line() {
 }
 
 #[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn rebuilds_run_only_what_changed() {
     require_setup();
     let index = PackageIndex::start("cache");
@@ -280,6 +288,7 @@ fn build_variant(
 }
 
 #[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn variants_share_layers_and_downloads() {
     require_setup();
     let index = PackageIndex::start("variants");
@@ -333,6 +342,7 @@ fn variants_share_layers_and_downloads() {
 }
 
 #[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn install_base_runs_the_gpu_variant_on_the_cpu_steps() {
     require_setup();
     let index = PackageIndex::start("family");
@@ -405,6 +415,7 @@ fn install_base_runs_the_gpu_variant_on_the_cpu_steps() {
 }
 
 #[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn install_base_that_the_base_does_not_extend_is_an_error() {
     require_setup();
     let project = Project::new("family-error");
@@ -434,6 +445,7 @@ fn install_base_that_the_base_does_not_extend_is_an_error() {
 }
 
 #[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn four_builds_at_once_share_download_caches_safely() {
     require_setup();
     let index = PackageIndex::start("concurrent");
@@ -539,6 +551,7 @@ fn four_builds_at_once_share_download_caches_safely() {
 }
 
 #[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn frontend_report_shows_its_own_cost_as_a_step() {
     require_setup();
     let project = Project::new("report");

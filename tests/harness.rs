@@ -5,7 +5,8 @@
 //!
 //! The suite needs what `scripts/e2e-setup.sh` prepares: a running dockerd
 //! with buildx, the `envd-test/*` base images, the test wheels and the
-//! `aiges/envd-frontend` image. It fails, never skips, when they are missing.
+//! `aiges/envd-frontend` image. Once run (`--ignored`), it fails, never
+//! skips, when they are missing.
 
 // Helpers panic on failures; that is how a test reports them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

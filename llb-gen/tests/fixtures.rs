@@ -1,8 +1,11 @@
-//! Fixture tests: every folder under `tests/fixtures/valid` compiles and is
+//! Fixture tests, one test per folder: every folder under
+//! `tests/fixtures/valid` compiles (twice, to the same bytes) and is
 //! snapshotted (warnings, IR, image config, LLB); every folder under
-//! `tests/fixtures/invalid` fails, and its rendered diagnostics are
-//! snapshotted. A folder holds `build.envd`, its context files, and an
-//! optional `options.json` (`target`, `build_args`, `platform`, `merge_layers`).
+//! `tests/fixtures/invalid` fails with located errors, and its rendered
+//! diagnostics are snapshotted. A folder holds `build.envd`, its context
+//! files, and an optional `options.json` (`target`, `build_args`,
+//! `platform`, `merge_layers`). Run one with `cargo test -p llb-gen --test
+//! fixtures -- valid/seed`.
 
 // Test helpers panic on broken fixtures; that is how they report them.
 #![allow(clippy::unwrap_used)]
@@ -12,6 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use envd_proto::prost::Message;
+use libtest_mimic::{Arguments, Failed, Trial};
 use llb_gen::diagnostics::Diagnostics;
 use llb_gen::llb::{Platform, definition_to_json, sha256_hex};
 use llb_gen::lower::{BaseResolver, ImageConfig, LowerOptions, ResolvedBase};
@@ -108,68 +112,51 @@ fn name(dir: &Path) -> String {
 
 fn snapshot(name: &str, text: &str) {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("snapshots");
+    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!(name, text));
 }
 
-#[test]
-fn valid_fixtures_compile_and_match_their_snapshots() {
-    let dirs = fixtures("valid");
-    assert!(
-        dirs.len() >= 12,
-        "at least 12 valid fixtures, found {}",
-        dirs.len()
-    );
-    for dir in dirs {
-        let compiled =
-            compile_fixture(&dir).unwrap_or_else(|d| panic!("{}:\n{}", dir.display(), d.render()));
-        let mut text = String::new();
-        text.push_str("== warnings ==\n");
-        for warning in &compiled.warnings {
-            text.push_str(&warning.render());
-        }
-        text.push_str("== ir ==\n");
-        text.push_str(&serde_json::to_string_pretty(&compiled.spec).unwrap());
-        text.push_str("\n== image config ==\n");
-        text.push_str(&serde_json::to_string_pretty(&compiled.lowered.config).unwrap());
-        text.push_str("\n== llb ==\n");
-        for op in definition_to_json(&compiled.definition).unwrap() {
-            text.push_str(&op.to_string());
-            text.push('\n');
-        }
-        snapshot(&format!("valid__{}", name(&dir)), &text);
+/// A valid fixture compiles, to the same bytes twice, and matches its snapshot.
+fn check_valid(dir: &Path) -> Result<(), Failed> {
+    let compiled = compile_fixture(dir).map_err(|d| d.render())?;
+    let again = compile_fixture(dir).map_err(|d| d.render())?;
+    if compiled.definition.encode_to_vec() != again.definition.encode_to_vec() {
+        return Err("compiling twice gave different bytes".into());
     }
+    let mut text = String::new();
+    text.push_str("== warnings ==\n");
+    for warning in &compiled.warnings {
+        text.push_str(&warning.render());
+    }
+    text.push_str("== ir ==\n");
+    text.push_str(&serde_json::to_string_pretty(&compiled.spec).unwrap());
+    text.push_str("\n== image config ==\n");
+    text.push_str(&serde_json::to_string_pretty(&compiled.lowered.config).unwrap());
+    text.push_str("\n== llb ==\n");
+    for op in definition_to_json(&compiled.definition).unwrap() {
+        text.push_str(&op.to_string());
+        text.push('\n');
+    }
+    snapshot(&format!("valid__{}", name(dir)), &text);
+    Ok(())
 }
 
-#[test]
-fn invalid_fixtures_fail_with_located_diagnostics() {
-    let dirs = fixtures("invalid");
-    assert!(
-        dirs.len() >= 30,
-        "at least 30 invalid fixtures, found {}",
-        dirs.len()
-    );
-    for dir in dirs {
-        let diagnostics = match compile_fixture(&dir) {
-            Ok(_) => panic!("{} compiled, but it is an invalid fixture", dir.display()),
-            Err(d) => d,
-        };
-        let error = diagnostics
-            .first_error()
-            .unwrap_or_else(|| panic!("{}: no error", dir.display()));
-        assert!(!error.message.is_empty());
-        snapshot(&format!("invalid__{}", name(&dir)), &diagnostics.render());
+/// An invalid fixture fails; every error has a location; the rendered
+/// diagnostics match the snapshot.
+fn check_invalid(dir: &Path) -> Result<(), Failed> {
+    let diagnostics = match compile_fixture(dir) {
+        Ok(_) => return Err("it compiled, but it is an invalid fixture".into()),
+        Err(d) => d,
+    };
+    if diagnostics.first_error().is_none() {
+        return Err(format!("no error among:\n{}", diagnostics.render()).into());
     }
-}
-
-#[test]
-fn compiling_twice_gives_identical_bytes() {
-    for dir in fixtures("valid") {
-        let first = compile_fixture(&dir).unwrap().definition.encode_to_vec();
-        let second = compile_fixture(&dir).unwrap().definition.encode_to_vec();
-        assert_eq!(first, second, "{}", dir.display());
+    if let Some(unlocated) = diagnostics.errors().find(|d| d.span.is_none()) {
+        return Err(format!("an error without a location:\n{}", unlocated.render()).into());
     }
+    snapshot(&format!("invalid__{}", name(dir)), &diagnostics.render());
+    Ok(())
 }
 
 /// Digests of the exec ops (the steps that run) in a compiled build.
@@ -182,8 +169,7 @@ fn exec_digests(compiled: &Compiled) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn install_base_runs_the_gpu_steps_as_the_cpu_build_does() {
+fn install_base_runs_the_gpu_steps_as_the_cpu_build_does() -> Result<(), Failed> {
     let dir =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/install_base_family");
     let with_args = |args: &[(&str, &str)]| FixtureOptions {
@@ -210,4 +196,34 @@ fn install_base_runs_the_gpu_steps_as_the_cpu_build_does() {
         gpu_plain.iter().all(|d| !cpu.contains(d)),
         "without an install base the GPU steps run on the GPU base"
     );
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = vec![Trial::test(
+        "install_base_runs_the_gpu_steps_as_the_cpu_build_does",
+        install_base_runs_the_gpu_steps_as_the_cpu_build_does,
+    )];
+    let valid = fixtures("valid");
+    let invalid = fixtures("invalid");
+    // A fixture folder that went missing must not pass silently.
+    trials.push(Trial::test("fixture_folders_are_found", {
+        let (valid, invalid) = (valid.len(), invalid.len());
+        move || match (valid >= 12, invalid >= 30) {
+            (true, true) => Ok(()),
+            _ => Err(format!("found {valid} valid and {invalid} invalid fixtures").into()),
+        }
+    }));
+    for dir in valid {
+        trials.push(Trial::test(format!("valid/{}", name(&dir)), move || {
+            check_valid(&dir)
+        }));
+    }
+    for dir in invalid {
+        trials.push(Trial::test(format!("invalid/{}", name(&dir)), move || {
+            check_invalid(&dir)
+        }));
+    }
+    libtest_mimic::run(&args, trials).exit();
 }

@@ -172,12 +172,17 @@ fn missing_target(source: &SourceText, target: &str, module: &Module) -> Diagnos
         .filter(|name| module.get(name.as_str()).is_some_and(is_callable))
         .map(|name| name.as_str().to_string())
         .collect();
+    let close = closest(target, functions.iter().map(String::as_str));
+    // About the whole file: shown at the function meant, or at its start.
+    let span = close
+        .and_then(|close| find_def(source.text(), close))
+        .unwrap_or(0..0);
     let mut d = Diagnostic::error(
         source,
-        None,
+        Some(span),
         format!("build.envd defines no function `{target}` to build"),
     );
-    if let Some(close) = closest(target, functions.iter().map(String::as_str)) {
+    if let Some(close) = close {
         d = d.with_help(format!("did you mean `{close}`?"));
     }
     if functions.is_empty() {

@@ -74,7 +74,7 @@ pub fn check_overrides(build_args: &BTreeMap<String, String>) -> Result<(), Diag
         if key != OVERRIDE_ANY && !known.contains(key) {
             let mut d = Diagnostic::error(
                 &source,
-                None,
+                Some(0..value.len()),
                 format!("build arg {key} overrides no base image"),
             );
             if let Some(close) = closest(key, known.iter().map(String::as_str)) {

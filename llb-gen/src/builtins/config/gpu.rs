@@ -5,7 +5,7 @@ use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
 
 pub static SPEC: Spec = Spec {
     name: "config.gpu",
-    summary: "none (accepted with a warning): asks envd for GPUs when it runs the environment",
+    summary: "nothing in the image (accepted with a warning): asks envd for GPUs when it runs the environment",
     params: Params::Any,
     once: false,
     record,

@@ -5,7 +5,7 @@ use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
 
 pub static SPEC: Spec = Spec {
     name: "config.jupyter",
-    summary: "none (accepted with a warning): starts Jupyter in envd's development environment",
+    summary: "nothing in the image (accepted with a warning): starts Jupyter in envd's development environment",
     params: Params::Any,
     once: false,
     record,

@@ -5,7 +5,7 @@ use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
 
 pub static SPEC: Spec = Spec {
     name: "git_config",
-    summary: "none (accepted with a warning): sets git's identity in envd's development environment",
+    summary: "nothing in the image (accepted with a warning): sets git's identity in envd's development environment",
     params: Params::Any,
     once: false,
     record,

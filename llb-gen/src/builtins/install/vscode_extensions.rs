@@ -5,7 +5,7 @@ use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
 
 pub static SPEC: Spec = Spec {
     name: "install.vscode_extensions",
-    summary: "none (accepted with a warning): installs VS Code extensions for envd's development environment",
+    summary: "nothing in the image (accepted with a warning): installs VS Code extensions for envd's development environment",
     params: Params::Any,
     once: false,
     record,

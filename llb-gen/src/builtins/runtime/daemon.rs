@@ -5,7 +5,7 @@ use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
 
 pub static SPEC: Spec = Spec {
     name: "runtime.daemon",
-    summary: "none (accepted with a warning): starts background commands when envd runs the environment",
+    summary: "nothing in the image (accepted with a warning): starts background commands when envd runs the environment",
     params: Params::Any,
     once: false,
     record,
