@@ -7,7 +7,7 @@ use std::sync::Arc;
 use envd_proto::gateway::{self, result};
 use envd_proto::{metadata, pb};
 use llb_gen::diagnostics::{Diagnostic, Diagnostics};
-use llb_gen::llb::{Differ, Local, Platform, State, WithOpOptions};
+use llb_gen::llb::{Local, Platform, State, WithOpOptions};
 use llb_gen::lower::{ContextSource, LowerOptions};
 use llb_gen::{CompileOptions, Compiled, compile};
 use tokio::runtime::Handle;
@@ -167,7 +167,7 @@ async fn read_build_file(
             let mut local = Local::new(options.dockerfile_key.clone())
                 .follow_paths([options.filename.clone()])
                 .shared_key_hint(options.filename.clone())
-                .differ(Differ::None, false)
+                .transfer_all(false)
                 .custom_name(format!(
                     "[envd-frontend] load build definition from {}",
                     options.filename

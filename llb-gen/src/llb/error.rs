@@ -19,10 +19,6 @@ pub enum LlbError {
     InvalidPlatform(String),
     #[error("local source name is empty")]
     EmptyLocalName,
-    #[error("invalid http source url {0:?}: expected http:// or https://")]
-    InvalidUrl(String),
-    #[error("http source file name {0:?} must be a plain file name")]
-    InvalidHttpFilename(String),
     #[error("exec has no command")]
     EmptyArgs,
     #[error("{what} {path:?} must be an absolute path")]
@@ -33,10 +29,6 @@ pub enum LlbError {
     DuplicateMount(String),
     #[error("cache mount at {dest:?} has no id")]
     CacheMountWithoutId { dest: String },
-    #[error("secret mount at {dest:?} has no id")]
-    SecretWithoutId { dest: String },
-    #[error("ssh mount at {dest:?} has no id")]
-    SshWithoutId { dest: String },
     #[error("invalid environment variable name {0:?}")]
     InvalidEnvName(String),
     #[error("file op has no actions")]
@@ -45,8 +37,6 @@ pub enum LlbError {
     CopyFromScratch { src: String },
     #[error("invalid definition: {0}")]
     InvalidDefinition(String),
-    #[error("no mount at {0:?} with an output")]
-    NoMountOutput(String),
 }
 
 /// Paths inside states are absolute; relative ones have no defined base here.

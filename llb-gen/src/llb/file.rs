@@ -1,4 +1,4 @@
-//! File ops: mkdir, mkfile, copy and rm actions chained in one op.
+//! File ops: mkdir, mkfile and copy actions chained in one op.
 
 use std::collections::BTreeSet;
 
@@ -13,58 +13,11 @@ const NO_TIMESTAMP: i64 = -1;
 /// BuildKit's "keep the source mode" value for copies.
 const KEEP_MODE: i32 = -1;
 
-/// A user or group, by id or by name (looked up in the state's /etc files).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum UserRef {
-    Id(u32),
-    Name(String),
-}
-
-/// Owner of created files.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Owner {
-    pub user: UserRef,
-    pub group: Option<UserRef>,
-}
-
-impl Owner {
-    pub fn ids(uid: u32, gid: u32) -> Owner {
-        Owner {
-            user: UserRef::Id(uid),
-            group: Some(UserRef::Id(gid)),
-        }
-    }
-
-    pub fn names(user: &str, group: &str) -> Owner {
-        Owner {
-            user: UserRef::Name(user.to_string()),
-            group: Some(UserRef::Name(group.to_string())),
-        }
-    }
-
-    fn to_pb(&self) -> pb::ChownOpt {
-        let user_opt = |user: &UserRef| pb::UserOpt {
-            user: Some(match user {
-                UserRef::Id(id) => pb::user_opt::User::ById(*id),
-                UserRef::Name(name) => pb::user_opt::User::ByName(pb::NamedUserOpt {
-                    name: name.clone(),
-                    input: -1,
-                }),
-            }),
-        };
-        pb::ChownOpt {
-            user: Some(user_opt(&self.user)),
-            group: self.group.as_ref().map(user_opt),
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct Mkdir {
     path: String,
     mode: u32,
     parents: bool,
-    owner: Option<Owner>,
 }
 
 impl Mkdir {
@@ -73,7 +26,6 @@ impl Mkdir {
             path: path.into(),
             mode: 0o755,
             parents: false,
-            owner: None,
         }
     }
 
@@ -86,11 +38,6 @@ impl Mkdir {
         self.parents = parents;
         self
     }
-
-    pub fn owner(mut self, owner: Owner) -> Mkdir {
-        self.owner = Some(owner);
-        self
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -98,7 +45,6 @@ pub struct Mkfile {
     path: String,
     data: Vec<u8>,
     mode: u32,
-    owner: Option<Owner>,
 }
 
 impl Mkfile {
@@ -107,7 +53,6 @@ impl Mkfile {
             path: path.into(),
             data: data.into(),
             mode: 0o644,
-            owner: None,
         }
     }
 
@@ -115,28 +60,17 @@ impl Mkfile {
         self.mode = mode;
         self
     }
-
-    pub fn owner(mut self, owner: Owner) -> Mkfile {
-        self.owner = Some(owner);
-        self
-    }
 }
 
-/// Copies `src` of another state to `dest` of the state being built.
+/// Copies `src` of another state to `dest` of the state being built,
+/// keeping modes and owners.
 #[derive(Clone, Debug)]
 pub struct Copy {
     from: State,
     src: String,
     dest: String,
-    owner: Option<Owner>,
-    mode: Option<u32>,
-    follow_symlinks: bool,
     contents_only: bool,
     create_dest_path: bool,
-    allow_wildcard: bool,
-    allow_empty_wildcard: bool,
-    include_patterns: Vec<String>,
-    exclude_patterns: Vec<String>,
 }
 
 impl Copy {
@@ -145,31 +79,9 @@ impl Copy {
             from: from.clone(),
             src: src.into(),
             dest: dest.into(),
-            owner: None,
-            mode: None,
-            follow_symlinks: false,
             contents_only: false,
             create_dest_path: false,
-            allow_wildcard: false,
-            allow_empty_wildcard: false,
-            include_patterns: vec![],
-            exclude_patterns: vec![],
         }
-    }
-
-    pub fn owner(mut self, owner: Owner) -> Copy {
-        self.owner = Some(owner);
-        self
-    }
-
-    pub fn mode(mut self, mode: u32) -> Copy {
-        self.mode = Some(mode);
-        self
-    }
-
-    pub fn follow_symlinks(mut self, follow: bool) -> Copy {
-        self.follow_symlinks = follow;
-        self
     }
 
     /// For a directory `src`, copy what is in it rather than the directory.
@@ -182,59 +94,6 @@ impl Copy {
         self.create_dest_path = create;
         self
     }
-
-    pub fn allow_wildcard(mut self, allow: bool) -> Copy {
-        self.allow_wildcard = allow;
-        self
-    }
-
-    pub fn allow_empty_wildcard(mut self, allow: bool) -> Copy {
-        self.allow_empty_wildcard = allow;
-        self
-    }
-
-    pub fn include_patterns(
-        mut self,
-        patterns: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Copy {
-        self.include_patterns = patterns.into_iter().map(Into::into).collect();
-        self
-    }
-
-    pub fn exclude_patterns(
-        mut self,
-        patterns: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Copy {
-        self.exclude_patterns = patterns.into_iter().map(Into::into).collect();
-        self
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct Rm {
-    path: String,
-    allow_not_found: bool,
-    allow_wildcard: bool,
-}
-
-impl Rm {
-    pub fn new(path: impl Into<String>) -> Rm {
-        Rm {
-            path: path.into(),
-            allow_not_found: false,
-            allow_wildcard: false,
-        }
-    }
-
-    pub fn allow_not_found(mut self, allow: bool) -> Rm {
-        self.allow_not_found = allow;
-        self
-    }
-
-    pub fn allow_wildcard(mut self, allow: bool) -> Rm {
-        self.allow_wildcard = allow;
-        self
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -242,7 +101,46 @@ enum Action {
     Mkdir(Mkdir),
     Mkfile(Mkfile),
     Copy(Box<Copy>),
-    Rm(Rm),
+}
+
+impl Action {
+    fn to_pb(self) -> Result<pb::file_action::Action, LlbError> {
+        Ok(match self {
+            Action::Mkdir(m) => {
+                require_absolute("mkdir path", &m.path)?;
+                pb::file_action::Action::Mkdir(pb::FileActionMkDir {
+                    path: m.path,
+                    mode: m.mode as i32,
+                    make_parents: m.parents,
+                    owner: None,
+                    timestamp: NO_TIMESTAMP,
+                })
+            }
+            Action::Mkfile(m) => {
+                require_absolute("mkfile path", &m.path)?;
+                pb::file_action::Action::Mkfile(pb::FileActionMkFile {
+                    path: m.path,
+                    mode: m.mode as i32,
+                    data: m.data,
+                    owner: None,
+                    timestamp: NO_TIMESTAMP,
+                })
+            }
+            Action::Copy(c) => {
+                require_absolute("copy source", &c.src)?;
+                require_absolute("copy destination", &c.dest)?;
+                pb::file_action::Action::Copy(pb::FileActionCopy {
+                    src: c.src,
+                    dest: c.dest,
+                    mode: KEEP_MODE,
+                    dir_copy_contents: c.contents_only,
+                    create_dest_path: c.create_dest_path,
+                    timestamp: NO_TIMESTAMP,
+                    ..Default::default()
+                })
+            }
+        })
+    }
 }
 
 /// Builds a file op: actions applied in order to a base state.
@@ -277,103 +175,28 @@ impl FileOp {
         self
     }
 
-    pub fn rm(mut self, rm: Rm) -> FileOp {
-        self.actions.push(Action::Rm(rm));
-        self
-    }
-
     pub fn build(self) -> Result<State, LlbError> {
         if self.actions.is_empty() {
             return Err(LlbError::EmptyFileOp);
         }
-        let mut required = BTreeSet::from([caps::FILE_BASE]);
         let mut inputs = InputSet::default();
         let base_input = inputs.index_of(&self.base);
-        // Secondary inputs are collected first: an action's `input` counts past
-        // the op's inputs to name an earlier action's output, so the number of
-        // inputs must be known before the chain is written.
-        let mut secondary = Vec::with_capacity(self.actions.len());
-        for action in &self.actions {
-            secondary.push(match action {
-                Action::Copy(copy) => {
-                    if copy.from.is_scratch() {
-                        return Err(LlbError::CopyFromScratch {
-                            src: copy.src.clone(),
-                        });
-                    }
-                    inputs.index_of(&copy.from)
-                }
-                _ => -1,
-            });
-        }
+        let secondary = secondary_inputs(&self.actions, &mut inputs)?;
+        // Each action after the first reads the previous action's output,
+        // numbered past the op's inputs; only the last is the op's output.
         let input_count = inputs.outputs.len() as i64;
         let last = self.actions.len() - 1;
         let mut pb_actions = Vec::with_capacity(self.actions.len());
-        for (i, action) in self.actions.into_iter().enumerate() {
-            let body = match action {
-                Action::Mkdir(m) => {
-                    require_absolute("mkdir path", &m.path)?;
-                    pb::file_action::Action::Mkdir(pb::FileActionMkDir {
-                        path: m.path,
-                        mode: m.mode as i32,
-                        make_parents: m.parents,
-                        owner: m.owner.as_ref().map(Owner::to_pb),
-                        timestamp: NO_TIMESTAMP,
-                    })
-                }
-                Action::Mkfile(m) => {
-                    require_absolute("mkfile path", &m.path)?;
-                    pb::file_action::Action::Mkfile(pb::FileActionMkFile {
-                        path: m.path,
-                        mode: m.mode as i32,
-                        data: m.data,
-                        owner: m.owner.as_ref().map(Owner::to_pb),
-                        timestamp: NO_TIMESTAMP,
-                    })
-                }
-                Action::Copy(c) => {
-                    require_absolute("copy source", &c.src)?;
-                    require_absolute("copy destination", &c.dest)?;
-                    if !c.include_patterns.is_empty() || !c.exclude_patterns.is_empty() {
-                        required.insert(caps::FILE_COPY_INCLUDE_EXCLUDE_PATTERNS);
-                    }
-                    pb::file_action::Action::Copy(pb::FileActionCopy {
-                        src: c.src,
-                        dest: c.dest,
-                        owner: c.owner.as_ref().map(Owner::to_pb),
-                        mode: c.mode.map_or(KEEP_MODE, |m| m as i32),
-                        follow_symlink: c.follow_symlinks,
-                        dir_copy_contents: c.contents_only,
-                        create_dest_path: c.create_dest_path,
-                        allow_wildcard: c.allow_wildcard,
-                        allow_empty_wildcard: c.allow_empty_wildcard,
-                        timestamp: NO_TIMESTAMP,
-                        include_patterns: c.include_patterns,
-                        exclude_patterns: c.exclude_patterns,
-                        ..Default::default()
-                    })
-                }
-                Action::Rm(r) => {
-                    require_absolute("rm path", &r.path)?;
-                    if r.allow_wildcard {
-                        required.insert(caps::FILE_RM_WILDCARD);
-                    }
-                    pb::file_action::Action::Rm(pb::FileActionRm {
-                        path: r.path,
-                        allow_not_found: r.allow_not_found,
-                        allow_wildcard: r.allow_wildcard,
-                    })
-                }
-            };
+        for (i, (action, secondary_input)) in self.actions.into_iter().zip(secondary).enumerate() {
             pb_actions.push(pb::FileAction {
                 input: if i == 0 {
                     base_input
                 } else {
                     input_count + i as i64 - 1
                 },
-                secondary_input: secondary[i],
+                secondary_input,
                 output: if i == last { 0 } else { -1 },
-                action: Some(body),
+                action: Some(action.to_pb()?),
             });
         }
         let options = self.options.inherit_platform(self.base.platform.as_ref());
@@ -381,12 +204,28 @@ impl FileOp {
         let body = pb::op::Op::File(pb::FileOp {
             actions: pb_actions,
         });
+        let required = BTreeSet::from([caps::FILE_BASE]);
         Ok(State::from_vertex(
             Vertex::new(inputs.outputs, body, required, options),
             0,
             platform,
         ))
     }
+}
+
+/// The input each action copies from (-1 for none). Collected before the
+/// chain is written, since action outputs are numbered past the inputs.
+fn secondary_inputs(actions: &[Action], inputs: &mut InputSet) -> Result<Vec<i64>, LlbError> {
+    actions
+        .iter()
+        .map(|action| match action {
+            Action::Copy(copy) if copy.from.is_scratch() => Err(LlbError::CopyFromScratch {
+                src: copy.src.clone(),
+            }),
+            Action::Copy(copy) => Ok(inputs.index_of(&copy.from)),
+            _ => Ok(-1),
+        })
+        .collect()
 }
 
 impl WithOpOptions for FileOp {
@@ -416,23 +255,9 @@ mod tests {
         let other = Image::new("busybox").build().unwrap();
         let state = FileOp::new(&base)
             .mkdir(Mkdir::new("/etc/conda").parents(true))
-            .mkfile(
-                Mkfile::new("/etc/pip.conf", "[global]\n")
-                    .mode(0o600)
-                    .owner(Owner::names("root", "root")),
-            )
-            .copy(
-                Copy::new(&ctx, "/detectron2", "/detectron2")
-                    .create_dest_path(true)
-                    .allow_wildcard(true)
-                    .exclude_patterns(["**/*.pyc"]),
-            )
-            .copy(
-                Copy::new(&other, "/bin/busybox", "/usr/bin/busybox")
-                    .mode(0o755)
-                    .owner(Owner::ids(0, 0)),
-            )
-            .rm(Rm::new("/tmp/*").allow_not_found(true).allow_wildcard(true))
+            .mkfile(Mkfile::new("/etc/pip.conf", "[global]\n").mode(0o600))
+            .copy(Copy::new(&ctx, "/detectron2", "/detectron2").create_dest_path(true))
+            .copy(Copy::new(&other, "/bin/busybox", "/usr/bin/busybox"))
             .build()
             .unwrap();
         let op = top_op(&state);
@@ -441,10 +266,7 @@ mod tests {
         let io = action_io(f);
         // First action reads input 0; later ones read the previous action's
         // output, numbered past the 3 inputs; only the last is an output.
-        assert_eq!(
-            io,
-            [(0, -1, -1), (3, -1, -1), (4, 1, -1), (5, 2, -1), (6, -1, 0)]
-        );
+        assert_eq!(io, [(0, -1, -1), (3, -1, -1), (4, 1, -1), (5, 2, 0)]);
         match &f.actions[1].action {
             Some(pb::file_action::Action::Mkfile(m)) => {
                 assert_eq!(
@@ -452,22 +274,6 @@ mod tests {
                     ("/etc/pip.conf", 0o600, &b"[global]\n"[..])
                 );
                 assert_eq!(m.timestamp, -1);
-                let user = m
-                    .owner
-                    .as_ref()
-                    .unwrap()
-                    .user
-                    .as_ref()
-                    .unwrap()
-                    .user
-                    .clone();
-                assert_eq!(
-                    user,
-                    Some(pb::user_opt::User::ByName(pb::NamedUserOpt {
-                        name: "root".into(),
-                        input: -1
-                    }))
-                );
             }
             other => panic!("{other:?}"),
         }
@@ -477,24 +283,12 @@ mod tests {
                     (c.src.as_str(), c.dest.as_str()),
                     ("/detectron2", "/detectron2")
                 );
-                assert!(c.create_dest_path && c.allow_wildcard && !c.dir_copy_contents);
-                assert_eq!(c.mode, -1, "mode kept unless set");
-                assert_eq!(c.exclude_patterns, ["**/*.pyc"]);
+                assert!(c.create_dest_path && !c.dir_copy_contents);
+                assert_eq!(c.mode, -1, "modes are kept");
             }
             other => panic!("{other:?}"),
         }
-        match &f.actions[3].action {
-            Some(pb::file_action::Action::Copy(c)) => assert_eq!(c.mode, 0o755),
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(
-            top_caps(&state),
-            [
-                "file.base",
-                "file.copy.includeexcludepatterns",
-                "file.rm.wildcard"
-            ]
-        );
+        assert_eq!(top_caps(&state), ["file.base"]);
     }
 
     #[test]
@@ -546,13 +340,6 @@ mod tests {
             LlbError::RelativePath {
                 what: "copy source",
                 path: "a".into()
-            }
-        );
-        assert_eq!(
-            FileOp::new(&base).rm(Rm::new("x")).build().unwrap_err(),
-            LlbError::RelativePath {
-                what: "rm path",
-                path: "x".into()
             }
         );
     }

@@ -72,7 +72,7 @@ mod tests {
         let imported = State::from_definition(&def).unwrap();
         assert_eq!(imported.marshal(), def);
         let on_top = FileOp::new(&imported)
-            .rm(crate::llb::Rm::new("/a"))
+            .mkdir(crate::llb::Mkdir::new("/b"))
             .build()
             .unwrap()
             .marshal();

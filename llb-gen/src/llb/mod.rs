@@ -1,5 +1,6 @@
 //! A typed LLB builder: immutable [`State`]s built by source, exec, file,
 //! merge and diff ops, marshaled deterministically with [`State::marshal`].
+//! It holds what lowering uses, and no more.
 //!
 //! ```
 //! use llb_gen::llb::{CacheMount, Exec, Image, WithOpOptions};
@@ -31,14 +32,11 @@ mod testutil;
 
 pub use dump::definition_to_json;
 pub use error::LlbError;
-pub use exec::{
-    BindMount, CacheMount, CacheSharing, ClientFileMount, Exec, ExecState, Mount, NetworkMode,
-    SecretMount, SecurityMode, SshMount, TmpfsMount,
-};
-pub use file::{Copy, FileOp, Mkdir, Mkfile, Owner, Rm, UserRef};
+pub use exec::{BindMount, CacheMount, CacheSharing, Exec, ExecState, Mount, NetworkMode};
+pub use file::{Copy, FileOp, Mkdir, Mkfile};
 pub use layers::{Diff, Merge};
 pub use platform::Platform;
-pub use reference::{ImageRef, validate_digest};
-pub use source::{Differ, Http, Image, Local, ResolveMode};
+pub use reference::ImageRef;
+pub use source::{Image, Local, ResolveMode};
 pub use sourcemap::{SourceFile, SourceLocation, SourcePosition, SourceRange};
-pub use state::{OpOptions, ProgressGroup, State, WithOpOptions, sha256_hex};
+pub use state::{OpOptions, State, WithOpOptions, sha256_hex};

@@ -81,19 +81,6 @@ impl ImageRef {
         })
     }
 
-    /// Repository name with domain, without tag or digest.
-    pub fn name(&self) -> String {
-        format!("{}/{}", self.domain, self.path)
-    }
-
-    pub fn tag(&self) -> Option<&str> {
-        self.tag.as_deref()
-    }
-
-    pub fn digest(&self) -> Option<&str> {
-        self.digest.as_deref()
-    }
-
     /// Pins the reference to a digest, keeping its tag (as `docker buildx` does).
     pub fn with_digest(mut self, digest: &str) -> Result<ImageRef, LlbError> {
         validate_digest(digest)?;
@@ -128,7 +115,7 @@ impl fmt::Display for ImageRef {
 }
 
 /// Accepts `sha256:` plus 64 lowercase hex digits, the only algorithm BuildKit pins.
-pub fn validate_digest(digest: &str) -> Result<(), LlbError> {
+pub(crate) fn validate_digest(digest: &str) -> Result<(), LlbError> {
     match digest.strip_prefix("sha256:") {
         Some(hex)
             if hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
@@ -268,9 +255,6 @@ mod tests {
             pinned.to_string(),
             format!("docker.io/library/ubuntu:20.04@{DIGEST}")
         );
-        assert_eq!(pinned.digest(), Some(DIGEST));
-        assert_eq!(pinned.tag(), Some("20.04"));
-        assert_eq!(pinned.name(), "docker.io/library/ubuntu");
         assert!(matches!(
             ImageRef::parse("ubuntu").unwrap().with_digest("sha256:00"),
             Err(LlbError::InvalidDigest(_))

@@ -1,4 +1,4 @@
-//! Source ops: container images, local directories of the client, HTTP files.
+//! Source ops: container images and local directories of the client.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -6,21 +6,15 @@ use envd_proto::caps::llb as caps;
 use envd_proto::pb;
 
 use super::error::LlbError;
-use super::reference::{ImageRef, validate_digest};
+use super::reference::ImageRef;
 use super::state::{OpOptions, State, Vertex, WithOpOptions};
 
 const IMAGE_RESOLVE_MODE: &str = "image.resolvemode";
 const LOCAL_SESSION: &str = "local.session";
 const LOCAL_SHARED_KEY_HINT: &str = "local.sharedkeyhint";
 const LOCAL_INCLUDE_PATTERNS: &str = "local.includepattern";
-const LOCAL_EXCLUDE_PATTERNS: &str = "local.excludepatterns";
 const LOCAL_FOLLOW_PATHS: &str = "local.followpaths";
 const LOCAL_DIFFER: &str = "local.differ";
-const HTTP_CHECKSUM: &str = "http.checksum";
-const HTTP_FILENAME: &str = "http.filename";
-const HTTP_PERM: &str = "http.perm";
-const HTTP_UID: &str = "http.uid";
-const HTTP_GID: &str = "http.gid";
 
 fn source_vertex(
     identifier: String,
@@ -109,15 +103,6 @@ impl WithOpOptions for Image {
     }
 }
 
-/// How BuildKit decides which local files changed since the last transfer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Differ {
-    /// Compare file metadata (BuildKit's default).
-    Metadata,
-    /// Transfer everything every time.
-    None,
-}
-
 /// `local://NAME` source: a directory the client (buildx) sends.
 #[derive(Clone, Debug)]
 pub struct Local {
@@ -125,9 +110,9 @@ pub struct Local {
     session_id: Option<String>,
     shared_key_hint: Option<String>,
     include_patterns: Vec<String>,
-    exclude_patterns: Vec<String>,
     follow_paths: Vec<String>,
-    differ: Option<(Differ, bool)>,
+    /// `Some(required)`: send every file each time (`local.differ=none`).
+    transfer_all: Option<bool>,
     options: OpOptions,
 }
 
@@ -138,9 +123,8 @@ impl Local {
             session_id: None,
             shared_key_hint: None,
             include_patterns: vec![],
-            exclude_patterns: vec![],
             follow_paths: vec![],
-            differ: None,
+            transfer_all: None,
             options: OpOptions::default(),
         }
     }
@@ -164,24 +148,17 @@ impl Local {
         self
     }
 
-    pub fn exclude_patterns(
-        mut self,
-        patterns: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Local {
-        self.exclude_patterns = patterns.into_iter().map(Into::into).collect();
-        self
-    }
-
     /// Paths (and the symlinks on the way to them) to transfer.
     pub fn follow_paths(mut self, paths: impl IntoIterator<Item = impl Into<String>>) -> Local {
         self.follow_paths = paths.into_iter().map(Into::into).collect();
         self
     }
 
-    /// `required`: fail on daemons that cannot honour the differ, instead of
-    /// falling back to the default.
-    pub fn differ(mut self, differ: Differ, required: bool) -> Local {
-        self.differ = Some((differ, required));
+    /// Sends every file each time instead of comparing with the last
+    /// transfer (for one small file). `required`: fail on daemons that
+    /// cannot, instead of falling back to comparing.
+    pub fn transfer_all(mut self, required: bool) -> Local {
+        self.transfer_all = Some(required);
         self
     }
 
@@ -206,11 +183,6 @@ impl Local {
                 caps::SOURCE_LOCAL_INCLUDE_PATTERNS,
             ),
             (
-                LOCAL_EXCLUDE_PATTERNS,
-                self.exclude_patterns,
-                caps::SOURCE_LOCAL_EXCLUDE_PATTERNS,
-            ),
-            (
                 LOCAL_FOLLOW_PATHS,
                 self.follow_paths,
                 caps::SOURCE_LOCAL_FOLLOW_PATHS,
@@ -223,12 +195,8 @@ impl Local {
                 required.insert(cap);
             }
         }
-        if let Some((differ, is_required)) = self.differ {
-            let value = match differ {
-                Differ::Metadata => "metadata",
-                Differ::None => "none",
-            };
-            attrs.insert(LOCAL_DIFFER.to_string(), value.to_string());
+        if let Some(is_required) = self.transfer_all {
+            attrs.insert(LOCAL_DIFFER.to_string(), "none".to_string());
             if is_required {
                 required.insert(caps::SOURCE_LOCAL_DIFFER);
             }
@@ -246,93 +214,6 @@ impl Local {
 }
 
 impl WithOpOptions for Local {
-    fn op_options(&mut self) -> &mut OpOptions {
-        &mut self.options
-    }
-}
-
-/// A file downloaded over HTTP(S).
-#[derive(Clone, Debug)]
-pub struct Http {
-    url: String,
-    checksum: Option<String>,
-    filename: Option<String>,
-    perm: Option<u32>,
-    owner: Option<(u32, u32)>,
-    options: OpOptions,
-}
-
-impl Http {
-    pub fn new(url: impl Into<String>) -> Http {
-        Http {
-            url: url.into(),
-            checksum: None,
-            filename: None,
-            perm: None,
-            owner: None,
-            options: OpOptions::default(),
-        }
-    }
-
-    /// Expected digest of the content (`sha256:...`); the download fails otherwise.
-    pub fn checksum(mut self, digest: impl Into<String>) -> Http {
-        self.checksum = Some(digest.into());
-        self
-    }
-
-    pub fn filename(mut self, name: impl Into<String>) -> Http {
-        self.filename = Some(name.into());
-        self
-    }
-
-    pub fn perm(mut self, mode: u32) -> Http {
-        self.perm = Some(mode);
-        self
-    }
-
-    pub fn owner(mut self, uid: u32, gid: u32) -> Http {
-        self.owner = Some((uid, gid));
-        self
-    }
-
-    pub fn build(self) -> Result<State, LlbError> {
-        let has_host = |rest: &str| !rest.is_empty() && !rest.starts_with('/');
-        let valid_url = match self.url.split_once("://") {
-            Some(("http" | "https", rest)) => has_host(rest),
-            _ => false,
-        };
-        if !valid_url {
-            return Err(LlbError::InvalidUrl(self.url));
-        }
-        let mut attrs = BTreeMap::new();
-        let mut required = BTreeSet::from([caps::SOURCE_HTTP]);
-        if let Some(checksum) = self.checksum {
-            validate_digest(&checksum)?;
-            attrs.insert(HTTP_CHECKSUM.to_string(), checksum);
-            required.insert(caps::SOURCE_HTTP_CHECKSUM);
-        }
-        if let Some(name) = self.filename {
-            if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-                return Err(LlbError::InvalidHttpFilename(name));
-            }
-            attrs.insert(HTTP_FILENAME.to_string(), name);
-        }
-        if let Some(perm) = self.perm {
-            attrs.insert(HTTP_PERM.to_string(), format!("0{perm:o}"));
-            required.insert(caps::SOURCE_HTTP_PERM);
-        }
-        if let Some((uid, gid)) = self.owner {
-            attrs.insert(HTTP_UID.to_string(), uid.to_string());
-            attrs.insert(HTTP_GID.to_string(), gid.to_string());
-            required.insert(caps::SOURCE_HTTP_UID_GID);
-        }
-        let mut options = self.options;
-        options.platform = None;
-        Ok(source_vertex(self.url, attrs, required, options))
-    }
-}
-
-impl WithOpOptions for Http {
     fn op_options(&mut self) -> &mut OpOptions {
         &mut self.options
     }
@@ -404,9 +285,8 @@ mod tests {
             .session_id("sess")
             .shared_key_hint("context")
             .include_patterns(["requirements.txt"])
-            .exclude_patterns(["**/.git", "*.pyc"])
             .follow_paths(["requirements.txt", "env.yaml"])
-            .differ(Differ::None, true)
+            .transfer_all(true)
             .platform(Platform::new("linux", "amd64"))
             .build()
             .unwrap();
@@ -421,10 +301,6 @@ mod tests {
             Some(r#"["requirements.txt"]"#)
         );
         assert_eq!(
-            attr("local.excludepatterns"),
-            Some(r#"["**/.git","*.pyc"]"#)
-        );
-        assert_eq!(
             attr("local.followpaths"),
             Some(r#"["requirements.txt","env.yaml"]"#)
         );
@@ -435,7 +311,6 @@ mod tests {
             [
                 "source.local",
                 "source.local.differ",
-                "source.local.excludepatterns",
                 "source.local.followpaths",
                 "source.local.includepatterns",
                 "source.local.sessionid",
@@ -447,7 +322,7 @@ mod tests {
     #[test]
     fn optional_differ_requires_no_cap() {
         let state = Local::new("dockerfile")
-            .differ(Differ::None, false)
+            .transfer_all(false)
             .build()
             .unwrap();
         assert_eq!(top_caps(&state), ["source.local"]);
@@ -455,58 +330,5 @@ mod tests {
             Local::new("").build().unwrap_err(),
             LlbError::EmptyLocalName
         );
-    }
-
-    #[test]
-    fn http_source_attrs_and_caps() {
-        let state = Http::new("https://example.invalid/pkg.whl")
-            .checksum(DIGEST)
-            .filename("pkg.whl")
-            .perm(0o644)
-            .owner(1000, 1001)
-            .build()
-            .unwrap();
-        let op = top_op(&state);
-        let src = source_of(&op);
-        assert_eq!(src.identifier, "https://example.invalid/pkg.whl");
-        let attr = |k: &str| src.attrs.get(k).map(String::as_str);
-        assert_eq!(attr("http.checksum"), Some(DIGEST));
-        assert_eq!(attr("http.filename"), Some("pkg.whl"));
-        assert_eq!(attr("http.perm"), Some("0644"));
-        assert_eq!(attr("http.uid"), Some("1000"));
-        assert_eq!(attr("http.gid"), Some("1001"));
-        assert_eq!(
-            top_caps(&state),
-            [
-                "soruce.http.uidgid",
-                "source.http",
-                "source.http.checksum",
-                "source.http.perm"
-            ]
-        );
-    }
-
-    #[test]
-    fn invalid_http_sources_are_typed_errors() {
-        for url in [
-            "",
-            "ftp://x/y",
-            "https://",
-            "https:///path",
-            "example.invalid/x",
-        ] {
-            assert_eq!(
-                Http::new(url).build().unwrap_err(),
-                LlbError::InvalidUrl(url.to_string())
-            );
-        }
-        assert!(matches!(
-            Http::new("http://h/x").checksum("md5:1").build(),
-            Err(LlbError::InvalidDigest(_))
-        ));
-        assert!(matches!(
-            Http::new("http://h/x").filename("a/b").build(),
-            Err(LlbError::InvalidHttpFilename(_))
-        ));
     }
 }

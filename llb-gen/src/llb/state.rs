@@ -79,7 +79,7 @@ impl Vertex {
         mut required_caps: BTreeSet<&'static str>,
         options: OpOptions,
     ) -> Arc<Vertex> {
-        let mut description = options.description;
+        let mut description = BTreeMap::new();
         if let Some(name) = options.custom_name {
             description.insert(CUSTOM_NAME.to_string(), name);
         }
@@ -99,11 +99,7 @@ impl Vertex {
                 .into_iter()
                 .map(|c| (c.to_string(), true))
                 .collect(),
-            progress_group: options.progress_group.map(|group| pb::ProgressGroup {
-                id: group.id,
-                name: group.name,
-                weak: group.weak,
-            }),
+            progress_group: None,
             export_cache: None,
         };
         let op = pb::Op {
@@ -142,22 +138,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Groups steps under one name in the progress output.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProgressGroup {
-    pub id: String,
-    pub name: String,
-    pub weak: bool,
-}
-
 /// Options every op accepts.
 #[derive(Clone, Debug, Default)]
 pub struct OpOptions {
     pub(crate) custom_name: Option<String>,
-    pub(crate) description: BTreeMap<String, String>,
     pub(crate) platform: Option<Platform>,
     pub(crate) ignore_cache: bool,
-    pub(crate) progress_group: Option<ProgressGroup>,
     pub(crate) locations: Vec<SourceLocation>,
 }
 
@@ -181,14 +167,6 @@ pub trait WithOpOptions: Sized {
         self
     }
 
-    /// Another op description entry.
-    fn description(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.op_options()
-            .description
-            .insert(key.into(), value.into());
-        self
-    }
-
     fn platform(mut self, platform: Platform) -> Self {
         self.op_options().platform = Some(platform);
         self
@@ -197,11 +175,6 @@ pub trait WithOpOptions: Sized {
     /// Runs the op even when a cached result exists.
     fn ignore_cache(mut self, ignore: bool) -> Self {
         self.op_options().ignore_cache = ignore;
-        self
-    }
-
-    fn progress_group(mut self, group: ProgressGroup) -> Self {
-        self.op_options().progress_group = Some(group);
         self
     }
 

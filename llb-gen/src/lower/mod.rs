@@ -21,7 +21,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::ir::{BuildSpec, Span};
 use crate::llb::{
     CacheMount, CacheSharing, Exec, Image, LlbError, Mount, NetworkMode, Platform, ResolveMode,
-    SourceFile, SourceLocation, SourcePosition, SourceRange, State, WithOpOptions,
+    SourceFile, SourceLocation, SourceRange, State, WithOpOptions,
 };
 
 pub use base::{DEFAULT_BASES, OVERRIDE_ANY, OVERRIDE_PREFIX, override_arg};
@@ -355,14 +355,5 @@ impl<'a> Lowering<'a> {
 /// The op location of a call: its line range in build.envd.
 fn location(file: &SourceFile, source: &SourceText, span: &Span) -> SourceLocation {
     let (end_line, _) = source.line_col(span.end);
-    file.location([SourceRange {
-        start: SourcePosition {
-            line: span.line as u32,
-            character: 0,
-        },
-        end: SourcePosition {
-            line: end_line as u32,
-            character: 0,
-        },
-    }])
+    file.location([SourceRange::lines(span.line as u32, end_line as u32)])
 }

@@ -119,7 +119,7 @@ impl Lower for CondaPackages {
                 .location(lowering.location(span))
                 .build()
                 .map_err(|e| lowering.llb_error(span, e))?;
-            mounts.push(BindMount::new(CONDA_ENV_MOUNT, &file).readonly().into());
+            mounts.push(BindMount::new(CONDA_ENV_MOUNT, &file).into());
             script.push_str(&format!(
                 "conda env update --prefix \"$prefix\" --file {CONDA_ENV_MOUNT}/environment.yml\n"
             ));

@@ -107,7 +107,7 @@ impl Lower for PythonPackages {
         let mut mounts = vec![lowering.pip_cache()];
         if !context_paths.is_empty() {
             let context = lowering.context(span, &name, &context_paths)?;
-            mounts.push(BindMount::new(CONTEXT_MOUNT, &context).readonly().into());
+            mounts.push(BindMount::new(CONTEXT_MOUNT, &context).into());
         }
         let script = format!(
             "set -eu\n{}\n\"$py\" -m pip install {}\n",
