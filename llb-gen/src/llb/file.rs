@@ -104,7 +104,7 @@ enum Action {
 }
 
 impl Action {
-    fn to_pb(self) -> Result<pb::file_action::Action, LlbError> {
+    fn into_pb(self) -> Result<pb::file_action::Action, LlbError> {
         Ok(match self {
             Action::Mkdir(m) => {
                 require_absolute("mkdir path", &m.path)?;
@@ -196,7 +196,7 @@ impl FileOp {
                 },
                 secondary_input,
                 output: if i == last { 0 } else { -1 },
-                action: Some(action.to_pb()?),
+                action: Some(action.into_pb()?),
             });
         }
         let options = self.options.inherit_platform(self.base.platform.as_ref());
