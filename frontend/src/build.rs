@@ -73,9 +73,9 @@ pub async fn build(
             serde_json::to_vec(&config).map_err(|e| FrontendError::Internal(e.to_string()))?;
         built.push((platform.clone(), reference, config));
     }
-    if report {
-        timeline.mark("return");
-        report::show(&bridge, &timeline.render())
+    timeline.mark("return");
+    if let (true, Some(line)) = (report, timeline.render()) {
+        report::show(&bridge, &line)
             .await
             .map_err(|e| FrontendError::Internal(format!("showing the report: {e}")))?;
     }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 /// Runs one build; returns the process exit code.
 pub async fn run() -> i32 {
-    let mut timeline = report::Timeline::start();
+    let mut timeline = report::Timeline::start_if_requested();
     let channel = match stdio::connect().await {
         Ok(channel) => channel,
         Err(e) => {

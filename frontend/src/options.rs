@@ -79,7 +79,7 @@ impl Options {
         raw: Vec<(String, String)>,
         session_id: Option<String>,
     ) -> Result<Options, OptionError> {
-        let mut o = Options {
+        let mut options = Options {
             filename: opts::DEFAULT_FILENAME.to_string(),
             dockerfile_key: opts::DEFAULT_DOCKERFILE_KEY.to_string(),
             context_key: opts::DEFAULT_CONTEXT_KEY.to_string(),
@@ -94,74 +94,79 @@ impl Options {
             request_id: None,
             session_id: session_id.filter(|s| !s.is_empty()),
         };
-        let invalid = |key: &str, value: &str, reason: &str| OptionError::Invalid {
-            key: key.to_string(),
-            value: value.to_string(),
+        for (key, value) in raw {
+            options.apply(key, value)?;
+        }
+        Ok(options)
+    }
+
+    /// Takes one option into account.
+    fn apply(&mut self, key: String, value: String) -> Result<(), OptionError> {
+        if let Some(arg) = key.strip_prefix(opts::BUILD_ARG_PREFIX) {
+            self.build_args.insert(arg.to_string(), value);
+            return Ok(());
+        }
+        if let Some(label) = key.strip_prefix(opts::LABEL_PREFIX) {
+            self.labels.insert(label.to_string(), value);
+            return Ok(());
+        }
+        if key.starts_with(opts::CONTEXT_PREFIX) {
+            return Err(OptionError::Unsupported(format!("{key} (named contexts)")));
+        }
+        let invalid = |reason: &str| OptionError::Invalid {
+            key: key.clone(),
+            value: value.clone(),
             reason: reason.to_string(),
         };
-        for (key, value) in raw {
-            if let Some(arg) = key.strip_prefix(opts::BUILD_ARG_PREFIX) {
-                o.build_args.insert(arg.to_string(), value);
-                continue;
+        match key.as_str() {
+            opts::FILENAME if !value.is_empty() => self.filename = value,
+            opts::DOCKERFILE_KEY if !value.is_empty() => self.dockerfile_key = value,
+            opts::CONTEXT_KEY if !value.is_empty() => self.context_key = value,
+            opts::TARGET => self.target = Some(value).filter(|t| !t.is_empty()),
+            opts::PLATFORM => self.platforms = platforms(&value).map_err(|e| invalid(&e))?,
+            opts::NO_CACHE => self.no_cache = true,
+            opts::FORCE_NETWORK_MODE => {
+                self.network = match value.as_str() {
+                    "host" => NetworkMode::Host,
+                    "none" => NetworkMode::None,
+                    "" | "sandbox" | "default" => NetworkMode::Default,
+                    _ => return Err(invalid("expected host, none or sandbox")),
+                }
             }
-            if let Some(label) = key.strip_prefix(opts::LABEL_PREFIX) {
-                o.labels.insert(label.to_string(), value);
-                continue;
+            opts::IMAGE_RESOLVE_MODE => {
+                self.resolve_mode = match value.as_str() {
+                    "" | "default" => ResolveMode::Default,
+                    "pull" => ResolveMode::Pull,
+                    "local" => ResolveMode::Local,
+                    _ => return Err(invalid("expected default, pull or local")),
+                }
             }
-            if key.starts_with(opts::CONTEXT_PREFIX) {
-                return Err(OptionError::Unsupported(format!("{key} (named contexts)")));
+            opts::CACHE_IMPORTS if !value.is_empty() => {
+                self.cache_imports = serde_json::from_str(&value)
+                    .map_err(|e| invalid(&format!("not a JSON list of caches: {e}")))?;
             }
-            match key.as_str() {
-                opts::FILENAME if !value.is_empty() => o.filename = value,
-                opts::DOCKERFILE_KEY if !value.is_empty() => o.dockerfile_key = value,
-                opts::CONTEXT_KEY if !value.is_empty() => o.context_key = value,
-                opts::TARGET => o.target = Some(value).filter(|t| !t.is_empty()),
-                opts::PLATFORM => {
-                    o.platforms = value
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|p| !p.is_empty())
-                        .map(|p| {
-                            Platform::parse(p).map_err(|e| invalid(&key, &value, &e.to_string()))
-                        })
-                        .collect::<Result<_, _>>()?;
-                }
-                opts::NO_CACHE => o.no_cache = true,
-                opts::FORCE_NETWORK_MODE => {
-                    o.network = match value.as_str() {
-                        "host" => NetworkMode::Host,
-                        "none" => NetworkMode::None,
-                        "" | "sandbox" | "default" => NetworkMode::Default,
-                        _ => return Err(invalid(&key, &value, "expected host, none or sandbox")),
-                    }
-                }
-                opts::IMAGE_RESOLVE_MODE => {
-                    o.resolve_mode = match value.as_str() {
-                        "" | "default" => ResolveMode::Default,
-                        "pull" => ResolveMode::Pull,
-                        "local" => ResolveMode::Local,
-                        _ => return Err(invalid(&key, &value, "expected default, pull or local")),
-                    }
-                }
-                opts::CACHE_IMPORTS => {
-                    if !value.is_empty() {
-                        o.cache_imports = serde_json::from_str(&value).map_err(|e| {
-                            invalid(&key, &value, &format!("not a JSON list of caches: {e}"))
-                        })?;
-                    }
-                }
-                opts::REQUEST_ID => o.request_id = Some(value).filter(|r| !r.is_empty()),
-                k if UNSUPPORTED.contains(&k) && !value.is_empty() => {
-                    return Err(OptionError::Unsupported(key));
-                }
-                k if NOT_FOR_US.contains(&k)
-                    || k.starts_with("attest:")
-                    || UNSUPPORTED.contains(&k) => {}
-                _ => eprintln!("envd-frontend: ignoring unknown option {key}={value:?}"),
+            opts::CACHE_IMPORTS => {}
+            opts::REQUEST_ID => self.request_id = Some(value).filter(|r| !r.is_empty()),
+            k if UNSUPPORTED.contains(&k) && !value.is_empty() => {
+                return Err(OptionError::Unsupported(key));
             }
+            k if NOT_FOR_US.contains(&k)
+                || k.starts_with("attest:")
+                || UNSUPPORTED.contains(&k) => {}
+            _ => eprintln!("envd-frontend: ignoring unknown option {key}={value:?}"),
         }
-        Ok(o)
+        Ok(())
     }
+}
+
+/// `linux/amd64,linux/arm64`: the platforms of a multi-platform build.
+fn platforms(value: &str) -> Result<Vec<Platform>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| Platform::parse(p).map_err(|e| e.to_string()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use llb_gen::llb::{FileOp, Mkfile, State, WithOpOptions};
 
+use envd_proto::opts;
+
 use crate::bridge::Bridge;
 use crate::options::OptionError;
 
@@ -17,9 +19,13 @@ pub const REPORT_ARG: &str = "ENVD_FRONTEND_REPORT";
 /// Prefix of the report step's name, for tools that parse it.
 pub const REPORT_PREFIX: &str = "envd-frontend report:";
 
-/// Times since the frontend started, and CPU time it used by then, by stage.
+/// Times since the frontend started, and CPU time it used by then, by
+/// stage; when the report is not asked for, nothing is measured.
 #[derive(Debug)]
-pub struct Timeline {
+pub struct Timeline(Option<Measured>);
+
+#[derive(Debug)]
+struct Measured {
     start: Instant,
     /// CPU time of the process before the frontend's code ran: the
     /// container's init (runc) runs in the same task before it execs us.
@@ -28,24 +34,52 @@ pub struct Timeline {
 }
 
 impl Timeline {
+    /// Starts measuring when the build args in the environment ask for the
+    /// report (a bad value is reported when the options are read).
+    pub fn start_if_requested() -> Timeline {
+        let wanted = format!("{}{REPORT_ARG}=", opts::BUILD_ARG_PREFIX);
+        let asked = std::env::vars()
+            .filter(|(key, _)| key.starts_with(opts::ENV_OPT_PREFIX))
+            .any(|(_, value)| {
+                value
+                    .strip_prefix(&wanted)
+                    .is_some_and(|v| requested(Some(v)) == Ok(true))
+            });
+        if asked {
+            Timeline::start()
+        } else {
+            Timeline(None)
+        }
+    }
+
+    /// A timeline that measures.
     pub fn start() -> Timeline {
-        Timeline {
+        Timeline(Some(Measured {
             start: Instant::now(),
             cpu_at_start: cpu_time(),
             marks: vec![],
-        }
+        }))
     }
 
     /// Records that `stage` ended now.
     pub fn mark(&mut self, stage: &'static str) {
-        let cpu = cpu_time()
-            .zip(self.cpu_at_start)
-            .map(|(now, start)| now.saturating_sub(start));
-        self.marks.push((stage, self.start.elapsed(), cpu));
+        if let Some(measured) = &mut self.0 {
+            let cpu = cpu_time()
+                .zip(measured.cpu_at_start)
+                .map(|(now, start)| now.saturating_sub(start));
+            measured.marks.push((stage, measured.start.elapsed(), cpu));
+        }
     }
 
-    /// One line: stage times, CPU time by each stage, and peak resident memory.
-    pub fn render(&self) -> String {
+    /// One line: stage times, CPU time by each stage, and peak resident
+    /// memory; `None` when nothing was measured.
+    pub fn render(&self) -> Option<String> {
+        self.0.as_ref().map(Measured::render)
+    }
+}
+
+impl Measured {
+    fn render(&self) -> String {
         let ms = |d: &Duration| d.as_secs_f64() * 1e3;
         let mut parts: Vec<String> = vec![];
         for (stage, at, cpu) in &self.marks {
@@ -127,7 +161,7 @@ mod tests {
         let mut timeline = Timeline::start();
         timeline.mark("ping");
         timeline.mark("return");
-        let report = timeline.render();
+        let report = timeline.render().unwrap();
         assert!(
             report.starts_with("envd-frontend report: ping_ms="),
             "{report}"
@@ -146,6 +180,13 @@ mod tests {
             "a test binary has run by now"
         );
         assert!(field("peak_rss_kib=") > 100.0);
+    }
+
+    #[test]
+    fn an_unrequested_timeline_measures_nothing() {
+        let mut timeline = Timeline(None);
+        timeline.mark("ping");
+        assert_eq!(timeline.render(), None);
     }
 
     #[test]

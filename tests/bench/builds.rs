@@ -1,19 +1,22 @@
 //! Build benchmark: examples/aiges-wrapper through envd-frontend and, on the
 //! same daemon, the same steps as tests/bench/aiges-wrapper.Dockerfile
-//! through dockerd's built-in Dockerfile frontend, plus a build through the
-//! floor frontend (a trivial frontend image). Prints Markdown tables of
-//! medians; asserts nothing. Run it with `scripts/bench-builds.sh`
-//! (`RUNS`, `COLD_RUNS` set the number of paired runs).
+//! through dockerd's built-in Dockerfile frontend, plus no-change rebuilds
+//! through two stand-in frontends (`stand_ins`): the floor (a trivial
+//! frontend image) and the replay (envd-frontend's own graph and config,
+//! computed ahead). Prints Markdown tables of medians; asserts nothing but
+//! that the builds succeed. Run it with `scripts/bench-builds.sh` (`RUNS`,
+//! `COLD_RUNS` set the number of paired runs).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod stand_ins;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use envd_e2e::*;
-
-const FLOOR_IMAGE: &str = "envd-frontend-floor:bench";
+use stand_ins::{FLOOR_IMAGE, REPLAY_IMAGE, build_floor_image, build_replay_image};
 
 /// One measured build.
 #[derive(Clone)]
@@ -34,6 +37,8 @@ struct Bench {
     /// Holds the Dockerfile, outside the build context.
     dockerfile_dir: Project,
     floor_project: Project,
+    /// Holds the replay frontend's build file, outside the build context.
+    replay_dir: Project,
     build_envd: String,
     dockerfile: String,
     requirements: String,
@@ -62,6 +67,8 @@ impl Bench {
         let dockerfile_dir = Project::new("bench-dockerfile");
         let floor_project = Project::new("bench-floor");
         floor_project.write("floor", &format!("# syntax={FLOOR_IMAGE}\n"));
+        let replay_dir = Project::new("bench-replay");
+        replay_dir.write("replay.envd", &format!("# syntax={REPLAY_IMAGE}\n"));
         let dockerfile =
             std::fs::read_to_string(repo_root().join("tests/bench/aiges-wrapper.Dockerfile"))
                 .unwrap();
@@ -72,6 +79,7 @@ impl Bench {
             project,
             dockerfile_dir,
             floor_project,
+            replay_dir,
             dockerfile,
         };
         bench.set_nonce(None);
@@ -106,7 +114,7 @@ impl Bench {
         self.dockerfile_dir.write("Dockerfile", &dockerfile);
     }
 
-    fn envd(&self, variant: Variant) -> Sample {
+    fn envd_args(&self, variant: Variant) -> Vec<(&str, &str)> {
         let mut args = vec![
             ("ENVD_BASE_IMAGE", variant.base()),
             ("ENVD_PIP_INDEX", self.index.url.as_str()),
@@ -115,7 +123,24 @@ impl Bench {
         if variant == Variant::GpuOnCpuSteps {
             args.push(("ENVD_INSTALL_BASE", "envd-test/cpu:latest"));
         }
+        args
+    }
+
+    fn envd(&self, variant: Variant) -> Sample {
+        let args = self.envd_args(variant);
         self.measure(&self.project.dir.join("build.envd"), "bench-envd", &args)
+    }
+
+    /// The CPU variant through the replay frontend (no-change rebuilds only:
+    /// its graph is the project's as it was when the image was built).
+    fn replay(&self) -> Sample {
+        let file = self.replay_dir.dir.join("replay.envd");
+        let sample = self.measure(&file, "bench-replay", &[]);
+        assert_eq!(
+            sample.steps, 0,
+            "the replayed graph is envd-frontend's: its no-change rebuild runs no step"
+        );
+        sample
     }
 
     fn dockerfile(&self, variant: Variant) -> Sample {
@@ -223,55 +248,6 @@ fn prune_build_cache() {
     assert!(status.status.success(), "docker buildx prune failed");
 }
 
-/// Builds the floor frontend (static, like envd-frontend) into its image.
-fn build_floor_image() {
-    let root = repo_root();
-    let status = Command::new("cargo")
-        .current_dir(&root)
-        .env(
-            "RUSTFLAGS",
-            "-C target-feature=+crt-static -C relocation-model=static",
-        )
-        .args([
-            "build",
-            "--profile",
-            "image",
-            "-q",
-            "-p",
-            "envd-frontend",
-            "--bin",
-            "floor-frontend",
-            "--target",
-            "x86_64-unknown-linux-gnu",
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success(), "building floor-frontend failed");
-    let context = Project::new("floor-image");
-    std::fs::copy(
-        root.join("target/x86_64-unknown-linux-gnu/image/floor-frontend"),
-        context.dir.join("envd-frontend"),
-    )
-    .unwrap();
-    let status = Command::new("docker")
-        .args([
-            "buildx",
-            "build",
-            "-q",
-            "--load",
-            "--target",
-            "prebuilt",
-            "-t",
-            FLOOR_IMAGE,
-            "-f",
-        ])
-        .arg(root.join("Dockerfile.frontend"))
-        .arg(&context.dir)
-        .status()
-        .unwrap();
-    assert!(status.success(), "building the floor image failed");
-}
-
 fn env_count(key: &str, default: usize) -> usize {
     std::env::var(key)
         .ok()
@@ -308,6 +284,7 @@ fn main() {
     let bench = Bench::new();
     let mut rows: Vec<Row> = vec![];
     let mut floor: Vec<Sample> = vec![];
+    let mut replay: Vec<Sample> = vec![];
     eprintln!("[bench] cold builds ({cold_runs} paired runs)");
     let mut row = Row::new("cold build");
     for _ in 0..cold_runs {
@@ -322,11 +299,14 @@ fn main() {
     bench.envd(Variant::Cpu);
     bench.dockerfile(Variant::Cpu);
     bench.floor();
+    build_replay_image(&bench.project, &bench.envd_args(Variant::Cpu));
+    bench.replay();
     let mut row = Row::new("no-change rebuild");
     for _ in 0..runs {
         row.envd.push(bench.envd(Variant::Cpu));
         row.dockerfile.push(bench.dockerfile(Variant::Cpu));
         floor.push(bench.floor());
+        replay.push(bench.replay());
     }
     rows.push(row);
 
@@ -375,10 +355,10 @@ fn main() {
     rows.push(plain);
     rows.push(family);
 
-    print_tables(&rows, &floor, runs, cold_runs);
+    print_tables(&rows, &floor, &replay, runs, cold_runs);
 }
 
-fn print_tables(rows: &[Row], floor: &[Sample], runs: usize, cold_runs: usize) {
+fn print_tables(rows: &[Row], floor: &[Sample], replay: &[Sample], runs: usize, cold_runs: usize) {
     println!("Medians: cold builds over {cold_runs} paired runs, the rest over {runs}.\n");
     println!(
         "| scenario | envd-frontend | Dockerfile | ratio | steps run (envd / Dockerfile) | index bytes (envd / Dockerfile) |"
@@ -403,13 +383,22 @@ fn print_tables(rows: &[Row], floor: &[Sample], runs: usize, cold_runs: usize) {
     let envd = median_of(&no_change.envd, |s| s.ms);
     let dockerfile = median_of(&no_change.dockerfile, |s| s.ms);
     let floor_ms = median_of(floor, |s| s.ms);
+    let replay_ms = median_of(replay, |s| s.ms);
     println!();
     println!("| no-change rebuild | median |");
     println!("|---|---|");
     println!("| envd-frontend | {envd:.0} ms |");
+    println!(
+        "| replay frontend (envd-frontend's graph and config, computed ahead) | {replay_ms:.0} ms |"
+    );
     println!("| floor frontend (trivial image) | {floor_ms:.0} ms |");
     println!("| built-in Dockerfile frontend | {dockerfile:.0} ms |");
+    println!(
+        "| envd-frontend / replay (our own work: read, evaluate, resolve) | {:.2}x |",
+        envd / replay_ms
+    );
     println!("| envd-frontend / floor | {:.2}x |", envd / floor_ms);
+    println!("| replay / Dockerfile | {:.2}x |", replay_ms / dockerfile);
     println!("| floor / Dockerfile | {:.2}x |", floor_ms / dockerfile);
     println!();
     println!("| envd-frontend, no-change rebuild (its own report) | median |");

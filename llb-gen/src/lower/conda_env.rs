@@ -23,6 +23,37 @@ const KNOWN_KEYS: &[&str] = &["name", "prefix", "channels", "dependencies", "var
 
 /// Parses and rewrites an env file; `extra_channels` (from the call) come first.
 pub fn rewrite(text: &SourceText, extra_channels: &[String]) -> Result<EnvFile, Diagnostic> {
+    let root = parse_mapping(text)?;
+    let channels = channels(text, &root, extra_channels)?;
+    let (dependencies, pip) = dependencies(text, &root)?;
+    // `name` and `prefix` describe the exporting machine (even Windows paths); drop them.
+    let mut out = Mapping::new();
+    if !channels.is_empty() {
+        out.insert(
+            "channels".into(),
+            Value::Sequence(channels.iter().cloned().map(Value::String).collect()),
+        );
+    }
+    out.insert("dependencies".into(), Value::Sequence(dependencies));
+    if let Some(vars) = root.get("variables") {
+        out.insert("variables".into(), vars.clone());
+    }
+    let conda_yaml = serde_yaml_ng::to_string(&Value::Mapping(out)).map_err(|e| {
+        Diagnostic::error(
+            text,
+            Some(0..0),
+            format!("cannot rewrite the environment file: {e}"),
+        )
+    })?;
+    Ok(EnvFile {
+        conda_yaml,
+        pip,
+        channels,
+    })
+}
+
+/// The file as a YAML mapping of known keys.
+fn parse_mapping(text: &SourceText) -> Result<Mapping, Diagnostic> {
     let root: Value = serde_yaml_ng::from_str(text.text()).map_err(|e| {
         let span = e.location().map(|l| text.span_before(l.index()));
         Diagnostic::error(
@@ -38,36 +69,51 @@ pub fn rewrite(text: &SourceText, extra_channels: &[String]) -> Result<EnvFile, 
             "a conda environment file must be a mapping with `dependencies:`",
         ));
     };
-    let at_key = |key: &str| key_span(text.text(), key);
     for key in root.keys() {
         let name = key.as_str().unwrap_or("");
         if !KNOWN_KEYS.contains(&name) {
             return Err(Diagnostic::error(
                 text,
-                at_key(name),
+                key_span(text.text(), name),
                 format!("unknown key {name:?} in a conda environment file"),
             )
             .with_help(format!("known keys: {}", KNOWN_KEYS.join(", "))));
         }
     }
+    Ok(root)
+}
 
+/// The call's channels, then the file's, each once.
+fn channels(
+    text: &SourceText,
+    root: &Mapping,
+    extra_channels: &[String],
+) -> Result<Vec<String>, Diagnostic> {
     let mut channels: Vec<String> = extra_channels.to_vec();
-    if let Some(value) = root.get("channels") {
-        for channel in strings(value).ok_or_else(|| {
-            Diagnostic::error(
-                text,
-                at_key("channels"),
-                "`channels` must be a list of channel names",
-            )
-        })? {
-            if !channels.contains(&channel) {
-                channels.push(channel);
-            }
+    let Some(value) = root.get("channels") else {
+        return Ok(channels);
+    };
+    let listed = strings(value).ok_or_else(|| {
+        Diagnostic::error(
+            text,
+            key_span(text.text(), "channels"),
+            "`channels` must be a list of channel names",
+        )
+    })?;
+    for channel in listed {
+        if !channels.contains(&channel) {
+            channels.push(channel);
         }
     }
+    Ok(channels)
+}
 
-    let mut dependencies: Vec<Value> = vec![];
-    let mut pip: Vec<String> = vec![];
+/// The conda dependencies, and the requirements of the nested `pip:` list.
+fn dependencies(
+    text: &SourceText,
+    root: &Mapping,
+) -> Result<(Vec<Value>, Vec<String>), Diagnostic> {
+    let at_key = |key: &str| key_span(text.text(), key);
     let deps = match root.get("dependencies") {
         Some(Value::Sequence(deps)) => deps,
         Some(_) => {
@@ -85,9 +131,11 @@ pub fn rewrite(text: &SourceText, extra_channels: &[String]) -> Result<EnvFile, 
             ));
         }
     };
+    let mut conda: Vec<Value> = vec![];
+    let mut pip: Vec<String> = vec![];
     for dep in deps {
         match dep {
-            Value::String(spec) => dependencies.push(Value::String(spec.clone())),
+            Value::String(spec) => conda.push(Value::String(spec.clone())),
             Value::Mapping(map) if map.len() == 1 && map.get("pip").is_some() => {
                 let list = map.get("pip").and_then(strings).ok_or_else(|| {
                     Diagnostic::error(
@@ -116,31 +164,7 @@ pub fn rewrite(text: &SourceText, extra_channels: &[String]) -> Result<EnvFile, 
             }
         }
     }
-
-    // `name` and `prefix` describe the exporting machine (even Windows paths); drop them.
-    let mut out = Mapping::new();
-    if !channels.is_empty() {
-        out.insert(
-            "channels".into(),
-            Value::Sequence(channels.iter().cloned().map(Value::String).collect()),
-        );
-    }
-    out.insert("dependencies".into(), Value::Sequence(dependencies));
-    if let Some(vars) = root.get("variables") {
-        out.insert("variables".into(), vars.clone());
-    }
-    let conda_yaml = serde_yaml_ng::to_string(&Value::Mapping(out)).map_err(|e| {
-        Diagnostic::error(
-            text,
-            None,
-            format!("cannot rewrite the environment file: {e}"),
-        )
-    })?;
-    Ok(EnvFile {
-        conda_yaml,
-        pip,
-        channels,
-    })
+    Ok((conda, pip))
 }
 
 fn strings(value: &Value) -> Option<Vec<String>> {
