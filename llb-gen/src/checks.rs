@@ -95,6 +95,22 @@ pub fn find_on_line(
     None
 }
 
+/// Debian package names (policy 5.6.1), optionally `=version` or `/release`.
+pub fn is_debian_package(spec: &str) -> bool {
+    let name = spec.split(['=', '/']).next().unwrap_or("");
+    name.len() >= 2
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | ':')
+        })
+        && spec.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | ':' | '=' | '/' | '~' | '_')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +173,21 @@ mod tests {
         let found = find_on_line(text, |line| line.starts_with("key").then_some(0..3));
         assert_eq!(found, Some(5..8));
         assert_eq!(find_on_line(text, |_| None), None);
+    }
+
+    #[test]
+    fn debian_package_names() {
+        for ok in [
+            "libgl1-mesa-glx",
+            "g++",
+            "python3.11",
+            "curl=7.88.1-10+deb12u5",
+            "nginx/bookworm-backports",
+        ] {
+            assert!(is_debian_package(ok), "{ok}");
+        }
+        for bad in ["", "A", "Foo", "x y", "a;b", "-y"] {
+            assert!(!is_debian_package(bad), "{bad}");
+        }
     }
 }

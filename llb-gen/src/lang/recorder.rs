@@ -88,21 +88,26 @@ pub struct CallRecording<'a> {
     span: Span,
 }
 
+impl CallRecording<'_> {
+    fn located<T>(&self, value: T) -> Located<T> {
+        Located {
+            value,
+            span: self.span.clone(),
+        }
+    }
+
+    fn push(&self, call: Recorded) {
+        self.recorder.calls.borrow_mut().push(call);
+    }
+}
+
 impl Recording for CallRecording<'_> {
     fn base(&mut self, value: BaseRequest) {
-        let span = self.span.clone();
-        self.recorder
-            .calls
-            .borrow_mut()
-            .push(Recorded::Base(Located { value, span }));
+        self.push(Recorded::Base(self.located(value)));
     }
 
     fn step(&mut self, value: Step) {
-        let span = self.span.clone();
-        self.recorder
-            .calls
-            .borrow_mut()
-            .push(Recorded::Step(Located { value, span }));
+        self.push(Recorded::Step(self.located(value)));
     }
 
     fn warn(&mut self, message: String, help: &str) {

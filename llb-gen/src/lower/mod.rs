@@ -5,6 +5,7 @@
 //! injected [`BaseResolver`]; context files through [`ContextFiles`]. Every
 //! op is named for progress output and located at its call.
 
+mod apt;
 mod base;
 pub(crate) mod conda_env;
 mod context;
