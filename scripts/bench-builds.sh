@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The build benchmark: examples/aiges-wrapper through envd-frontend, the same
-# steps as a Dockerfile through dockerd's built-in frontend, and a trivial
-# (floor) frontend image, on the same daemon. Prints Markdown tables of
+# steps as a Dockerfile through dockerd's built-in frontend, and two stand-in
+# frontend images (tests/bench-frontends: a trivial floor, and a replay of
+# envd-frontend's own graph), on the same daemon. Prints Markdown tables of
 # medians (tests/bench/builds.rs). RUNS (default 5) and COLD_RUNS (default 3)
 # set the number of paired runs. Cold runs prune the whole build cache.
 set -euo pipefail

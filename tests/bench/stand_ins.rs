@@ -138,6 +138,11 @@ fn docker_build(dockerfile: &Path, context: &Path, target: Option<&str>, tag: &s
     if let Some(target) = target {
         cmd.args(["--target", target]);
     }
-    let status = cmd.arg(context).status().unwrap();
+    // `-q` prints the image id on stdout, where the tables go.
+    let status = cmd
+        .arg(context)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
     assert!(status.success(), "building {tag} failed");
 }
