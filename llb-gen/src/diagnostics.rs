@@ -17,13 +17,21 @@ pub struct SourceText(Arc<SourceTextData>);
 struct SourceTextData {
     name: String,
     text: String,
+    /// Byte offset of the start of each line, so finding a position is a
+    /// binary search: a file with many calls must not be rescanned per call.
+    line_starts: Vec<usize>,
 }
 
 impl SourceText {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceText {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         SourceText(Arc::new(SourceTextData {
             name: name.into(),
-            text: text.into(),
+            text,
+            line_starts,
         }))
     }
 
@@ -39,9 +47,10 @@ impl SourceText {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let text = self.text();
         let offset = clamp_to_char_boundary(text, offset);
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let starts = &self.0.line_starts;
+        // The last line start at or before the offset; the first is 0.
+        let line = starts.partition_point(|&start| start <= offset).max(1);
+        let line_start = starts[line - 1];
         (line, text[line_start..offset].chars().count() + 1)
     }
 
@@ -66,12 +75,14 @@ impl SourceText {
     /// Byte range of 1-based `line`, without its newline.
     fn line_range(&self, line: usize) -> Range<usize> {
         let text = self.text();
-        let start = text
-            .split_inclusive('\n')
-            .take(line.saturating_sub(1))
-            .map(str::len)
-            .sum::<usize>();
-        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let starts = &self.0.line_starts;
+        let index = line.saturating_sub(1);
+        let Some(&start) = starts.get(index) else {
+            return text.len()..text.len();
+        };
+        let end = starts
+            .get(index + 1)
+            .map_or(text.len(), |next| next - 1);
         start..end
     }
 }
@@ -304,6 +315,23 @@ mod tests {
             "build.envd",
             "def build():\n    base(os=\"x\")\n    run(commands=[])\n",
         )
+    }
+
+    #[test]
+    fn positions_match_a_scan_of_the_text() {
+        let text = "def build():\n    base(os=\"\u{3000}x\")\r\n\n  run()";
+        let source = SourceText::new("build.envd", text);
+        for offset in 0..=text.len() + 2 {
+            let clamped = clamp_to_char_boundary(text, offset);
+            let before = &text[..clamped];
+            let line = before.matches('\n').count() + 1;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let col = text[start..clamped].chars().count() + 1;
+            assert_eq!(source.line_col(offset), (line, col), "offset {offset}");
+        }
+        assert_eq!(&text[source.line_range(2)], "    base(os=\"\u{3000}x\")\r");
+        assert_eq!(&text[source.line_range(4)], "  run()");
+        assert_eq!(source.line_range(9), text.len()..text.len());
     }
 
     #[test]

@@ -72,6 +72,20 @@ pub(crate) struct Vertex {
     pub locations: Vec<SourceLocation>,
 }
 
+impl Drop for Vertex {
+    /// Unlinks the inputs one by one: dropping a long chain the default way
+    /// recurses once per op (the last reference to an input drops its own
+    /// inputs) and overflows the stack.
+    fn drop(&mut self) {
+        let mut pending: Vec<Output> = std::mem::take(&mut self.inputs);
+        while let Some(output) = pending.pop() {
+            if let Ok(mut vertex) = Arc::try_unwrap(output.vertex) {
+                pending.append(&mut vertex.inputs);
+            }
+        }
+    }
+}
+
 impl Vertex {
     pub fn new(
         inputs: Vec<Output>,
@@ -206,5 +220,29 @@ impl InputSet {
             self.outputs.len() - 1
         });
         index as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::llb::{FileOp, Mkdir, State};
+
+    #[test]
+    fn a_long_chain_drops_on_a_small_stack() {
+        let dropped = std::thread::Builder::new()
+            .stack_size(64 << 10)
+            .spawn(|| {
+                let mut state = State::scratch();
+                for i in 0..20_000 {
+                    state = FileOp::new(&state)
+                        .mkdir(Mkdir::new(format!("/d{i}")))
+                        .build()
+                        .unwrap();
+                }
+                drop(state);
+            })
+            .unwrap()
+            .join();
+        assert!(dropped.is_ok());
     }
 }
