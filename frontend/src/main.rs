@@ -5,6 +5,10 @@ fn main() {
     // on one blocking thread and waits on bridge calls from there.
     let code = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        // The compiler's Starlark parser recurses per level of an
+        // expression; llb-gen bounds the levels (lang::nesting) for a 2 MiB
+        // stack, and this leaves a margin (address space, not memory).
+        .thread_stack_size(8 << 20)
         .build()
     {
         Ok(runtime) => runtime.block_on(envd_frontend::run()),

@@ -80,11 +80,34 @@ impl SourceText {
         let Some(&start) = starts.get(index) else {
             return text.len()..text.len();
         };
-        let end = starts
-            .get(index + 1)
-            .map_or(text.len(), |next| next - 1);
+        let end = starts.get(index + 1).map_or(text.len(), |next| next - 1);
         start..end
     }
+}
+
+/// Characters of an excerpt line shown at most; a longer line is shown
+/// around the span, with `...` where it is cut.
+const EXCERPT_CHARS: usize = 120;
+
+/// The part of `line` to show, the caret's column in it, and the caret's
+/// width, for a span at character `col` that is `width` characters wide.
+fn window(line: &str, col: usize, width: usize) -> (String, usize, usize) {
+    let count = line.chars().count();
+    if count <= EXCERPT_CHARS {
+        return (line.to_string(), col, width);
+    }
+    let from = col.saturating_sub(EXCERPT_CHARS / 3);
+    let to = (from + EXCERPT_CHARS).min(count);
+    let mut shown: String = line.chars().skip(from).take(to - from).collect();
+    let mut caret_col = col - from;
+    if from > 0 {
+        shown.insert_str(0, "...");
+        caret_col += 3;
+    }
+    if to < count {
+        shown.push_str("...");
+    }
+    (shown, caret_col, width.min(to.saturating_sub(col)).max(1))
 }
 
 fn clamp_to_char_boundary(text: &str, offset: usize) -> usize {
@@ -238,13 +261,14 @@ impl Diagnostic {
         let end = clamp_to_char_boundary(self.source.text(), span.end.clamp(span.start, range.end));
         let start = clamp_to_char_boundary(self.source.text(), span.start.max(range.start));
         let width = self.source.text()[start..end].chars().count().max(1);
+        let (shown, caret_col, width) = window(text, col - 1, width);
         let gutter = line.to_string().len();
         out.push_str(&format!("{:gutter$} |\n", ""));
-        out.push_str(&format!("{line} | {text}\n"));
+        out.push_str(&format!("{line} | {shown}\n"));
         out.push_str(&format!(
             "{:gutter$} | {}{}\n",
             "",
-            " ".repeat(col - 1),
+            " ".repeat(caret_col),
             "^".repeat(width)
         ));
     }
@@ -315,6 +339,24 @@ mod tests {
             "build.envd",
             "def build():\n    base(os=\"x\")\n    run(commands=[])\n",
         )
+    }
+
+    #[test]
+    fn long_lines_are_shown_around_the_span() {
+        let line = format!("x = {}", "+1".repeat(1000));
+        let source = SourceText::new("build.envd", line.clone());
+        let rendered = Diagnostic::error(&source, Some(1000..1001), "here").render();
+        let shown = rendered.lines().nth(2).unwrap();
+        assert!(
+            shown.starts_with("1 | ...") && shown.ends_with("..."),
+            "{shown}"
+        );
+        assert!(shown.chars().count() < 140, "{shown}");
+        let caret = rendered.lines().nth(3).unwrap();
+        let column = caret.find('^').unwrap();
+        assert_eq!(&shown[column..column + 1], &line[1000..1001]);
+        let short = Diagnostic::error(&SourceText::new("f", "ab"), Some(1..2), "m").render();
+        assert!(short.contains("1 | ab\n  |  ^\n"), "{short}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod args;
 mod function;
 mod limits;
+mod nesting;
 mod recorder;
 
 use std::collections::BTreeMap;
@@ -90,6 +91,8 @@ fn run(
         enable_load: false,
         ..Dialect::Extended
     };
+    nesting::check(source.text())
+        .map_err(|too_deep| Diagnostic::error(source, Some(too_deep.span), too_deep.message))?;
     let ast = AstModule::parse(source.name(), source.text().to_string(), &dialect)
         .map_err(|e| to_diagnostic(source, e))?;
     let mut globals = GlobalsBuilder::extended_by(&[
