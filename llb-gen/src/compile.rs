@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use envd_proto::pb;
 
+use crate::build::{self, BuildSpec};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
-use crate::ir::BuildSpec;
 use crate::lang;
-use crate::lower::{self, BaseResolver, ContextFiles, LowerOptions, Lowered};
+use crate::lower::{BaseResolver, ContextFiles, LowerOptions, Lowered};
 
 #[derive(Clone, Debug)]
 pub struct CompileOptions {
@@ -38,7 +38,7 @@ pub fn compile(
         options.target.as_deref(),
         &options.lower.build_args,
     )?;
-    let lowered = lower::lower(&evaluated.spec, &source, &options.lower, files, resolver).map_err(
+    let lowered = build::lower(&evaluated.spec, &source, &options.lower, files, resolver).map_err(
         |errors| {
             let mut all = evaluated.warnings.clone();
             all.extend(errors.0);

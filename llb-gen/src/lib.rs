@@ -4,13 +4,16 @@
 //!
 //! Modules: [`llb`], the typed LLB builder; [`diagnostics`], located
 //! errors; [`checks`] and [`pep508`], checks of input text; [`ir`], the
-//! plain build description; [`lower`], the machinery that turns it into
-//! LLB and image config; [`builtins`], one file per envd builtin (its
-//! parameters, its IR step, its lowering) and the registry; [`lang`],
-//! Starlark evaluation into the IR (the only module that imports
-//! `starlark`); [`compile`], the whole pipeline. `lower` never imports
-//! `lang`; builtins see plain values, never Starlark ones.
+//! plain data every stage shares (spans, what `base()` asks for);
+//! [`lower`], the machinery that turns a build into LLB and image config;
+//! [`builtins`], one file per envd builtin (its parameters, its step, its
+//! lowering) and the registry; [`build`], the whole build assembled from
+//! the recorded calls and lowered step by step; [`lang`], Starlark
+//! evaluation into a build (the only module that imports `starlark`);
+//! [`compile`], the whole pipeline. Each imports only those before it in
+//! this list; builtins see plain values, never Starlark ones.
 
+pub mod build;
 pub mod builtins;
 pub mod checks;
 pub mod compile;

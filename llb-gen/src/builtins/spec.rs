@@ -8,7 +8,9 @@ use std::ops::Range;
 
 use crate::checks::closest;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{BaseRequest, Span, Step};
+use crate::ir::{BaseRequest, Span};
+
+use super::Step;
 use crate::lower::Lowering;
 
 /// A builtin as the language, the IR, the lowering and the docs see it.

@@ -1,14 +1,9 @@
-//! The build description build.envd evaluates to: plain serde data, each
-//! call with its source span, in the order the file made them. The rules
-//! that need the whole file (one `base`, settings made at most once) live
-//! in [`rules`].
-
-mod rules;
+//! The plain data every stage shares: where a call was made (its span and
+//! the calls that led to it), a value located at its call, and what
+//! `base()` asks for. The steps are the builtins' (`builtins::Step`); the
+//! whole build is `build::BuildSpec`.
 
 use serde::Serialize;
-
-pub use crate::builtins::Step;
-pub use rules::assemble;
 
 /// Where a call was made: byte range in build.envd, its 1-based line, and
 /// the calls that led to it (outermost first), e.g. `build()` calling
@@ -121,39 +116,6 @@ pub struct Located<T> {
     #[serde(flatten)]
     pub value: T,
     pub span: Span,
-}
-
-/// A call as the evaluator recorded it, before whole-file rules.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Recorded {
-    Base(Located<BaseRequest>),
-    Step(Located<Step>),
-}
-
-/// The whole build: one base, then steps in source order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct BuildSpec {
-    /// The function that was run (`build` unless a target was given).
-    pub target: String,
-    pub base: Located<BaseRequest>,
-    pub steps: Vec<Located<Step>>,
-}
-
-impl BuildSpec {
-    /// Context paths the steps name (requirements and env files, wheels,
-    /// copy sources), without `.`, in order, each once. Files these name
-    /// in turn (nested `-r`) are not known until they are read.
-    pub fn context_paths(&self) -> Vec<String> {
-        let mut paths: Vec<String> = vec![];
-        for step in &self.steps {
-            for path in step.value.context_paths() {
-                if path != "." && !paths.iter().any(|p| p == path) {
-                    paths.push(path.to_string());
-                }
-            }
-        }
-        paths
-    }
 }
 
 #[cfg(test)]

@@ -18,10 +18,10 @@ use starlark::eval::{BeforeStmtFunc, Evaluator};
 use starlark::syntax::{AstModule, Dialect};
 use starlark::values::Value;
 
+use crate::build::{self, BuildSpec};
 use crate::builtins::{self, BuiltinError, Spec};
 use crate::checks::{closest, find_on_line};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
-use crate::ir::{self, BuildSpec};
 
 use function::EnvdFunction;
 use limits::LimitError;
@@ -61,8 +61,8 @@ pub fn evaluate(
     };
     match outcome {
         Ok(Ok(target_span)) => {
-            let spec =
-                ir::assemble(source, target, target_span, recorder.calls.take()).map_err(fail)?;
+            let spec = build::assemble(source, target, target_span, recorder.calls.take())
+                .map_err(fail)?;
             Ok(Evaluated { spec, warnings })
         }
         Ok(Err(error)) => Err(fail(error)),

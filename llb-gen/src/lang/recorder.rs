@@ -13,9 +13,11 @@ use starlark::any::ProvidesStaticType;
 use starlark::codemap::FileSpan;
 use starlark::eval::Evaluator;
 
+use crate::build::Recorded;
+use crate::builtins::Step;
 use crate::builtins::{BuiltinError, Recording};
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::ir::{BaseRequest, CallSite, Located, Recorded, Span, Step};
+use crate::ir::{BaseRequest, CallSite, Located, Span};
 
 #[derive(ProvidesStaticType)]
 pub struct Recorder {

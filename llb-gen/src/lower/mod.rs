@@ -18,8 +18,8 @@ mod site;
 
 use std::collections::BTreeMap;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
-use crate::ir::{BuildSpec, Span};
+use crate::diagnostics::{Diagnostic, SourceText};
+use crate::ir::{BaseRequest, Located, Span};
 use crate::llb::{
     CacheMount, CacheSharing, Exec, Image, LlbError, Mount, NetworkMode, Platform, ResolveMode,
     SourceFile, SourceLocation, SourceRange, State, WithOpOptions,
@@ -104,22 +104,10 @@ pub struct Lowered {
     pub base_image: String,
 }
 
-pub fn lower(
-    spec: &BuildSpec,
-    source: &SourceText,
-    options: &LowerOptions,
-    files: &dyn ContextFiles,
-    resolver: &dyn BaseResolver,
-) -> Result<Lowered, Diagnostics> {
-    Lowering::new(spec, source, options, files, resolver)
-        .and_then(|l| l.run())
-        .map_err(Diagnostics::from)
-}
-
 /// Lowering in progress: the state so far and the config it will have.
 /// Builtins lower their steps through its methods and fields.
 pub struct Lowering<'a> {
-    spec: &'a BuildSpec,
+    base: &'a Located<BaseRequest>,
     pub(crate) source: &'a SourceText,
     file: SourceFile,
     pub(crate) options: &'a LowerOptions,
@@ -139,8 +127,11 @@ pub struct Lowering<'a> {
 }
 
 impl<'a> Lowering<'a> {
-    fn new(
-        spec: &'a BuildSpec,
+    /// Starts from the base `base()` asked for; `context_paths` are the
+    /// files the steps will read, looked up together with the base.
+    pub fn new(
+        base: &'a Located<BaseRequest>,
+        context_paths: &[String],
         source: &'a SourceText,
         options: &'a LowerOptions,
         files: &'a dyn ContextFiles,
@@ -148,8 +139,8 @@ impl<'a> Lowering<'a> {
     ) -> Result<Lowering<'a>, Diagnostic> {
         base::check_overrides(&options.build_args)?;
         let site = SiteSettings::from_build_args(&options.build_args)?;
-        let base_span = spec.base.span.range();
-        let base_image = base::resolve_reference(source, &spec.base, &options.build_args)?;
+        let base_span = base.span.range();
+        let base_image = base::resolve_reference(source, base, &options.build_args)?;
         let install_base = family::install_base_reference(&options.build_args)?;
         // The frontend's lookups are daemon round trips: start them together.
         resolver.prefetch(&base_image, &options.platform);
@@ -158,7 +149,7 @@ impl<'a> Lowering<'a> {
         {
             resolver.prefetch(install_base, &options.platform);
         }
-        files.prefetch(&spec.context_paths());
+        files.prefetch(context_paths);
         let resolved = resolver.resolve(&base_image, &options.platform).map_err(|e| {
             Diagnostic::error(source, Some(base_span.clone()), format!("cannot resolve base image {base_image}: {e}"))
                 .with_help(format!(
@@ -174,7 +165,7 @@ impl<'a> Lowering<'a> {
                 .resolve_mode(options.resolve_mode)
                 .platform(options.platform.clone())
                 .custom_name(format!("base {reference}"))
-                .location(location(&file, source, &spec.base.span));
+                .location(location(&file, source, &base.span));
             if let Some(digest) = digest {
                 image = image.digest(digest);
             }
@@ -202,8 +193,8 @@ impl<'a> Lowering<'a> {
             }
             _ => (base_state, config.clone(), None),
         };
-        Ok(Lowering {
-            spec,
+        let mut lowering = Lowering {
+            base,
             source,
             file,
             options,
@@ -215,31 +206,38 @@ impl<'a> Lowering<'a> {
             base_image,
             pip_env: site.pip_env(),
             site,
-        })
+        };
+        lowering.ensure_python()?;
+        Ok(lowering)
     }
 
-    fn run(mut self) -> Result<Lowered, Diagnostic> {
-        let python = match (&self.spec.base.value.python, &self.site.python) {
+    /// A first step that makes `python` the version `base()` (or the site)
+    /// asks for.
+    fn ensure_python(&mut self) -> Result<(), Diagnostic> {
+        let python = match (&self.base.value.python, &self.site.python) {
             (Some(_), Some(site)) => Some(site.clone()),
             (requested, _) => requested.clone(),
         };
         if let Some(python) = &python {
-            let span = self.spec.base.span.clone();
+            let span = self.base.span.clone();
             let script = base::ensure_python_script(python, span.line, &self.options.filename);
             let name = format!("base: python {}", python.version());
             self.exec_step(&span, &name, script, vec![self.conda_cache()])?;
         }
-        for step in &self.spec.steps {
-            step.value.lower(&mut self, &step.span)?;
-        }
+        Ok(())
+    }
+
+    /// The image, once every step is lowered: a base family's changes
+    /// merged onto the base, and the labels naming the build.
+    pub fn finish(mut self, target: &str) -> Result<Lowered, Diagnostic> {
         if let Some(family) = self.family.take() {
-            let location = self.location(&self.spec.base.span);
+            let location = self.location(&self.base.span);
             self.state = family.finish(&self.state, &self.base_image, location);
         }
         let digest = crate::llb::sha256_hex(self.source.text().as_bytes());
         self.config
             .set_label(LABEL_BUILD_DIGEST, &format!("sha256:{digest}"));
-        self.config.set_label(LABEL_TARGET, &self.spec.target);
+        self.config.set_label(LABEL_TARGET, target);
         Ok(Lowered {
             state: self.state,
             config: self.config,

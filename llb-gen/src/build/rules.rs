@@ -2,8 +2,10 @@
 //! settings that replace the image's (builtins whose spec says `once`)
 //! made at most once.
 
-use super::{BuildSpec, Located, Recorded, Step};
+use super::{BuildSpec, Recorded};
+use crate::builtins::Step;
 use crate::diagnostics::{Diagnostic, SourceText};
+use crate::ir::{BaseRequest, Located};
 
 /// Builds the spec from the recorded calls, or says which rule the file breaks.
 /// `target_span` locates the target function, for errors about the file as a whole.
@@ -13,7 +15,7 @@ pub fn assemble(
     target_span: std::ops::Range<usize>,
     recorded: Vec<Recorded>,
 ) -> Result<BuildSpec, Diagnostic> {
-    let mut base: Option<Located<super::BaseRequest>> = None;
+    let mut base: Option<Located<BaseRequest>> = None;
     let mut steps: Vec<Located<Step>> = vec![];
     for call in recorded {
         match call {

@@ -1,0 +1,72 @@
+//! The whole build: the calls build.envd recorded, assembled into one base
+//! and its steps with the rules that need the whole file ([`rules`]), and
+//! lowered step by step, each by its builtin.
+
+mod rules;
+
+use serde::Serialize;
+
+use crate::builtins::Step;
+use crate::diagnostics::{Diagnostics, SourceText};
+use crate::ir::{BaseRequest, Located};
+use crate::lower::{BaseResolver, ContextFiles, LowerOptions, Lowered, Lowering};
+
+pub use rules::assemble;
+
+/// A call as the evaluator recorded it, before whole-file rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    Base(Located<BaseRequest>),
+    Step(Located<Step>),
+}
+
+/// The whole build: one base, then steps in source order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BuildSpec {
+    /// The function that was run (`build` unless a target was given).
+    pub target: String,
+    pub base: Located<BaseRequest>,
+    pub steps: Vec<Located<Step>>,
+}
+
+impl BuildSpec {
+    /// Context paths the steps name (requirements and env files, wheels,
+    /// copy sources), without `.`, in order, each once. Files these name
+    /// in turn (nested `-r`) are not known until they are read.
+    pub fn context_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = vec![];
+        for step in &self.steps {
+            for path in step.value.context_paths() {
+                if path != "." && !paths.iter().any(|p| p == path) {
+                    paths.push(path.to_string());
+                }
+            }
+        }
+        paths
+    }
+}
+
+/// Lowers the build: the base, then each step by its builtin.
+pub fn lower(
+    spec: &BuildSpec,
+    source: &SourceText,
+    options: &LowerOptions,
+    files: &dyn ContextFiles,
+    resolver: &dyn BaseResolver,
+) -> Result<Lowered, Diagnostics> {
+    let lowered = Lowering::new(
+        &spec.base,
+        &spec.context_paths(),
+        source,
+        options,
+        files,
+        resolver,
+    )
+    .and_then(|mut lowering| {
+        for step in &spec.steps {
+            step.value.lower(&mut lowering, &step.span)?;
+        }
+        lowering.finish(&spec.target)
+    })?;
+    Ok(lowered)
+}
