@@ -113,7 +113,7 @@ impl BridgeContext {
         self.context
             .narrowed(
                 &[path.to_string()],
-                format!("build.envd: look up {path} in the context"),
+                format!("envd-frontend: look up {path} in the context"),
                 None,
             )
             .map(|state| state.marshal())

@@ -98,18 +98,6 @@ registry! {
     }
 }
 
-impl Step {
-    /// The builtin that records this step, as users write it.
-    pub fn builtin(&self) -> &'static str {
-        self.spec().name
-    }
-}
-
-/// The builtin a user means by `install.python_packages` or `run`.
-pub fn find(name: &str) -> Option<&'static Spec> {
-    ALL.iter().copied().find(|spec| spec.name == name)
-}
-
 /// The record of builtins that only configure envd's interactive
 /// environments: a warning, nothing in the image.
 fn dev_only(spec: &Spec, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
@@ -184,7 +172,8 @@ fn context_path(spec: &Spec, param: &str, path: &str) -> Result<String, BuiltinE
             "{func}(): `{param}` {path:?} has wildcards, which are not supported"
         )));
     }
-    match join_relative("", path) {
+    // Paths written on Windows use `\`; the context is a Linux tree.
+    match join_relative("", &path.replace('\\', "/")) {
         Some(normalized) if normalized.is_empty() => Ok(".".to_string()),
         Some(normalized) => Ok(normalized),
         None => Err(BuiltinError::new(format!(
@@ -246,7 +235,5 @@ mod tests {
                 }
             }
         }
-        assert_eq!(find("io.copy").map(|s| s.name), Some("io.copy"));
-        assert!(find("io.cpy").is_none());
     }
 }

@@ -35,7 +35,8 @@ pub enum Params {
 }
 
 /// One parameter: its name, the other names envd accepted for it, whether
-/// it may be passed by position, its type, and what it means.
+/// it may be passed by position, its type, whether a call must give it,
+/// and what it means.
 #[derive(Debug)]
 pub struct Param {
     pub name: &'static str,
@@ -152,10 +153,12 @@ impl Spec {
             ))
             .help(self.signature()));
         }
-        let mut bound: Vec<(&'static Param, V, String)> = positional
+        // Each value with its parameter and the name it was given by (none
+        // when positional).
+        let mut bound: Vec<(&'static Param, V, Option<String>)> = positional
             .into_iter()
             .zip(positional_params)
-            .map(|(value, param)| (param, value, "positionally".to_string()))
+            .map(|(value, param)| (param, value, None))
             .collect();
         for (name, value) in named {
             let Some(param) = params.iter().find(|p| p.answers_to(&name)) else {
@@ -171,17 +174,16 @@ impl Spec {
                 });
             };
             if let Some((_, _, first)) = bound.iter().find(|(p, _, _)| p.name == param.name) {
-                let first = if first == "positionally" {
-                    first.clone()
-                } else {
-                    format!("as `{first}`")
+                let first = match first {
+                    Some(name) => format!("as `{name}`"),
+                    None => "positionally".to_string(),
                 };
                 return Err(BuiltinError::new(format!(
                     "{func}(): `{}` is given twice ({first} and as `{name}`)",
                     param.name
                 )));
             }
-            bound.push((param, value, name));
+            bound.push((param, value, Some(name)));
         }
         Ok(bound.into_iter().map(|(p, v, _)| (p, v)).collect())
     }
@@ -215,7 +217,7 @@ pub enum ArgValue {
 /// The arguments of one call, bound to the builtin's parameters. Getters
 /// name declared parameters; a parameter not given has its kind's default.
 pub struct Args {
-    func: &'static str,
+    spec: &'static Spec,
     values: Vec<(&'static str, ArgValue)>,
 }
 
@@ -236,17 +238,27 @@ impl Args {
             )));
         }
         Ok(Args {
-            func: spec.name,
+            spec,
             values: values.into_iter().map(|(p, v)| (p.name, v)).collect(),
         })
     }
 
-    fn get(&self, name: &str) -> Option<&ArgValue> {
+    /// The value of a parameter the spec declares with this kind; asking
+    /// for another is a bug in the builtin, caught by its fixtures.
+    fn get(&self, name: &str, kind: Kind) -> Option<&ArgValue> {
+        debug_assert!(
+            self.spec
+                .params()
+                .iter()
+                .any(|p| p.name == name && p.kind == kind),
+            "{} asks for `{name}` as {kind:?}, which it does not declare",
+            self.spec.name
+        );
         self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     pub fn str(&self, name: &str) -> Option<String> {
-        match self.get(name) {
+        match self.get(name, Kind::Str) {
             Some(ArgValue::Str(s)) => Some(s.clone()),
             _ => None,
         }
@@ -255,23 +267,24 @@ impl Args {
     /// A string the spec marks required; the error only shows a spec that
     /// forgot to.
     pub fn required_str(&self, name: &str) -> Result<String, BuiltinError> {
-        self.str(name)
-            .ok_or_else(|| BuiltinError::new(format!("{}(): missing argument `{name}`", self.func)))
+        self.str(name).ok_or_else(|| {
+            BuiltinError::new(format!("{}(): missing argument `{name}`", self.spec.name))
+        })
     }
 
     pub fn bool(&self, name: &str) -> bool {
-        matches!(self.get(name), Some(ArgValue::Bool(true)))
+        matches!(self.get(name, Kind::Bool), Some(ArgValue::Bool(true)))
     }
 
     pub fn str_list(&self, name: &str) -> Vec<String> {
-        match self.get(name) {
+        match self.get(name, Kind::StrList) {
             Some(ArgValue::StrList(items)) => items.clone(),
             _ => vec![],
         }
     }
 
     pub fn str_dict(&self, name: &str) -> Vec<(String, String)> {
-        match self.get(name) {
+        match self.get(name, Kind::StrDict) {
             Some(ArgValue::StrDict(items)) => items.clone(),
             _ => vec![],
         }
@@ -324,10 +337,9 @@ pub trait Recording {
 /// How a step becomes LLB and image config.
 pub trait Lower {
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic>;
-    /// Context paths the step reads, so lookups can start early.
-    fn context_paths(&self) -> Vec<&str> {
-        vec![]
-    }
+    /// Context paths the step reads, so lookups can start early (required:
+    /// a step that forgot would read them one by one, later).
+    fn context_paths(&self) -> Vec<&str>;
 }
 
 #[cfg(test)]

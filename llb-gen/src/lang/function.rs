@@ -39,13 +39,13 @@ impl fmt::Debug for EnvdFunction {
 
 impl fmt::Display for EnvdFunction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<built-in function {}>", self.spec.name)
+        f.write_str(self.spec.split_name().1)
     }
 }
 
 starlark_simple_value!(EnvdFunction);
 
-#[starlark_value(type = "native_function")]
+#[starlark_value(type = "function")]
 impl<'v> StarlarkValue<'v> for EnvdFunction {
     fn invoke(
         &self,

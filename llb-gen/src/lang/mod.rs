@@ -164,7 +164,8 @@ fn find_def(text: &str, name: &str) -> Option<std::ops::Range<usize>> {
             .trim_start()
             .strip_prefix(name)
             .is_some_and(|r| r.trim_start().starts_with('('));
-        let start = line.find(name).unwrap_or(4);
+        // `rest` starts after "def "; the name starts after its spaces.
+        let start = line.len() - rest.trim_start().len();
         is_def.then_some(0..start + name.len())
     })
 }

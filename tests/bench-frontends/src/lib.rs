@@ -4,8 +4,8 @@
 //! - `floor-frontend`: pings, solves one file made on scratch, returns it.
 //! - `replay-frontend`: solves and returns the definition and image config
 //!   envd-frontend produces for the benchmark's project, computed ahead of
-//!   time and baked into its image: the same graph to solve and export,
-//!   without reading, evaluating or resolving anything.
+//!   time with llb-gen and baked into its image: the same steps to solve
+//!   and export, without reading, evaluating or resolving anything.
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -41,4 +41,8 @@ impl Lower for AptSource {
         let text = shell::dedent(&self.source);
         lowering.config_file(span, SPEC.name, "/etc/apt/sources.list", text)
     }
+
+    fn context_paths(&self) -> Vec<&str> {
+        vec![]
+    }
 }

@@ -66,6 +66,10 @@ impl Lower for CondaChannel {
         let text = shell::dedent(&self.condarc);
         lowering.config_file(span, SPEC.name, "/etc/conda/.condarc", text)
     }
+
+    fn context_paths(&self) -> Vec<&str> {
+        vec![]
+    }
 }
 
 #[cfg(test)]

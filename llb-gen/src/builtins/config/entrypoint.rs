@@ -43,4 +43,8 @@ impl Lower for Entrypoint {
         lowering.history(span, &title, true);
         Ok(())
     }
+
+    fn context_paths(&self) -> Vec<&str> {
+        vec![]
+    }
 }

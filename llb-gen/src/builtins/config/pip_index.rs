@@ -64,4 +64,8 @@ impl Lower for PipIndex {
         lowering.pip_env = settings.env();
         lowering.config_file(span, SPEC.name, "/etc/pip.conf", settings.conf())
     }
+
+    fn context_paths(&self) -> Vec<&str> {
+        vec![]
+    }
 }

@@ -46,6 +46,10 @@ impl Lower for Run {
         let mounts = vec![lowering.pip_cache()];
         lowering.exec_step(span, &name, self.command.clone(), mounts)
     }
+
+    fn context_paths(&self) -> Vec<&str> {
+        vec![]
+    }
 }
 
 /// The first line of a command, shortened for progress output.

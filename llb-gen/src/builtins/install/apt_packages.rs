@@ -42,4 +42,8 @@ impl Lower for AptPackages {
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
         lowering.apt_install(span, SPEC.name, &self.names)
     }
+
+    fn context_paths(&self) -> Vec<&str> {
+        vec![]
+    }
 }

@@ -81,4 +81,8 @@ impl Lower for Environ {
         lowering.history(span, &format!("{} {}", SPEC.name, names.join(", ")), true);
         Ok(())
     }
+
+    fn context_paths(&self) -> Vec<&str> {
+        vec![]
+    }
 }
