@@ -117,15 +117,22 @@ impl Bridge {
         self.client.clone().solve(request).await.map(|_| ())
     }
 
-    /// The file's bytes, or `None` when it does not exist.
+    /// The file's first `max_bytes` bytes, or `None` when it does not
+    /// exist. Callers ask for one byte more than they accept, to tell a
+    /// file that is too long without transferring all of it.
     pub async fn read_file(
         &self,
         reference: &str,
         path: &str,
+        max_bytes: usize,
     ) -> Result<Option<Vec<u8>>, tonic::Status> {
         let request = gateway::ReadFileRequest {
             r#ref: reference.to_string(),
             file_path: path.to_string(),
+            range: Some(gateway::FileRange {
+                offset: 0,
+                length: i64::try_from(max_bytes).unwrap_or(i64::MAX),
+            }),
             ..Default::default()
         };
         match self.client.clone().read_file(request).await {

@@ -1,6 +1,7 @@
 //! One build: options, the build file, the context, then a compile and a
 //! solve per platform, and the result with its image configs.
 
+use llb_gen::limits::MAX_BUILD_FILE_BYTES;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -186,7 +187,7 @@ async fn read_build_file(
         .await
         .map_err(FrontendError::daemon("loading the build file"))?;
     let bytes = bridge
-        .read_file(&reference, &options.filename)
+        .read_file(&reference, &options.filename, MAX_BUILD_FILE_BYTES + 1)
         .await
         .map_err(FrontendError::daemon("reading the build file"))?
         .ok_or_else(|| FrontendError::MissingBuildFile(options.filename.clone()))?;

@@ -5,6 +5,7 @@
 //! (`prefetch`) start at once as tasks on the runtime, so the daemon works
 //! on them together rather than one after another.
 
+use llb_gen::limits::MAX_CONTEXT_FILE_BYTES;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -158,7 +159,10 @@ impl ContextFiles for BridgeContext {
             (_, Some(PathKind::Dir)) => Err("it is a directory".to_string()),
             (reference, Some(PathKind::File)) => self
                 .runtime
-                .block_on(self.bridge.read_file(&reference, path))
+                .block_on(
+                    self.bridge
+                        .read_file(&reference, path, MAX_CONTEXT_FILE_BYTES + 1),
+                )
                 .map_err(|e| e.message().to_string()),
         }
     }

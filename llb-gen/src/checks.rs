@@ -111,6 +111,53 @@ pub fn is_debian_package(spec: &str) -> bool {
         })
 }
 
+/// The byte index of the first `[` or `{` that opens more than `max`
+/// flow collections at once in a YAML text, skipping quoted scalars and
+/// comments. The YAML scanner's time grows with the square of that depth.
+pub fn yaml_flow_too_deep(text: &str, max: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' if i == 0 || bytes[i - 1].is_ascii_whitespace() => {
+                i = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |p| i + p);
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'\'' if i == 0 || !bytes[i - 1].is_ascii_alphanumeric() => {
+                i += 1;
+                // `''` is a quote inside a single-quoted scalar.
+                while i < bytes.len() && !(bytes[i] == b'\'' && bytes.get(i + 1) != Some(&b'\'')) {
+                    i += if bytes[i] == b'\'' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(i);
+                }
+                i += 1;
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +236,21 @@ mod tests {
         for bad in ["", "A", "Foo", "x y", "a;b", "-y"] {
             assert!(!is_debian_package(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn yaml_flow_depth() {
+        assert_eq!(yaml_flow_too_deep("a: [[b], {c: [d]}]\n", 3), None);
+        assert_eq!(yaml_flow_too_deep("a: [[b], {c: [d]}]\n", 2), Some(13));
+        assert_eq!(yaml_flow_too_deep("a: [[[b]]]\n", 2), Some(5));
+        // Brackets in quotes and comments do not count.
+        assert_eq!(
+            yaml_flow_too_deep("a: \"[[[\" # [[[\nb: '[[''['\n", 1),
+            None
+        );
+        assert_eq!(
+            yaml_flow_too_deep(&format!("a:{}", " [".repeat(40_000)), 64),
+            Some(2 + 64 * 2 + 1)
+        );
     }
 }

@@ -2,9 +2,22 @@
 //! and tests. Symlinks that lead out of the folder are refused.
 
 use std::fs;
+use std::io::Read;
+
+use crate::limits::MAX_CONTEXT_FILE_BYTES;
 use std::path::{Path, PathBuf};
 
 use crate::lower::{ContextFiles, FileKind};
+
+/// At most one byte past the bound on context files: enough to refuse a
+/// longer file without reading all of it.
+fn read_prefix(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![];
+    fs::File::open(path)?
+        .take(MAX_CONTEXT_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
 
 pub struct DiskContext {
     root: PathBuf,
@@ -32,7 +45,7 @@ impl DiskContext {
 impl ContextFiles for DiskContext {
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
         match self.resolve(path)? {
-            Some(real) if real.is_file() => fs::read(real).map(Some).map_err(|e| e.to_string()),
+            Some(real) if real.is_file() => read_prefix(&real).map(Some).map_err(|e| e.to_string()),
             Some(_) => Err("it is a directory".to_string()),
             None => Ok(None),
         }

@@ -2,7 +2,8 @@
 //! base image configs come through traits; [`disk`] reads a folder for the
 //! offline compiler and tests).
 //!
-//! Modules: [`llb`], the typed LLB builder; [`diagnostics`], located
+//! Modules: [`llb`], the typed LLB builder; [`limits`], the bounds on
+//! what the compiler reads; [`diagnostics`], located
 //! errors; [`checks`] and [`pep508`], checks of input text; [`ir`], the
 //! plain data every stage shares (spans, what `base()` asks for);
 //! [`lower`], the machinery that turns a build into LLB and image config;
@@ -21,6 +22,7 @@ pub mod diagnostics;
 pub mod disk;
 pub mod ir;
 pub mod lang;
+pub mod limits;
 pub mod llb;
 pub mod lower;
 pub mod pep508;

@@ -10,6 +10,7 @@ use std::path::Path;
 
 const ORDER: &[&str] = &[
     "llb",
+    "limits",
     "diagnostics",
     "checks",
     "pep508",

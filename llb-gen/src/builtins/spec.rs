@@ -327,7 +327,8 @@ impl std::error::Error for BuiltinError {}
 /// it and locates each record at the call.
 pub trait Recording {
     fn base(&mut self, base: BaseRequest);
-    fn step(&mut self, step: Step);
+    /// Fails past the bound on steps in one build.
+    fn step(&mut self, step: Step) -> Result<(), BuiltinError>;
     fn warn(&mut self, message: String, help: &str);
     /// Where byte `index` of the string argument `literal` is in build.envd,
     /// when the text appears verbatim in the call.

@@ -22,6 +22,7 @@ use crate::build::{self, BuildSpec};
 use crate::builtins::{self, BuiltinError, Spec};
 use crate::checks::{closest, find_on_line};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
+use crate::limits::{MAX_BUILD_FILE_BYTES, describe_bytes};
 
 use function::EnvdFunction;
 use limits::LimitError;
@@ -47,6 +48,18 @@ pub fn evaluate(
     build_args: &BTreeMap<String, String>,
 ) -> Result<Evaluated, Diagnostics> {
     let target = target.unwrap_or(DEFAULT_TARGET);
+    if source.text().len() > MAX_BUILD_FILE_BYTES {
+        let at = source.span_before(MAX_BUILD_FILE_BYTES);
+        return Err(Diagnostics(vec![Diagnostic::error(
+            source,
+            Some(at),
+            format!(
+                "build.envd is {} bytes, more than the {} a build file may be",
+                source.text().len(),
+                describe_bytes(MAX_BUILD_FILE_BYTES)
+            ),
+        )]));
+    }
     let recorder = Recorder::new(source);
     // starlark-rust asserts on some overflows (e.g. string lengths) instead of
     // returning errors; a panic there must still end as a located diagnostic.
@@ -273,6 +286,29 @@ impl Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_build_file_past_the_size_bound_is_refused_where_it_passes_it() {
+        let line = "# padding padding padding padding padding padding padding\n";
+        let text = format!(
+            "def build():\n    base(os=\"ubuntu22.04\")\n{}",
+            line.repeat(20_000)
+        );
+        assert!(text.len() > MAX_BUILD_FILE_BYTES);
+        let source = SourceText::new("build.envd", text);
+        let errors = evaluate(&source, None, &BTreeMap::new()).unwrap_err();
+        let error = errors.first_error().unwrap();
+        assert!(
+            error.message.contains("more than the 1 MiB"),
+            "{}",
+            error.message
+        );
+        let line = error.line().unwrap();
+        assert!(
+            line > 17_000,
+            "at the line that passes the bound, not {line}"
+        );
+    }
 
     #[test]
     fn seed_example_smoke() {

@@ -6,7 +6,7 @@
 // hand the recorder back through `Evaluator::extra`; no unsafe code of ours.
 #![allow(unsafe_code)]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::Range;
 
 use starlark::any::ProvidesStaticType;
@@ -18,11 +18,14 @@ use crate::builtins::Step;
 use crate::builtins::{BuiltinError, Recording};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, CallSite, Located, Span};
+use crate::limits::MAX_STEPS;
 
 #[derive(ProvidesStaticType)]
 pub struct Recorder {
     pub source: SourceText,
     pub calls: RefCell<Vec<Recorded>>,
+    /// Steps recorded so far, against [`MAX_STEPS`].
+    steps: Cell<usize>,
     pub warnings: RefCell<Vec<Diagnostic>>,
 }
 
@@ -31,6 +34,7 @@ impl Recorder {
         Recorder {
             source: source.clone(),
             calls: RefCell::new(vec![]),
+            steps: Cell::new(0),
             warnings: RefCell::new(vec![]),
         }
     }
@@ -108,8 +112,17 @@ impl Recording for CallRecording<'_> {
         self.push(Recorded::Base(self.located(value)));
     }
 
-    fn step(&mut self, value: Step) {
+    fn step(&mut self, value: Step) -> Result<(), BuiltinError> {
+        let steps = self.recorder.steps.get() + 1;
+        if steps > MAX_STEPS {
+            return Err(BuiltinError::new(format!(
+                "build.envd makes more than {MAX_STEPS} steps"
+            ))
+            .help("an image of that many steps is beyond what BuildKit handles well; combine commands into fewer run() steps"));
+        }
+        self.recorder.steps.set(steps);
         self.push(Recorded::Step(self.located(value)));
+        Ok(())
     }
 
     fn warn(&mut self, message: String, help: &str) {

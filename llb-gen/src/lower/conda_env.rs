@@ -5,8 +5,9 @@
 
 use serde_yaml_ng::{Mapping, Value};
 
-use crate::checks::{find_on_line, yaml_message};
+use crate::checks::{find_on_line, yaml_flow_too_deep, yaml_message};
 use crate::diagnostics::{Diagnostic, SourceText};
+use crate::limits::MAX_YAML_FLOW_DEPTH;
 
 /// What an env file asks for, ready to install.
 #[derive(Debug, PartialEq)]
@@ -54,11 +55,20 @@ pub fn rewrite(text: &SourceText, extra_channels: &[String]) -> Result<EnvFile, 
 
 /// The file as a YAML mapping of known keys.
 fn parse_mapping(text: &SourceText) -> Result<Mapping, Diagnostic> {
+    if let Some(at) = yaml_flow_too_deep(text.text(), MAX_YAML_FLOW_DEPTH) {
+        return Err(Diagnostic::error(
+            text,
+            Some(at..at + 1),
+            format!("brackets nest more than {MAX_YAML_FLOW_DEPTH} deep"),
+        ));
+    }
     let root: Value = serde_yaml_ng::from_str(text.text()).map_err(|e| {
-        let span = e.location().map(|l| text.span_before(l.index()));
+        // Errors about the whole document (too many alias expansions)
+        // have no location: they are shown at its start.
+        let span = e.location().map_or(0..0, |l| text.span_before(l.index()));
         Diagnostic::error(
             text,
-            span,
+            Some(span),
             format!("not a valid conda environment file: {}", yaml_message(&e)),
         )
     })?;

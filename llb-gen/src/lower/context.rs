@@ -3,6 +3,7 @@
 //! narrowed `local://` sources steps read the context through.
 
 use crate::diagnostics::{Diagnostic, SourceText};
+use crate::limits::{MAX_CONTEXT_FILE_BYTES, describe_bytes};
 use crate::llb::{Copy, FileOp, LlbError, Local, SourceLocation, State, WithOpOptions};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,7 +15,9 @@ pub enum FileKind {
 /// Reads the build context. Paths are relative to its root and normalized
 /// (`detectron2`, `conf/env.yaml`, `.` for the root).
 pub trait ContextFiles {
-    /// The file's bytes, or `None` when it does not exist.
+    /// The file's bytes, or `None` when it does not exist. A reader may
+    /// stop after `limits::MAX_CONTEXT_FILE_BYTES` + 1 bytes: a longer file
+    /// is refused.
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String>;
     /// Whether the path is a file or a directory, or `None` when missing.
     fn kind(&self, path: &str) -> Result<Option<FileKind>, String>;
@@ -107,6 +110,16 @@ pub fn read_text(
         .read(path)
         .map_err(|e| unreadable(source, &span, what, path, &e))?
         .ok_or_else(|| missing(source, &span, what, path))?;
+    if bytes.len() > MAX_CONTEXT_FILE_BYTES {
+        return Err(Diagnostic::error(
+            source,
+            Some(span),
+            format!(
+                "{what} {path:?} is more than {}, the most a file the build reads may be",
+                describe_bytes(MAX_CONTEXT_FILE_BYTES)
+            ),
+        ));
+    }
     let text = String::from_utf8(bytes).map_err(|_| {
         Diagnostic::error(
             source,
@@ -159,4 +172,38 @@ fn missing(
     .with_help(
         "paths are relative to the build context (the folder given to `docker buildx build`)",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A context whose every file is `size` bytes of `a`.
+    struct FilesOf(usize);
+
+    impl ContextFiles for FilesOf {
+        fn read(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
+            Ok(Some(vec![b'a'; self.0]))
+        }
+        fn kind(&self, _: &str) -> Result<Option<FileKind>, String> {
+            Ok(Some(FileKind::File))
+        }
+    }
+
+    #[test]
+    fn context_files_past_the_size_bound_are_refused_at_the_call() {
+        let source = SourceText::new(
+            "build.envd",
+            "install.python_packages(requirements=\"r.txt\")",
+        );
+        let read = |size| read_text(&FilesOf(size), &source, 0..5, "requirements file", "r.txt");
+        assert!(read(MAX_CONTEXT_FILE_BYTES).is_ok());
+        let error = read(MAX_CONTEXT_FILE_BYTES + 1).unwrap_err();
+        assert_eq!(error.span, Some(0..5));
+        assert!(
+            error.message.contains("more than 4 MiB"),
+            "{}",
+            error.message
+        );
+    }
 }

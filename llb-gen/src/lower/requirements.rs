@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use crate::checks::{join_relative, parent_dir};
 use crate::diagnostics::{Diagnostic, SourceText};
+use crate::limits::MAX_REQUIREMENTS_DEPTH;
 use crate::pep508::is_url;
 
 use super::context::{ContextFiles, read_text};
@@ -38,10 +39,23 @@ pub fn collect(
     path: &str,
 ) -> Result<Vec<String>, Diagnostic> {
     let mut seen: Vec<String> = vec![];
-    let mut pending: Vec<(String, Option<IncludedAt>)> = vec![(path.to_string(), None)];
-    while let Some((path, included_at)) = pending.pop() {
+    // Each file with the line that included it and how deep it is.
+    let mut pending: Vec<(String, Option<IncludedAt>, usize)> = vec![(path.to_string(), None, 0)];
+    while let Some((path, included_at, depth)) = pending.pop() {
         if seen.contains(&path) {
             continue;
+        }
+        if let Some((parent, at)) = &included_at
+            && depth > MAX_REQUIREMENTS_DEPTH
+        {
+            return Err(Diagnostic::error(
+                parent,
+                Some(at.clone()),
+                format!(
+                    "requirements files include each other more than {MAX_REQUIREMENTS_DEPTH} deep"
+                ),
+            )
+            .with_help("is a folder linked into itself? `-r` paths grow with each step"));
         }
         let text = match &included_at {
             None => read_text(files, source, span.clone(), "requirements file", &path)?,
@@ -49,7 +63,7 @@ pub fn collect(
         };
         seen.push(path.clone());
         for (include, at) in check(&text)? {
-            pending.push((include, Some((text.clone(), at))));
+            pending.push((include, Some((text.clone(), at)), depth + 1));
         }
     }
     Ok(seen)

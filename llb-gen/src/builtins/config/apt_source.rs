@@ -32,7 +32,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         return Err(BuiltinError::new(format!("{}(): `source` is empty", SPEC.name)));
     }
     warn_unused_mode(&SPEC, args, recording);
-    recording.step(AptSource { source }.into());
+    recording.step(AptSource { source }.into())?;
     Ok(())
 }
 

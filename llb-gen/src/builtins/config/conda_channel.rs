@@ -6,7 +6,8 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
-use crate::checks::yaml_message;
+use crate::checks::{yaml_flow_too_deep, yaml_message};
+use crate::limits::MAX_YAML_FLOW_DEPTH;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::{Lowering, shell};
@@ -34,7 +35,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     validate_condarc(&condarc, |index| {
         recording.locate_in_argument(&condarc, index)
     })?;
-    recording.step(CondaChannel { condarc }.into());
+    recording.step(CondaChannel { condarc }.into())?;
     Ok(())
 }
 
@@ -45,6 +46,13 @@ fn validate_condarc(
     locate: impl FnOnce(usize) -> Option<Range<usize>>,
 ) -> Result<(), BuiltinError> {
     let func = SPEC.name;
+    if let Some(at) = yaml_flow_too_deep(text, MAX_YAML_FLOW_DEPTH) {
+        let mut error = BuiltinError::new(format!(
+            "{func}(): `channel` nests brackets more than {MAX_YAML_FLOW_DEPTH} deep"
+        ));
+        error.span = locate(at);
+        return Err(error);
+    }
     match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text) {
         Ok(serde_yaml_ng::Value::Mapping(map)) if !map.is_empty() => Ok(()),
         Ok(_) => Err(BuiltinError::new(format!(

@@ -32,7 +32,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
                 .help("e.g. config.entrypoint([\"python\", \"/app/main.py\"])"),
         );
     }
-    recording.step(Entrypoint { args }.into());
+    recording.step(Entrypoint { args }.into())?;
     Ok(())
 }
 

@@ -46,7 +46,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
             trust,
         }
         .into(),
-    );
+    )?;
     Ok(())
 }
 

@@ -35,7 +35,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         return Err(BuiltinError::new("run(): a command is empty"));
     }
     for command in commands {
-        recording.step(Run { command }.into());
+        recording.step(Run { command }.into())?;
     }
     Ok(())
 }

@@ -34,7 +34,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     if names.is_empty() {
         return Err(nothing_to_install(&SPEC, "name=[...]"));
     }
-    recording.step(AptPackages { names }.into());
+    recording.step(AptPackages { names }.into())?;
     Ok(())
 }
 

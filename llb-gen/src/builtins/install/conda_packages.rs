@@ -70,7 +70,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
             env_file,
         }
         .into(),
-    );
+    )?;
     Ok(())
 }
 

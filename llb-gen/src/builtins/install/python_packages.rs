@@ -72,7 +72,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
             local_wheels,
         }
         .into(),
-    );
+    )?;
     Ok(())
 }
 

@@ -41,7 +41,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         ))
         .help(format!("e.g. dest=\"/{}\"", dest.trim_start_matches("./"))));
     }
-    recording.step(Copy { src, dest }.into());
+    recording.step(Copy { src, dest }.into())?;
     Ok(())
 }
 

@@ -55,7 +55,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         return Err(BuiltinError::new(format!("{func}(): nothing to set"))
             .help("pass env={...} or extra_path=[...]"));
     }
-    recording.step(Environ { env, extra_path }.into());
+    recording.step(Environ { env, extra_path }.into())?;
     Ok(())
 }
 

@@ -1,0 +1,23 @@
+//! Bounds on what the compiler reads, so no input can make it crash, hang
+//! or grow without bound: each is an error located at its cause. The
+//! Starlark evaluation's own bounds (statements, heap, call depth) are in
+//! `lang::limits`, the nesting bounds in `lang::nesting`.
+
+/// Bytes of build.envd.
+pub const MAX_BUILD_FILE_BYTES: usize = 1 << 20;
+/// Bytes of each context file the compiler reads (requirements files,
+/// environment files).
+pub const MAX_CONTEXT_FILE_BYTES: usize = 4 << 20;
+/// Steps one build may make. Real files make tens; each step is an op in
+/// the definition sent to BuildKit (20,000 exceeded its message size).
+pub const MAX_STEPS: usize = 1_000;
+/// Requirements files included in a chain (`-r` in a file named by `-r`).
+pub const MAX_REQUIREMENTS_DEPTH: usize = 16;
+/// Brackets (`[`, `{`) open at once in a YAML text: the YAML scanner's
+/// time grows with the square of this depth.
+pub const MAX_YAML_FLOW_DEPTH: usize = 64;
+
+/// "1 MiB", "4 MiB": a bound as the errors say it.
+pub fn describe_bytes(bytes: usize) -> String {
+    format!("{} MiB", bytes >> 20)
+}
