@@ -176,6 +176,35 @@ fn image_config_follows_the_build_file() {
 
 #[test]
 #[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn a_panic_in_the_frontend_reaches_the_client_as_an_error() {
+    require_setup();
+    let project = Project::new("panic");
+    project.write(
+        "build.envd",
+        &format!("{SYNTAX}def build():\n    base(os=\"aiges_cpu\")\n"),
+    );
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/panic:1",
+        &[
+            ("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/cpu:latest"),
+            ("ENVD_FRONTEND_TEST_PANIC", "1"),
+        ],
+        &[],
+    );
+    assert!(!out.success);
+    let text = out.error_text();
+    assert!(
+        text.contains(
+            "internal error in envd-frontend: ENVD_FRONTEND_TEST_PANIC=1 asked for a panic"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn errors_point_at_the_build_file_line() {
     require_setup();
     let project = Project::new("errors");

@@ -148,10 +148,24 @@ async fn compile_for(
     );
     let text = text.to_string();
     // The compiler waits on bridge calls, so it runs off the runtime's thread.
-    tokio::task::spawn_blocking(move || compile(&text, &compile_options, &files, &resolver))
-        .await
-        .map_err(|e| FrontendError::Internal(format!("compiler thread failed: {e}")))?
-        .map_err(|diagnostics: Diagnostics| FrontendError::Build(diagnostics))
+    tokio::task::spawn_blocking(move || {
+        panic_if_asked(&compile_options.lower.build_args);
+        compile(&text, &compile_options, &files, &resolver)
+    })
+    .await
+    .map_err(|e| FrontendError::from_join(e, "the compiler"))?
+    .map_err(|diagnostics: Diagnostics| FrontendError::Build(diagnostics))
+}
+
+/// Build arg that makes the compiler's thread panic: the hidden trigger
+/// the end-to-end suite uses to check that a panic reaches the client as
+/// an error. No build file can set it.
+pub const TEST_PANIC_ARG: &str = "ENVD_FRONTEND_TEST_PANIC";
+
+fn panic_if_asked(build_args: &std::collections::BTreeMap<String, String>) {
+    if build_args.get(TEST_PANIC_ARG).is_some_and(|v| v == "1") {
+        panic!("{TEST_PANIC_ARG}=1 asked for a panic");
+    }
 }
 
 /// Reads the build file as BuildKit's dockerui reads a Dockerfile: from the

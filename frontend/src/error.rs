@@ -35,6 +35,34 @@ pub enum FrontendError {
     },
     #[error("{0}")]
     Internal(String),
+    /// A panic in the frontend: a bug, answered as an error all the same.
+    #[error(
+        "internal error in envd-frontend: {0} (a bug; please report it with the build.envd that caused it)"
+    )]
+    Panic(String),
+}
+
+impl FrontendError {
+    /// The error for a panic caught at a task's boundary.
+    pub fn from_panic(payload: Box<dyn std::any::Any + Send>) -> FrontendError {
+        let message = match payload.downcast::<String>() {
+            Ok(message) => *message,
+            Err(payload) => payload.downcast::<&'static str>().map_or_else(
+                |_| "a panic without a message".to_string(),
+                |m| m.to_string(),
+            ),
+        };
+        FrontendError::Panic(message)
+    }
+
+    /// The error for a task that did not finish: its panic, or a cancel.
+    pub fn from_join(error: tokio::task::JoinError, what: &str) -> FrontendError {
+        if error.is_panic() {
+            FrontendError::from_panic(error.into_panic())
+        } else {
+            FrontendError::Internal(format!("{what} was cancelled"))
+        }
+    }
 }
 
 fn first_error(diagnostics: &Diagnostics) -> String {
@@ -95,6 +123,23 @@ mod tests {
     use super::*;
     use envd_proto::errdefs;
     use llb_gen::diagnostics::{Diagnostic, SourceText};
+
+    #[test]
+    fn panics_become_internal_errors_with_their_message() {
+        let caught = std::panic::catch_unwind(|| panic!("on purpose {}", 1)).unwrap_err();
+        let error = FrontendError::from_panic(caught);
+        assert_eq!(
+            error.to_string(),
+            "internal error in envd-frontend: on purpose 1 (a bug; please report it with the build.envd that caused it)"
+        );
+        assert_eq!(error.to_status().code, CODE_UNKNOWN);
+        let caught = std::panic::catch_unwind(|| panic!("literal")).unwrap_err();
+        assert!(
+            FrontendError::from_panic(caught)
+                .to_string()
+                .contains(": literal (")
+        );
+    }
 
     #[test]
     fn build_errors_carry_the_source_detail() {

@@ -30,7 +30,16 @@ pub async fn run() -> i32 {
         }
     };
     timeline.mark("ping");
-    let returned = match build::build(bridge.clone(), &mut timeline).await {
+    // The build runs as a task, so a panic in it is caught at the task's
+    // boundary and still answered (the image profile unwinds for this).
+    let task = tokio::spawn({
+        let bridge = bridge.clone();
+        async move { build::build(bridge, &mut timeline).await }
+    });
+    let built = task
+        .await
+        .unwrap_or_else(|e| Err(error::FrontendError::from_join(e, "the build")));
+    let returned = match built {
         Ok(result) => bridge.return_result(result).await,
         Err(error) => {
             eprintln!("envd-frontend: {error}");
