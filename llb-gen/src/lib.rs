@@ -20,6 +20,8 @@ pub mod checks;
 pub mod compile;
 pub mod diagnostics;
 pub mod disk;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod ir;
 pub mod lang;
 pub mod limits;

@@ -21,6 +21,7 @@ const ORDER: &[&str] = &[
     "lang",
     "compile",
     "disk",
+    "fuzzing",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
