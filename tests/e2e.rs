@@ -205,6 +205,49 @@ fn a_panic_in_the_frontend_reaches_the_client_as_an_error() {
 
 #[test]
 #[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn inputs_that_crashed_or_hung_the_frontend_build_or_fail_at_their_line() {
+    require_setup();
+    let cpu = [("ENVD_BASE_IMAGE", "envd-test/cpu:latest")];
+    // A no-break space indent in a config text panicked the frontend.
+    let project = Project::copy_of(
+        "unicode-indent",
+        "llb-gen/tests/fixtures/valid/unicode_indented_config_text",
+    );
+    let header = format!("{SYNTAX}{}", project.read("build.envd"));
+    project.write("build.envd", &header);
+    let out = build(&project, "build.envd", "envd-e2e/unicode:1", &cpu, &[]);
+    assert!(out.success, "{}", out.error_text());
+    // Each of these overflowed a stack, took seconds, or grew without bound.
+    for (fixture, message, line) in [
+        ("nesting_brackets", "brackets nest more than 64 deep", 5),
+        ("nesting_operator_chain", "more than 300 operators", 4),
+        ("too_many_steps", "more than 1000 steps", 6),
+        (
+            "conda_channel_deep_flow",
+            "nests brackets more than 64 deep",
+            5,
+        ),
+    ] {
+        let project = Project::copy_of(
+            fixture,
+            &format!("llb-gen/tests/fixtures/invalid/{fixture}"),
+        );
+        let text = format!("{SYNTAX}{}", project.read("build.envd"));
+        project.write("build.envd", &text);
+        let out = build(&project, "build.envd", "envd-e2e/refused:1", &cpu, &[]);
+        assert!(!out.success, "{fixture} built");
+        let error = out.error_text();
+        // The header line moves every line down by one.
+        let at = format!("build.envd:{}", line + 1);
+        assert!(
+            error.contains(message) && error.contains(&at),
+            "{fixture}: {error}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn errors_point_at_the_build_file_line() {
     require_setup();
     let project = Project::new("errors");

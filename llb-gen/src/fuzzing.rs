@@ -85,7 +85,12 @@ impl ContextFiles for MemoryContext {
     }
 
     fn kind(&self, path: &str) -> Result<Option<FileKind>, String> {
-        if path == "." || self.files.keys().any(|f| f.starts_with(&format!("{path}/"))) {
+        if path == "."
+            || self
+                .files
+                .keys()
+                .any(|f| f.starts_with(&format!("{path}/")))
+        {
             return Ok(Some(FileKind::Dir));
         }
         Ok(self.files.contains_key(path).then_some(FileKind::File))
