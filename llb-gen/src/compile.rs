@@ -32,6 +32,8 @@ pub fn compile(
     files: &dyn ContextFiles,
     resolver: &dyn BaseResolver,
 ) -> Result<Compiled, Diagnostics> {
+    // Editors on Windows start files with a byte-order mark; it is not code.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let source = SourceText::new(options.lower.filename.clone(), text);
     let evaluated = evaluate(
         &source,
