@@ -34,7 +34,12 @@ pub fn compile(
 ) -> Result<Compiled, Diagnostics> {
     // Editors on Windows start files with a byte-order mark; it is not code.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let source = SourceText::new(options.lower.filename.clone(), text);
+    // envd's Starlark accepts tabs that starlark-rust refuses.
+    let expanded = lang::expand_tabs(text);
+    let source = SourceText::new(
+        options.lower.filename.clone(),
+        expanded.as_deref().unwrap_or(text),
+    );
     let evaluated = evaluate(
         &source,
         options.target.as_deref(),

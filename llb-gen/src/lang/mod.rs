@@ -8,6 +8,7 @@ mod function;
 mod limits;
 mod nesting;
 mod recorder;
+mod tabs;
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -23,6 +24,8 @@ use crate::builtins::{self, BuiltinError, Spec};
 use crate::checks::{closest, find_on_line};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::limits::{MAX_BUILD_FILE_BYTES, describe_bytes};
+
+pub use tabs::expand as expand_tabs;
 
 use function::EnvdFunction;
 use limits::LimitError;

@@ -97,7 +97,7 @@ fn too_many(operators: usize, span: Range<usize>) -> Result<(), TooDeep> {
     Ok(())
 }
 
-fn line_end(bytes: &[u8], from: usize) -> usize {
+pub(super) fn line_end(bytes: &[u8], from: usize) -> usize {
     bytes[from..]
         .iter()
         .position(|&b| b == b'\n')
@@ -105,7 +105,7 @@ fn line_end(bytes: &[u8], from: usize) -> usize {
 }
 
 /// The index just past the string literal that starts at `from`.
-fn string_end(bytes: &[u8], from: usize) -> usize {
+pub(super) fn string_end(bytes: &[u8], from: usize) -> usize {
     let quote = bytes[from];
     let triple = bytes.get(from..from + 3) == Some(&[quote, quote, quote][..]);
     let mut i = from + if triple { 3 } else { 1 };
