@@ -34,8 +34,9 @@ pub fn compile(
 ) -> Result<Compiled, Diagnostics> {
     // Editors on Windows start files with a byte-order mark; it is not code.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // envd's Starlark accepts tabs that starlark-rust refuses.
-    let expanded = lang::expand_tabs(text);
+    // Tabs envd's Starlark accepts and pasted Unicode spaces, which
+    // starlark-rust refuses.
+    let expanded = lang::expand_whitespace(text);
     let source = SourceText::new(
         options.lower.filename.clone(),
         expanded.as_deref().unwrap_or(text),

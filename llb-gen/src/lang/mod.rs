@@ -8,7 +8,7 @@ mod function;
 mod limits;
 mod nesting;
 mod recorder;
-mod tabs;
+mod whitespace;
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -25,7 +25,7 @@ use crate::checks::{closest, find_on_line};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::limits::{MAX_BUILD_FILE_BYTES, describe_bytes};
 
-pub use tabs::expand as expand_tabs;
+pub use whitespace::expand as expand_whitespace;
 
 use function::EnvdFunction;
 use limits::LimitError;

@@ -1,21 +1,24 @@
-//! Tabs where envd's Starlark (go.starlark.net) accepts them and
-//! starlark-rust does not. In the indentation of a statement a tab counts
-//! as go.starlark.net's scanner counts it: it adds 8 minus the tab's
-//! character position modulo 8 (so `\t` is 8 columns and `\t\t` 15, not
-//! 16). Any other tab outside a string or comment separates tokens like a
-//! space. Tabs in strings and comments are kept.
+//! White space starlark-rust refuses and people's files have: tabs, where
+//! envd's Starlark (go.starlark.net) accepts them, and Unicode spaces
+//! (U+00A0 no-break space, U+3000 ideographic space, ...) pasted from web
+//! pages. In the indentation of a statement a tab counts as
+//! go.starlark.net's scanner counts it: it adds 8 minus the tab's character
+//! position modulo 8 (so `\t` is 8 columns and `\t\t` 15, not 16). Any
+//! other tab, and every Unicode space, outside a string or comment is one
+//! space. Strings and comments keep theirs.
 
 use super::nesting::{line_end, string_end};
 
 /// go.starlark.net's tab width for indentation.
 const TAB: usize = 8;
 
-/// The text with those tabs replaced by spaces, or `None` when it has none.
+/// The text with that white space replaced by spaces, or `None` when it
+/// has none.
 /// Line numbers are kept; columns after an indentation tab count the
 /// columns it stands for.
 pub fn expand(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
-    if !bytes.contains(&b'\t') {
+    if !bytes.contains(&b'\t') && text.is_ascii() {
         return None;
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -30,16 +33,13 @@ pub fn expand(text: &str) -> Option<String> {
             statement_start = false;
             let mut columns = 0;
             let start = i;
-            while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
-                // `i - start` is the character's position in the indent.
-                columns += if bytes[i] == b'\t' {
-                    TAB - (i - start) % TAB
-                } else {
-                    1
-                };
-                i += 1;
+            let mut position = 0;
+            while let Some(c) = text[i..].chars().next().filter(|&c| is_blank(c)) {
+                columns += if c == '\t' { TAB - position % TAB } else { 1 };
+                position += 1;
+                i += c.len_utf8();
             }
-            if text[start..i].contains('\t') {
+            if text[start..i].bytes().any(|b| b != b' ') {
                 changed = true;
                 out.extend(std::iter::repeat_n(' ', columns));
             } else {
@@ -69,6 +69,16 @@ pub fn expand(text: &str) -> Option<String> {
                 i += 1;
                 continue;
             }
+            b if b >= 0x80 => {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                if is_blank(c) {
+                    changed = true;
+                    out.push(' ');
+                    i += c.len_utf8();
+                    continue;
+                }
+                i + c.len_utf8()
+            }
             _ => i + 1,
         };
         // Copy whole characters: `next` ends a token or a string.
@@ -80,6 +90,11 @@ pub fn expand(text: &str) -> Option<String> {
         i = next;
     }
     changed.then_some(out)
+}
+
+/// Blank within a line: a space, a tab, or a Unicode space.
+fn is_blank(c: char) -> bool {
+    c == ' ' || c == '\t' || (c.is_whitespace() && !c.is_ascii())
 }
 
 #[cfg(test)]
@@ -110,6 +125,16 @@ mod tests {
         );
         assert_eq!(expand("x = 1\n"), None);
         assert_eq!(expand("x = \"\t\"\n"), None);
+    }
+
+    #[test]
+    fn unicode_spaces_outside_strings_are_spaces() {
+        let text =
+            "def build():\n\u{a0}\u{a0}\u{a0}\u{a0}base(os=\"a\",\u{3000}language=\"\u{a0}\")\n";
+        assert_eq!(
+            expand(text).unwrap(),
+            "def build():\n    base(os=\"a\", language=\"\u{a0}\")\n"
+        );
     }
 
     #[test]
