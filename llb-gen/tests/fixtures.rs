@@ -210,7 +210,7 @@ fn main() {
     // A fixture folder that went missing must not pass silently.
     trials.push(Trial::test("fixture_folders_are_found", {
         let (valid, invalid) = (valid.len(), invalid.len());
-        move || match (valid >= 22, invalid >= 64) {
+        move || match (valid >= 23, invalid >= 64) {
             (true, true) => Ok(()),
             _ => Err(format!("found {valid} valid and {invalid} invalid fixtures").into()),
         }

@@ -127,6 +127,11 @@ pub fn read_text(
             format!("{what} {path:?} is not UTF-8 text"),
         )
     })?;
+    // Files saved on Windows may start with a byte-order mark.
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
     Ok(SourceText::new(path, text))
 }
 
@@ -177,6 +182,31 @@ fn missing(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A context whose every file holds these bytes.
+    struct FileOf(&'static [u8]);
+
+    impl ContextFiles for FileOf {
+        fn read(&self, _: &str) -> Result<Option<Vec<u8>>, String> {
+            Ok(Some(self.0.to_vec()))
+        }
+        fn kind(&self, _: &str) -> Result<Option<FileKind>, String> {
+            Ok(Some(FileKind::File))
+        }
+    }
+
+    #[test]
+    fn context_files_lose_a_byte_order_mark() {
+        let source = SourceText::new("build.envd", "install()");
+        let text = read_text(
+            &FileOf(b"\xef\xbb\xbfsix\r\n"),
+            &source,
+            0..1,
+            "requirements file",
+            "r.txt",
+        );
+        assert_eq!(text.unwrap().text(), "six\r\n");
+    }
 
     /// A context whose every file is `size` bytes of `a`.
     struct FilesOf(usize);
