@@ -118,6 +118,27 @@ fn warn_unused_mode(spec: &Spec, args: &Args, recording: &mut dyn Recording) {
     }
 }
 
+/// The `name` parameter of the builtins that install Debian packages.
+const DEBIAN_PACKAGES: Param = Param::positional(
+    "name",
+    Kind::StrList,
+    "Debian package names, optionally `=version` or `/release`",
+);
+
+/// The checked, non-empty `name` list of a Debian package builtin's call.
+fn debian_packages(spec: &Spec, args: &Args) -> Result<Vec<String>, BuiltinError> {
+    let names = package_names(
+        spec,
+        "name",
+        args.str_list("name"),
+        crate::checks::is_debian_package,
+    )?;
+    if names.is_empty() {
+        return Err(nothing_to_install(spec, "name=[...]"));
+    }
+    Ok(names)
+}
+
 fn nothing_to_install(spec: &Spec, what: &str) -> BuiltinError {
     BuiltinError::new(format!("{}(): nothing to install", spec.name)).help(format!("pass {what}"))
 }

@@ -4,10 +4,8 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, nothing_to_install,
-    package_names,
+    Args, BuiltinError, DEBIAN_PACKAGES, Lower, Params, Recording, Spec, debian_packages,
 };
-use crate::checks::is_debian_package;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::Lowering;
@@ -15,11 +13,7 @@ use crate::lower::Lowering;
 pub static SPEC: Spec = Spec {
     name: "install.apt_packages",
     summary: "`apt-get install` with the apt caches (envd's other name)",
-    params: Params::Declared(&[Param::positional(
-        "name",
-        Kind::StrList,
-        "Debian package names, optionally `=version` or `/release`",
-    )]),
+    params: Params::Declared(&[DEBIAN_PACKAGES]),
     once: false,
     record,
 };
@@ -30,12 +24,8 @@ pub struct AptPackages {
 }
 
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
-    let names = package_names(&SPEC, "name", args.str_list("name"), is_debian_package)?;
-    if names.is_empty() {
-        return Err(nothing_to_install(&SPEC, "name=[...]"));
-    }
-    recording.step(AptPackages { names }.into())?;
-    Ok(())
+    let names = debian_packages(&SPEC, args)?;
+    recording.step(AptPackages { names }.into())
 }
 
 impl Lower for AptPackages {
