@@ -65,14 +65,7 @@ pub enum OptionError {
 impl Options {
     /// Reads the options from the environment.
     pub fn from_env() -> Result<Options, OptionError> {
-        let raw: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| k.starts_with(opts::ENV_OPT_PREFIX))
-            .filter_map(|(_, v)| {
-                v.split_once('=')
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-            })
-            .collect();
-        Options::parse(raw, std::env::var(opts::ENV_SESSION_ID).ok())
+        Options::parse(raw_from_env(), std::env::var(opts::ENV_SESSION_ID).ok())
     }
 
     pub fn parse(
@@ -157,6 +150,17 @@ impl Options {
         }
         Ok(())
     }
+}
+
+/// The `KEY=VALUE` options BuildKit passes in `BUILDKIT_FRONTEND_OPT_<n>`.
+pub fn raw_from_env() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with(opts::ENV_OPT_PREFIX))
+        .filter_map(|(_, v)| {
+            v.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect()
 }
 
 /// `linux/amd64,linux/arm64`: the platforms of a multi-platform build.

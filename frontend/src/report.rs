@@ -12,6 +12,7 @@ use envd_proto::opts;
 
 use crate::bridge::Bridge;
 use crate::options::OptionError;
+use crate::options::raw_from_env;
 
 /// Build arg that asks for the report.
 pub const REPORT_ARG: &str = "ENVD_FRONTEND_REPORT";
@@ -37,15 +38,13 @@ impl Timeline {
     /// Starts measuring when the build args in the environment ask for the
     /// report (a bad value is reported when the options are read).
     pub fn start_if_requested() -> Timeline {
-        let wanted = format!("{}{REPORT_ARG}=", opts::BUILD_ARG_PREFIX);
-        let asked = std::env::vars()
-            .filter(|(key, _)| key.starts_with(opts::ENV_OPT_PREFIX))
-            .any(|(_, value)| {
-                value
-                    .strip_prefix(&wanted)
-                    .is_some_and(|v| requested(Some(v)) == Ok(true))
-            });
-        if asked {
+        let key = format!("{}{REPORT_ARG}", opts::BUILD_ARG_PREFIX);
+        // The last value wins, as when the options are read.
+        let value = raw_from_env()
+            .into_iter()
+            .rev()
+            .find_map(|(k, v)| (k == key).then_some(v));
+        if requested(value.as_deref()) == Ok(true) {
             Timeline::start()
         } else {
             Timeline(None)
