@@ -1,7 +1,9 @@
 //! A typed wrapper over BuildKit's `LLBBridge` client: the calls this
-//! frontend makes, with the caps the daemon reported at `Ping`.
+//! frontend makes, with the caps the daemon reported at `Ping`, and a
+//! deadline on the calls that only look things up.
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use envd_proto::gateway::llb_bridge_client::LlbBridgeClient;
 use envd_proto::gateway::{self, result};
@@ -15,7 +17,14 @@ pub struct Bridge {
     client: LlbBridgeClient<Channel>,
     llb_caps: BTreeSet<String>,
     gateway_caps: BTreeSet<String>,
+    lookup_timeout: Duration,
 }
+
+/// How long a lookup (ping, inputs, image config, file stat or read) may
+/// take before the build stops with an error rather than wait forever. A
+/// registry that does not answer is the usual cause. Solves have none:
+/// they may transfer a large context.
+pub const DEFAULT_LOOKUP_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Whether a path in a solved ref is a file or a directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,11 +35,16 @@ pub enum PathKind {
 
 impl Bridge {
     /// Pings the daemon and records its caps.
-    pub async fn connect(channel: Channel) -> Result<Bridge, tonic::Status> {
+    pub async fn connect(
+        channel: Channel,
+        lookup_timeout: Duration,
+    ) -> Result<Bridge, tonic::Status> {
         let mut client = LlbBridgeClient::new(channel)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let pong = client.ping(gateway::PingRequest {}).await?.into_inner();
+        let pong = within(lookup_timeout, "ping", client.ping(gateway::PingRequest {}))
+            .await?
+            .into_inner();
         let enabled = |caps: Vec<envd_proto::apicaps::ApiCap>| {
             caps.into_iter()
                 .filter(|c| c.enabled)
@@ -41,6 +55,7 @@ impl Bridge {
             client,
             llb_caps: enabled(pong.llb_caps),
             gateway_caps: enabled(pong.frontend_api_caps),
+            lookup_timeout,
         })
     }
 
@@ -70,10 +85,10 @@ impl Bridge {
         if !self.has_gateway_cap(caps::gateway::FRONTEND_INPUTS) {
             return Ok(HashMap::new());
         }
+        let mut client = self.client.clone();
+        let inputs = client.inputs(gateway::InputsRequest {});
         Ok(self
-            .client
-            .clone()
-            .inputs(gateway::InputsRequest {})
+            .lookup("reading frontend inputs", inputs)
             .await?
             .into_inner()
             .definitions)
@@ -135,7 +150,8 @@ impl Bridge {
             }),
             ..Default::default()
         };
-        match self.client.clone().read_file(request).await {
+        let mut client = self.client.clone();
+        match self.lookup("ReadFile", client.read_file(request)).await {
             Ok(response) => Ok(Some(response.into_inner().data)),
             Err(status) if is_not_found(&status) => Ok(None),
             Err(status) => Err(status),
@@ -152,7 +168,8 @@ impl Bridge {
             path: path.to_string(),
             ..Default::default()
         };
-        match self.client.clone().stat_file(request).await {
+        let mut client = self.client.clone();
+        match self.lookup("StatFile", client.stat_file(request)).await {
             Ok(response) => {
                 const S_IFDIR: u32 = 0o040000;
                 // fsutil's mode carries Go's os.FileMode bits: ModeDir is the top bit.
@@ -185,10 +202,9 @@ impl Bridge {
             session_id: session_id.unwrap_or_default().to_string(),
             ..Default::default()
         };
+        let mut client = self.client.clone();
         let response = self
-            .client
-            .clone()
-            .resolve_image_config(request)
+            .lookup("ResolveImageConfig", client.resolve_image_config(request))
             .await?
             .into_inner();
         Ok((response.digest, response.config))
@@ -227,6 +243,35 @@ impl Bridge {
         };
         self.client.clone().r#return(request).await.map(|_| ())
     }
+
+    async fn lookup<T>(
+        &self,
+        call: &str,
+        future: impl Future<Output = Result<T, tonic::Status>>,
+    ) -> Result<T, tonic::Status> {
+        within(self.lookup_timeout, call, future).await
+    }
+}
+
+/// The call's answer, or `DeadlineExceeded` once `timeout` has passed.
+async fn within<T>(
+    timeout: Duration,
+    call: &str,
+    future: impl Future<Output = Result<T, tonic::Status>>,
+) -> Result<T, tonic::Status> {
+    tokio::time::timeout(timeout, future)
+        .await
+        .unwrap_or_else(|_| {
+            Err(tonic::Status::deadline_exceeded(format!(
+                "BuildKit did not answer {call} in {}",
+                describe_duration(timeout)
+            )))
+        })
+}
+
+/// `300 s`, `0.2 s`.
+pub fn describe_duration(duration: Duration) -> String {
+    format!("{} s", duration.as_secs_f64())
 }
 
 fn is_not_found(status: &tonic::Status) -> bool {

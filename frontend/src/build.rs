@@ -16,14 +16,15 @@ use tokio::runtime::Handle;
 use crate::bridge::Bridge;
 use crate::context::{BridgeContext, BridgeResolver};
 use crate::error::FrontendError;
-use crate::options::Options;
+use crate::options::{OptionError, Options};
 use crate::report::{self, REPORT_ARG, Timeline};
 
 pub async fn build(
     bridge: Arc<Bridge>,
+    options: Result<Options, OptionError>,
     timeline: &mut Timeline,
 ) -> Result<gateway::Result, FrontendError> {
-    let options = Options::from_env()?;
+    let options = options?;
     let report = report::requested(options.build_args.get(REPORT_ARG).map(String::as_str))?;
     if let Some(request) = &options.request_id {
         return Err(FrontendError::UnsupportedSubrequest(request.clone()));

@@ -12,9 +12,10 @@ pub mod stdio;
 
 use std::sync::Arc;
 
-/// Runs one build; returns the process exit code.
+/// Runs one build over stdio with the options in the environment; returns
+/// the process exit code.
 pub async fn run() -> i32 {
-    let mut timeline = report::Timeline::start_if_requested();
+    let timeline = report::Timeline::start_if_requested();
     let channel = match stdio::connect().await {
         Ok(channel) => channel,
         Err(e) => {
@@ -22,7 +23,22 @@ pub async fn run() -> i32 {
             return 1;
         }
     };
-    let bridge = match bridge::Bridge::connect(channel).await {
+    serve(channel, options::Options::from_env(), timeline).await
+}
+
+/// Runs one build over a connection to BuildKit's `LLBBridge`: pings,
+/// builds, and returns the result or the error. Returns the exit code: 0
+/// once BuildKit has the answer, 1 when it could not be given one (the
+/// connection is gone, as when the build is cancelled).
+pub async fn serve(
+    channel: tonic::transport::Channel,
+    options: Result<options::Options, options::OptionError>,
+    mut timeline: report::Timeline,
+) -> i32 {
+    let lookup_timeout = options
+        .as_ref()
+        .map_or(bridge::DEFAULT_LOOKUP_TIMEOUT, |o| o.lookup_timeout);
+    let bridge = match bridge::Bridge::connect(channel, lookup_timeout).await {
         Ok(bridge) => Arc::new(bridge),
         Err(e) => {
             eprintln!("envd-frontend: ping failed: {e}");
@@ -34,7 +50,7 @@ pub async fn run() -> i32 {
     // boundary and still answered (the image profile unwinds for this).
     let task = tokio::spawn({
         let bridge = bridge.clone();
-        async move { build::build(bridge, &mut timeline).await }
+        async move { build::build(bridge, options, &mut timeline).await }
     });
     let built = task
         .await

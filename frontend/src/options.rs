@@ -2,9 +2,12 @@
 //! way BuildKit's `dockerui` reads them.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use envd_proto::opts;
 use llb_gen::llb::{NetworkMode, Platform, ResolveMode};
+
+use crate::bridge::DEFAULT_LOOKUP_TIMEOUT;
 
 /// A cache source to import (`--cache-from`), as BuildKit sends it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
@@ -30,7 +33,12 @@ pub struct Options {
     pub cache_imports: Vec<CacheImport>,
     pub request_id: Option<String>,
     pub session_id: Option<String>,
+    /// Deadline of each lookup call to the daemon (`ENVD_FRONTEND_LOOKUP_TIMEOUT`).
+    pub lookup_timeout: Duration,
 }
+
+/// Build arg: seconds a lookup call to the daemon may take.
+pub const LOOKUP_TIMEOUT_ARG: &str = "ENVD_FRONTEND_LOOKUP_TIMEOUT";
 
 /// Options that change a build in ways this frontend does not implement.
 const UNSUPPORTED: &[&str] = &[
@@ -86,9 +94,17 @@ impl Options {
             cache_imports: vec![],
             request_id: None,
             session_id: session_id.filter(|s| !s.is_empty()),
+            lookup_timeout: DEFAULT_LOOKUP_TIMEOUT,
         };
         for (key, value) in raw {
             options.apply(key, value)?;
+        }
+        if let Some(value) = options.build_args.get(LOOKUP_TIMEOUT_ARG) {
+            options.lookup_timeout = seconds(value).ok_or_else(|| OptionError::Invalid {
+                key: format!("{}{LOOKUP_TIMEOUT_ARG}", opts::BUILD_ARG_PREFIX),
+                value: value.clone(),
+                reason: "expected a number of seconds above 0, at most a day".to_string(),
+            })?;
         }
         Ok(options)
     }
@@ -161,6 +177,12 @@ pub fn raw_from_env() -> Vec<(String, String)> {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
         })
         .collect()
+}
+
+/// `300`, `0.5`: a positive number of seconds, at most a day.
+fn seconds(value: &str) -> Option<Duration> {
+    let seconds: f64 = value.trim().parse().ok()?;
+    (seconds > 0.0 && seconds <= 86_400.0).then(|| Duration::from_secs_f64(seconds))
 }
 
 /// `linux/amd64,linux/arm64`: the platforms of a multi-platform build.
@@ -257,5 +279,21 @@ mod tests {
             parse(&[("context:base", "docker-image://x")]),
             Err(OptionError::Unsupported(_))
         ));
+    }
+
+    #[test]
+    fn lookup_timeout_from_its_build_arg() {
+        assert_eq!(parse(&[]).unwrap().lookup_timeout, DEFAULT_LOOKUP_TIMEOUT);
+        let arg = format!("build-arg:{LOOKUP_TIMEOUT_ARG}");
+        assert_eq!(
+            parse(&[(&arg, "0.5")]).unwrap().lookup_timeout,
+            Duration::from_millis(500)
+        );
+        for bad in ["0", "-1", "soon", "1e9", "NaN", ""] {
+            assert!(
+                matches!(parse(&[(&arg, bad)]), Err(OptionError::Invalid { .. })),
+                "{bad:?}"
+            );
+        }
     }
 }

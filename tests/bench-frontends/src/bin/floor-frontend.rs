@@ -3,7 +3,8 @@
 //! returns it with an image config; it reads no build file.
 
 use envd_bench_frontends::{BoxError, main_of, return_image};
-use envd_frontend::{bridge::Bridge, stdio};
+use envd_frontend::bridge::{Bridge, DEFAULT_LOOKUP_TIMEOUT};
+use envd_frontend::stdio;
 use llb_gen::llb::{FileOp, Mkfile, State};
 
 fn main() {
@@ -11,7 +12,7 @@ fn main() {
 }
 
 async fn floor() -> Result<(), BoxError> {
-    let bridge = Bridge::connect(stdio::connect().await?).await?;
+    let bridge = Bridge::connect(stdio::connect().await?, DEFAULT_LOOKUP_TIMEOUT).await?;
     let state = FileOp::new(&State::scratch())
         .mkfile(Mkfile::new("/floor", "floor\n"))
         .build()?;

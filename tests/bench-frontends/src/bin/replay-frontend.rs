@@ -5,7 +5,8 @@
 //! image: what is left is the cost of the graph itself.
 
 use envd_bench_frontends::{BoxError, main_of, return_image};
-use envd_frontend::{bridge::Bridge, stdio};
+use envd_frontend::bridge::{Bridge, DEFAULT_LOOKUP_TIMEOUT};
+use envd_frontend::stdio;
 use envd_proto::pb;
 use envd_proto::prost::Message;
 
@@ -17,7 +18,7 @@ fn main() {
 }
 
 async fn replay() -> Result<(), BoxError> {
-    let bridge = Bridge::connect(stdio::connect().await?).await?;
+    let bridge = Bridge::connect(stdio::connect().await?, DEFAULT_LOOKUP_TIMEOUT).await?;
     let definition = pb::Definition::decode(std::fs::read(DEFINITION)?.as_slice())?;
     let config = std::fs::read(CONFIG)?;
     let reference = bridge.solve(definition, &[]).await?;

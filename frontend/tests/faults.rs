@@ -1,0 +1,387 @@
+//! The frontend against a daemon that fails under it: a fake `LLBBridge`
+//! (a stand-in for BuildKit, in this process) that answers as BuildKit
+//! does, except for the one call a test makes fail, hang, or drop the
+//! connection on. Each test checks what the client is told and that the
+//! frontend ends rather than waits.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use envd_frontend::options::{LOOKUP_TIMEOUT_ARG, Options};
+use envd_frontend::report::Timeline;
+use envd_proto::gateway::llb_bridge_server::{LlbBridge, LlbBridgeServer};
+use envd_proto::gateway::{self, result};
+use envd_proto::{apicaps, caps, rpc};
+use hyper_util::rt::TokioIo;
+use tokio::sync::Notify;
+use tonic::transport::{Channel, Endpoint, Server, Uri};
+use tonic::{Request, Response, Status};
+
+const BUILD_FILE: &str =
+    "def build():\n    base(os=\"ubuntu22.04\")\n    run(commands=[\"true\"])\n";
+
+/// How a call of the fake bridge goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Behaviour {
+    Answer,
+    Fail,
+    NeverAnswer,
+    /// The connection is closed while the call waits, as when BuildKit
+    /// goes away or the client cancels the build.
+    DropConnection,
+}
+
+/// A stand-in for BuildKit's gateway bridge, for fault tests only.
+struct FakeBridge {
+    read_file: Behaviour,
+    resolve_image_config: Behaviour,
+    returned: Arc<Mutex<Option<gateway::ReturnRequest>>>,
+    drop_connection: Arc<Notify>,
+}
+
+impl FakeBridge {
+    async fn behave<T>(&self, behaviour: Behaviour, call: &str, answer: T) -> Result<T, Status> {
+        match behaviour {
+            Behaviour::Answer => Ok(answer),
+            Behaviour::Fail => Err(Status::unavailable(format!("{call}: disk is on fire"))),
+            Behaviour::NeverAnswer => std::future::pending().await,
+            Behaviour::DropConnection => {
+                self.drop_connection.notify_one();
+                std::future::pending().await
+            }
+        }
+    }
+}
+
+fn llb_caps() -> Vec<apicaps::ApiCap> {
+    use caps::llb::*;
+    [
+        SOURCE_IMAGE,
+        SOURCE_IMAGE_RESOLVE_MODE,
+        SOURCE_LOCAL,
+        SOURCE_LOCAL_UNIQUE,
+        SOURCE_LOCAL_SESSION_ID,
+        SOURCE_LOCAL_INCLUDE_PATTERNS,
+        SOURCE_LOCAL_FOLLOW_PATHS,
+        SOURCE_LOCAL_SHARED_KEY_HINT,
+        SOURCE_LOCAL_DIFFER,
+        EXEC_META_BASE,
+        EXEC_META_NETWORK,
+        EXEC_MOUNT_BIND,
+        EXEC_MOUNT_CACHE,
+        EXEC_MOUNT_CACHE_SHARING,
+        EXEC_MOUNT_SELECTOR,
+        FILE_BASE,
+        CONSTRAINTS,
+        PLATFORM,
+        META_IGNORE_CACHE,
+        META_DESCRIPTION,
+        MERGE_OP,
+        DIFF_OP,
+    ]
+    .into_iter()
+    .map(enabled)
+    .collect()
+}
+
+fn enabled(id: &str) -> apicaps::ApiCap {
+    apicaps::ApiCap {
+        id: id.to_string(),
+        enabled: true,
+        ..Default::default()
+    }
+}
+
+fn unimplemented<T>() -> Result<Response<T>, Status> {
+    Err(Status::unimplemented("not in the fake bridge"))
+}
+
+#[tonic::async_trait]
+impl LlbBridge for FakeBridge {
+    async fn ping(
+        &self,
+        _: Request<gateway::PingRequest>,
+    ) -> Result<Response<gateway::PongResponse>, Status> {
+        Ok(Response::new(gateway::PongResponse {
+            frontend_api_caps: [caps::gateway::READ_FILE, caps::gateway::STAT_FILE]
+                .into_iter()
+                .map(enabled)
+                .collect(),
+            llb_caps: llb_caps(),
+            workers: vec![],
+        }))
+    }
+
+    async fn solve(
+        &self,
+        _: Request<gateway::SolveRequest>,
+    ) -> Result<Response<gateway::SolveResponse>, Status> {
+        Ok(Response::new(gateway::SolveResponse {
+            result: Some(gateway::Result {
+                result: Some(result::Result::Ref(gateway::Ref {
+                    id: "ref-1".to_string(),
+                    def: None,
+                })),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
+    }
+
+    async fn read_file(
+        &self,
+        request: Request<gateway::ReadFileRequest>,
+    ) -> Result<Response<gateway::ReadFileResponse>, Status> {
+        if request.get_ref().file_path != "build.envd" {
+            return Err(Status::not_found("no such file or directory"));
+        }
+        let data = BUILD_FILE.as_bytes().to_vec();
+        let answer = gateway::ReadFileResponse { data };
+        self.behave(self.read_file, "ReadFile", answer)
+            .await
+            .map(Response::new)
+    }
+
+    async fn resolve_image_config(
+        &self,
+        _: Request<gateway::ResolveImageConfigRequest>,
+    ) -> Result<Response<gateway::ResolveImageConfigResponse>, Status> {
+        let config = br#"{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let answer = gateway::ResolveImageConfigResponse {
+            digest: format!("sha256:{}", "1".repeat(64)),
+            config: config.to_vec(),
+            r#ref: String::new(),
+        };
+        self.behave(self.resolve_image_config, "ResolveImageConfig", answer)
+            .await
+            .map(Response::new)
+    }
+
+    async fn r#return(
+        &self,
+        request: Request<gateway::ReturnRequest>,
+    ) -> Result<Response<gateway::ReturnResponse>, Status> {
+        if let Ok(mut returned) = self.returned.lock() {
+            *returned = Some(request.into_inner());
+        }
+        Ok(Response::new(gateway::ReturnResponse {}))
+    }
+
+    async fn stat_file(
+        &self,
+        _: Request<gateway::StatFileRequest>,
+    ) -> Result<Response<gateway::StatFileResponse>, Status> {
+        Err(Status::not_found("no such file or directory"))
+    }
+
+    async fn warn(
+        &self,
+        _: Request<gateway::WarnRequest>,
+    ) -> Result<Response<gateway::WarnResponse>, Status> {
+        Ok(Response::new(gateway::WarnResponse {}))
+    }
+
+    async fn resolve_source_meta(
+        &self,
+        _: Request<gateway::ResolveSourceMetaRequest>,
+    ) -> Result<Response<gateway::ResolveSourceMetaResponse>, Status> {
+        unimplemented()
+    }
+
+    async fn read_dir(
+        &self,
+        _: Request<gateway::ReadDirRequest>,
+    ) -> Result<Response<gateway::ReadDirResponse>, Status> {
+        unimplemented()
+    }
+
+    async fn evaluate(
+        &self,
+        _: Request<gateway::EvaluateRequest>,
+    ) -> Result<Response<gateway::EvaluateResponse>, Status> {
+        unimplemented()
+    }
+
+    async fn inputs(
+        &self,
+        _: Request<gateway::InputsRequest>,
+    ) -> Result<Response<gateway::InputsResponse>, Status> {
+        unimplemented()
+    }
+
+    async fn new_container(
+        &self,
+        _: Request<gateway::NewContainerRequest>,
+    ) -> Result<Response<gateway::NewContainerResponse>, Status> {
+        unimplemented()
+    }
+
+    async fn release_container(
+        &self,
+        _: Request<gateway::ReleaseContainerRequest>,
+    ) -> Result<Response<gateway::ReleaseContainerResponse>, Status> {
+        unimplemented()
+    }
+
+    type ExecProcessStream =
+        tonic::codegen::tokio_stream::Empty<Result<gateway::ExecMessage, Status>>;
+
+    async fn exec_process(
+        &self,
+        _: Request<tonic::Streaming<gateway::ExecMessage>>,
+    ) -> Result<Response<Self::ExecProcessStream>, Status> {
+        unimplemented()
+    }
+
+    async fn read_file_container(
+        &self,
+        _: Request<gateway::ReadFileRequest>,
+    ) -> Result<Response<gateway::ReadFileResponse>, Status> {
+        unimplemented()
+    }
+
+    async fn read_dir_container(
+        &self,
+        _: Request<gateway::ReadDirRequest>,
+    ) -> Result<Response<gateway::ReadDirResponse>, Status> {
+        unimplemented()
+    }
+
+    async fn stat_file_container(
+        &self,
+        _: Request<gateway::StatFileRequest>,
+    ) -> Result<Response<gateway::StatFileResponse>, Status> {
+        unimplemented()
+    }
+}
+
+/// What a build against the fake bridge ended with.
+struct Outcome {
+    exit_code: i32,
+    returned: Option<gateway::ReturnRequest>,
+}
+
+impl Outcome {
+    fn error_message(&self) -> String {
+        let error: Option<&rpc::Status> = self.returned.as_ref().and_then(|r| r.error.as_ref());
+        error.map(|e| e.message.clone()).unwrap_or_default()
+    }
+}
+
+/// Serves one build on an in-memory connection to a fake bridge whose
+/// calls behave as given, with lookups given `lookup_timeout` seconds.
+/// Fails the test if the frontend has not ended within 10 s.
+async fn build_against(
+    read_file: Behaviour,
+    resolve_image_config: Behaviour,
+    lookup_timeout: &str,
+) -> Outcome {
+    // The client's end is joined to the server's by a relay; ending the
+    // relay closes the connection (the server's own tasks would keep it).
+    let (client_io, mut relay_to_client) = tokio::io::duplex(1 << 20);
+    let (mut relay_to_server, server_io) = tokio::io::duplex(1 << 20);
+    let relay = tokio::spawn(async move {
+        let _ = tokio::io::copy_bidirectional(&mut relay_to_client, &mut relay_to_server).await;
+    });
+    let returned = Arc::new(Mutex::new(None));
+    let drop_connection = Arc::new(Notify::new());
+    let fake = FakeBridge {
+        read_file,
+        resolve_image_config,
+        returned: returned.clone(),
+        drop_connection: drop_connection.clone(),
+    };
+    let server = tokio::spawn(
+        Server::builder()
+            .add_service(LlbBridgeServer::new(fake))
+            .serve_with_incoming(tonic::codegen::tokio_stream::once(Ok::<_, std::io::Error>(
+                server_io,
+            ))),
+    );
+    let dropper = tokio::spawn(async move {
+        drop_connection.notified().await;
+        relay.abort();
+    });
+
+    let channel = connect(client_io).await;
+    let arg = format!("build-arg:{LOOKUP_TIMEOUT_ARG}");
+    let options = Options::parse(vec![(arg, lookup_timeout.to_string())], None);
+    let serve = envd_frontend::serve(channel, options, Timeline::start_if_requested());
+    let exit_code = tokio::time::timeout(Duration::from_secs(10), serve)
+        .await
+        .expect("the frontend ended within 10 s");
+    dropper.abort();
+    server.abort();
+    let returned = returned.lock().expect("lock").take();
+    Outcome {
+        exit_code,
+        returned,
+    }
+}
+
+async fn connect(io: tokio::io::DuplexStream) -> Channel {
+    let io = Arc::new(Mutex::new(Some(io)));
+    Endpoint::from_static("http://fake-bridge")
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let io = io.lock().expect("lock").take();
+            async move {
+                io.map(TokioIo::new)
+                    .ok_or_else(|| std::io::Error::other("connected once already"))
+            }
+        }))
+        .await
+        .expect("connect to the fake bridge")
+}
+
+#[tokio::test]
+async fn a_daemon_that_answers_gets_a_result() {
+    let outcome = build_against(Behaviour::Answer, Behaviour::Answer, "60").await;
+    assert_eq!(outcome.exit_code, 0);
+    let returned = outcome.returned.expect("the frontend returned");
+    assert!(returned.error.is_none(), "{:?}", returned.error);
+    let result = returned.result.expect("a result");
+    assert!(matches!(result.result, Some(result::Result::Ref(ref r)) if r.id == "ref-1"));
+    assert!(result.metadata.contains_key("containerimage.config"));
+}
+
+#[tokio::test]
+async fn a_failing_read_file_is_an_error_that_names_the_read() {
+    let outcome = build_against(Behaviour::Fail, Behaviour::Answer, "60").await;
+    assert_eq!(outcome.exit_code, 0, "the error was returned");
+    assert_eq!(
+        outcome.error_message(),
+        "reading the build file: ReadFile: disk is on fire"
+    );
+}
+
+#[tokio::test]
+async fn an_image_config_that_never_comes_is_an_error_at_base() {
+    let outcome = build_against(Behaviour::Answer, Behaviour::NeverAnswer, "0.5").await;
+    assert_eq!(outcome.exit_code, 0, "the error was returned");
+    let message = outcome.error_message();
+    assert!(message.starts_with("build.envd:2: "), "{message}");
+    assert!(
+        message.contains("BuildKit did not answer ResolveImageConfig in 0.5 s"),
+        "{message}"
+    );
+    let returned = outcome.returned.expect("returned");
+    let details = &returned.error.expect("an error").details;
+    assert_eq!(details.len(), 1, "the error carries its location");
+}
+
+#[tokio::test]
+async fn a_connection_lost_during_a_read_ends_the_frontend() {
+    let outcome = build_against(Behaviour::DropConnection, Behaviour::Answer, "60").await;
+    assert_eq!(outcome.exit_code, 1);
+    assert!(outcome.returned.is_none());
+}
+
+#[tokio::test]
+async fn a_build_cancelled_while_the_compiler_waits_ends_the_frontend() {
+    // The compiler's thread is blocked on the image config when the
+    // connection goes, as when buildx is interrupted. The lookup deadline
+    // is far past the test's 10 s, so only the lost connection ends it.
+    let outcome = build_against(Behaviour::Answer, Behaviour::DropConnection, "60").await;
+    assert_eq!(outcome.exit_code, 1);
+    assert!(outcome.returned.is_none());
+}
