@@ -3,6 +3,7 @@
 
 use llb_gen::limits::MAX_BUILD_FILE_BYTES;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use envd_proto::gateway::{self, result};
@@ -22,9 +23,13 @@ use crate::report::{self, REPORT_ARG, Timeline};
 pub async fn build(
     bridge: Arc<Bridge>,
     options: Result<Options, OptionError>,
+    probe: Option<PathBuf>,
     timeline: &mut Timeline,
 ) -> Result<gateway::Result, FrontendError> {
     let options = options?;
+    let probe = probe.ok_or_else(|| {
+        FrontendError::Internal("cannot find envd-frontend's own program".to_string())
+    })?;
     let report = report::requested(options.build_args.get(REPORT_ARG).map(String::as_str))?;
     if let Some(request) = &options.request_id {
         return Err(FrontendError::UnsupportedSubrequest(request.clone()));
@@ -52,7 +57,7 @@ pub async fn build(
 
     let mut built: Vec<(Platform, String, Vec<u8>)> = vec![];
     for (i, platform) in platforms.iter().enumerate() {
-        let compiled = compile_for(&bridge, &options, &text, &context, platform).await?;
+        let compiled = compile_for(&bridge, &options, &text, &context, platform, &probe).await?;
         if i == 0 {
             // The graph's Solve is sent next.
             timeline.mark("compiled");
@@ -116,6 +121,7 @@ async fn compile_for(
     text: &str,
     context: &ContextSource,
     platform: &Platform,
+    probe: &Path,
 ) -> Result<Compiled, FrontendError> {
     let mut lower = LowerOptions::new(platform.clone());
     lower.filename = options
@@ -133,6 +139,7 @@ async fn compile_for(
     let compile_options = CompileOptions {
         target: options.target.clone(),
         lower,
+        probe: Some(probe.to_path_buf()),
     };
     let runtime = Handle::current();
     let files = BridgeContext::new(

@@ -23,16 +23,21 @@ pub async fn run() -> i32 {
             return 1;
         }
     };
-    serve(channel, options::Options::from_env(), timeline).await
+    // This program serves the evaluation probe too (see main.rs).
+    let probe = std::env::current_exe().ok();
+    serve(channel, options::Options::from_env(), probe, timeline).await
 }
 
 /// Runs one build over a connection to BuildKit's `LLBBridge`: pings,
 /// builds, and returns the result or the error. Returns the exit code: 0
 /// once BuildKit has the answer, 1 when it could not be given one (the
-/// connection is gone, as when the build is cancelled).
+/// connection is gone, as when the build is cancelled). `probe` is the
+/// program that evaluates build.envd first with bounded memory
+/// (`llb_gen::probe`): envd-frontend itself.
 pub async fn serve(
     channel: tonic::transport::Channel,
     options: Result<options::Options, options::OptionError>,
+    probe: Option<std::path::PathBuf>,
     mut timeline: report::Timeline,
 ) -> i32 {
     let lookup_timeout = options
@@ -50,7 +55,7 @@ pub async fn serve(
     // boundary and still answered (the image profile unwinds for this).
     let task = tokio::spawn({
         let bridge = bridge.clone();
-        async move { build::build(bridge, options, &mut timeline).await }
+        async move { build::build(bridge, options, probe, &mut timeline).await }
     });
     let built = task
         .await

@@ -1,6 +1,11 @@
 //! `envd-frontend`: the process BuildKit starts for `# syntax=aiges/envd-frontend`.
 
+#[global_allocator]
+static ALLOCATOR: llb_gen::probe::ProbeAllocator = llb_gen::probe::ProbeAllocator;
+
 fn main() {
+    // Started again as the evaluation probe: evaluate and exit.
+    llb_gen::probe::serve_if_asked();
     // One thread drives the gRPC I/O (non-blocking pipes); the compiler runs
     // on one blocking thread and waits on bridge calls from there.
     let code = match tokio::runtime::Builder::new_current_thread()

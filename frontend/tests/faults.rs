@@ -306,7 +306,8 @@ async fn build_against(
     let channel = connect(client_io).await;
     let arg = format!("build-arg:{LOOKUP_TIMEOUT_ARG}");
     let options = Options::parse(vec![(arg, lookup_timeout.to_string())], None);
-    let serve = envd_frontend::serve(channel, options, Timeline::start_if_requested());
+    let probe = Some(env!("CARGO_BIN_EXE_envd-frontend").into());
+    let serve = envd_frontend::serve(channel, options, probe, Timeline::start_if_requested());
     let exit_code = tokio::time::timeout(Duration::from_secs(10), serve)
         .await
         .expect("the frontend ended within 10 s");

@@ -52,11 +52,20 @@ fn seed_example(c: &mut Criterion) {
         ("build.txt".to_string(), read("build.txt")),
         ("detectron2".to_string(), None),
     ]));
-    let options = CompileOptions {
+    let mut options = CompileOptions {
         target: None,
         lower: LowerOptions::new(Platform::new("linux", "amd64")),
+        probe: None,
     };
     c.bench_function("compile seed example", |b| {
+        b.iter(|| {
+            compile(black_box(&text), &options, &files, &Offline).map(|c| c.definition.def.len())
+        })
+    });
+    // With the evaluation probe, as the frontend and llb-gen compile: the
+    // difference is the child process's cost.
+    options.probe = Some(env!("CARGO_BIN_EXE_llb-gen").into());
+    c.bench_function("compile seed example with the evaluation probe", |b| {
         b.iter(|| {
             compile(black_box(&text), &options, &files, &Offline).map(|c| c.definition.def.len())
         })

@@ -1,6 +1,7 @@
 //! The whole pipeline: build.envd text to IR, to LLB and image config.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use envd_proto::pb;
 
@@ -8,12 +9,17 @@ use crate::build::{self, BuildSpec};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::lang;
 use crate::lower::{BaseResolver, ContextFiles, LowerOptions, Lowered};
+use crate::probe;
 
 #[derive(Clone, Debug)]
 pub struct CompileOptions {
     /// The function to run; `build` when `None`.
     pub target: Option<String>,
     pub lower: LowerOptions,
+    /// A program that serves the evaluation probe ([`crate::probe`]): when
+    /// given, build.envd is evaluated there first, with bounded memory and
+    /// time. Callers that parse untrusted files give their own binary.
+    pub probe: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -41,6 +47,15 @@ pub fn compile(
         options.lower.filename.clone(),
         expanded.as_deref().unwrap_or(text),
     );
+    if let Some(program) = &options.probe {
+        probe::evaluate(
+            program,
+            &source,
+            options.target.as_deref(),
+            &options.lower.build_args,
+        )
+        .map_err(|error| Diagnostics(vec![error]))?;
+    }
     let evaluated = evaluate(
         &source,
         options.target.as_deref(),

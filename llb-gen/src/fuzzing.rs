@@ -60,6 +60,9 @@ impl Input {
         let options = CompileOptions {
             target: None,
             lower,
+            // In-process only: libFuzzer's own memory limit stands in for
+            // the probe's.
+            probe: None,
         };
         compile(&self.build_envd, &options, &self.files, &AnyImage)
     }

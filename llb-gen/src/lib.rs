@@ -11,7 +11,8 @@
 //! lowering) and the registry; [`build`], the whole build assembled from
 //! the recorded calls and lowered step by step; [`lang`], Starlark
 //! evaluation into a build (the only module that imports `starlark`);
-//! [`compile`], the whole pipeline. Each imports only those before it in
+//! [`probe`], that evaluation first in a child process with bounded memory
+//! and time; [`compile`], the whole pipeline. Each imports only those before it in
 //! this list; builtins see plain values, never Starlark ones.
 
 pub mod build;
@@ -28,5 +29,6 @@ pub mod limits;
 pub mod llb;
 pub mod lower;
 pub mod pep508;
+pub mod probe;
 
 pub use compile::{CompileOptions, Compiled, compile};

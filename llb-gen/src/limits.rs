@@ -17,6 +17,14 @@ pub const MAX_REQUIREMENTS_DEPTH: usize = 16;
 /// time grows with the square of this depth.
 pub const MAX_YAML_FLOW_DEPTH: usize = 64;
 
+/// Address space of the process that evaluates build.envd first
+/// (`probe`): one Starlark statement can build a value of any size before
+/// the heap check after it, and this is what stops it.
+pub const MAX_EVALUATION_BYTES: usize = 256 << 20;
+/// Time that evaluation may take; the statement and tick bounds stop loops
+/// well within it.
+pub const MAX_EVALUATION_SECONDS: u64 = 10;
+
 /// "1 MiB", "4 MiB": a bound as the errors say it.
 pub fn describe_bytes(bytes: usize) -> String {
     format!("{} MiB", bytes >> 20)

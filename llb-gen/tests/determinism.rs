@@ -113,6 +113,7 @@ fn compile_in_process(text: &str, dir: &Path) -> Vec<u8> {
     let options = CompileOptions {
         target: None,
         lower: LowerOptions::new(Platform::new("linux", "amd64")),
+        probe: None,
     };
     let files = DiskContext::new(dir).unwrap();
     compile(text, &options, &files, &Offline)

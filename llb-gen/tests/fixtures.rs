@@ -101,6 +101,9 @@ fn compile_with(dir: &Path, options: FixtureOptions) -> Result<Compiled, Diagnos
     let options = CompileOptions {
         target: options.target,
         lower,
+        // Every fixture goes through the evaluation probe, as in the
+        // frontend; some need its memory bound.
+        probe: Some(PathBuf::from(env!("CARGO_BIN_EXE_llb-gen"))),
     };
     let files = llb_gen::disk::DiskContext::new(dir).unwrap();
     compile(&text, &options, &files, &FixtureRegistry)

@@ -19,6 +19,7 @@ const ORDER: &[&str] = &[
     "builtins",
     "build",
     "lang",
+    "probe",
     "compile",
     "disk",
     "fuzzing",

@@ -61,6 +61,7 @@ fn lookups_are_announced_before_the_first_one_waits() {
     let options = CompileOptions {
         target: None,
         lower: LowerOptions::new(Platform::new("linux", "amd64")),
+        probe: None,
     };
     compile(text, &options, &recorder, &recorder)
         .map_err(|d| d.render())

@@ -60,6 +60,8 @@ pub fn build_replay_image(project: &Project, build_args: &[(&str, &str)]) {
     let options = CompileOptions {
         target: None,
         lower,
+        // The replay's definition is computed ahead; only its bytes matter.
+        probe: None,
     };
     let files = DiskContext::new(&project.dir).unwrap();
     let compiled = compile(&text, &options, &files, &DaemonImages)

@@ -2,6 +2,9 @@
 //! every statement, so a runaway loop, recursion or allocation stops quickly
 //! with an error at the statement that was running.
 
+use std::cell::Cell;
+use std::ops::Range;
+
 use starlark::codemap::FileSpanRef;
 use starlark::eval::{BeforeStmtFuncDyn, Evaluator};
 
@@ -24,13 +27,30 @@ pub enum LimitError {
     Heap,
 }
 
+thread_local! {
+    /// The byte range of the statement this thread evaluated last, for
+    /// errors that come without a location (the tick bound) and for the
+    /// evaluation probe to name when a statement exhausts its memory.
+    static LAST_STATEMENT: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// The statement this thread evaluated last.
+pub fn last_statement() -> Range<usize> {
+    // Read from the allocator too, so never a panic: on a thread being
+    // torn down it is the file's start.
+    let (start, end) = LAST_STATEMENT.try_with(Cell::get).unwrap_or((0, 0));
+    start..end
+}
+
 /// Counts statements and checks the heap before each one.
 pub struct StatementBudget {
     remaining: u64,
 }
 
 impl StatementBudget {
+    /// A budget for one evaluation; no statement has run in it yet.
     pub fn new() -> StatementBudget {
+        LAST_STATEMENT.set((0, 0));
         StatementBudget {
             remaining: MAX_STATEMENTS,
         }
@@ -44,6 +64,10 @@ impl<'e> BeforeStmtFuncDyn<'e> for StatementBudget {
         _continued: bool,
         eval: &mut Evaluator<'v, '_, 'e>,
     ) -> starlark::Result<()> {
+        LAST_STATEMENT.set((
+            span.span.begin().get() as usize,
+            span.span.end().get() as usize,
+        ));
         let exceeded = if self.remaining == 0 {
             Some(LimitError::Statements)
         } else if eval.heap().allocated_bytes() > MAX_HEAP_BYTES {

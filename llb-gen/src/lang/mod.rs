@@ -25,6 +25,7 @@ use crate::checks::{closest, find_on_line};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::limits::{MAX_BUILD_FILE_BYTES, describe_bytes};
 
+pub use limits::last_statement;
 pub use whitespace::expand as expand_whitespace;
 
 use function::EnvdFunction;
@@ -132,16 +133,23 @@ fn run(
         eval.before_stmt_for_dap(BeforeStmtFunc::from_dyn(Box::new(
             limits::StatementBudget::new(),
         )));
+        // Errors without a location of their own (the tick bound) are
+        // at the statement that was running.
+        let at_statement = |d: Diagnostic| {
+            let statement = limits::last_statement();
+            d.with_location_if_missing(Some(statement).filter(|s| !s.is_empty()))
+        };
 
         eval.eval_module(ast, &globals)
-            .map_err(|e| to_diagnostic(source, e))?;
+            .map_err(|e| at_statement(to_diagnostic(source, e)))?;
         let target_span = find_def(source.text(), target);
         let function = match module.get(target) {
             Some(value) if is_callable(value) => value,
             _ => return Err(missing_target(source, target, &module)),
         };
-        eval.eval_function(function, &[], &[])
-            .map_err(|e| to_diagnostic(source, e).with_location_if_missing(target_span.clone()))?;
+        eval.eval_function(function, &[], &[]).map_err(|e| {
+            at_statement(to_diagnostic(source, e)).with_location_if_missing(target_span.clone())
+        })?;
         Ok(target_span.unwrap_or(0..0))
     })
 }

@@ -75,7 +75,11 @@ impl BaseResolver for OfflineResolver {
     }
 }
 
+#[global_allocator]
+static ALLOCATOR: llb_gen::probe::ProbeAllocator = llb_gen::probe::ProbeAllocator;
+
 fn main() -> ExitCode {
+    llb_gen::probe::serve_if_asked();
     let args = Args::parse();
     match run(&args) {
         Ok(code) => code,
@@ -117,6 +121,10 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let options = CompileOptions {
         target: args.target.clone(),
         lower,
+        probe: Some(
+            std::env::current_exe()
+                .context("cannot find this program to start its evaluation probe")?,
+        ),
     };
     let compiled = match compile(&text, &options, &files, &OfflineResolver) {
         Ok(compiled) => compiled,

@@ -1,0 +1,311 @@
+//! Evaluation in a child process with bounded memory and time, before the
+//! compiler's own. Starlark checks its heap only between statements, and
+//! one statement (`[0] * 100000000`) can take gigabytes before that check.
+//! So a copy of the running program (the probe) evaluates build.envd first,
+//! with its address space limited: a statement that builds too large a
+//! value ends the probe, not the caller, and the error points at it.
+//!
+//! Evaluation is deterministic (the same text, target and build args give
+//! the same result), so once the probe has finished, the caller evaluates
+//! in-process within the same bounds and gets the result or the located
+//! error itself. A program that uses the probe calls [`serve_if_asked`]
+//! first in `main` and installs [`ProbeAllocator`] as its allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostics::{Diagnostic, SourceText};
+use crate::lang;
+use crate::limits::{MAX_BUILD_FILE_BYTES, MAX_EVALUATION_BYTES, MAX_EVALUATION_SECONDS};
+
+/// The first argument that makes a program the probe.
+pub const PROBE_ARG: &str = "--envd-evaluation-probe";
+
+/// What the probe writes to stderr when an allocation fails, before the
+/// byte offset of the statement that was running.
+const OUT_OF_MEMORY_MARK: &[u8] = b"envd-evaluation-probe: out of memory at byte ";
+
+/// Exit code of a probe that could not read its request or set its limit.
+const PROBE_FAILED: i32 = 3;
+/// Exit code of a probe in which an allocation failed. Some allocators
+/// (bumpalo's, under Starlark's heap) panic rather than abort, and the
+/// evaluation turns the panic into an error: the probe still fails.
+const PROBE_OUT_OF_MEMORY: i32 = 4;
+
+/// Set when an allocation in this process failed.
+static ALLOCATION_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// What the probe evaluates: everything evaluation depends on.
+#[derive(Serialize, Deserialize)]
+struct Request {
+    name: String,
+    text: String,
+    target: Option<String>,
+    build_args: BTreeMap<String, String>,
+}
+
+/// Evaluates the build file in a probe started from `program`. `Ok` means
+/// the probe finished within its bounds, with a result or a located error
+/// (which the caller's own evaluation gives again); `Err` is the error for
+/// a probe that ran out of memory or time, at the statement when known.
+pub fn evaluate(
+    program: &Path,
+    source: &SourceText,
+    target: Option<&str>,
+    build_args: &BTreeMap<String, String>,
+) -> Result<(), Diagnostic> {
+    let request = Request {
+        name: source.name().to_string(),
+        text: source.text().to_string(),
+        target: target.map(str::to_string),
+        build_args: build_args.clone(),
+    };
+    let internal = |what: String| {
+        Diagnostic::error(
+            source,
+            None,
+            format!("internal error: the evaluation probe {what}"),
+        )
+    };
+    let request = serde_json::to_vec(&request).map_err(|e| internal(e.to_string()))?;
+    let mut child = Command::new(program)
+        .arg(PROBE_ARG)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| internal(format!("could not start ({}): {e}", program.display())))?;
+    // The probe reads all of its request before it evaluates, so this does
+    // not wait on it; a probe that died early closes the pipe.
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(&request);
+    }
+    let Some(status) = wait_for(&mut child, Duration::from_secs(MAX_EVALUATION_SECONDS)) else {
+        return Err(Diagnostic::error(
+            source,
+            None,
+            format!("evaluating build.envd took more than {MAX_EVALUATION_SECONDS} s"),
+        )
+        .with_help("simplify the loops and values build.envd computes"));
+    };
+    if status.success() {
+        return Ok(());
+    }
+    let mut stderr = Vec::new();
+    if let Some(pipe) = child.stderr.take() {
+        let _ = pipe.take(64 << 10).read_to_end(&mut stderr);
+    }
+    match out_of_memory_at(&stderr) {
+        Some(offset) => Err(out_of_memory(source, offset)),
+        None => Err(internal(format!(
+            "failed ({status}): {}",
+            String::from_utf8_lossy(&stderr).trim()
+        ))),
+    }
+}
+
+/// The error for a statement that ran out of memory, at that statement.
+fn out_of_memory(source: &SourceText, offset: usize) -> Diagnostic {
+    let span = statement_at(source.text(), offset);
+    let bound = MAX_EVALUATION_BYTES >> 20;
+    // Starlark computes a function's constant expressions (`"ab" * N`)
+    // when it defines the function, so the `def` is what ran.
+    let message = if source.text()[span.clone()].starts_with("def ") {
+        format!(
+            "defining this function needs more than the {bound} MiB of memory evaluating build.envd may use: a constant in it is too large"
+        )
+    } else {
+        format!(
+            "this statement needs more than the {bound} MiB of memory evaluating build.envd may use"
+        )
+    };
+    Diagnostic::error(source, Some(span), message)
+        .with_help("a build file's values are names, versions and commands; build smaller ones")
+}
+
+/// Waits for the child until `timeout`, then kills it; `None` on timeout.
+fn wait_for(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    // Most evaluations take a few milliseconds: poll often at first.
+    let mut pause = Duration::from_micros(200);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(10));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
+/// The statement offset in the probe's out-of-memory report.
+fn out_of_memory_at(stderr: &[u8]) -> Option<usize> {
+    let at = stderr
+        .windows(OUT_OF_MEMORY_MARK.len())
+        .position(|w| w == OUT_OF_MEMORY_MARK)?;
+    let digits: String = stderr[at + OUT_OF_MEMORY_MARK.len()..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .map(|&b| char::from(b))
+        .collect();
+    digits.parse().ok()
+}
+
+/// From the statement's start to the end of its line.
+fn statement_at(text: &str, offset: usize) -> std::ops::Range<usize> {
+    let start = offset.min(text.len());
+    let start = (0..=start)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+    start..end
+}
+
+/// Makes this process the probe when it was started as one: evaluates the
+/// request on stdin under the bounds and exits. Call it first in `main`.
+pub fn serve_if_asked() {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == PROBE_ARG)
+    {
+        std::process::exit(serve());
+    }
+}
+
+fn serve() -> i32 {
+    // If the caller dies (a cancelled build), so does the probe.
+    let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
+    let limit = MAX_EVALUATION_BYTES as u64;
+    let bounded = rustix::process::setrlimit(
+        rustix::process::Resource::As,
+        rustix::process::Rlimit {
+            current: Some(limit),
+            maximum: Some(limit),
+        },
+    );
+    if let Err(e) = bounded {
+        eprintln!("cannot limit its memory: {e}");
+        return PROBE_FAILED;
+    }
+    let mut input = Vec::new();
+    // The request is the build file and the build args, as JSON.
+    let bound = (MAX_BUILD_FILE_BYTES * 8) as u64;
+    if let Err(e) = std::io::stdin().take(bound).read_to_end(&mut input) {
+        eprintln!("cannot read its request: {e}");
+        return PROBE_FAILED;
+    }
+    let request: Request = match serde_json::from_slice(&input) {
+        Ok(request) => request,
+        Err(e) => {
+            eprintln!("cannot read its request: {e}");
+            return PROBE_FAILED;
+        }
+    };
+    let source = SourceText::new(request.name, request.text);
+    // A result or a located error: either way the evaluation finished,
+    // unless memory ran out on the way.
+    let _ = lang::evaluate(&source, request.target.as_deref(), &request.build_args);
+    if ALLOCATION_FAILED.load(Ordering::Relaxed) {
+        PROBE_OUT_OF_MEMORY
+    } else {
+        0
+    }
+}
+
+/// The system allocator, which in the probe reports the statement that was
+/// running when an allocation fails, before the process aborts.
+pub struct ProbeAllocator;
+
+impl ProbeAllocator {
+    #[cold]
+    fn report_out_of_memory() {
+        ALLOCATION_FAILED.store(true, Ordering::Relaxed);
+        // No allocation here: the number is written into a stack buffer.
+        let mut line = [0u8; 96];
+        let mark = OUT_OF_MEMORY_MARK.len();
+        line[..mark].copy_from_slice(OUT_OF_MEMORY_MARK);
+        let mut digits = [0u8; 20];
+        let mut n = lang::last_statement().start;
+        let mut count = 0;
+        loop {
+            digits[count] = b'0' + (n % 10) as u8;
+            count += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for i in 0..count {
+            line[mark + i] = digits[count - 1 - i];
+        }
+        line[mark + count] = b'\n';
+        let _ = std::io::stderr().write_all(&line[..mark + count + 1]);
+    }
+}
+
+// SAFETY: every call is passed to `System` unchanged; the only addition is
+// a write to stderr when `System` returns null, which does not allocate.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for ProbeAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        let pointer = unsafe { System.alloc(layout) };
+        if pointer.is_null() {
+            ProbeAllocator::report_out_of_memory();
+        }
+        pointer
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let pointer = unsafe { System.alloc_zeroed(layout) };
+        if pointer.is_null() {
+            ProbeAllocator::report_out_of_memory();
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
+        unsafe { System.dealloc(pointer, layout) }
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
+        let moved = unsafe { System.realloc(pointer, layout, new_size) };
+        if moved.is_null() {
+            ProbeAllocator::report_out_of_memory();
+        }
+        moved
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_names_the_statement() {
+        let stderr = b"envd-evaluation-probe: out of memory at byte 42\nmemory allocation of 800000000 bytes failed\n";
+        assert_eq!(out_of_memory_at(stderr), Some(42));
+        assert_eq!(out_of_memory_at(b"Aborted"), None);
+        let text = "def build():\n    x = [0] * 100000000\n";
+        let span = statement_at(text, 17);
+        assert_eq!(&text[span], "x = [0] * 100000000");
+        assert_eq!(statement_at(text, 999), text.len()..text.len());
+    }
+}
