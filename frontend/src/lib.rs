@@ -55,16 +55,25 @@ pub async fn serve(
     // boundary and still answered (the image profile unwinds for this).
     let task = tokio::spawn({
         let bridge = bridge.clone();
-        async move { build::build(bridge, options, probe, &mut timeline).await }
+        async move {
+            let built = build::build(bridge, options, probe, &mut timeline).await;
+            (built, timeline)
+        }
     });
-    let built = task
-        .await
-        .unwrap_or_else(|e| Err(error::FrontendError::from_join(e, "the build")));
+    let (built, timeline) = task.await.unwrap_or_else(|e| {
+        let error = error::FrontendError::from_join(e, "the build");
+        (Err(error), report::Timeline::none())
+    });
     let returned = match built {
         Ok(result) => bridge.return_result(result).await,
         Err(error) => {
             eprintln!("envd-frontend: {error}");
-            bridge.return_error(error.to_status()).await
+            let mut status = error.to_status();
+            // A failed build shows no report step; the error carries it.
+            if let Some(line) = timeline.render() {
+                status.message = format!("{} ({line})", status.message);
+            }
+            bridge.return_error(status).await
         }
     };
     match returned {

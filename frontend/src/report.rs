@@ -51,6 +51,11 @@ impl Timeline {
         }
     }
 
+    /// A timeline that measures nothing.
+    pub fn none() -> Timeline {
+        Timeline(None)
+    }
+
     /// A timeline that measures.
     pub fn start() -> Timeline {
         Timeline(Some(Measured {
