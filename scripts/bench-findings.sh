@@ -57,7 +57,8 @@ for dir in "$work"/*/; do
   out="$work/$name.out"
   /usr/bin/time -o "$work/$name.time" -f '%e %M' \
     "$bin" "$dir/build.envd" --context "$dir" >"$out" 2>&1 || true
-  read -r seconds kib <"$work/$name.time"
+  # GNU time writes "Command exited with non-zero status N" first.
+  read -r seconds kib < <(tail -n1 "$work/$name.time")
   said=$(grep -m1 'error:' "$out" | cut -c1-110 || true)
   printf '| %s | %s | %.2f s | %d MiB |\n' "$name" "${said:-built}" "$seconds" $((kib / 1024))
 done

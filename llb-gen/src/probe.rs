@@ -31,6 +31,18 @@ pub const PROBE_ARG: &str = "--envd-evaluation-probe";
 /// What the probe writes to stderr when an allocation fails, before the
 /// byte offset of the statement that was running.
 const OUT_OF_MEMORY_MARK: &[u8] = b"envd-evaluation-probe: out of memory at byte ";
+/// Written after the mark when no statement had run: Starlark was
+/// compiling the file and computing its constant expressions.
+const BEFORE_ANY_STATEMENT: &[u8] = b"none";
+
+/// Where the probe ran out of memory.
+#[derive(Debug, PartialEq, Eq)]
+enum OutOfMemory {
+    /// In the statement starting at this byte offset.
+    AtStatement(usize),
+    /// Before any statement ran.
+    Compiling,
+}
 
 /// Exit code of a probe that could not read its request or set its limit.
 const PROBE_FAILED: i32 = 3;
@@ -103,7 +115,7 @@ pub fn evaluate(
         let _ = pipe.take(64 << 10).read_to_end(&mut stderr);
     }
     match out_of_memory_at(&stderr) {
-        Some(offset) => Err(out_of_memory(source, offset)),
+        Some(place) => Err(out_of_memory(source, place)),
         None => Err(internal(format!(
             "failed ({status}): {}",
             String::from_utf8_lossy(&stderr).trim()
@@ -111,23 +123,41 @@ pub fn evaluate(
     }
 }
 
-/// The error for a statement that ran out of memory, at that statement.
-fn out_of_memory(source: &SourceText, offset: usize) -> Diagnostic {
-    let span = statement_at(source.text(), offset);
+/// The error for an evaluation that ran out of memory, at the statement
+/// that was running.
+fn out_of_memory(source: &SourceText, place: OutOfMemory) -> Diagnostic {
     let bound = MAX_EVALUATION_BYTES >> 20;
-    // Starlark computes a function's constant expressions (`"ab" * N`)
-    // when it defines the function, so the `def` is what ran.
-    let message = if source.text()[span.clone()].starts_with("def ") {
-        format!(
-            "defining this function needs more than the {bound} MiB of memory evaluating build.envd may use: a constant in it is too large"
-        )
-    } else {
-        format!(
-            "this statement needs more than the {bound} MiB of memory evaluating build.envd may use"
-        )
+    let (span, message) = match place {
+        OutOfMemory::AtStatement(offset) => (
+            statement_at(source.text(), offset),
+            format!(
+                "this statement needs more than the {bound} MiB of memory evaluating build.envd may use"
+            ),
+        ),
+        // Starlark computes constant expressions (`"ab" * N`) while it
+        // compiles the file, before the first statement runs.
+        OutOfMemory::Compiling => (
+            statement_at(source.text(), first_code_line(source.text())),
+            format!(
+                "a constant expression in build.envd (such as \"ab\" * 300000000) needs more than the {bound} MiB of memory evaluating build.envd may use"
+            ),
+        ),
     };
     Diagnostic::error(source, Some(span), message)
         .with_help("a build file's values are names, versions and commands; build smaller ones")
+}
+
+/// The offset of the first line that is neither blank nor a comment.
+fn first_code_line(text: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let code = line.trim();
+        if !code.is_empty() && !code.starts_with('#') {
+            return offset + (line.len() - line.trim_start().len());
+        }
+        offset += line.len();
+    }
+    0
 }
 
 /// Waits for the child until `timeout`, then kills it; `None` on timeout.
@@ -151,17 +181,21 @@ fn wait_for(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     }
 }
 
-/// The statement offset in the probe's out-of-memory report.
-fn out_of_memory_at(stderr: &[u8]) -> Option<usize> {
+/// Where the probe's out-of-memory report says it ran out.
+fn out_of_memory_at(stderr: &[u8]) -> Option<OutOfMemory> {
     let at = stderr
         .windows(OUT_OF_MEMORY_MARK.len())
         .position(|w| w == OUT_OF_MEMORY_MARK)?;
-    let digits: String = stderr[at + OUT_OF_MEMORY_MARK.len()..]
+    let rest = &stderr[at + OUT_OF_MEMORY_MARK.len()..];
+    if rest.starts_with(BEFORE_ANY_STATEMENT) {
+        return Some(OutOfMemory::Compiling);
+    }
+    let digits: String = rest
         .iter()
         .take_while(|b| b.is_ascii_digit())
         .map(|&b| char::from(b))
         .collect();
-    digits.parse().ok()
+    digits.parse().ok().map(OutOfMemory::AtStatement)
 }
 
 /// From the statement's start to the end of its line.
@@ -238,23 +272,34 @@ impl ProbeAllocator {
         let mut line = [0u8; 96];
         let mark = OUT_OF_MEMORY_MARK.len();
         line[..mark].copy_from_slice(OUT_OF_MEMORY_MARK);
-        let mut digits = [0u8; 20];
-        let mut n = lang::last_statement().start;
-        let mut count = 0;
-        loop {
-            digits[count] = b'0' + (n % 10) as u8;
-            count += 1;
-            n /= 10;
-            if n == 0 {
-                break;
+        let count = match lang::last_statement() {
+            Some(statement) => write_decimal(&mut line[mark..], statement.start),
+            None => {
+                line[mark..mark + BEFORE_ANY_STATEMENT.len()].copy_from_slice(BEFORE_ANY_STATEMENT);
+                BEFORE_ANY_STATEMENT.len()
             }
-        }
-        for i in 0..count {
-            line[mark + i] = digits[count - 1 - i];
-        }
+        };
         line[mark + count] = b'\n';
         let _ = std::io::stderr().write_all(&line[..mark + count + 1]);
     }
+}
+
+/// Writes `n` in decimal at the start of `out`; returns the digits written.
+fn write_decimal(out: &mut [u8], mut n: usize) -> usize {
+    let mut digits = [0u8; 20];
+    let mut count = 0;
+    loop {
+        digits[count] = b'0' + (n % 10) as u8;
+        count += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for i in 0..count {
+        out[i] = digits[count - 1 - i];
+    }
+    count
 }
 
 // SAFETY: every call is passed to `System` unchanged; the only addition is
@@ -301,8 +346,16 @@ mod tests {
     #[test]
     fn the_report_names_the_statement() {
         let stderr = b"envd-evaluation-probe: out of memory at byte 42\nmemory allocation of 800000000 bytes failed\n";
-        assert_eq!(out_of_memory_at(stderr), Some(42));
+        assert_eq!(out_of_memory_at(stderr), Some(OutOfMemory::AtStatement(42)));
+        assert_eq!(
+            out_of_memory_at(b"envd-evaluation-probe: out of memory at byte none\n"),
+            Some(OutOfMemory::Compiling)
+        );
         assert_eq!(out_of_memory_at(b"Aborted"), None);
+        let mut out = [0u8; 20];
+        let n = write_decimal(&mut out, 1_048_576);
+        assert_eq!(&out[..n], b"1048576");
+        assert_eq!(first_code_line("# syntax=v0\n\n  def build():\n"), 15);
         let text = "def build():\n    x = [0] * 100000000\n";
         let span = statement_at(text, 17);
         assert_eq!(&text[span], "x = [0] * 100000000");

@@ -31,15 +31,16 @@ thread_local! {
     /// The byte range of the statement this thread evaluated last, for
     /// errors that come without a location (the tick bound) and for the
     /// evaluation probe to name when a statement exhausts its memory.
-    static LAST_STATEMENT: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    static LAST_STATEMENT: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
 }
 
-/// The statement this thread evaluated last.
-pub fn last_statement() -> Range<usize> {
+/// The statement this thread evaluated last; `None` before the first,
+/// while Starlark compiles the file (and computes its constants).
+pub fn last_statement() -> Option<Range<usize>> {
     // Read from the allocator too, so never a panic: on a thread being
-    // torn down it is the file's start.
-    let (start, end) = LAST_STATEMENT.try_with(Cell::get).unwrap_or((0, 0));
-    start..end
+    // torn down there is none.
+    let (start, end) = LAST_STATEMENT.try_with(Cell::get).ok().flatten()?;
+    Some(start..end)
 }
 
 /// Counts statements and checks the heap before each one.
@@ -50,7 +51,7 @@ pub struct StatementBudget {
 impl StatementBudget {
     /// A budget for one evaluation; no statement has run in it yet.
     pub fn new() -> StatementBudget {
-        LAST_STATEMENT.set((0, 0));
+        LAST_STATEMENT.set(None);
         StatementBudget {
             remaining: MAX_STATEMENTS,
         }
@@ -64,10 +65,10 @@ impl<'e> BeforeStmtFuncDyn<'e> for StatementBudget {
         _continued: bool,
         eval: &mut Evaluator<'v, '_, 'e>,
     ) -> starlark::Result<()> {
-        LAST_STATEMENT.set((
+        LAST_STATEMENT.set(Some((
             span.span.begin().get() as usize,
             span.span.end().get() as usize,
-        ));
+        )));
         let exceeded = if self.remaining == 0 {
             Some(LimitError::Statements)
         } else if eval.heap().allocated_bytes() > MAX_HEAP_BYTES {

@@ -135,10 +135,7 @@ fn run(
         )));
         // Errors without a location of their own (the tick bound) are
         // at the statement that was running.
-        let at_statement = |d: Diagnostic| {
-            let statement = limits::last_statement();
-            d.with_location_if_missing(Some(statement).filter(|s| !s.is_empty()))
-        };
+        let at_statement = |d: Diagnostic| d.with_location_if_missing(limits::last_statement());
 
         eval.eval_module(ast, &globals)
             .map_err(|e| at_statement(to_diagnostic(source, e)))?;
