@@ -19,6 +19,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{Diagnostic, SourceText};
@@ -99,7 +100,8 @@ pub fn evaluate(
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(&request);
     }
-    let Some(status) = wait_for(&mut child, Duration::from_secs(MAX_EVALUATION_SECONDS)) else {
+    let Some((status, stderr)) = wait_for(&mut child, Duration::from_secs(MAX_EVALUATION_SECONDS))
+    else {
         return Err(Diagnostic::error(
             source,
             None,
@@ -109,10 +111,6 @@ pub fn evaluate(
     };
     if status.success() {
         return Ok(());
-    }
-    let mut stderr = Vec::new();
-    if let Some(pipe) = child.stderr.take() {
-        let _ = pipe.take(64 << 10).read_to_end(&mut stderr);
     }
     match out_of_memory_at(&stderr) {
         Some(place) => Err(out_of_memory(source, place)),
@@ -160,25 +158,38 @@ fn first_code_line(text: &str) -> usize {
     0
 }
 
-/// Waits for the child until `timeout`, then kills it; `None` on timeout.
-fn wait_for(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+/// Waits for the child until `timeout`, reading its stderr (the first
+/// 64 KiB) as it comes; kills it and returns `None` on timeout. The child
+/// closes stderr when it exits, so waiting on the pipe wakes up at once.
+fn wait_for(child: &mut Child, timeout: Duration) -> Option<(ExitStatus, Vec<u8>)> {
     let deadline = Instant::now() + timeout;
-    // Most evaluations take a few milliseconds: poll often at first.
-    let mut pause = Duration::from_micros(200);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(10));
-            }
-            _ => {
+    let mut output = Vec::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let mut chunk = [0u8; 4096];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
                 let _ = child.kill();
                 let _ = child.wait();
                 return None;
             }
+            let wait = Timespec {
+                tv_sec: left.as_secs().try_into().unwrap_or(i64::MAX),
+                tv_nsec: left.subsec_nanos().into(),
+            };
+            let mut fds = [PollFd::new(&pipe, PollFlags::IN)];
+            match poll(&mut fds, Some(&wait)) {
+                Ok(0) | Err(rustix::io::Errno::INTR) => continue,
+                Ok(_) => match pipe.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) if output.len() < 64 << 10 => output.extend_from_slice(&chunk[..n]),
+                    Ok(_) => {}
+                },
+                Err(_) => break,
+            }
         }
     }
+    child.wait().ok().map(|status| (status, output))
 }
 
 /// Where the probe's out-of-memory report says it ran out.
