@@ -76,8 +76,8 @@ if [ "${BUILDX:-0}" = 1 ]; then
       "$dir" >"$work/$name.buildx" 2>&1; then
       result=built
     else
-      result=$(grep -m1 -o 'with-syntax.envd:[0-9]*: [^(]*' "$work/$name.buildx" | cut -c1-90 || true)
-      result=${result:-$(grep -m1 'ERROR' "$work/$name.buildx" | cut -c1-90)}
+      result=$(grep -m1 -o 'with-syntax.envd:[0-9]*: .*' "$work/$name.buildx" | cut -c1-90 || true)
+      result=${result:-$(grep -m1 'ERROR' "$work/$name.buildx" | cut -c1-90 || true)}
     fi
     end=${EPOCHREALTIME/./}
     kib=$(grep -m1 -o 'peak_rss_kib=[0-9]*' "$work/$name.buildx" | cut -d= -f2 || true)

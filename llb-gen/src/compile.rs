@@ -8,6 +8,7 @@ use envd_proto::pb;
 use crate::build::{self, BuildSpec};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::lang;
+use crate::limits::MAX_BUILD_FILE_BYTES;
 use crate::lower::{BaseResolver, ContextFiles, LowerOptions, Lowered};
 use crate::probe;
 
@@ -47,7 +48,12 @@ pub fn compile(
         options.lower.filename.clone(),
         expanded.as_deref().unwrap_or(text),
     );
-    if let Some(program) = &options.probe {
+    // A file over the size bound is refused by the evaluation at once.
+    if let Some(program) = options
+        .probe
+        .as_ref()
+        .filter(|_| text.len() <= MAX_BUILD_FILE_BYTES)
+    {
         probe::evaluate(
             program,
             &source,

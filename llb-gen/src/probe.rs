@@ -7,8 +7,8 @@
 //!
 //! Evaluation is deterministic (the same text, target and build args give
 //! the same result), so once the probe has finished, the caller evaluates
-//! in-process within the same bounds and gets the result or the located
-//! error itself. A program that uses the probe calls [`serve_if_asked`]
+//! in-process (without the address-space limit, which would bound the
+//! whole caller) and gets the same result or located error itself. A program that uses the probe calls [`serve_if_asked`]
 //! first in `main` and installs [`ProbeAllocator`] as its allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -54,6 +54,8 @@ const PROBE_OUT_OF_MEMORY: i32 = 4;
 
 /// Set when an allocation in this process failed.
 static ALLOCATION_FAILED: AtomicBool = AtomicBool::new(false);
+/// Set in the probe: only there does a failed allocation get reported.
+static IS_PROBE: AtomicBool = AtomicBool::new(false);
 
 /// What the probe evaluates: everything evaluation depends on.
 #[derive(Serialize, Deserialize)]
@@ -185,7 +187,10 @@ fn wait_for(child: &mut Child, timeout: Duration) -> Option<(ExitStatus, Vec<u8>
                     Ok(n) if output.len() < 64 << 10 => output.extend_from_slice(&chunk[..n]),
                     Ok(_) => {}
                 },
-                Err(_) => break,
+                Err(_) => {
+                    let _ = child.kill();
+                    break;
+                }
             }
         }
     }
@@ -194,9 +199,10 @@ fn wait_for(child: &mut Child, timeout: Duration) -> Option<(ExitStatus, Vec<u8>
 
 /// Where the probe's out-of-memory report says it ran out.
 fn out_of_memory_at(stderr: &[u8]) -> Option<OutOfMemory> {
+    // The last report: earlier ones may be allocations retried smaller.
     let at = stderr
         .windows(OUT_OF_MEMORY_MARK.len())
-        .position(|w| w == OUT_OF_MEMORY_MARK)?;
+        .rposition(|w| w == OUT_OF_MEMORY_MARK)?;
     let rest = &stderr[at + OUT_OF_MEMORY_MARK.len()..];
     if rest.starts_with(BEFORE_ANY_STATEMENT) {
         return Some(OutOfMemory::Compiling);
@@ -233,6 +239,7 @@ pub fn serve_if_asked() {
 
 fn serve() -> i32 {
     // If the caller dies (a cancelled build), so does the probe.
+    IS_PROBE.store(true, Ordering::Relaxed);
     let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
     let limit = MAX_EVALUATION_BYTES as u64;
     let bounded = rustix::process::setrlimit(
@@ -262,12 +269,11 @@ fn serve() -> i32 {
     };
     let source = SourceText::new(request.name, request.text);
     // A result or a located error: either way the evaluation finished,
-    // unless memory ran out on the way.
-    let _ = lang::evaluate(&source, request.target.as_deref(), &request.build_args);
-    if ALLOCATION_FAILED.load(Ordering::Relaxed) {
-        PROBE_OUT_OF_MEMORY
-    } else {
-        0
+    // unless it failed because memory ran out. (bumpalo retries a refused
+    // chunk with a smaller one, so a failed allocation alone is not that.)
+    match lang::evaluate(&source, request.target.as_deref(), &request.build_args) {
+        Err(_) if ALLOCATION_FAILED.load(Ordering::Relaxed) => PROBE_OUT_OF_MEMORY,
+        _ => 0,
     }
 }
 
@@ -278,6 +284,9 @@ pub struct ProbeAllocator;
 impl ProbeAllocator {
     #[cold]
     fn report_out_of_memory() {
+        if !IS_PROBE.load(Ordering::Relaxed) {
+            return;
+        }
         ALLOCATION_FAILED.store(true, Ordering::Relaxed);
         // No allocation here: the number is written into a stack buffer.
         let mut line = [0u8; 96];
