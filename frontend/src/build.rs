@@ -57,7 +57,9 @@ pub async fn build(
 
     let mut built: Vec<(Platform, String, Vec<u8>)> = vec![];
     for (i, platform) in platforms.iter().enumerate() {
-        let compiled = compile_for(&bridge, &options, &text, &context, platform, &probe).await?;
+        // Evaluation does not depend on the platform: one probe is enough.
+        let probe = (i == 0).then_some(probe.as_path());
+        let compiled = compile_for(&bridge, &options, &text, &context, platform, probe).await?;
         if i == 0 {
             // The graph's Solve is sent next.
             timeline.mark("compiled");
@@ -121,7 +123,7 @@ async fn compile_for(
     text: &str,
     context: &ContextSource,
     platform: &Platform,
-    probe: &Path,
+    probe: Option<&Path>,
 ) -> Result<Compiled, FrontendError> {
     let mut lower = LowerOptions::new(platform.clone());
     lower.filename = options
@@ -139,7 +141,7 @@ async fn compile_for(
     let compile_options = CompileOptions {
         target: options.target.clone(),
         lower,
-        probe: Some(probe.to_path_buf()),
+        probe: probe.map(Path::to_path_buf),
     };
     let runtime = Handle::current();
     let files = BridgeContext::new(

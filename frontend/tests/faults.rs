@@ -276,6 +276,21 @@ async fn build_against(
     resolve_image_config: Behaviour,
     lookup_timeout: &str,
 ) -> Outcome {
+    build_with_timeline(
+        read_file,
+        resolve_image_config,
+        lookup_timeout,
+        Timeline::none(),
+    )
+    .await
+}
+
+async fn build_with_timeline(
+    read_file: Behaviour,
+    resolve_image_config: Behaviour,
+    lookup_timeout: &str,
+    timeline: Timeline,
+) -> Outcome {
     // The client's end is joined to the server's by a relay; ending the
     // relay closes the connection (the server's own tasks would keep it).
     let (client_io, mut relay_to_client) = tokio::io::duplex(1 << 20);
@@ -307,7 +322,7 @@ async fn build_against(
     let arg = format!("build-arg:{LOOKUP_TIMEOUT_ARG}");
     let options = Options::parse(vec![(arg, lookup_timeout.to_string())], None);
     let probe = Some(env!("CARGO_BIN_EXE_envd-frontend").into());
-    let serve = envd_frontend::serve(channel, options, probe, Timeline::start_if_requested());
+    let serve = envd_frontend::serve(channel, options, probe, timeline);
     let exit_code = tokio::time::timeout(Duration::from_secs(10), serve)
         .await
         .expect("the frontend ended within 10 s");
@@ -385,4 +400,19 @@ async fn a_build_cancelled_while_the_compiler_waits_ends_the_frontend() {
     let outcome = build_against(Behaviour::Answer, Behaviour::DropConnection, "60").await;
     assert_eq!(outcome.exit_code, 1);
     assert!(outcome.returned.is_none());
+}
+
+#[tokio::test]
+async fn a_failed_build_carries_the_report_when_it_is_asked_for() {
+    // As with ENVD_FRONTEND_REPORT=1: a failed build has no report step.
+    let outcome =
+        build_with_timeline(Behaviour::Fail, Behaviour::Answer, "60", Timeline::start()).await;
+    let message = outcome.error_message();
+    assert!(
+        message.starts_with(
+            "reading the build file: ReadFile: disk is on fire (envd-frontend report: ping_ms="
+        ),
+        "{message}"
+    );
+    assert!(message.ends_with(')'), "{message}");
 }

@@ -26,7 +26,8 @@ use crate::diagnostics::{Diagnostic, SourceText};
 use crate::lang;
 use crate::limits::{MAX_BUILD_FILE_BYTES, MAX_EVALUATION_BYTES, MAX_EVALUATION_SECONDS};
 
-/// The first argument that makes a program the probe.
+/// The first argument that makes a program the probe; the second is the
+/// caller's process id.
 pub const PROBE_ARG: &str = "--envd-evaluation-probe";
 
 /// What the probe writes to stderr when an allocation fails, before the
@@ -92,6 +93,7 @@ pub fn evaluate(
     let request = serde_json::to_vec(&request).map_err(|e| internal(e.to_string()))?;
     let mut child = Command::new(program)
         .arg(PROBE_ARG)
+        .arg(std::process::id().to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -238,19 +240,30 @@ pub fn serve_if_asked() {
 }
 
 fn serve() -> i32 {
-    // If the caller dies (a cancelled build), so does the probe.
     IS_PROBE.store(true, Ordering::Relaxed);
+    // If the caller dies (a cancelled build), so does the probe; a caller
+    // that died before this was set is no longer the parent.
     let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
-    let limit = MAX_EVALUATION_BYTES as u64;
-    let bounded = rustix::process::setrlimit(
-        rustix::process::Resource::As,
-        rustix::process::Rlimit {
-            current: Some(limit),
-            maximum: Some(limit),
-        },
-    );
+    let caller = std::env::args()
+        .nth(2)
+        .and_then(|pid| pid.parse::<i32>().ok());
+    if rustix::process::getppid().map(|pid| pid.as_raw_nonzero().get()) != caller {
+        return PROBE_FAILED;
+    }
+    let limit = |resource, value: u64| {
+        rustix::process::setrlimit(
+            resource,
+            rustix::process::Rlimit {
+                current: Some(value),
+                maximum: Some(value),
+            },
+        )
+    };
+    // Memory, and CPU time as a backstop to the caller's deadline.
+    let bounded = limit(rustix::process::Resource::As, MAX_EVALUATION_BYTES as u64)
+        .and_then(|()| limit(rustix::process::Resource::Cpu, 2 * MAX_EVALUATION_SECONDS));
     if let Err(e) = bounded {
-        eprintln!("cannot limit its memory: {e}");
+        eprintln!("cannot set its limits: {e}");
         return PROBE_FAILED;
     }
     let mut input = Vec::new();

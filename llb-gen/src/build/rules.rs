@@ -1,19 +1,25 @@
-//! Rules that need every call of the file: exactly one `base()`, and
-//! settings that replace the image's (builtins whose spec says `once`)
-//! made at most once.
+//! Rules that need every call of the file: at most one `base()` (envd's
+//! default base when there is none), and settings that replace the
+//! image's (builtins whose spec says `once`) made at most once.
 
 use super::{BuildSpec, Recorded};
 use crate::builtins::Step;
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::ir::{BaseRequest, Located};
+use crate::ir::{BaseRequest, Located, PythonRequest, Span};
 
-/// Builds the spec from the recorded calls, or says which rule the file breaks.
-/// `target_span` locates the target function, for errors about the file as a whole.
+/// envd v0's base when a file calls no `base()` (its `NewGraph`): Ubuntu
+/// 22.04 with Python 3.
+pub const DEFAULT_OS: &str = "ubuntu22.04";
+
+/// Builds the spec from the recorded calls, or says which rule the file
+/// breaks; adds its warnings to `warnings`. `target_span` locates the
+/// target function, for diagnostics about the file as a whole.
 pub fn assemble(
     source: &SourceText,
     target: &str,
     target_span: std::ops::Range<usize>,
     recorded: Vec<Recorded>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Result<BuildSpec, Diagnostic> {
     let mut base: Option<Located<BaseRequest>> = None;
     let mut steps: Vec<Located<Step>> = vec![];
@@ -48,9 +54,34 @@ pub fn assemble(
             }
         }
     }
-    let Some(base) = base else {
-        return Err(Diagnostic::error(source, Some(target_span), format!("{target}() never calls base()"))
-            .with_help("call base(os=..., language=...) to choose the base image, e.g. base(os=\"aiges_cpu\", language=\"python3.8\")"));
+    let base = match base {
+        Some(base) => base,
+        None => {
+            warnings.push(
+                Diagnostic::warning(
+                    source,
+                    Some(target_span.clone()),
+                    format!("{target}() never calls base(): building on envd's default, {DEFAULT_OS} with Python 3"),
+                )
+                .with_help("call base(os=..., language=...) to choose the base image, e.g. base(os=\"aiges_cpu\", language=\"python3.8\")"),
+            );
+            Located {
+                value: BaseRequest {
+                    image: DEFAULT_OS.to_string(),
+                    python: Some(PythonRequest {
+                        major: 3,
+                        minor: None,
+                        patch: None,
+                    }),
+                },
+                span: Span {
+                    start: target_span.start,
+                    end: target_span.end,
+                    line: source.line_col(target_span.start).0,
+                    called_from: vec![],
+                },
+            }
+        }
     };
     Ok(BuildSpec {
         target: target.to_string(),

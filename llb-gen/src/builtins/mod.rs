@@ -88,13 +88,22 @@ registry! {
         conda_channel => CondaChannel;
         apt_source => AptSource;
         entrypoint => Entrypoint;
+        repo => Repo;
         jupyter;
         gpu;
+        shm_size;
+        rstudio_server;
     }
     runtime {
         environ => Environ;
-        expose;
+        expose => Expose;
         daemon;
+        command;
+        mount;
+        init;
+    }
+    data {
+        envd;
     }
 }
 

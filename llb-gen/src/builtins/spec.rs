@@ -52,6 +52,7 @@ pub struct Param {
 pub enum Kind {
     Str,
     Bool,
+    Int,
     StrList,
     StrDict,
 }
@@ -62,6 +63,7 @@ impl Kind {
         match self {
             Kind::Str => "a string",
             Kind::Bool => "True or False",
+            Kind::Int => "an integer",
             Kind::StrList => "a list of strings",
             Kind::StrDict => "a dict of strings",
         }
@@ -72,6 +74,7 @@ impl Kind {
         match self {
             Kind::Str => "None",
             Kind::Bool => "False",
+            Kind::Int => "None",
             Kind::StrList => "[]",
             Kind::StrDict => "{}",
         }
@@ -210,6 +213,7 @@ impl Spec {
 pub enum ArgValue {
     Str(String),
     Bool(bool),
+    Int(i64),
     StrList(Vec<String>),
     StrDict(Vec<(String, String)>),
 }
@@ -274,6 +278,13 @@ impl Args {
 
     pub fn bool(&self, name: &str) -> bool {
         matches!(self.get(name, Kind::Bool), Some(ArgValue::Bool(true)))
+    }
+
+    pub fn int(&self, name: &str) -> Option<i64> {
+        match self.get(name, Kind::Int) {
+            Some(ArgValue::Int(n)) => Some(*n),
+            _ => None,
+        }
     }
 
     pub fn str_list(&self, name: &str) -> Vec<String> {

@@ -30,6 +30,12 @@ pub fn convert(spec: &Spec, param: &Param, value: Value) -> Result<ArgValue, Bui
             .unpack_bool()
             .map(ArgValue::Bool)
             .ok_or_else(|| type_error(value)),
+        // Starlark's `True` is not an integer here, though Python's is.
+        Kind::Int if value.unpack_bool().is_some() => Err(type_error(value)),
+        Kind::Int => value
+            .unpack_i32()
+            .map(|n| ArgValue::Int(n.into()))
+            .ok_or_else(|| type_error(value)),
         Kind::StrList => {
             // A bare string is an error with a hint: treating it as one
             // item would hide a typo in the file.

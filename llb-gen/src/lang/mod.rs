@@ -64,6 +64,18 @@ pub fn evaluate(
             ),
         )]));
     }
+    if let Some(header) = v1_syntax_header(source.text()) {
+        return Err(Diagnostics(vec![
+            Diagnostic::error(
+                source,
+                Some(header),
+                "this file uses envd's v1 syntax (`# syntax=v1`), which envd-frontend does not build",
+            )
+            .with_help(
+                "envd-frontend builds envd v0 files, the syntax AIGES' documents use; remove the line to build it as v0",
+            ),
+        ]));
+    }
     let recorder = Recorder::new(source);
     // starlark-rust asserts on some overflows (e.g. string lengths) instead of
     // returning errors; a panic there must still end as a located diagnostic.
@@ -78,8 +90,15 @@ pub fn evaluate(
     };
     match outcome {
         Ok(Ok(target_span)) => {
-            let spec = build::assemble(source, target, target_span, recorder.calls.take())
-                .map_err(fail)?;
+            let mut warnings = warnings.clone();
+            let spec = build::assemble(
+                source,
+                target,
+                target_span,
+                recorder.calls.take(),
+                &mut warnings,
+            )
+            .map_err(fail)?;
             Ok(Evaluated { spec, warnings })
         }
         Ok(Err(error)) => Err(fail(error)),
@@ -151,6 +170,19 @@ fn run(
     })
 }
 
+/// The first line, when it asks for envd's v1 syntax: envd read only the
+/// first line, and took anything else for v0.
+fn v1_syntax_header(text: &str) -> Option<std::ops::Range<usize>> {
+    let first = text.lines().next()?;
+    first
+        .contains("# syntax=v1")
+        .then(|| 0..first.trim_end().len())
+}
+
+/// envd v0's `data.path` strings: folders of well-known datasets, for
+/// `runtime.mount(envd_path=...)`.
+const DATA_PATHS: &[(&str, &str)] = &[("huggingface", "~/.cache/huggingface"), ("dgl", "~/.dgl")];
+
 /// Every registered builtin: top-level ones as globals, the others in
 /// their namespace (`io.copy`).
 fn add_builtins(globals: &mut GlobalsBuilder) {
@@ -168,6 +200,13 @@ fn add_builtins(globals: &mut GlobalsBuilder) {
         globals.namespace(namespace, |members| {
             for spec in specs {
                 members.set(spec.split_name().1, EnvdFunction::new(spec));
+            }
+            if namespace == "data" {
+                members.namespace("path", |paths| {
+                    for (name, path) in DATA_PATHS {
+                        paths.set(name, *path);
+                    }
+                });
             }
         });
     }

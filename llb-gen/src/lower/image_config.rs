@@ -115,6 +115,21 @@ impl ImageConfig {
         self.config.cmd = None;
     }
 
+    /// Adds `port` (`8080/tcp`) to ExposedPorts.
+    pub fn expose_port(&mut self, port: &str) {
+        let ports = self
+            .config
+            .other
+            .entry("ExposedPorts")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !ports.is_object() {
+            *ports = Value::Object(Map::new());
+        }
+        if let Value::Object(ports) = ports {
+            ports.insert(port.to_string(), Value::Object(Map::new()));
+        }
+    }
+
     pub fn set_label(&mut self, key: &str, value: &str) {
         self.config
             .labels

@@ -1,0 +1,16 @@
+//! `config.rstudio_server`: starts RStudio Server in envd's development environment.
+//! Accepted so envd files load; it puts nothing in an image.
+
+use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
+
+pub static SPEC: Spec = Spec {
+    name: "config.rstudio_server",
+    summary: "nothing in the image (accepted with a warning): starts RStudio Server in envd's development environment",
+    params: Params::Any,
+    once: false,
+    record,
+};
+
+fn record(_: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    dev_only(&SPEC, recording)
+}

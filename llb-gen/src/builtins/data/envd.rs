@@ -1,0 +1,16 @@
+//! `data.envd`: an envd-managed data folder on the host, for `runtime.mount`.
+//! Accepted so envd files load; it puts nothing in an image.
+
+use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
+
+pub static SPEC: Spec = Spec {
+    name: "data.envd",
+    summary: "nothing in the image (accepted with a warning): an envd-managed data folder on the host, for `runtime.mount`",
+    params: Params::Any,
+    once: false,
+    record,
+};
+
+fn record(_: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    dev_only(&SPEC, recording)
+}

@@ -1,0 +1,16 @@
+//! `runtime.command`: names commands for `envd exec` to run in the environment.
+//! Accepted so envd files load; it puts nothing in an image.
+
+use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
+
+pub static SPEC: Spec = Spec {
+    name: "runtime.command",
+    summary: "nothing in the image (accepted with a warning): names commands for `envd exec` to run in the environment",
+    params: Params::Any,
+    once: false,
+    record,
+};
+
+fn record(_: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    dev_only(&SPEC, recording)
+}
