@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::builtins::Step;
 use crate::diagnostics::{Diagnostics, SourceText};
-use crate::ir::{BaseRequest, Located};
+use crate::ir::{BaseRequest, CudaRequest, Located};
 use crate::lower::{BaseResolver, ContextFiles, LowerOptions, Lowered, Lowering};
 
 pub use rules::assemble;
@@ -17,6 +17,8 @@ pub use rules::assemble;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Recorded {
     Base(Located<BaseRequest>),
+    /// `install.cuda()`, which selects the base's CUDA variant.
+    Cuda(Located<CudaRequest>),
     Step(Located<Step>),
 }
 

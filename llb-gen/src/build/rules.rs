@@ -5,7 +5,7 @@
 use super::{BuildSpec, Recorded};
 use crate::builtins::Step;
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::ir::{BaseRequest, Located, PythonRequest, Span};
+use crate::ir::{BaseRequest, CudaRequest, Located, PythonRequest, Span};
 
 /// envd v0's base when a file calls no `base()` (its `NewGraph`): Ubuntu
 /// 22.04 with Python 3.
@@ -22,6 +22,7 @@ pub fn assemble(
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<BuildSpec, Diagnostic> {
     let mut base: Option<Located<BaseRequest>> = None;
+    let mut cuda: Option<Located<CudaRequest>> = None;
     let mut steps: Vec<Located<Step>> = vec![];
     for call in recorded {
         match call {
@@ -32,6 +33,18 @@ pub fn assemble(
                         .with_help("a build has one base image; choose it with build_args or a separate target function"));
                 }
                 base = Some(b);
+            }
+            Recorded::Cuda(c) => {
+                if let Some(first) = &cuda {
+                    return Err(Diagnostic::error(
+                        source,
+                        Some(c.span.range()),
+                        "install.cuda() is called more than once",
+                    )
+                    .with_note_at(first.span.range(), "first called here")
+                    .with_help("a build has one base image, so one CUDA version"));
+                }
+                cuda = Some(c);
             }
             Recorded::Step(step) => {
                 let spec = step.value.spec();
@@ -54,7 +67,7 @@ pub fn assemble(
             }
         }
     }
-    let base = match base {
+    let mut base = match base {
         Some(base) => base,
         None => {
             warnings.push(
@@ -73,6 +86,7 @@ pub fn assemble(
                         minor: None,
                         patch: None,
                     }),
+                    cuda: None,
                 },
                 span: Span {
                     start: target_span.start,
@@ -83,6 +97,7 @@ pub fn assemble(
             }
         }
     };
+    base.value.cuda = cuda;
     Ok(BuildSpec {
         target: target.to_string(),
         base,

@@ -78,6 +78,7 @@ registry! {
         conda_packages => CondaPackages;
         system_packages => SystemPackages;
         apt_packages => AptPackages;
+        cuda;
         vscode_extensions;
     }
     io {

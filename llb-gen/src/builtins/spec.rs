@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use crate::checks::closest;
 use crate::diagnostics::Diagnostic;
-use crate::ir::{BaseRequest, Span};
+use crate::ir::{BaseRequest, CudaRequest, Span};
 
 use super::Step;
 use crate::lower::Lowering;
@@ -338,6 +338,8 @@ impl std::error::Error for BuiltinError {}
 /// it and locates each record at the call.
 pub trait Recording {
     fn base(&mut self, base: BaseRequest);
+    /// `install.cuda()`: the CUDA variant of the base.
+    fn cuda(&mut self, cuda: CudaRequest);
     /// Fails past the bound on steps in one build.
     fn step(&mut self, step: Step) -> Result<(), BuiltinError>;
     fn warn(&mut self, message: String, help: &str);

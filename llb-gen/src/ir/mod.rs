@@ -38,6 +38,16 @@ pub struct BaseRequest {
     pub image: String,
     /// Requested Python, if `language=` was given.
     pub python: Option<PythonRequest>,
+    /// The CUDA variant `install.cuda()` asks for, located at that call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuda: Option<Located<CudaRequest>>,
+}
+
+/// What `install.cuda(version, cudnn)` asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CudaRequest {
+    pub version: String,
+    pub cudnn: String,
 }
 
 /// `python`, `python3`, `python3.8`, `python3.8.10`.

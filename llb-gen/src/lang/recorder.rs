@@ -17,7 +17,7 @@ use crate::build::Recorded;
 use crate::builtins::Step;
 use crate::builtins::{BuiltinError, Recording};
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::ir::{BaseRequest, CallSite, Located, Span};
+use crate::ir::{BaseRequest, CallSite, CudaRequest, Located, Span};
 use crate::limits::MAX_STEPS;
 
 #[derive(ProvidesStaticType)]
@@ -110,6 +110,10 @@ impl CallRecording<'_> {
 impl Recording for CallRecording<'_> {
     fn base(&mut self, value: BaseRequest) {
         self.push(Recorded::Base(self.located(value)));
+    }
+
+    fn cuda(&mut self, value: CudaRequest) {
+        self.push(Recorded::Cuda(self.located(value)));
     }
 
     fn step(&mut self, value: Step) -> Result<(), BuiltinError> {

@@ -1,5 +1,6 @@
-//! Exec ops: a command run on a root state, with read-only bind mounts of
-//! other states and persistent cache mounts.
+//! Exec ops: a command run on a root state, with bind mounts of other
+//! states (read-only, or writable with the writes thrown away) and
+//! persistent cache mounts.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -30,11 +31,12 @@ pub enum CacheSharing {
     Locked,
 }
 
-/// A read-only bind mount of a state.
+/// A bind mount of a state: read-only unless made writable.
 #[derive(Clone, Debug)]
 pub struct BindMount {
     dest: String,
     source: State,
+    writable: bool,
 }
 
 impl BindMount {
@@ -42,7 +44,15 @@ impl BindMount {
         BindMount {
             dest: dest.into(),
             source: source.clone(),
+            writable: false,
         }
+    }
+
+    /// The command may write into the mount; its writes are thrown away
+    /// with the mount (it is not an output of the op).
+    pub fn writable(mut self) -> BindMount {
+        self.writable = true;
+        self
     }
 }
 
@@ -236,7 +246,7 @@ fn mount_to_pb(
         Mount::Bind(m) => {
             required.insert(caps::EXEC_MOUNT_BIND);
             pm.input = inputs.index_of(&m.source);
-            pm.readonly = true;
+            pm.readonly = !m.writable;
         }
         Mount::Cache(m) => {
             if m.id.is_empty() {
@@ -299,7 +309,7 @@ mod tests {
         let exec = Exec::new(&base(), ["sh", "-c", "make"])
             .mount(BindMount::new("/src", &src))
             .mount(CacheMount::new("/root/.cache/pip", "pip"))
-            .mount(BindMount::new("/also-src", &src))
+            .mount(BindMount::new("/also-src", &src).writable())
             .mount(CacheMount::new("/var/cache/apt", "apt-cache").sharing(CacheSharing::Locked))
             .build()
             .unwrap();
@@ -322,6 +332,9 @@ mod tests {
         let io: Vec<(i64, i64)> = e.mounts.iter().map(|m| (m.input, m.output)).collect();
         assert_eq!(io, [(0, 0), (1, -1), (-1, -1), (1, -1), (-1, -1)]);
         let by_dest = |d: &str| e.mounts.iter().find(|m| m.dest == d).unwrap();
+        assert!(by_dest("/src").readonly);
+        // Writable, and still not an output: the writes are thrown away.
+        assert!(!by_dest("/also-src").readonly);
         let pip = by_dest("/root/.cache/pip");
         assert_eq!(pip.mount_type, pb::MountType::Cache as i32);
         let pip_cache = pip.cache_opt.as_ref().unwrap();

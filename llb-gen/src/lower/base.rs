@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::checks::closest;
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::ir::{BaseRequest, Located, PythonRequest};
+use crate::ir::{BaseRequest, CudaRequest, Located, PythonRequest};
 use crate::llb::ImageRef;
 
 use super::shell::quote;
@@ -35,6 +35,37 @@ pub const DEFAULT_BASES: &[(&str, &str)] = &[
     ("ubuntu24.04", "ubuntu:24.04"),
     ("debian11", "debian:11"),
     ("debian12", "debian:12"),
+    // `install.cuda` variants (`<os>-cuda<version>-cudnn<cudnn>`): NVIDIA's
+    // development images, as envd used. NVIDIA removes tags of CUDA
+    // versions past their support; sites point these at their own copies.
+    (
+        "ubuntu20.04-cuda11.2.2-cudnn8",
+        "nvidia/cuda:11.2.2-cudnn8-devel-ubuntu20.04",
+    ),
+    (
+        "ubuntu20.04-cuda11.3.1-cudnn8",
+        "nvidia/cuda:11.3.1-cudnn8-devel-ubuntu20.04",
+    ),
+    (
+        "ubuntu20.04-cuda11.6.2-cudnn8",
+        "nvidia/cuda:11.6.2-cudnn8-devel-ubuntu20.04",
+    ),
+    (
+        "ubuntu20.04-cuda11.8.0-cudnn8",
+        "nvidia/cuda:11.8.0-cudnn8-devel-ubuntu20.04",
+    ),
+    (
+        "ubuntu22.04-cuda11.8.0-cudnn8",
+        "nvidia/cuda:11.8.0-cudnn8-devel-ubuntu22.04",
+    ),
+    (
+        "ubuntu22.04-cuda12.1.1-cudnn8",
+        "nvidia/cuda:12.1.1-cudnn8-devel-ubuntu22.04",
+    ),
+    (
+        "ubuntu22.04-cuda12.3.2-cudnn9",
+        "nvidia/cuda:12.3.2-cudnn9-devel-ubuntu22.04",
+    ),
 ];
 
 /// Spellings users write for table names (the seed example's `ubuntu20.4`).
@@ -102,6 +133,9 @@ pub fn resolve_reference(
     if let Some(image) = build_args.get(OVERRIDE_ANY) {
         return Ok(image.clone());
     }
+    if let Some(cuda) = &base.value.cuda {
+        return cuda_variant(source, &base.value.image, cuda, build_args);
+    }
     let requested = base.value.image.as_str();
     if let Some(image) = table_image(requested, build_args) {
         return Ok(image);
@@ -110,7 +144,10 @@ pub fn resolve_reference(
     if is_image_reference(requested) {
         return Ok(requested.to_string());
     }
-    let names = DEFAULT_BASES.iter().map(|(n, _)| *n);
+    let names = DEFAULT_BASES
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !n.contains(CUDA_INFIX));
     let mut d = Diagnostic::error(
         source,
         Some(base.span.range()),
@@ -123,6 +160,63 @@ pub fn resolve_reference(
         "known names: {}; or give an image reference such as \"ubuntu:20.04\"",
         names.collect::<Vec<_>>().join(", ")
     )))
+}
+
+/// Separates a table name from its CUDA variant's suffix.
+const CUDA_INFIX: &str = "-cuda";
+
+/// The table name of a base's CUDA variant, after its override; an error
+/// at the `install.cuda()` call when the table has no such variant.
+fn cuda_variant(
+    source: &SourceText,
+    requested: &str,
+    cuda: &Located<CudaRequest>,
+    build_args: &BTreeMap<String, String>,
+) -> Result<String, Diagnostic> {
+    let at = Some(cuda.span.range());
+    let Some(os) = table_name(requested) else {
+        return Err(Diagnostic::error(
+            source,
+            at,
+            format!("install.cuda() selects the CUDA variant of a base table name, and base() names the image {requested:?}"),
+        )
+        .with_help("name a CUDA image in base() and remove install.cuda(), or use a table name such as \"ubuntu22.04\""));
+    };
+    let CudaRequest { version, cudnn } = &cuda.value;
+    let variant = format!("{os}{CUDA_INFIX}{version}-cudnn{cudnn}");
+    if let Some(image) = table_image(&variant, build_args) {
+        return Ok(image);
+    }
+    let prefix = format!("{os}{CUDA_INFIX}");
+    let known: Vec<&str> = DEFAULT_BASES
+        .iter()
+        .filter_map(|(name, _)| name.strip_prefix(&prefix))
+        .collect();
+    let mut d = Diagnostic::error(
+        source,
+        at,
+        format!("the base table has no CUDA {version} with cuDNN {cudnn} image for {os}"),
+    );
+    d = if known.is_empty() {
+        d.with_help(format!("the table has no CUDA images for {os}"))
+    } else {
+        d.with_help(format!("{os} has: cuda{}", known.join(", cuda")))
+    };
+    Err(d.with_help(format!(
+        "or name your image with --build-arg {OVERRIDE_ANY}=IMAGE"
+    )))
+}
+
+/// The table name `requested` stands for (itself, or the name of its alias).
+fn table_name(requested: &str) -> Option<&'static str> {
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == requested)
+        .map_or(requested, |(_, name)| *name);
+    DEFAULT_BASES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, _)| *n)
 }
 
 /// Whether a value that is not a table name is an image reference: it
@@ -190,6 +284,7 @@ mod tests {
             value: BaseRequest {
                 image: image.to_string(),
                 python: None,
+                cuda: None,
             },
             span: Span {
                 start: 0,

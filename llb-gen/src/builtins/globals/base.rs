@@ -49,6 +49,10 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         .map(|language| PythonRequest::parse(&language))
         .transpose()
         .map_err(|e| BuiltinError::new(format!("base(): {}", e.message)).help(e.help))?;
-    recording.base(BaseRequest { image, python });
+    recording.base(BaseRequest {
+        image,
+        python,
+        cuda: None,
+    });
     Ok(())
 }

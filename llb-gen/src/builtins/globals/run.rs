@@ -1,21 +1,31 @@
-//! `run(commands)`: each command a step, run by `/bin/sh -c` on the image
-//! with the pip cache mounted.
+//! `run(commands, mount_host)`: each command a step, run by `/bin/sh -c`
+//! on the image with the pip cache mounted; with `mount_host=True`, the
+//! build context is mounted at the working directory for those commands
+//! (writable, the writes thrown away), as envd did, and not copied in.
 
 use serde::Serialize;
 
 use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
+use crate::llb::BindMount;
 use crate::lower::Lowering;
 
 pub static SPEC: Spec = Spec {
     name: "run",
     summary: "each command a step, run by `/bin/sh -c`",
-    params: Params::Declared(&[Param::positional(
-        "commands",
-        Kind::StrList,
-        "shell commands, each run as its own step",
-    )]),
+    params: Params::Declared(&[
+        Param::positional(
+            "commands",
+            Kind::StrList,
+            "shell commands, each run as its own step",
+        ),
+        Param::positional(
+            "mount_host",
+            Kind::Bool,
+            "mount the build context at the working directory while they run",
+        ),
+    ]),
     once: false,
     record,
 };
@@ -23,6 +33,8 @@ pub static SPEC: Spec = Spec {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Run {
     pub command: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mount_host: bool,
 }
 
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
@@ -34,8 +46,15 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     if commands.iter().any(|c| c.trim().is_empty()) {
         return Err(BuiltinError::new("run(): a command is empty"));
     }
+    let mount_host = args.bool("mount_host");
     for command in commands {
-        recording.step(Run { command }.into())?;
+        recording.step(
+            Run {
+                command,
+                mount_host,
+            }
+            .into(),
+        )?;
     }
     Ok(())
 }
@@ -43,12 +62,25 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
 impl Lower for Run {
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
         let name = format!("run {}", one_line(&self.command));
-        let mounts = vec![lowering.pip_cache()];
+        let mut mounts = vec![lowering.pip_cache()];
+        if self.mount_host {
+            let workdir = lowering.exec_config.working_dir().to_string();
+            if workdir == "/" {
+                return Err(Diagnostic::error(
+                    lowering.source,
+                    Some(span.range()),
+                    "run(mount_host=True) mounts the build context at the working directory, and this image's is /",
+                )
+                .with_help("use a base image with a working directory, or io.copy the files the commands need"));
+            }
+            let context = lowering.context(span, "run", &[".".to_string()])?;
+            mounts.push(BindMount::new(workdir, &context).writable().into());
+        }
         lowering.exec_step(span, &name, self.command.clone(), mounts)
     }
 
     fn context_paths(&self) -> Vec<&str> {
-        vec![]
+        if self.mount_host { vec!["."] } else { vec![] }
     }
 }
 
