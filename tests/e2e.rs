@@ -692,3 +692,135 @@ fn frontend_report_shows_its_own_cost_as_a_step() {
         bad.error_text()
     );
 }
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn a_build_file_saved_on_windows_builds() {
+    require_setup();
+    let index = PackageIndex::start("habits");
+    let project = Project::new("habits");
+    // A byte-order mark, CRLF line ends and tab indents, in build.envd and
+    // in the context files, and a Windows conda prefix.
+    let crlf = |text: &str| format!("\u{feff}{}", text.replace('\n', "\r\n"));
+    project.write(
+        "build.envd",
+        &crlf(&format!(
+            "{SYNTAX}def build():\n\tbase(os=\"aiges_cpu\", language=\"python3\")\n\tinstall.python_packages(requirements=\"requirements.txt\")\n\tinstall.conda_packages(env_file=\"env.yaml\")\n\tif True:\n\t\trun(commands=[\"printf 'a\\tb' > /tmp/tab\"])\n"
+        )),
+    );
+    project.write("requirements.txt", &crlf("envd-test-alpha==1.0\n"));
+    project.write(
+        "env.yaml",
+        &crlf("name: wrapper\nchannels:\n  - defaults\ndependencies:\n  - numpy=1.21\nprefix: C:\\Users\\me\\anaconda3\\envs\\wrapper\n"),
+    );
+    let site = site_args(&index, "envd-test/conda:latest");
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/habits:1",
+        &args(&site),
+        &[],
+    );
+    assert!(out.success, "{}", out.error_text());
+    let image = "envd-e2e/habits:1";
+    assert_eq!(
+        run_in(
+            image,
+            "python -c 'import envd_test_alpha; print(envd_test_alpha.VALUE)'"
+        )
+        .trim(),
+        "alpha"
+    );
+    assert_eq!(run_in(image, "cat /tmp/tab"), "a\tb");
+    let env = run_in(image, "cat /opt/conda/env-applied.yml");
+    assert!(
+        env.contains("numpy=1.21") && !env.contains("prefix"),
+        "{env}"
+    );
+}
+
+/// Serves `body` for every request on 127.0.0.1, for `io.http`; returns
+/// the port. The thread lives as long as the test process.
+fn serve_bytes(body: &'static [u8]) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body);
+        }
+    });
+    port
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn io_http_downloads_what_its_checksum_names_and_nothing_else() {
+    require_setup();
+    const MODEL: &[u8] = b"model weights\n";
+    let port = serve_bytes(MODEL);
+    let good = format!("sha256:{}", llb_gen::llb::sha256_hex(MODEL));
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let project = Project::new("io-http");
+    let file = |checksum: &str| {
+        format!(
+            "{SYNTAX}def build():\n    base(os=\"aiges_cpu\")\n    io.http(url=\"http://127.0.0.1:{port}/{}/asr.bin\", checksum=\"{checksum}\", filename=\"asr.bin\")\n",
+            nonce()
+        )
+    };
+    let cpu = [("ENVD_BASE_IMAGE", "envd-test/cpu:latest")];
+    project.write("good.envd", &file(&good));
+    let out = build(&project, "good.envd", "envd-e2e/http:1", &cpu, &[]);
+    assert!(out.success, "{}", out.error_text());
+    assert_eq!(
+        run_in("envd-e2e/http:1", "cat /home/envd/extra_source/asr.bin"),
+        "model weights\n"
+    );
+    project.write("wrong.envd", &file(&wrong));
+    let out = build(&project, "wrong.envd", "envd-e2e/http:2", &cpu, &[]);
+    assert!(!out.success, "a wrong checksum built");
+    let error = out.error_text();
+    // At the io.http line (the header moves it to line 4).
+    assert!(
+        error.contains("digest mismatch") && error.contains("wrong.envd:4"),
+        "{error}"
+    );
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn run_mount_host_sees_the_context_without_copying_it() {
+    require_setup();
+    let project = Project::new("mount-host");
+    project.write("data/input.txt", "from the context\n");
+    project.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}def build():\n    base(os=\"aiges_cpu\")\n    runtime.environ(env={{\"NONCE\": \"{}\"}})\n    run(commands=[\"cp data/input.txt /tmp/seen && touch written-here\"], mount_host=True)\n",
+            nonce()
+        ),
+    );
+    let cpu = [("ENVD_BASE_IMAGE", "envd-test/cpu:latest")];
+    let out = build(&project, "build.envd", "envd-e2e/mount-host:1", &cpu, &[]);
+    assert!(out.success, "{}", out.error_text());
+    let image = "envd-e2e/mount-host:1";
+    assert_eq!(run_in(image, "cat /tmp/seen"), "from the context\n");
+    // The test base has no working directory: envd's folder is used. The
+    // mount's files and writes are not in the image.
+    assert_eq!(
+        run_in(image, "ls -A /home/envd/build-context | wc -l").trim(),
+        "0"
+    );
+    assert!(
+        !project.dir.join("written-here").exists(),
+        "a write reached the host"
+    );
+}

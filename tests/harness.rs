@@ -214,7 +214,7 @@ impl BuildOutput {
 /// build context or of the build file, which BuildKit always re-checks).
 fn is_build_step(name: &str) -> bool {
     let prefixes = [
-        "base: ", "install.", "io.copy", "run ", "config.", "runtime.",
+        "base: ", "install.", "io.copy", "io.http", "run ", "config.", "runtime.",
     ];
     prefixes.iter().any(|p| name.starts_with(p))
 }

@@ -83,6 +83,7 @@ registry! {
     }
     io {
         copy => Copy;
+        http => Http;
     }
     config {
         pip_index => PipIndex;

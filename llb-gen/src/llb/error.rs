@@ -17,6 +17,10 @@ pub enum LlbError {
     },
     #[error("invalid platform {0:?}: expected os/arch[/variant]")]
     InvalidPlatform(String),
+    #[error("invalid http source url {0:?}: expected http:// or https://")]
+    InvalidUrl(String),
+    #[error("http source file name {0:?} must be a plain file name")]
+    InvalidHttpFilename(String),
     #[error("local source name is empty")]
     EmptyLocalName,
     #[error("exec has no command")]

@@ -6,7 +6,7 @@ use envd_proto::caps::llb as caps;
 use envd_proto::pb;
 
 use super::error::LlbError;
-use super::reference::ImageRef;
+use super::reference::{ImageRef, validate_digest};
 use super::state::{OpOptions, State, Vertex, WithOpOptions};
 
 const IMAGE_RESOLVE_MODE: &str = "image.resolvemode";
@@ -15,6 +15,9 @@ const LOCAL_SHARED_KEY_HINT: &str = "local.sharedkeyhint";
 const LOCAL_INCLUDE_PATTERNS: &str = "local.includepattern";
 const LOCAL_FOLLOW_PATHS: &str = "local.followpaths";
 const LOCAL_DIFFER: &str = "local.differ";
+const HTTP_CHECKSUM: &str = "http.checksum";
+const HTTP_FILENAME: &str = "http.filename";
+const HTTP_PERM: &str = "http.perm";
 
 fn source_vertex(
     identifier: String,
@@ -219,6 +222,85 @@ impl WithOpOptions for Local {
     }
 }
 
+/// A file downloaded over HTTP(S): a state holding it at its root.
+#[derive(Clone, Debug)]
+pub struct Http {
+    url: String,
+    checksum: Option<String>,
+    filename: Option<String>,
+    perm: Option<u32>,
+    options: OpOptions,
+}
+
+impl Http {
+    pub fn new(url: impl Into<String>) -> Http {
+        Http {
+            url: url.into(),
+            checksum: None,
+            filename: None,
+            perm: None,
+            options: OpOptions::default(),
+        }
+    }
+
+    /// Expected digest of the content (`sha256:...`): BuildKit fails the
+    /// download otherwise, and keys its cache on it.
+    pub fn checksum(mut self, digest: impl Into<String>) -> Http {
+        self.checksum = Some(digest.into());
+        self
+    }
+
+    /// The file's name in the state (else BuildKit's choice: the server's
+    /// or the URL's).
+    pub fn filename(mut self, name: impl Into<String>) -> Http {
+        self.filename = Some(name.into());
+        self
+    }
+
+    pub fn perm(mut self, mode: u32) -> Http {
+        self.perm = Some(mode);
+        self
+    }
+
+    pub fn build(self) -> Result<State, LlbError> {
+        let has_host = |rest: &str| !rest.is_empty() && !rest.starts_with('/');
+        let valid_url = match self.url.split_once("://") {
+            Some(("http" | "https", rest)) => has_host(rest),
+            _ => false,
+        };
+        if !valid_url {
+            return Err(LlbError::InvalidUrl(self.url));
+        }
+        let mut attrs = BTreeMap::new();
+        let mut required = BTreeSet::from([caps::SOURCE_HTTP]);
+        if let Some(checksum) = self.checksum {
+            validate_digest(&checksum)?;
+            attrs.insert(HTTP_CHECKSUM.to_string(), checksum);
+            required.insert(caps::SOURCE_HTTP_CHECKSUM);
+        }
+        if let Some(name) = self.filename {
+            if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+                return Err(LlbError::InvalidHttpFilename(name));
+            }
+            attrs.insert(HTTP_FILENAME.to_string(), name);
+        }
+        if let Some(perm) = self.perm {
+            attrs.insert(HTTP_PERM.to_string(), format!("0{perm:o}"));
+            required.insert(caps::SOURCE_HTTP_PERM);
+        }
+        // A download is the same on every platform: variants share it.
+        let mut options = self.options;
+        options.platform = None;
+        Ok(source_vertex(self.url, attrs, required, options))
+    }
+}
+
+impl WithOpOptions for Http {
+    fn op_options(&mut self) -> &mut OpOptions {
+        &mut self.options
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,5 +412,49 @@ mod tests {
             Local::new("").build().unwrap_err(),
             LlbError::EmptyLocalName
         );
+    }
+
+    #[test]
+    fn http_source_attrs_and_caps() {
+        let state = Http::new("https://example.invalid/model.bin")
+            .checksum(DIGEST)
+            .filename("model.bin")
+            .perm(0o644)
+            .build()
+            .unwrap();
+        let op = top_op(&state);
+        let src = source_of(&op);
+        assert_eq!(src.identifier, "https://example.invalid/model.bin");
+        assert_eq!(src.attrs["http.checksum"], DIGEST);
+        assert_eq!(src.attrs["http.filename"], "model.bin");
+        assert_eq!(src.attrs["http.perm"], "0644");
+        assert!(op.platform.is_none(), "a download has no platform");
+        assert_eq!(
+            top_caps(&state),
+            ["source.http", "source.http.checksum", "source.http.perm"]
+        );
+    }
+
+    #[test]
+    fn invalid_http_sources_are_typed_errors() {
+        for url in [
+            "ftp://h/x",
+            "https://",
+            "https:///path",
+            "example.invalid/x",
+        ] {
+            assert_eq!(
+                Http::new(url).build().unwrap_err(),
+                LlbError::InvalidUrl(url.to_string())
+            );
+        }
+        assert!(matches!(
+            Http::new("http://h/x").checksum("md5:1").build(),
+            Err(LlbError::InvalidDigest(_))
+        ));
+        assert!(matches!(
+            Http::new("http://h/x").filename("a/b").build(),
+            Err(LlbError::InvalidHttpFilename(_))
+        ));
     }
 }

@@ -253,22 +253,37 @@ impl<'a> Lowering<'a> {
         script: String,
         mounts: Vec<Mount>,
     ) -> Result<(), Diagnostic> {
-        self.state = self.exec(span, name, script, mounts)?;
+        let cwd = self.exec_config.working_dir().to_string();
+        self.exec_step_in(span, name, script, mounts, &cwd)
+    }
+
+    /// [`Self::exec_step`] in the folder `cwd` rather than the image's
+    /// working directory.
+    pub(crate) fn exec_step_in(
+        &mut self,
+        span: &Span,
+        name: &str,
+        script: String,
+        mounts: Vec<Mount>,
+        cwd: &str,
+    ) -> Result<(), Diagnostic> {
+        self.state = self.exec(span, name, script, mounts, cwd)?;
         self.history(span, name, false);
         Ok(())
     }
 
-    /// Runs a shell script on the current state, with the image's env and
-    /// working directory, the step's network, and the given cache mounts.
+    /// Runs a shell script on the current state in `cwd`, with the image's
+    /// env, the step's network, and the given mounts.
     fn exec(
         &self,
         span: &Span,
         name: &str,
         script: String,
         mounts: Vec<Mount>,
+        cwd: &str,
     ) -> Result<State, Diagnostic> {
         let mut exec = Exec::new(&self.state, ["/bin/sh", "-c", script.as_str()])
-            .cwd(self.exec_config.working_dir())
+            .cwd(cwd)
             .network(self.options.network)
             .custom_name(name)
             .ignore_cache(self.options.no_cache)

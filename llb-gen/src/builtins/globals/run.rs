@@ -2,6 +2,8 @@
 //! on the image with the pip cache mounted; with `mount_host=True`, the
 //! build context is mounted at the working directory for those commands
 //! (writable, the writes thrown away), as envd did, and not copied in.
+//! envd ran commands in `/home/envd/<environment>`; images without a
+//! working directory get the context there, at [`MOUNT_HOST_FALLBACK`].
 
 use serde::Serialize;
 
@@ -29,6 +31,10 @@ pub static SPEC: Spec = Spec {
     once: false,
     record,
 };
+
+/// Where `mount_host` mounts the context on an image whose working
+/// directory is `/`.
+pub const MOUNT_HOST_FALLBACK: &str = "/home/envd/build-context";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Run {
@@ -63,20 +69,17 @@ impl Lower for Run {
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
         let name = format!("run {}", one_line(&self.command));
         let mut mounts = vec![lowering.pip_cache()];
+        let mut cwd = lowering.exec_config.working_dir().to_string();
         if self.mount_host {
-            let workdir = lowering.exec_config.working_dir().to_string();
-            if workdir == "/" {
-                return Err(Diagnostic::error(
-                    lowering.source,
-                    Some(span.range()),
-                    "run(mount_host=True) mounts the build context at the working directory, and this image's is /",
-                )
-                .with_help("use a base image with a working directory, or io.copy the files the commands need"));
+            // The root cannot be a mount: an image without a working
+            // directory gets envd's home for its environments.
+            if cwd == "/" {
+                cwd = MOUNT_HOST_FALLBACK.to_string();
             }
             let context = lowering.context(span, "run", &[".".to_string()])?;
-            mounts.push(BindMount::new(workdir, &context).writable().into());
+            mounts.push(BindMount::new(cwd.clone(), &context).writable().into());
         }
-        lowering.exec_step(span, &name, self.command.clone(), mounts)
+        lowering.exec_step_in(span, &name, self.command.clone(), mounts, &cwd)
     }
 
     fn context_paths(&self) -> Vec<&str> {
