@@ -86,6 +86,7 @@ pub fn assemble(
                         minor: None,
                         patch: None,
                     }),
+                    other_language: None,
                     cuda: None,
                 },
                 span: Span {

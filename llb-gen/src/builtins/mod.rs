@@ -78,6 +78,8 @@ registry! {
         conda_packages => CondaPackages;
         system_packages => SystemPackages;
         apt_packages => AptPackages;
+        r_packages => RPackages;
+        julia_packages => JuliaPackages;
         cuda;
         vscode_extensions;
     }
@@ -91,6 +93,8 @@ registry! {
         apt_source => AptSource;
         entrypoint => Entrypoint;
         repo => Repo;
+        cran_mirror => CranMirror;
+        julia_pkg_server => JuliaPkgServer;
         jupyter;
         gpu;
         shm_size;

@@ -38,9 +38,52 @@ pub struct BaseRequest {
     pub image: String,
     /// Requested Python, if `language=` was given.
     pub python: Option<PythonRequest>,
+    /// R or Julia, when `language=` names one: the base must have it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_language: Option<OtherLanguage>,
     /// The CUDA variant `install.cuda()` asks for, located at that call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cuda: Option<Located<CudaRequest>>,
+}
+
+/// The languages besides Python envd v0 knew. envd swapped in its own R
+/// or Julia image; here the base image must bring the language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OtherLanguage {
+    R,
+    Julia,
+}
+
+impl OtherLanguage {
+    /// `r`, `r4.2`, `julia`, `julia1.8` (the version is the base's).
+    pub fn parse(language: &str) -> Option<OtherLanguage> {
+        let (language, version) = if let Some(v) = language.strip_prefix("julia") {
+            (OtherLanguage::Julia, v)
+        } else {
+            (OtherLanguage::R, language.strip_prefix('r')?)
+        };
+        version
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.')
+            .then_some(language)
+    }
+
+    /// As people write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            OtherLanguage::R => "R",
+            OtherLanguage::Julia => "Julia",
+        }
+    }
+
+    /// The program a base with the language has on PATH.
+    pub fn program(self) -> &'static str {
+        match self {
+            OtherLanguage::R => "Rscript",
+            OtherLanguage::Julia => "julia",
+        }
+    }
 }
 
 /// What `install.cuda(version, cudnn)` asks for.
@@ -69,10 +112,12 @@ impl PythonRequest {
     /// `python`, `python3`, `python3.8`, `python3.8.10` (`python` means
     /// Python 3, as in envd).
     pub fn parse(language: &str) -> Result<PythonRequest, LanguageError> {
-        let unsupported = || LanguageError {
+        let unsupported = || {
+            LanguageError {
             message: format!("unsupported language {language:?}"),
-            help: "use \"python\", \"python3\" or \"python3.X\", e.g. language=\"python3.8\""
+            help: "use \"python\", \"python3\" or \"python3.X\" (or \"r\", \"julia\"), e.g. language=\"python3.8\""
                 .to_string(),
+        }
         };
         let Some(version) = language.strip_prefix("python") else {
             return Err(unsupported());
@@ -150,6 +195,10 @@ mod tests {
         ] {
             assert!(PythonRequest::parse(bad).is_err(), "{bad}");
         }
+        assert_eq!(OtherLanguage::parse("r"), Some(OtherLanguage::R));
+        assert_eq!(OtherLanguage::parse("r4.2"), Some(OtherLanguage::R));
+        assert_eq!(OtherLanguage::parse("julia1.8"), Some(OtherLanguage::Julia));
+        assert_eq!(OtherLanguage::parse("ruby"), None);
         assert_eq!(
             PythonRequest::parse("python2.7").unwrap_err().message,
             "Python 2 is not supported"

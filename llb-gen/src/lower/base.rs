@@ -284,6 +284,7 @@ mod tests {
             value: BaseRequest {
                 image: image.to_string(),
                 python: None,
+                other_language: None,
                 cuda: None,
             },
             span: Span {

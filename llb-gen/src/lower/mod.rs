@@ -16,7 +16,7 @@ pub(crate) mod requirements;
 pub(crate) mod shell;
 mod site;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, Located, Span};
@@ -124,6 +124,10 @@ pub struct Lowering<'a> {
     /// Index settings build.envd configured, passed to later pip and run steps.
     pub(crate) pip_env: Vec<(String, String)>,
     pub(crate) site: SiteSettings,
+    /// Package mirrors set by configuration steps, by kind (`cran`).
+    mirrors: BTreeMap<&'static str, String>,
+    /// Kinds of package installed so far, whose mirror can no longer change.
+    mirrors_used: BTreeSet<&'static str>,
 }
 
 impl<'a> Lowering<'a> {
@@ -206,8 +210,11 @@ impl<'a> Lowering<'a> {
             base_image,
             pip_env: site.pip_env(),
             site,
+            mirrors: BTreeMap::new(),
+            mirrors_used: BTreeSet::new(),
         };
         lowering.ensure_python()?;
+        lowering.check_other_language()?;
         Ok(lowering)
     }
 
@@ -225,6 +232,58 @@ impl<'a> Lowering<'a> {
             self.exec_step(&span, &name, script, vec![self.conda_cache()])?;
         }
         Ok(())
+    }
+
+    /// A first step that fails at `base()` when the base lacks the R or
+    /// Julia that `language=` names.
+    fn check_other_language(&mut self) -> Result<(), Diagnostic> {
+        let Some(language) = self.base.value.other_language else {
+            return Ok(());
+        };
+        let span = self.base.span.clone();
+        let program = language.program();
+        let failure = self.failure(
+            &span,
+            &format!(
+                "base(language=...) names {}, and the base image has no {program} on its PATH",
+                language.name()
+            ),
+        );
+        let script = format!(
+            "command -v {program} >/dev/null 2>&1 || {{ echo {} >&2; exit 127; }}
+",
+            shell::quote(&failure)
+        );
+        let name = format!("base: {}", language.name());
+        self.exec_step(&span, &name, script, vec![])
+    }
+
+    /// A mirror a configuration step set for a kind of package (`cran`);
+    /// later installs of that kind use it.
+    pub(crate) fn set_mirror(
+        &mut self,
+        kind: &'static str,
+        url: &str,
+        span: &Span,
+        builtin: &str,
+    ) -> Result<(), Diagnostic> {
+        if self.mirrors_used.contains(kind) {
+            return Err(Diagnostic::error(
+                self.source,
+                Some(span.range()),
+                format!("{builtin}() comes after the installs it is for"),
+            )
+            .with_help(format!("call {builtin}() before them")));
+        }
+        self.mirrors.insert(kind, url.to_string());
+        Ok(())
+    }
+
+    /// The mirror set for a kind of package, if any; a mirror set after
+    /// this is an error.
+    pub(crate) fn mirror(&mut self, kind: &'static str) -> Option<String> {
+        self.mirrors_used.insert(kind);
+        self.mirrors.get(kind).cloned()
     }
 
     /// The image, once every step is lowered: a base family's changes

@@ -3,7 +3,7 @@
 //! request rather than a step.
 
 use crate::builtins::{Args, BuiltinError, Kind, Param, Params, Recording, Spec};
-use crate::ir::{BaseRequest, PythonRequest};
+use crate::ir::{BaseRequest, OtherLanguage, PythonRequest};
 
 pub static SPEC: Spec = Spec {
     name: "base",
@@ -17,7 +17,7 @@ pub static SPEC: Spec = Spec {
         Param::positional(
             "language",
             Kind::Str,
-            "`python`, `python3` or `python3.X`: the Python the image must have",
+            "`python`, `python3` or `python3.X`: the Python the image must have; or `r`, `julia`: the base must have R or Julia",
         ),
         Param::named("image", Kind::Str, "an image reference, instead of `os`"),
     ]),
@@ -44,14 +44,19 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     if image.trim().is_empty() {
         return Err(BuiltinError::new("base(): the base image name is empty"));
     }
-    let python = args
-        .str("language")
-        .map(|language| PythonRequest::parse(&language))
-        .transpose()
-        .map_err(|e| BuiltinError::new(format!("base(): {}", e.message)).help(e.help))?;
+    let language = args.str("language");
+    let other_language = language.as_deref().and_then(OtherLanguage::parse);
+    let python = match (&language, other_language) {
+        (Some(language), None) => Some(
+            PythonRequest::parse(language)
+                .map_err(|e| BuiltinError::new(format!("base(): {}", e.message)).help(e.help))?,
+        ),
+        _ => None,
+    };
     recording.base(BaseRequest {
         image,
         python,
+        other_language,
         cuda: None,
     });
     Ok(())
