@@ -114,6 +114,8 @@ impl BridgeContext {
         self.context
             .narrowed(
                 &[path.to_string()],
+                // The compiler checks its reads against .dockerignore.
+                &[],
                 format!("envd-frontend: look up {path} in the context"),
                 None,
             )

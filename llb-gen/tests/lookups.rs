@@ -71,7 +71,7 @@ fn lookups_are_announced_before_the_first_one_waits() {
         events[..3],
         [
             "prefetch image ubuntu:22.04",
-            "prefetch requirements.txt service",
+            "prefetch .dockerignore requirements.txt service",
             "resolve ubuntu:22.04"
         ]
     );

@@ -13,6 +13,7 @@ const IMAGE_RESOLVE_MODE: &str = "image.resolvemode";
 const LOCAL_SESSION: &str = "local.session";
 const LOCAL_SHARED_KEY_HINT: &str = "local.sharedkeyhint";
 const LOCAL_INCLUDE_PATTERNS: &str = "local.includepattern";
+const LOCAL_EXCLUDE_PATTERNS: &str = "local.excludepatterns";
 const LOCAL_FOLLOW_PATHS: &str = "local.followpaths";
 const LOCAL_DIFFER: &str = "local.differ";
 const HTTP_CHECKSUM: &str = "http.checksum";
@@ -113,6 +114,7 @@ pub struct Local {
     session_id: Option<String>,
     shared_key_hint: Option<String>,
     include_patterns: Vec<String>,
+    exclude_patterns: Vec<String>,
     follow_paths: Vec<String>,
     /// `Some(required)`: send every file each time (`local.differ=none`).
     transfer_all: Option<bool>,
@@ -126,6 +128,7 @@ impl Local {
             session_id: None,
             shared_key_hint: None,
             include_patterns: vec![],
+            exclude_patterns: vec![],
             follow_paths: vec![],
             transfer_all: None,
             options: OpOptions::default(),
@@ -148,6 +151,15 @@ impl Local {
         patterns: impl IntoIterator<Item = impl Into<String>>,
     ) -> Local {
         self.include_patterns = patterns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Patterns of paths not to transfer (`.dockerignore`'s lines).
+    pub fn exclude_patterns(
+        mut self,
+        patterns: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Local {
+        self.exclude_patterns = patterns.into_iter().map(Into::into).collect();
         self
     }
 
@@ -184,6 +196,11 @@ impl Local {
                 LOCAL_INCLUDE_PATTERNS,
                 self.include_patterns,
                 caps::SOURCE_LOCAL_INCLUDE_PATTERNS,
+            ),
+            (
+                LOCAL_EXCLUDE_PATTERNS,
+                self.exclude_patterns,
+                caps::SOURCE_LOCAL_EXCLUDE_PATTERNS,
             ),
             (
                 LOCAL_FOLLOW_PATHS,
@@ -367,6 +384,7 @@ mod tests {
             .session_id("sess")
             .shared_key_hint("context")
             .include_patterns(["requirements.txt"])
+            .exclude_patterns(["**/.git", "*.pyc"])
             .follow_paths(["requirements.txt", "env.yaml"])
             .transfer_all(true)
             .platform(Platform::new("linux", "amd64"))
@@ -383,6 +401,10 @@ mod tests {
             Some(r#"["requirements.txt"]"#)
         );
         assert_eq!(
+            attr("local.excludepatterns"),
+            Some(r#"["**/.git","*.pyc"]"#)
+        );
+        assert_eq!(
             attr("local.followpaths"),
             Some(r#"["requirements.txt","env.yaml"]"#)
         );
@@ -393,6 +415,7 @@ mod tests {
             [
                 "source.local",
                 "source.local.differ",
+                "source.local.excludepatterns",
                 "source.local.followpaths",
                 "source.local.includepatterns",
                 "source.local.sessionid",

@@ -53,10 +53,13 @@ impl ContextSource {
     /// those paths; an input state is narrowed by copies, whose cache keys
     /// are the copied content. `custom_name` is what progress output shows
     /// and `location` the call that reads it (neither changes the op's
-    /// digest, so every reader shares one transfer).
+    /// digest, so every reader shares one transfer). `exclude` are the
+    /// `.dockerignore` patterns, which a local transfer leaves out; an
+    /// input state is taken as the client made it.
     pub fn narrowed(
         &self,
         paths: &[String],
+        exclude: &[String],
         custom_name: String,
         location: Option<SourceLocation>,
     ) -> Result<State, LlbError> {
@@ -71,6 +74,9 @@ impl ContextSource {
                 }
                 if !whole {
                     local = local.include_patterns(paths.iter().cloned());
+                }
+                if !exclude.is_empty() {
+                    local = local.exclude_patterns(exclude.iter().cloned());
                 }
                 if let Some(id) = session_id {
                     local = local.session_id(id.clone());

@@ -92,6 +92,7 @@ impl Lowering<'_> {
             .context
             .narrowed(
                 paths,
+                self.files.ignore().patterns(),
                 format!("{step} (context)"),
                 Some(self.location(span)),
             )
@@ -106,7 +107,7 @@ impl Lowering<'_> {
         what: &str,
         path: &str,
     ) -> Result<FileKind, Diagnostic> {
-        require_kind(self.files, self.source, span.range(), what, path)
+        require_kind(&self.files, self.source, span.range(), what, path)
     }
 
     /// A context file the step names, as text.
@@ -116,6 +117,6 @@ impl Lowering<'_> {
         what: &str,
         path: &str,
     ) -> Result<SourceText, Diagnostic> {
-        read_text(self.files, self.source, span.range(), what, path)
+        read_text(&self.files, self.source, span.range(), what, path)
     }
 }

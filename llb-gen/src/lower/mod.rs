@@ -10,6 +10,7 @@ mod base;
 pub(crate) mod conda_env;
 mod context;
 mod family;
+mod ignore;
 mod image_config;
 mod layers;
 pub(crate) mod requirements;
@@ -28,6 +29,7 @@ use crate::llb::{
 pub use base::{DEFAULT_BASES, OVERRIDE_ANY, OVERRIDE_PREFIX, override_arg};
 pub use context::{ContextFiles, ContextSource, FileKind};
 pub use family::INSTALL_BASE_ARG;
+pub use ignore::{DOCKERIGNORE, Ignore};
 pub use image_config::{ContainerConfig, DEFAULT_PATH, History, ImageConfig};
 pub use site::{PIP_INDEX_ARG, PYTHON_VERSION_ARG, PipIndexSettings, SiteSettings};
 
@@ -111,7 +113,8 @@ pub struct Lowering<'a> {
     pub(crate) source: &'a SourceText,
     file: SourceFile,
     pub(crate) options: &'a LowerOptions,
-    pub(crate) files: &'a dyn ContextFiles,
+    /// The context, less what `.dockerignore` leaves out.
+    pub(crate) files: ignore::Filtered<'a>,
     state: State,
     /// The config the image gets.
     pub(crate) config: ImageConfig,
@@ -153,7 +156,9 @@ impl<'a> Lowering<'a> {
         {
             resolver.prefetch(install_base, &options.platform);
         }
-        files.prefetch(context_paths);
+        let mut prefetched = vec![DOCKERIGNORE.to_string()];
+        prefetched.extend(context_paths.iter().cloned());
+        files.prefetch(&prefetched);
         let resolved = resolver.resolve(&base_image, &options.platform).map_err(|e| {
             Diagnostic::error(source, Some(base_span.clone()), format!("cannot resolve base image {base_image}: {e}"))
                 .with_help(format!(
@@ -161,6 +166,7 @@ impl<'a> Lowering<'a> {
                     OVERRIDE_ANY, OVERRIDE_PREFIX
                 ))
         })?;
+        let ignore = read_dockerignore(files, source, &base.span)?;
         let mut config = resolved.config;
         config.set_platform(&options.platform);
         let file = SourceFile::new(&options.filename, source.text(), "starlark");
@@ -202,7 +208,7 @@ impl<'a> Lowering<'a> {
             source,
             file,
             options,
-            files,
+            files: ignore::Filtered::new(files, ignore),
             state,
             config,
             exec_config,
@@ -422,6 +428,25 @@ impl<'a> Lowering<'a> {
             "envd-frontend: {}:{}: {message}",
             self.options.filename, span.line
         )
+    }
+}
+
+/// The context's `.dockerignore`, when it has one. It is read like any
+/// context file; a failure to read it is an error at `base()`, where the
+/// build starts.
+fn read_dockerignore(
+    files: &dyn ContextFiles,
+    source: &SourceText,
+    base: &Span,
+) -> Result<Ignore, Diagnostic> {
+    match files.read(DOCKERIGNORE) {
+        Ok(None) => Ok(Ignore::default()),
+        Ok(Some(bytes)) => Ok(Ignore::parse(&String::from_utf8_lossy(&bytes))),
+        Err(e) => Err(Diagnostic::error(
+            source,
+            Some(base.range()),
+            format!("cannot read the build context's {DOCKERIGNORE}: {e}"),
+        )),
     }
 }
 

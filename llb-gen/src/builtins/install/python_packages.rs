@@ -158,7 +158,7 @@ impl Lower for PythonPackages {
         let mut title: Vec<String> = self.names.clone();
         if let Some(path) = &self.requirements {
             context_paths.extend(requirements::collect(
-                lowering.files,
+                &lowering.files,
                 lowering.source,
                 span.range(),
                 path,
