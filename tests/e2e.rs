@@ -700,12 +700,14 @@ fn a_build_file_saved_on_windows_builds() {
     let index = PackageIndex::start("habits");
     let project = Project::new("habits");
     // A byte-order mark, CRLF line ends and tab indents, in build.envd and
-    // in the context files, and a Windows conda prefix.
+    // in the context files, and a Windows conda prefix. A byte-order mark
+    // hides a `# syntax=` line from dockerd (it parsed the file as a
+    // Dockerfile), so the frontend is named by build arg, as such files need.
     let crlf = |text: &str| format!("\u{feff}{}", text.replace('\n', "\r\n"));
     project.write(
         "build.envd",
         &crlf(&format!(
-            "{SYNTAX}def build():\n\tbase(os=\"aiges_cpu\", language=\"python3\")\n\tinstall.python_packages(requirements=\"requirements.txt\")\n\tinstall.conda_packages(env_file=\"env.yaml\")\n\tif True:\n\t\trun(commands=[\"printf 'a\\tb' > /tmp/tab\"])\n"
+            "def build():\n\tbase(os=\"aiges_cpu\", language=\"python3\")\n\tinstall.python_packages(requirements=\"requirements.txt\")\n\tinstall.conda_packages(env_file=\"env.yaml\")\n\tif True:\n\t\trun(commands=[\"printf 'a\\tb' > /tmp/tab\"])\n"
         )),
     );
     project.write("requirements.txt", &crlf("envd-test-alpha==1.0\n"));
@@ -713,7 +715,11 @@ fn a_build_file_saved_on_windows_builds() {
         "env.yaml",
         &crlf("name: wrapper\nchannels:\n  - defaults\ndependencies:\n  - numpy=1.21\nprefix: C:\\Users\\me\\anaconda3\\envs\\wrapper\n"),
     );
-    let site = site_args(&index, "envd-test/conda:latest");
+    let mut site = site_args(&index, "envd-test/conda:latest");
+    site.push((
+        "BUILDKIT_SYNTAX".to_string(),
+        "aiges/envd-frontend".to_string(),
+    ));
     let out = build(
         &project,
         "build.envd",
@@ -822,5 +828,37 @@ fn run_mount_host_sees_the_context_without_copying_it() {
     assert!(
         !project.dir.join("written-here").exists(),
         "a write reached the host"
+    );
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn dockerignore_keeps_a_secret_file_and_a_folder_out_of_the_image() {
+    require_setup();
+    let project = Project::new("dockerignore");
+    project.write(
+        ".dockerignore",
+        "# as AIGES demos ship one\nsecret.env\nmodels/\n",
+    );
+    project.write("secret.env", "TOKEN=do-not-ship\n");
+    project.write("models/asr.bin", "weights\n");
+    project.write("service/main.py", "print('wrapper')\n");
+    project.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}def build():\n    base(os=\"aiges_cpu\")\n    runtime.environ(env={{\"NONCE\": \"{}\"}})\n    io.copy(src=\"./\", dest=\"/srv/app/\")\n",
+            nonce()
+        ),
+    );
+    let cpu = [("ENVD_BASE_IMAGE", "envd-test/cpu:latest")];
+    let out = build(&project, "build.envd", "envd-e2e/dockerignore:1", &cpu, &[]);
+    assert!(out.success, "{}", out.error_text());
+    let listing = run_in(
+        "envd-e2e/dockerignore:1",
+        "cd /srv/app && find . -type f | sort",
+    );
+    assert_eq!(
+        listing,
+        "./.dockerignore\n./build.envd\n./service/main.py\n"
     );
 }
