@@ -706,9 +706,7 @@ fn a_build_file_saved_on_windows_builds() {
     let crlf = |text: &str| format!("\u{feff}{}", text.replace('\n', "\r\n"));
     project.write(
         "build.envd",
-        &crlf(&format!(
-            "def build():\n\tbase(os=\"aiges_cpu\", language=\"python3\")\n\tinstall.python_packages(requirements=\"requirements.txt\")\n\tinstall.conda_packages(env_file=\"env.yaml\")\n\tif True:\n\t\trun(commands=[\"printf 'a\\tb' > /tmp/tab\"])\n"
-        )),
+        &crlf("def build():\n\tbase(os=\"aiges_cpu\", language=\"python3\")\n\tinstall.python_packages(requirements=\"requirements.txt\")\n\tinstall.conda_packages(env_file=\"env.yaml\")\n\tif True:\n\t\trun(commands=[\"printf 'a\\tb' > /tmp/tab\"])\n"),
     );
     project.write("requirements.txt", &crlf("envd-test-alpha==1.0\n"));
     project.write(
