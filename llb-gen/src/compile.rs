@@ -75,11 +75,13 @@ pub fn compile(
         },
     )?;
     let definition = lowered.state.marshal();
+    let mut warnings = evaluated.warnings;
+    warnings.extend(lowered.warnings.iter().cloned());
     Ok(Compiled {
         spec: evaluated.spec,
         lowered,
         definition,
-        warnings: evaluated.warnings,
+        warnings,
     })
 }
 

@@ -1,7 +1,10 @@
 //! conda environment files (`conda env export > env.yaml`): parsed, checked
 //! with errors located in the file, and rewritten for the image: host
 //! `name`/`prefix` dropped, the call's channels added, and the nested
-//! `pip:` list taken out so pip runs with the pip cache and index.
+//! `pip:` list taken out so pip runs with the pip cache and index. A file
+//! exported on Windows or macOS (its `prefix:` says which) pins conda build
+//! strings of that platform, which Linux channels do not have: they are
+//! dropped, with a warning that names them.
 
 use serde_yaml_ng::{Mapping, Value};
 
@@ -18,7 +21,59 @@ pub struct EnvFile {
     pub pip: Vec<String>,
     /// Channels the conda part uses, for the progress name.
     pub channels: Vec<String>,
+    /// What the rewrite dropped, to tell the user.
+    pub warnings: Vec<Diagnostic>,
 }
+
+/// Where `conda env export` ran, as its `prefix:` shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ExportPlatform {
+    Linux,
+    Windows,
+    MacOs,
+}
+
+impl ExportPlatform {
+    fn of_prefix(prefix: &str) -> Option<ExportPlatform> {
+        let bytes = prefix.as_bytes();
+        if bytes.len() >= 3
+            && bytes[0].is_ascii_alphabetic()
+            && bytes[1] == b':'
+            && matches!(bytes[2], b'\\' | b'/')
+        {
+            Some(ExportPlatform::Windows)
+        } else if prefix.starts_with("/Users/") {
+            Some(ExportPlatform::MacOs)
+        } else if prefix.starts_with('/') {
+            Some(ExportPlatform::Linux)
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ExportPlatform::Linux => "Linux",
+            ExportPlatform::Windows => "Windows",
+            ExportPlatform::MacOs => "macOS",
+        }
+    }
+}
+
+/// Packages `conda env export` lists on Windows that exist only there.
+const WINDOWS_ONLY_PACKAGES: &[&str] = &[
+    "vc",
+    "vs2015_runtime",
+    "vc14_runtime",
+    "ucrt",
+    "pywin32",
+    "pywin32-ctypes",
+    "pywinpty",
+    "wincertstore",
+    "win_inet_pton",
+    "menuinst",
+    "msys2-conda-epoch",
+];
 
 const KNOWN_KEYS: &[&str] = &["name", "prefix", "channels", "dependencies", "variables"];
 
@@ -27,6 +82,11 @@ pub fn rewrite(text: &SourceText, extra_channels: &[String]) -> Result<EnvFile, 
     let root = parse_mapping(text)?;
     let channels = channels(text, &root, extra_channels)?;
     let (dependencies, pip) = dependencies(text, &root)?;
+    let exported_on = root
+        .get("prefix")
+        .and_then(Value::as_str)
+        .and_then(ExportPlatform::of_prefix);
+    let (dependencies, warnings) = for_linux(text, dependencies, exported_on);
     // `name` and `prefix` describe the exporting machine (even Windows paths); drop them.
     let mut out = Mapping::new();
     if !channels.is_empty() {
@@ -50,7 +110,76 @@ pub fn rewrite(text: &SourceText, extra_channels: &[String]) -> Result<EnvFile, 
         conda_yaml,
         pip,
         channels,
+        warnings,
     })
+}
+
+/// The dependencies a Linux build can install: for a file exported on
+/// another platform, build strings dropped (`numpy=1.21.5=py39h..._0` ->
+/// `numpy=1.21.5`) and that platform's own packages left out, each named
+/// in a warning at the file's `prefix:`.
+fn for_linux(
+    text: &SourceText,
+    dependencies: Vec<Value>,
+    exported_on: Option<ExportPlatform>,
+) -> (Vec<Value>, Vec<Diagnostic>) {
+    let Some(platform) = exported_on.filter(|p| *p != ExportPlatform::Linux) else {
+        return (dependencies, vec![]);
+    };
+    let mut kept = vec![];
+    let mut stripped: Vec<String> = vec![];
+    let mut left_out: Vec<String> = vec![];
+    for dependency in dependencies {
+        let Value::String(spec) = &dependency else {
+            kept.push(dependency);
+            continue;
+        };
+        let name = spec.split(['=', '<', '>', '!', ' ']).next().unwrap_or(spec);
+        if platform == ExportPlatform::Windows
+            && (WINDOWS_ONLY_PACKAGES.contains(&name) || name.starts_with("m2w64-"))
+        {
+            left_out.push(spec.clone());
+            continue;
+        }
+        let parts: Vec<&str> = spec.split('=').collect();
+        if !spec.contains("==") && parts.len() == 3 && !parts[2].is_empty() {
+            stripped.push(spec.clone());
+            kept.push(Value::String(format!("{}={}", parts[0], parts[1])));
+        } else {
+            kept.push(dependency);
+        }
+    }
+    let at = key_span(text.text(), "prefix");
+    let mut warnings = vec![];
+    if !stripped.is_empty() {
+        warnings.push(
+            Diagnostic::warning(
+                text,
+                at.clone(),
+                format!(
+                    "this file was exported on {}: dropped the build strings of {} {}, which Linux channels do not have: {}",
+                    platform.name(),
+                    stripped.len(),
+                    if stripped.len() == 1 { "package" } else { "packages" },
+                    stripped.join(", ")
+                ),
+            )
+            .with_help("conda picks the Linux build of each pinned version"),
+        );
+    }
+    if !left_out.is_empty() {
+        warnings.push(Diagnostic::warning(
+            text,
+            at,
+            format!(
+                "this file was exported on {}: left out {}-only packages: {}",
+                platform.name(),
+                platform.name(),
+                left_out.join(", ")
+            ),
+        ));
+    }
+    (kept, warnings)
 }
 
 /// The file as a YAML mapping of known keys.
@@ -220,10 +349,42 @@ mod tests {
         .unwrap();
         assert_eq!(out.channels, ["pytorch", "defaults"]);
         assert_eq!(out.pip, ["opencv-python==4.6.0.66", "six"]);
+        // Exported on Windows: its build string is Windows'.
         assert_eq!(
             out.conda_yaml,
-            "channels:\n- pytorch\n- defaults\ndependencies:\n- python=3.8.13=h12debd9_0\n- numpy=1.21\n"
+            "channels:\n- pytorch\n- defaults\ndependencies:\n- python=3.8.13\n- numpy=1.21\n"
         );
+        assert_eq!(out.warnings.len(), 1);
+        assert!(
+            out.warnings[0].message.contains("exported on Windows")
+                && out.warnings[0].message.contains("python=3.8.13=h12debd9_0"),
+            "{}",
+            out.warnings[0].message
+        );
+    }
+
+    #[test]
+    fn build_strings_of_the_build_platform_are_kept() {
+        let linux = env(
+            "dependencies:\n  - python=3.8.13=h12debd9_0\nprefix: /home/me/miniconda3/envs/x\n",
+        )
+        .unwrap();
+        assert!(linux.conda_yaml.contains("python=3.8.13=h12debd9_0"));
+        assert!(linux.warnings.is_empty());
+        let unknown = env("dependencies:\n  - python=3.8.13=h12debd9_0\n").unwrap();
+        assert!(unknown.conda_yaml.contains("python=3.8.13=h12debd9_0"));
+        let windows = env(
+            "dependencies:\n  - vs2015_runtime=14.27.29016=h5e58377_2\n  - m2w64-gcc-libs=5.3.0=7\n  - numpy==1.21\n  - zlib=1.2.13=h8cc25b3_0\nprefix: D:/conda/envs/x\n",
+        )
+        .unwrap();
+        assert_eq!(
+            windows.conda_yaml,
+            "channels:\n- pytorch\ndependencies:\n- numpy==1.21\n- zlib=1.2.13\n"
+        );
+        assert_eq!(windows.warnings.len(), 2);
+        let mac =
+            env("dependencies:\n  - zlib=1.2.13=h8cc25b3_0\nprefix: /Users/me/envs/x\n").unwrap();
+        assert!(mac.warnings[0].message.contains("exported on macOS"));
     }
 
     #[test]

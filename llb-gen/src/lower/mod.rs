@@ -104,6 +104,8 @@ pub struct Lowered {
     pub config: ImageConfig,
     /// The base image reference, after the table and overrides.
     pub base_image: String,
+    /// Warnings about the files the steps read (env.yaml and the like).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Lowering in progress: the state so far and the config it will have.
@@ -131,6 +133,8 @@ pub struct Lowering<'a> {
     mirrors: BTreeMap<&'static str, String>,
     /// Kinds of package installed so far, whose mirror can no longer change.
     mirrors_used: BTreeSet<&'static str>,
+    /// Warnings about what the steps read.
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 impl<'a> Lowering<'a> {
@@ -218,6 +222,7 @@ impl<'a> Lowering<'a> {
             site,
             mirrors: BTreeMap::new(),
             mirrors_used: BTreeSet::new(),
+            warnings: vec![],
         };
         lowering.ensure_python()?;
         lowering.check_other_language()?;
@@ -307,6 +312,7 @@ impl<'a> Lowering<'a> {
             state: self.state,
             config: self.config,
             base_image: self.base_image,
+            warnings: self.warnings,
         })
     }
 

@@ -113,6 +113,7 @@ impl Lower for CondaPackages {
         if let Some(path) = &self.env_file {
             let text = lowering.read_text(span, "conda environment file", path)?;
             let env = conda_env::rewrite(&text, &self.channels)?;
+            lowering.warnings.extend(env.warnings.iter().cloned());
             let file = FileOp::new(&lowering.scratch())
                 .mkfile(Mkfile::new("/environment.yml", env.conda_yaml).mode(0o644))
                 .custom_name(format!("{} {path} (rewritten for the image)", SPEC.name))
