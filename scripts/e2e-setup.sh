@@ -60,6 +60,13 @@ debian_mirror() {
   fi
 }
 
+# BuildKit clones git sources (include(git=...)) with the host's git; the
+# end-to-end suite serves a repository with `git daemon`.
+ensure_git() {
+  command -v git >/dev/null 2>&1 && [ -x "$(git --exec-path)/git-daemon" ] && return
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git >/dev/null
+}
+
 ensure_images() {
   if ! have_image envd-test/cpu:latest; then
     command -v debootstrap >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
@@ -121,6 +128,6 @@ case "${1:-all}" in
   images) ensure_docker; ensure_images ;;
   wheels) ensure_wheels ;;
   frontend) ensure_docker; ensure_frontend ;;
-  all) ensure_docker; ensure_images; ensure_wheels; ensure_frontend ;;
+  all) ensure_docker; ensure_git; ensure_images; ensure_wheels; ensure_frontend ;;
   *) echo "usage: $0 [docker|images|wheels|frontend|all]" >&2; exit 2 ;;
 esac

@@ -860,3 +860,160 @@ fn dockerignore_keeps_a_secret_file_and_a_folder_out_of_the_image() {
         "./.dockerignore\n./build.envd\n./service/main.py\n"
     );
 }
+
+/// A git repository of `.envd` files, served by `git daemon` on 127.0.0.1
+/// for as long as the value lives.
+struct GitDaemon {
+    child: std::process::Child,
+    port: u16,
+    /// The folder it serves, removed with it.
+    _repositories: Project,
+}
+
+impl GitDaemon {
+    fn serve(name: &str, files: &[(&str, &str)]) -> GitDaemon {
+        let base = Project::new(&format!("git-{name}"));
+        let repo = base.dir.join("lib.git");
+        for (path, text) in files {
+            base.write(&format!("lib.git/{path}"), text);
+        }
+        let git = |args: &[&str]| {
+            let status = std::process::Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=e2e",
+                    "-c",
+                    "user.email=e2e@example.invalid",
+                ])
+                .args(args)
+                .current_dir(&repo)
+                .status()
+                .expect("git runs");
+            assert!(status.success(), "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        git(&["add", "."]);
+        git(&["commit", "-q", "-m", "envd library"]);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        // git-daemon itself, not `git daemon`, which would leave it running
+        // when killed.
+        let exec_path = std::process::Command::new("git")
+            .arg("--exec-path")
+            .output()
+            .expect("git runs");
+        let exec_path = String::from_utf8_lossy(&exec_path.stdout)
+            .trim()
+            .to_string();
+        let child = std::process::Command::new(format!("{exec_path}/git-daemon"))
+            .args([
+                "--reuseaddr",
+                "--export-all",
+                "--listen=127.0.0.1",
+                &format!("--port={port}"),
+                &format!("--base-path={}", base.dir.display()),
+            ])
+            .arg(&base.dir)
+            .spawn()
+            .expect("git daemon starts");
+        // Wait until it accepts connections.
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        GitDaemon {
+            child,
+            port,
+            _repositories: base,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("git://127.0.0.1:{}/lib.git", self.port)
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn include_fetches_a_repository_through_buildkit_and_a_site_mirror() {
+    require_setup();
+    let daemon = GitDaemon::serve(
+        "include",
+        &[
+            (
+                "src/aiges.envd",
+                "def wrapper(name):\n    run(commands=[\"echo \" + name + \" > /tmp/wrapper\"])\n",
+            ),
+            (
+                "src/env.envd",
+                "def environ():\n\truntime.environ(env={\"FROM_LIB\": \"yes\"})\n",
+            ),
+        ],
+    );
+    let cpu = [("ENVD_BASE_IMAGE", "envd-test/cpu:latest")];
+    let nonce = nonce();
+    // Two build files use the library; the second names it by its public
+    // URL and reaches it through the site's mirror, as air-gapped sites do.
+    let direct = Project::new("include-direct");
+    direct.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}lib = include(git=\"{}\")\n\ndef build():\n    base(os=\"aiges_cpu\")\n    lib.wrapper(\"asr-{nonce}\")\n    lib.environ()\n",
+            daemon.url()
+        ),
+    );
+    let out = build(&direct, "build.envd", "envd-e2e/include:1", &cpu, &[]);
+    assert!(out.success, "{}", out.error_text());
+    assert_eq!(
+        run_in("envd-e2e/include:1", "cat /tmp/wrapper"),
+        format!("asr-{nonce}\n")
+    );
+    assert_eq!(run_in("envd-e2e/include:1", "echo $FROM_LIB").trim(), "yes");
+
+    let mirrored = Project::new("include-mirror");
+    mirrored.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}envdlib = include(\"https://github.com/example/envdlib\")\n\ndef build():\n    base(os=\"aiges_cpu\")\n    envdlib.wrapper(\"tts-{nonce}\")\n"
+        ),
+    );
+    let mirror = format!("https://github.com/example/envdlib={}", daemon.url());
+    let args = [
+        ("ENVD_BASE_IMAGE", "envd-test/cpu:latest"),
+        ("ENVD_INCLUDE_MIRRORS", mirror.as_str()),
+    ];
+    let out = build(&mirrored, "build.envd", "envd-e2e/include:2", &args, &[]);
+    assert!(out.success, "{}", out.error_text());
+    assert_eq!(
+        run_in("envd-e2e/include:2", "cat /tmp/wrapper"),
+        format!("tts-{nonce}\n")
+    );
+
+    // Without the mirror the repository cannot be fetched: an error at the
+    // include line (the header moves it to line 2).
+    let missing = Project::new("include-missing");
+    missing.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}lib = include(\"git://127.0.0.1:1/absent-{nonce}.git\")\n\ndef build():\n    base(os=\"aiges_cpu\")\n"
+        ),
+    );
+    let out = build(&missing, "build.envd", "envd-e2e/include:3", &cpu, &[]);
+    assert!(!out.success);
+    let error = out.error_text();
+    assert!(
+        error.contains("build.envd:2") && error.contains("include(): cannot fetch"),
+        "{error}"
+    );
+}

@@ -158,6 +158,27 @@ impl Bridge {
         }
     }
 
+    /// The entries of a folder in a solved ref: (name, kind).
+    pub async fn read_dir(
+        &self,
+        reference: &str,
+        path: &str,
+    ) -> Result<Vec<(String, PathKind)>, tonic::Status> {
+        let request = gateway::ReadDirRequest {
+            r#ref: reference.to_string(),
+            dir_path: path.to_string(),
+            ..Default::default()
+        };
+        let mut client = self.client.clone();
+        let response = self.lookup("ReadDir", client.read_dir(request)).await?;
+        Ok(response
+            .into_inner()
+            .entries
+            .into_iter()
+            .map(|stat| (stat.path, kind_of_mode(stat.mode)))
+            .collect())
+    }
+
     pub async fn stat(
         &self,
         reference: &str,
@@ -170,17 +191,9 @@ impl Bridge {
         };
         let mut client = self.client.clone();
         match self.lookup("StatFile", client.stat_file(request)).await {
-            Ok(response) => {
-                const S_IFDIR: u32 = 0o040000;
-                // fsutil's mode carries Go's os.FileMode bits: ModeDir is the top bit.
-                const GO_MODE_DIR: u32 = 1 << 31;
-                let mode = response.into_inner().stat.map_or(0, |s| s.mode);
-                Ok(Some(if mode & (GO_MODE_DIR | S_IFDIR) != 0 {
-                    PathKind::Dir
-                } else {
-                    PathKind::File
-                }))
-            }
+            Ok(response) => Ok(Some(kind_of_mode(
+                response.into_inner().stat.map_or(0, |s| s.mode),
+            ))),
             Err(status) if is_not_found(&status) => Ok(None),
             Err(status) => Err(status),
         }
@@ -272,6 +285,18 @@ async fn within<T>(
 /// `300 s`, `0.2 s`.
 pub fn describe_duration(duration: Duration) -> String {
     format!("{} s", duration.as_secs_f64())
+}
+
+/// A file or a folder, from fsutil's mode: Go's `os.FileMode` bits (ModeDir
+/// is the top bit), or Unix's.
+fn kind_of_mode(mode: u32) -> PathKind {
+    const S_IFDIR: u32 = 0o040000;
+    const GO_MODE_DIR: u32 = 1 << 31;
+    if mode & (GO_MODE_DIR | S_IFDIR) != 0 {
+        PathKind::Dir
+    } else {
+        PathKind::File
+    }
 }
 
 fn is_not_found(status: &tonic::Status) -> bool {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use envd_proto::gateway::{self, result};
 use envd_proto::{metadata, pb};
 use llb_gen::diagnostics::{Diagnostic, Diagnostics};
+use llb_gen::lang::IncludedModules;
 use llb_gen::llb::{Local, Platform, State, WithOpOptions};
 use llb_gen::lower::{ContextSource, LowerOptions};
 use llb_gen::{CompileOptions, Compiled, compile};
@@ -55,11 +56,15 @@ pub async fn build(
         options.platforms.clone()
     };
 
+    let includes = crate::includes::fetch(&bridge, &text, &options.include_mirrors).await;
     let mut built: Vec<(Platform, String, Vec<u8>)> = vec![];
     for (i, platform) in platforms.iter().enumerate() {
         // Evaluation does not depend on the platform: one probe is enough.
         let probe = (i == 0).then_some(probe.as_path());
-        let compiled = compile_for(&bridge, &options, &text, &context, platform, probe).await?;
+        let compiled = compile_for(
+            &bridge, &options, &text, &context, platform, probe, &includes,
+        )
+        .await?;
         if i == 0 {
             // The graph's Solve is sent next.
             timeline.mark("compiled");
@@ -124,6 +129,7 @@ async fn compile_for(
     context: &ContextSource,
     platform: &Platform,
     probe: Option<&Path>,
+    includes: &IncludedModules,
 ) -> Result<Compiled, FrontendError> {
     let mut lower = LowerOptions::new(platform.clone());
     lower.filename = options
@@ -142,6 +148,7 @@ async fn compile_for(
         target: options.target.clone(),
         lower,
         probe: probe.map(Path::to_path_buf),
+        includes: includes.clone(),
     };
     let runtime = Handle::current();
     let files = BridgeContext::new(

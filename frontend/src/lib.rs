@@ -6,6 +6,7 @@ pub mod bridge;
 pub mod build;
 pub mod context;
 pub mod error;
+pub mod includes;
 pub mod options;
 pub mod report;
 pub mod stdio;

@@ -35,7 +35,12 @@ pub struct Options {
     pub session_id: Option<String>,
     /// Deadline of each lookup call to the daemon (`ENVD_FRONTEND_LOOKUP_TIMEOUT`).
     pub lookup_timeout: Duration,
+    /// Mirrors of included repositories, by URL (`ENVD_INCLUDE_MIRRORS`).
+    pub include_mirrors: BTreeMap<String, String>,
 }
+
+/// Build arg: `URL=MIRROR ...`, where included repositories come from.
+pub const INCLUDE_MIRRORS_ARG: &str = "ENVD_INCLUDE_MIRRORS";
 
 /// Build arg: seconds a lookup call to the daemon may take.
 pub const LOOKUP_TIMEOUT_ARG: &str = "ENVD_FRONTEND_LOOKUP_TIMEOUT";
@@ -95,6 +100,7 @@ impl Options {
             request_id: None,
             session_id: session_id.filter(|s| !s.is_empty()),
             lookup_timeout: DEFAULT_LOOKUP_TIMEOUT,
+            include_mirrors: BTreeMap::new(),
         };
         for (key, value) in raw {
             options.apply(key, value)?;
@@ -104,6 +110,13 @@ impl Options {
                 key: format!("{}{LOOKUP_TIMEOUT_ARG}", opts::BUILD_ARG_PREFIX),
                 value: value.clone(),
                 reason: "expected a number of seconds above 0, at most a day".to_string(),
+            })?;
+        }
+        if let Some(value) = options.build_args.get(INCLUDE_MIRRORS_ARG) {
+            options.include_mirrors = mirrors(value).map_err(|reason| OptionError::Invalid {
+                key: format!("{}{INCLUDE_MIRRORS_ARG}", opts::BUILD_ARG_PREFIX),
+                value: value.clone(),
+                reason,
             })?;
         }
         Ok(options)
@@ -175,6 +188,20 @@ pub fn raw_from_env() -> Vec<(String, String)> {
         .filter_map(|(_, v)| {
             v.split_once('=')
                 .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// `URL=MIRROR` pairs separated by white space or commas.
+fn mirrors(value: &str) -> Result<BTreeMap<String, String>, String> {
+    value
+        .split([',', ' ', '\n', '\t'])
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((url, mirror)) if !url.is_empty() && !mirror.is_empty() => {
+                Ok((url.to_string(), mirror.to_string()))
+            }
+            _ => Err(format!("expected URL=MIRROR pairs, got {pair:?}")),
         })
         .collect()
 }
@@ -295,5 +322,24 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn include_mirrors_from_their_build_arg() {
+        let arg = format!("build-arg:{INCLUDE_MIRRORS_ARG}");
+        let o = parse(&[(
+            &arg,
+            "https://github.com/tensorchord/envdlib=git://git.local/envdlib.git, https://x/y=http://m/y",
+        )])
+        .unwrap();
+        assert_eq!(
+            o.include_mirrors["https://github.com/tensorchord/envdlib"],
+            "git://git.local/envdlib.git"
+        );
+        assert_eq!(o.include_mirrors.len(), 2);
+        assert!(matches!(
+            parse(&[(&arg, "https://x/y")]),
+            Err(OptionError::Invalid { .. })
+        ));
     }
 }

@@ -56,6 +56,7 @@ fn seed_example(c: &mut Criterion) {
         target: None,
         lower: LowerOptions::new(Platform::new("linux", "amd64")),
         probe: None,
+        includes: Default::default(),
     };
     c.bench_function("compile seed example", |b| {
         b.iter(|| {

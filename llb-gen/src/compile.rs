@@ -7,7 +7,7 @@ use envd_proto::pb;
 
 use crate::build::{self, BuildSpec};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
-use crate::lang;
+use crate::lang::{self, IncludedModules};
 use crate::limits::MAX_BUILD_FILE_BYTES;
 use crate::lower::{BaseResolver, ContextFiles, LowerOptions, Lowered};
 use crate::probe;
@@ -21,6 +21,15 @@ pub struct CompileOptions {
     /// given, build.envd is evaluated there first, with bounded memory and
     /// time. Callers that parse untrusted files give their own binary.
     pub probe: Option<PathBuf>,
+    /// The repositories build.envd includes, fetched by the caller
+    /// ([`included_urls`] lists them).
+    pub includes: IncludedModules,
+}
+
+/// The repository URLs build.envd includes, for the caller to fetch before
+/// it compiles.
+pub fn included_urls(text: &str) -> Vec<String> {
+    lang::include_urls(text)
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +68,7 @@ pub fn compile(
             &source,
             options.target.as_deref(),
             &options.lower.build_args,
+            &options.includes,
         )
         .map_err(|error| Diagnostics(vec![error]))?;
     }
@@ -66,6 +76,7 @@ pub fn compile(
         &source,
         options.target.as_deref(),
         &options.lower.build_args,
+        &options.includes,
     )?;
     let lowered = build::lower(&evaluated.spec, &source, &options.lower, files, resolver).map_err(
         |errors| {
@@ -90,6 +101,7 @@ pub fn evaluate(
     source: &SourceText,
     target: Option<&str>,
     build_args: &BTreeMap<String, String>,
+    includes: &IncludedModules,
 ) -> Result<lang::Evaluated, Diagnostics> {
-    lang::evaluate(source, target, build_args)
+    lang::evaluate(source, target, build_args, includes)
 }

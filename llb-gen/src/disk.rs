@@ -4,7 +4,8 @@
 use std::fs;
 use std::io::Read;
 
-use crate::limits::MAX_CONTEXT_FILE_BYTES;
+use crate::lang::IncludedFile;
+use crate::limits::{MAX_CONTEXT_FILE_BYTES, MAX_INCLUDED_BYTES, MAX_INCLUDED_FILES};
 use std::path::{Path, PathBuf};
 
 use crate::lower::{ContextFiles, FileKind};
@@ -60,4 +61,52 @@ impl ContextFiles for DiskContext {
             }
         }))
     }
+}
+
+/// The `*.envd` files under `dir`, as an included repository's files:
+/// paths relative to `dir`, in path order, within the bounds on includes.
+pub fn included_files(dir: &Path) -> Result<Vec<IncludedFile>, String> {
+    let mut paths = vec![];
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let entries = fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let kind = entry.file_type().map_err(|e| e.to_string())?;
+            let path = entry.path();
+            if kind.is_dir() && entry.file_name() != ".git" {
+                folders.push(path);
+            } else if kind.is_file() && path.extension().is_some_and(|e| e == "envd") {
+                paths.push(path);
+            }
+        }
+        if paths.len() > MAX_INCLUDED_FILES {
+            return Err(format!("it has more than {MAX_INCLUDED_FILES} .envd files"));
+        }
+    }
+    let mut files = vec![];
+    let mut total = 0;
+    for path in paths {
+        let bytes = read_prefix(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        total += bytes.len();
+        if total > MAX_INCLUDED_BYTES {
+            return Err(format!(
+                "its .envd files are more than {}",
+                crate::limits::describe_bytes(MAX_INCLUDED_BYTES)
+            ));
+        }
+        let relative = path.strip_prefix(dir).unwrap_or(&path);
+        let relative = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        let text = String::from_utf8(bytes).map_err(|_| format!("{relative} is not UTF-8 text"))?;
+        files.push(IncludedFile {
+            path: relative,
+            text,
+        });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
 }

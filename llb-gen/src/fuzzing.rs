@@ -63,6 +63,7 @@ impl Input {
             // In-process only: libFuzzer's own memory limit stands in for
             // the probe's.
             probe: None,
+            includes: Default::default(),
         };
         compile(&self.build_envd, &options, &self.files, &AnyImage)
     }

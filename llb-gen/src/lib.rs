@@ -31,4 +31,4 @@ pub mod lower;
 pub mod pep508;
 pub mod probe;
 
-pub use compile::{CompileOptions, Compiled, compile};
+pub use compile::{CompileOptions, Compiled, compile, included_urls};

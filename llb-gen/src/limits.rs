@@ -17,6 +17,10 @@ pub const MAX_REQUIREMENTS_DEPTH: usize = 16;
 /// time grows with the square of this depth.
 pub const MAX_YAML_FLOW_DEPTH: usize = 64;
 
+/// `*.envd` files of one included repository, and their bytes together.
+pub const MAX_INCLUDED_FILES: usize = 256;
+pub const MAX_INCLUDED_BYTES: usize = 4 << 20;
+
 /// Address space of the process that evaluates build.envd first
 /// (`probe`): one Starlark statement can build a value of any size before
 /// the heap check after it, and this is what stops it.

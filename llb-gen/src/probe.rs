@@ -23,8 +23,10 @@ use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::lang;
-use crate::limits::{MAX_BUILD_FILE_BYTES, MAX_EVALUATION_BYTES, MAX_EVALUATION_SECONDS};
+use crate::lang::{self, IncludedModules};
+use crate::limits::{
+    MAX_BUILD_FILE_BYTES, MAX_EVALUATION_BYTES, MAX_EVALUATION_SECONDS, MAX_INCLUDED_BYTES,
+};
 
 /// The first argument that makes a program the probe; the second is the
 /// caller's process id.
@@ -65,6 +67,7 @@ struct Request {
     text: String,
     target: Option<String>,
     build_args: BTreeMap<String, String>,
+    includes: IncludedModules,
 }
 
 /// Evaluates the build file in a probe started from `program`. `Ok` means
@@ -76,12 +79,14 @@ pub fn evaluate(
     source: &SourceText,
     target: Option<&str>,
     build_args: &BTreeMap<String, String>,
+    includes: &IncludedModules,
 ) -> Result<(), Diagnostic> {
     let request = Request {
         name: source.name().to_string(),
         text: source.text().to_string(),
         target: target.map(str::to_string),
         build_args: build_args.clone(),
+        includes: includes.clone(),
     };
     let internal = |what: String| {
         Diagnostic::error(
@@ -268,7 +273,7 @@ fn serve() -> i32 {
     }
     let mut input = Vec::new();
     // The request is the build file and the build args, as JSON.
-    let bound = (MAX_BUILD_FILE_BYTES * 8) as u64;
+    let bound = (MAX_BUILD_FILE_BYTES * 8 + MAX_INCLUDED_BYTES * 8) as u64;
     if let Err(e) = std::io::stdin().take(bound).read_to_end(&mut input) {
         eprintln!("cannot read its request: {e}");
         return PROBE_FAILED;
@@ -284,7 +289,12 @@ fn serve() -> i32 {
     // A result or a located error: either way the evaluation finished,
     // unless it failed because memory ran out. (bumpalo retries a refused
     // chunk with a smaller one, so a failed allocation alone is not that.)
-    match lang::evaluate(&source, request.target.as_deref(), &request.build_args) {
+    match lang::evaluate(
+        &source,
+        request.target.as_deref(),
+        &request.build_args,
+        &request.includes,
+    ) {
         Err(_) if ALLOCATION_FAILED.load(Ordering::Relaxed) => PROBE_OUT_OF_MEMORY,
         _ => 0,
     }

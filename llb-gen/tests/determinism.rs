@@ -114,6 +114,7 @@ fn compile_in_process(text: &str, dir: &Path) -> Vec<u8> {
         target: None,
         lower: LowerOptions::new(Platform::new("linux", "amd64")),
         probe: None,
+        includes: Default::default(),
     };
     let files = DiskContext::new(dir).unwrap();
     compile(text, &options, &files, &Offline)

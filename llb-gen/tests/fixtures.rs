@@ -31,6 +31,9 @@ struct FixtureOptions {
     platform: Option<String>,
     /// Whether the daemon has merge ops (default: yes).
     merge_layers: Option<bool>,
+    /// The repositories build.envd includes: URL -> folder in the fixture.
+    #[serde(default)]
+    includes: BTreeMap<String, String>,
 }
 
 /// Stand-in for a registry: AIGES-like bases get a config with conda on
@@ -104,6 +107,16 @@ fn compile_with(dir: &Path, options: FixtureOptions) -> Result<Compiled, Diagnos
         // Every fixture goes through the evaluation probe, as in the
         // frontend; some need its memory bound.
         probe: Some(PathBuf::from(env!("CARGO_BIN_EXE_llb-gen"))),
+        includes: llb_gen::included_urls(&text)
+            .into_iter()
+            .map(|url| {
+                let files = match options.includes.get(&url) {
+                    Some(folder) => llb_gen::disk::included_files(&dir.join(folder)),
+                    None => Err("the fixture gives no folder for it".to_string()),
+                };
+                (url, files)
+            })
+            .collect(),
     };
     let files = llb_gen::disk::DiskContext::new(dir).unwrap();
     compile(&text, &options, &files, &FixtureRegistry)

@@ -62,6 +62,7 @@ fn lookups_are_announced_before_the_first_one_waits() {
         target: None,
         lower: LowerOptions::new(Platform::new("linux", "amd64")),
         probe: None,
+        includes: Default::default(),
     };
     compile(text, &options, &recorder, &recorder)
         .map_err(|d| d.render())

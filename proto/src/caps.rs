@@ -13,6 +13,8 @@ pub mod llb {
     pub const SOURCE_LOCAL_EXCLUDE_PATTERNS: &str = "source.local.excludepatterns";
     pub const SOURCE_LOCAL_SHARED_KEY_HINT: &str = "source.local.sharedkeyhint";
     pub const SOURCE_LOCAL_DIFFER: &str = "source.local.differ";
+    pub const SOURCE_GIT: &str = "source.git";
+    pub const SOURCE_GIT_FULL_URL: &str = "source.git.fullurl";
     pub const SOURCE_HTTP: &str = "source.http";
     pub const SOURCE_HTTP_CHECKSUM: &str = "source.http.checksum";
     pub const SOURCE_HTTP_PERM: &str = "source.http.perm";

@@ -62,6 +62,7 @@ pub fn build_replay_image(project: &Project, build_args: &[(&str, &str)]) {
         lower,
         // The replay's definition is computed ahead; only its bytes matter.
         probe: None,
+        includes: Default::default(),
     };
     let files = DiskContext::new(&project.dir).unwrap();
     let compiled = compile(&text, &options, &files, &DaemonImages)

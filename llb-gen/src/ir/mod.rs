@@ -18,7 +18,7 @@ pub struct Span {
 }
 
 /// A call in the chain that led to a builtin.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct CallSite {
     pub start: usize,
     pub end: usize,

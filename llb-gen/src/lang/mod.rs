@@ -5,6 +5,7 @@
 
 mod args;
 mod function;
+mod include;
 mod limits;
 mod nesting;
 mod recorder;
@@ -25,6 +26,7 @@ use crate::checks::{closest, find_on_line};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::limits::{MAX_BUILD_FILE_BYTES, describe_bytes};
 
+pub use include::{IncludedFile, IncludedModules, urls as include_urls};
 pub use limits::last_statement;
 pub use whitespace::expand as expand_whitespace;
 
@@ -50,6 +52,7 @@ pub fn evaluate(
     source: &SourceText,
     target: Option<&str>,
     build_args: &BTreeMap<String, String>,
+    includes: &IncludedModules,
 ) -> Result<Evaluated, Diagnostics> {
     let target = target.unwrap_or(DEFAULT_TARGET);
     if source.text().len() > MAX_BUILD_FILE_BYTES {
@@ -76,7 +79,7 @@ pub fn evaluate(
             ),
         ]));
     }
-    let recorder = Recorder::new(source);
+    let recorder = Recorder::new(source, includes.clone());
     // starlark-rust asserts on some overflows (e.g. string lengths) instead of
     // returning errors; a panic there must still end as a located diagnostic.
     let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -123,10 +126,7 @@ fn run(
     build_args: &BTreeMap<String, String>,
     recorder: &Recorder,
 ) -> Result<std::ops::Range<usize>, Diagnostic> {
-    let dialect = Dialect {
-        enable_load: false,
-        ..Dialect::Extended
-    };
+    let dialect = dialect();
     nesting::check(source.text())
         .map_err(|too_deep| Diagnostic::error(source, Some(too_deep.span), too_deep.message))?;
     let ast = AstModule::parse(source.name(), source.text().to_string(), &dialect)
@@ -139,7 +139,9 @@ fn run(
     ]);
     add_builtins(&mut globals);
     globals.set(BUILD_ARGS_GLOBAL, build_args.clone());
+    globals.set("include", include::IncludeFunction);
     let globals = globals.build();
+    let _ = recorder.globals.set(globals.clone());
 
     Module::with_temp_heap(|module| {
         let mut eval = Evaluator::new(&module);
@@ -182,6 +184,14 @@ fn v1_syntax_header(text: &str) -> Option<std::ops::Range<usize>> {
 /// envd v0's `data.path` strings: folders of well-known datasets, for
 /// `runtime.mount(envd_path=...)`.
 const DATA_PATHS: &[(&str, &str)] = &[("huggingface", "~/.cache/huggingface"), ("dgl", "~/.dgl")];
+
+/// Starlark as build files are written: envd's dialect, `load` off.
+fn dialect() -> Dialect {
+    Dialect {
+        enable_load: false,
+        ..Dialect::Extended
+    }
+}
 
 /// Every registered builtin: top-level ones as globals, the others in
 /// their namespace (`io.copy`).
@@ -261,9 +271,30 @@ fn missing_target(source: &SourceText, target: &str, module: &Module) -> Diagnos
 /// A Starlark error as a diagnostic at the innermost location, with notes
 /// for the calls that led there.
 fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
-    let span = error
-        .span()
-        .map(|s| s.span.begin().get() as usize..s.span.end().get() as usize);
+    let in_build_file = |file: &starlark::codemap::CodeMap| file.filename() == source.name();
+    let range = |s: &starlark::codemap::FileSpan| {
+        s.span.begin().get() as usize..s.span.end().get() as usize
+    };
+    // An error in an included file is shown at the build.envd call that
+    // led there, its own place named in the message.
+    let elsewhere = error.span().filter(|s| !in_build_file(&s.file)).map(|s| {
+        format!(
+            "{}:{}: ",
+            s.file.filename(),
+            s.resolve_span().begin.line + 1
+        )
+    });
+    let span = match error.span() {
+        Some(s) if in_build_file(&s.file) => Some(range(s)),
+        _ => error
+            .call_stack()
+            .frames
+            .iter()
+            .rev()
+            .filter_map(|frame| frame.location.as_ref())
+            .find(|location| in_build_file(&location.file))
+            .map(range),
+    };
     let native = match error.kind() {
         ErrorKind::Native(e)
         | ErrorKind::Other(e)
@@ -284,13 +315,18 @@ fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
                 Some(limit) => limit.to_string(),
                 None => error.without_diagnostic().to_string(),
             };
-            Diagnostic::error(source, span.clone(), friendlier(first_line(&message)))
+            let message = friendlier(first_line(&message));
+            let message = match &elsewhere {
+                Some(place) => format!("in {place}{message}"),
+                None => message,
+            };
+            Diagnostic::error(source, span.clone(), message)
         }
     };
     let frames = &error.call_stack().frames;
     for frame in frames.iter().rev().skip(1) {
-        if let Some(location) = &frame.location {
-            let range = location.span.begin().get() as usize..location.span.end().get() as usize;
+        if let Some(location) = frame.location.as_ref().filter(|l| in_build_file(&l.file)) {
+            let range = range(location);
             if Some(&range) != span.as_ref() && frame.name != "<module>" {
                 d = d.with_note_at(range, format!("`{}` was called here", frame.name));
             }
@@ -343,7 +379,8 @@ mod tests {
         );
         assert!(text.len() > MAX_BUILD_FILE_BYTES);
         let source = SourceText::new("build.envd", text);
-        let errors = evaluate(&source, None, &BTreeMap::new()).unwrap_err();
+        let errors =
+            evaluate(&source, None, &BTreeMap::new(), &IncludedModules::new()).unwrap_err();
         let error = errors.first_error().unwrap();
         assert!(
             error.message.contains("more than the 1 MiB"),
@@ -361,8 +398,8 @@ mod tests {
     fn seed_example_smoke() {
         let text = include_str!("../../tests/fixtures/valid/seed/build.envd");
         let source = SourceText::new("build.envd", text);
-        let out =
-            evaluate(&source, None, &BTreeMap::new()).unwrap_or_else(|d| panic!("{}", d.render()));
+        let out = evaluate(&source, None, &BTreeMap::new(), &IncludedModules::new())
+            .unwrap_or_else(|d| panic!("{}", d.render()));
         assert_eq!(out.spec.steps.len(), 9);
         let pip = &out.spec.steps[0].span;
         assert_eq!(pip.line, 22);

@@ -6,11 +6,12 @@
 // hand the recorder back through `Evaluator::extra`; no unsafe code of ours.
 #![allow(unsafe_code)]
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::ops::Range;
 
 use starlark::any::ProvidesStaticType;
 use starlark::codemap::FileSpan;
+use starlark::environment::Globals;
 use starlark::eval::Evaluator;
 
 use crate::build::Recorded;
@@ -20,6 +21,8 @@ use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, CallSite, CudaRequest, Located, Span};
 use crate::limits::MAX_STEPS;
 
+use super::include::IncludedModules;
+
 #[derive(ProvidesStaticType)]
 pub struct Recorder {
     pub source: SourceText,
@@ -27,15 +30,24 @@ pub struct Recorder {
     /// Steps recorded so far, against [`MAX_STEPS`].
     steps: Cell<usize>,
     pub warnings: RefCell<Vec<Diagnostic>>,
+    /// The repositories `include` may evaluate, fetched beforehand.
+    pub includes: IncludedModules,
+    /// The globals, for `include` to evaluate files with.
+    pub globals: OnceCell<Globals>,
+    /// The `include` call being evaluated, for calls its files make.
+    pub include_site: Cell<Option<CallSite>>,
 }
 
 impl Recorder {
-    pub fn new(source: &SourceText) -> Recorder {
+    pub fn new(source: &SourceText, includes: IncludedModules) -> Recorder {
         Recorder {
             source: source.clone(),
             calls: RefCell::new(vec![]),
             steps: Cell::new(0),
             warnings: RefCell::new(vec![]),
+            includes,
+            globals: OnceCell::new(),
+            include_site: Cell::new(None),
         }
     }
 
@@ -48,8 +60,11 @@ impl Recorder {
             })
     }
 
-    /// Where the builtin being run was called, with the chain of calls to it.
+    /// Where the builtin being run was called, with the chain of calls to
+    /// it: places in build.envd only (a call inside an included file is at
+    /// the build.envd line that led to it).
     pub fn span(&self, eval: &Evaluator) -> Span {
+        let in_build_file = |file_span: &FileSpan| file_span.file.filename() == self.source.name();
         let site = |file_span: FileSpan| {
             let start = file_span.span.begin().get() as usize;
             CallSite {
@@ -58,19 +73,25 @@ impl Recorder {
                 line: self.source.line_col(start).0,
             }
         };
-        let mut chain: Vec<CallSite> = (1..)
-            .map_while(|n| eval.call_stack_nth_location(n))
-            .map(site)
-            .collect();
-        chain.reverse();
-        let here = eval
+        let mut frames: Vec<FileSpan> = eval
             .call_stack_top_location()
-            .map(site)
-            .unwrap_or(CallSite {
+            .into_iter()
+            .chain((1..).map_while(|n| eval.call_stack_nth_location(n)))
+            .filter(in_build_file)
+            .collect();
+        let here = if frames.is_empty() {
+            // A call made while an included file is evaluated: at the
+            // `include` call, when that is known.
+            self.include_site.get().unwrap_or(CallSite {
                 start: 0,
                 end: 0,
                 line: 1,
-            });
+            })
+        } else {
+            site(frames.remove(0))
+        };
+        let mut chain: Vec<CallSite> = frames.into_iter().map(site).collect();
+        chain.reverse();
         Span {
             start: here.start,
             end: here.end,

@@ -19,6 +19,8 @@ pub enum LlbError {
     InvalidPlatform(String),
     #[error("invalid http source url {0:?}: expected http:// or https://")]
     InvalidUrl(String),
+    #[error("invalid git url {0:?}: expected https://, http://, git:// or ssh://")]
+    InvalidGitUrl(String),
     #[error("http source file name {0:?} must be a plain file name")]
     InvalidHttpFilename(String),
     #[error("local source name is empty")]

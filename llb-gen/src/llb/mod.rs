@@ -37,6 +37,6 @@ pub use file::{Copy, FileOp, Mkdir, Mkfile};
 pub use layers::{Diff, Merge};
 pub use platform::Platform;
 pub use reference::ImageRef;
-pub use source::{Http, Image, Local, ResolveMode};
+pub use source::{Git, Http, Image, Local, ResolveMode};
 pub use sourcemap::{SourceFile, SourceLocation, SourcePosition, SourceRange};
 pub use state::{OpOptions, State, WithOpOptions, sha256_hex};

@@ -16,6 +16,7 @@ const LOCAL_INCLUDE_PATTERNS: &str = "local.includepattern";
 const LOCAL_EXCLUDE_PATTERNS: &str = "local.excludepatterns";
 const LOCAL_FOLLOW_PATHS: &str = "local.followpaths";
 const LOCAL_DIFFER: &str = "local.differ";
+const GIT_FULL_URL: &str = "git.fullurl";
 const HTTP_CHECKSUM: &str = "http.checksum";
 const HTTP_FILENAME: &str = "http.filename";
 const HTTP_PERM: &str = "http.perm";
@@ -234,6 +235,51 @@ impl Local {
 }
 
 impl WithOpOptions for Local {
+    fn op_options(&mut self) -> &mut OpOptions {
+        &mut self.options
+    }
+}
+
+/// A git repository, cloned by BuildKit (shallow, without `.git`): a
+/// state holding its files. The identifier is host and path, as
+/// BuildKit's client makes it, so clones over different protocols share a
+/// cache key; the full URL is an attribute.
+#[derive(Clone, Debug)]
+pub struct Git {
+    url: String,
+    options: OpOptions,
+}
+
+impl Git {
+    /// `https://`, `http://`, `git://` or `ssh://` URLs.
+    pub fn new(url: impl Into<String>) -> Git {
+        Git {
+            url: url.into(),
+            options: OpOptions::default(),
+        }
+    }
+
+    pub fn build(self) -> Result<State, LlbError> {
+        let rest = ["https://", "http://", "git://", "ssh://"]
+            .iter()
+            .find_map(|scheme| self.url.strip_prefix(scheme));
+        let Some(rest) = rest.filter(|r| !r.is_empty() && !r.starts_with('/')) else {
+            return Err(LlbError::InvalidGitUrl(self.url));
+        };
+        // `user@host/path` over ssh: the identifier has host and path only.
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let path = path.trim_end_matches('/');
+        let identifier = format!("git://{host}/{path}");
+        let attrs = BTreeMap::from([(GIT_FULL_URL.to_string(), self.url)]);
+        let required = BTreeSet::from([caps::SOURCE_GIT, caps::SOURCE_GIT_FULL_URL]);
+        let mut options = self.options;
+        options.platform = None;
+        Ok(source_vertex(identifier, attrs, required, options))
+    }
+}
+
+impl WithOpOptions for Git {
     fn op_options(&mut self) -> &mut OpOptions {
         &mut self.options
     }
@@ -479,5 +525,33 @@ mod tests {
             Http::new("http://h/x").filename("a/b").build(),
             Err(LlbError::InvalidHttpFilename(_))
         ));
+    }
+
+    #[test]
+    fn git_source_identifier_and_full_url() {
+        for (url, id) in [
+            (
+                "https://github.com/tensorchord/envdlib",
+                "git://github.com/tensorchord/envdlib",
+            ),
+            (
+                "git://127.0.0.1:9418/lib.git",
+                "git://127.0.0.1:9418/lib.git",
+            ),
+            (
+                "ssh://git@host.local/team/lib/",
+                "git://host.local/team/lib",
+            ),
+        ] {
+            let state = Git::new(url).build().unwrap();
+            let op = top_op(&state);
+            let src = source_of(&op);
+            assert_eq!(src.identifier, id);
+            assert_eq!(src.attrs["git.fullurl"], url);
+            assert_eq!(top_caps(&state), ["source.git", "source.git.fullurl"]);
+        }
+        for bad in ["github.com/x", "https://", "ftp://h/x", "https:///x"] {
+            assert!(Git::new(bad).build().is_err(), "{bad}");
+        }
     }
 }

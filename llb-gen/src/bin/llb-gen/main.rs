@@ -56,6 +56,10 @@ struct Args {
     /// The build context folder.
     #[arg(long)]
     context: Option<PathBuf>,
+    /// URL=FOLDER: the files of a repository build.envd includes
+    /// (`include(git="URL")`); llb-gen fetches no repositories itself.
+    #[arg(long = "include", value_name = "URL=FOLDER")]
+    includes: Vec<String>,
     /// Network of the steps that download.
     #[arg(long, value_enum, default_value = "default")]
     network: Network,
@@ -77,6 +81,30 @@ impl BaseResolver for OfflineResolver {
 
 #[global_allocator]
 static ALLOCATOR: llb_gen::probe::ProbeAllocator = llb_gen::probe::ProbeAllocator;
+
+/// The repositories build.envd includes, from the folders given for them;
+/// the others are errors at their `include` call.
+fn included(text: &str, given: &[String]) -> anyhow::Result<llb_gen::lang::IncludedModules> {
+    let mut folders = std::collections::BTreeMap::new();
+    for pair in given {
+        let (url, folder) = pair
+            .rsplit_once('=')
+            .with_context(|| format!("--include {pair:?}: expected URL=FOLDER"))?;
+        folders.insert(url.to_string(), PathBuf::from(folder));
+    }
+    Ok(llb_gen::included_urls(text)
+        .into_iter()
+        .map(|url| {
+            let files = match folders.get(&url) {
+                Some(folder) => llb_gen::disk::included_files(folder),
+                None => Err(format!(
+                    "llb-gen fetches no repositories: give --include {url}=FOLDER"
+                )),
+            };
+            (url, files)
+        })
+        .collect())
+}
 
 fn main() -> ExitCode {
     llb_gen::probe::serve_if_asked();
@@ -125,6 +153,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             std::env::current_exe()
                 .context("cannot find this program to start its evaluation probe")?,
         ),
+        includes: included(&text, &args.includes)?,
     };
     let compiled = match compile(&text, &options, &files, &OfflineResolver) {
         Ok(compiled) => compiled,
