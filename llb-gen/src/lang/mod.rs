@@ -315,12 +315,20 @@ fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
                 Some(limit) => limit.to_string(),
                 None => error.without_diagnostic().to_string(),
             };
-            let message = friendlier(first_line(&message));
+            let message = first_line(&message);
+            let called = span.as_ref().and_then(|s| source.text().get(s.clone()));
+            let (message, helps) = match unknown_name(&message, called) {
+                Some(reworded) => reworded,
+                None => (friendlier(message), vec![]),
+            };
             let message = match &elsewhere {
                 Some(place) => format!("in {place}{message}"),
                 None => message,
             };
-            Diagnostic::error(source, span.clone(), message)
+            helps.into_iter().fold(
+                Diagnostic::error(source, span.clone(), message),
+                Diagnostic::with_help,
+            )
         }
     };
     let frames = &error.call_stack().frames;
@@ -333,6 +341,64 @@ fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
         }
     }
     d
+}
+
+/// A name build.envd uses that is not defined, or not an envd function of
+/// its namespace: the message says so in envd's terms, with the nearest
+/// name and the namespace's functions as help. `called` is the text the
+/// error points at (`install.pyton_packages(...)`).
+fn unknown_name(message: &str, called: Option<&str>) -> Option<(String, Vec<String>)> {
+    // Starlark: "Variable `bsae` not found, did you mean `base`?" and
+    // "Object of type `namespace` has no attribute `x`, did you mean `y`?".
+    let quoted = |text: &str| -> Vec<String> {
+        text.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    };
+    if let Some(rest) = message.strip_prefix("Variable `") {
+        let names = quoted(message);
+        let name = rest.split('`').next()?;
+        let mut helps = vec![];
+        if let Some(close) = names.get(1) {
+            helps.push(format!("did you mean `{close}`?"));
+        }
+        return Some((
+            format!("`{name}` is not defined in build.envd or by envd v0"),
+            helps,
+        ));
+    }
+    if message.starts_with("Object of type `namespace` has no attribute `") {
+        let names = quoted(message);
+        let member = names.get(1)?;
+        let namespace = called?
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .next()?
+            .strip_suffix(&format!(".{member}"))?;
+        let mut helps = vec![];
+        if let Some(close) = names.get(2) {
+            helps.push(format!("did you mean `{namespace}.{close}`?"));
+        }
+        let functions: Vec<&str> = builtins::ALL
+            .iter()
+            .filter_map(|spec| match spec.split_name() {
+                (Some(ns), name) if ns == namespace => Some(name),
+                _ => None,
+            })
+            .collect();
+        if !functions.is_empty() {
+            helps.push(format!(
+                "envd v0's {namespace} functions: {}",
+                functions.join(", ")
+            ));
+        }
+        return Some((
+            format!("`{namespace}.{member}` is not an envd v0 function"),
+            helps,
+        ));
+    }
+    None
 }
 
 /// Rewords the interpreter messages users of build files meet most.
