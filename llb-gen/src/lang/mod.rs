@@ -36,6 +36,8 @@ use recorder::Recorder;
 
 /// The function run when no target is given.
 pub const DEFAULT_TARGET: &str = "build";
+/// envd v0's predeclared path of the build context.
+pub const BUILD_CONTEXT_DIR_GLOBAL: &str = "_build_context_dir";
 /// The predeclared, read-only dict of build args.
 pub const BUILD_ARGS_GLOBAL: &str = "build_args";
 
@@ -140,6 +142,9 @@ fn run(
     add_builtins(&mut globals);
     globals.set(BUILD_ARGS_GLOBAL, build_args.clone());
     globals.set("include", include::IncludeFunction);
+    // envd's absolute path of the build context; paths here are relative
+    // to the context, so `_build_context_dir + "/models"` names ./models.
+    globals.set(BUILD_CONTEXT_DIR_GLOBAL, ".");
     let globals = globals.build();
     let _ = recorder.globals.set(globals.clone());
 
