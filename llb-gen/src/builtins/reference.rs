@@ -89,8 +89,23 @@ pub fn reference_page() -> String {
             }
         }
     }
+    out.push_str(LANGUAGE_GLOBALS);
     out
 }
+
+/// The names build.envd has besides the builtins, which the language
+/// itself defines (`crate::lang`).
+const LANGUAGE_GLOBALS: &str = "\n## Besides the builtins\n\n\
+- `include(git=URL)`: a repository of `.envd` files, evaluated as one module (its names\n  \
+  without a leading `_`), as envd did. The URL must be a string literal: it is fetched\n  \
+  before build.envd is evaluated, by BuildKit in the frontend (a site's mirror with\n  \
+  `ENVD_INCLUDE_MIRRORS=URL=MIRROR ...`) and from a folder in `llb-gen`\n  \
+  (`--include URL=FOLDER`). Calls and errors in its files are located at the build.envd\n  \
+  line that led to them.\n\
+- `build_args`: a read-only dict of the build's `--build-arg` values.\n\
+- `_build_context_dir`: the build context, `\".\"` (build.envd's paths are relative to it).\n\
+- `data.path.huggingface`, `data.path.dgl`: envd's dataset folders, `\"~/.cache/huggingface\"`\n  \
+  and `\"~/.dgl\"`.\n";
 
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();

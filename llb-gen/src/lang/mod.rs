@@ -416,6 +416,9 @@ fn friendlier(message: String) -> String {
             "calls nest more than {} deep; build files cannot recurse without bound",
             limits::MAX_CALL_DEPTH
         ),
+        m if m.starts_with("`load` is not allowed") => {
+            "load() is not supported: a build file loads no other files; share functions with include(git=\"URL\")".to_string()
+        }
         m if m.starts_with("Execution duration limit") => format!(
             "build.envd ran more than {} loop iterations and calls; is there a runaway loop?",
             limits::MAX_TICKS

@@ -15,12 +15,14 @@ use crate::lower::{Lowering, shell};
 pub static SPEC: Spec = Spec {
     name: "config.conda_channel",
     summary: "`/etc/conda/.condarc`",
-    params: Params::Declared(&[Param::positional(
-        "channel",
-        Kind::Str,
-        "the text of a .condarc (YAML)",
-    )
-    .required()]),
+    params: Params::Declared(&[
+        Param::positional("channel", Kind::Str, "the text of a .condarc (YAML)").required(),
+        Param::positional(
+            "use_mamba",
+            Kind::Bool,
+            "no effect: envd installed micromamba; here the base's conda is used",
+        ),
+    ]),
     once: true,
     record,
 };
@@ -35,6 +37,12 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     validate_condarc(&condarc, |index| {
         recording.locate_in_argument(&condarc, index)
     })?;
+    if args.bool("use_mamba") {
+        recording.warn(
+            format!("{}(): `use_mamba` has no effect", SPEC.name),
+            "envd installed micromamba in its own images; here the base image's conda installs packages",
+        );
+    }
     recording.step(CondaChannel { condarc }.into())?;
     Ok(())
 }
