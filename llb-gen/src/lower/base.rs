@@ -38,6 +38,24 @@ pub const DEFAULT_BASES: &[(&str, &str)] = &[
     // `install.cuda` variants (`<os>-cuda<version>-cudnn<cudnn>`): NVIDIA's
     // development images, as envd used. NVIDIA removes tags of CUDA
     // versions past their support; sites point these at their own copies.
+    // envd's own files pair these with 22.04, for which NVIDIA publishes no
+    // image: a site names its own.
+    (
+        "ubuntu22.04-cuda11.2.2-cudnn8",
+        "nvidia/cuda:11.2.2-cudnn8-devel-ubuntu22.04",
+    ),
+    (
+        "ubuntu22.04-cuda11.3.1-cudnn8",
+        "nvidia/cuda:11.3.1-cudnn8-devel-ubuntu22.04",
+    ),
+    (
+        "ubuntu22.04-cuda11.6.2-cudnn8",
+        "nvidia/cuda:11.6.2-cudnn8-devel-ubuntu22.04",
+    ),
+    (
+        "ubuntu20.04-cuda12.3.2-cudnn9",
+        "nvidia/cuda:12.3.2-cudnn9-devel-ubuntu20.04",
+    ),
     (
         "ubuntu20.04-cuda11.2.2-cudnn8",
         "nvidia/cuda:11.2.2-cudnn8-devel-ubuntu20.04",

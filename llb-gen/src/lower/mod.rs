@@ -163,8 +163,14 @@ impl<'a> Lowering<'a> {
         let mut prefetched = vec![DOCKERIGNORE.to_string()];
         prefetched.extend(context_paths.iter().cloned());
         files.prefetch(&prefetched);
+        // An install.cuda() image is chosen at that call.
+        let chosen_at = base
+            .value
+            .cuda
+            .as_ref()
+            .map_or(base_span.clone(), |cuda| cuda.span.range());
         let resolved = resolver.resolve(&base_image, &options.platform).map_err(|e| {
-            Diagnostic::error(source, Some(base_span.clone()), format!("cannot resolve base image {base_image}: {e}"))
+            Diagnostic::error(source, Some(chosen_at), format!("cannot resolve base image {base_image}: {e}"))
                 .with_help(format!(
                     "point base names at images you have with --build-arg {}=IMAGE or {}<NAME>=IMAGE",
                     OVERRIDE_ANY, OVERRIDE_PREFIX

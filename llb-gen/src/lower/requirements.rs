@@ -95,7 +95,7 @@ fn check(text: &SourceText) -> Result<Vec<(String, Range<usize>)>, Diagnostic> {
             "-e" | "--editable" => match value {
                 Some(v) if is_url(v) => {}
                 _ => {
-                    return Err(error(format!("{line:?}: editable installs of local paths are not supported here"))
+                    return Err(error(format!("{line:?}: editable installs of local paths are not supported here: an editable install points at the build context, which the image does not contain"))
                         .with_help("copy the project with io.copy and install it with run(commands=[\"pip install -e /path\"])"));
                 }
             },
