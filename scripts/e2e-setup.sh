@@ -93,6 +93,10 @@ ensure_images() {
   if ! have_image envd-test/gpu-conda:latest; then
     docker buildx build -q --load -t envd-test/gpu-conda:latest -f tests/e2e/images/gpu-conda.Dockerfile tests/e2e/images >/dev/null
   fi
+  if ! have_image envd-test/r:latest; then
+    log "the R test base: Debian's r-base-core (about a minute)"
+    docker buildx build -q --load --network=host -t envd-test/r:latest -f tests/e2e/images/r.Dockerfile tests/e2e/images >/dev/null
+  fi
 }
 
 # Wheels for the local package index the e2e suite serves on 127.0.0.1.

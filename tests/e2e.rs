@@ -1017,3 +1017,119 @@ fn include_fetches_a_repository_through_buildkit_and_a_site_mirror() {
         "{error}"
     );
 }
+
+/// Serves files by path on 127.0.0.1 (404 for others); returns the port.
+/// The thread lives as long as the test process.
+fn serve_files(files: Vec<(String, Vec<u8>)>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut request = [0u8; 4096];
+            let n = stream.read(&mut request).unwrap_or(0);
+            let head = String::from_utf8_lossy(&request[..n]);
+            let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let found = files
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, b)| b.clone());
+            let (status, body) = match found {
+                Some(body) => ("200 OK", body),
+                None => ("404 Not Found", b"not found\n".to_vec()),
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    port
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn r_packages_install_from_a_local_cran() {
+    require_setup();
+    // A CRAN-style repository of one pure-R source package, made with tar.
+    let package = Project::new("r-package");
+    package.write(
+        "envdtest/DESCRIPTION",
+        "Package: envdtest\nVersion: 1.0\nTitle: A Test Package\nDescription: Says hello.\nAuthor: e2e\nMaintainer: e2e <e2e@example.invalid>\nLicense: MIT\nNeedsCompilation: no\n",
+    );
+    package.write("envdtest/NAMESPACE", "export(hello)\n");
+    package.write(
+        "envdtest/R/hello.R",
+        "hello <- function() \"hello from envdtest\"\n",
+    );
+    let status = std::process::Command::new("tar")
+        .args(["-czf", "envdtest_1.0.tar.gz", "envdtest"])
+        .current_dir(&package.dir)
+        .status()
+        .expect("tar runs");
+    assert!(status.success());
+    let tarball = std::fs::read(package.dir.join("envdtest_1.0.tar.gz")).expect("the tarball");
+    let port = serve_files(vec![
+        (
+            "/src/contrib/PACKAGES".to_string(),
+            b"Package: envdtest\nVersion: 1.0\nNeedsCompilation: no\n".to_vec(),
+        ),
+        ("/src/contrib/envdtest_1.0.tar.gz".to_string(), tarball),
+    ]);
+    let project = Project::new("r");
+    project.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}def build():\n    base(os=\"aiges_cpu\", language=\"r\")\n    config.cran_mirror(url=\"http://127.0.0.1:{port}\")\n    install.r_packages(name=[\"envdtest\"])\n    runtime.environ(env={{\"NONCE\": \"{}\"}})\n",
+            nonce()
+        ),
+    );
+    let r = [("ENVD_BASE_IMAGE", "envd-test/r:latest")];
+    let out = build(&project, "build.envd", "envd-e2e/r:1", &r, &[]);
+    assert!(out.success, "{}", out.error_text());
+    assert_eq!(
+        run_in("envd-e2e/r:1", "Rscript -e 'cat(envdtest::hello())'"),
+        "hello from envdtest"
+    );
+
+    // A package the repository lacks: R only warns; the step fails at its line.
+    project.write(
+        "missing.envd",
+        &format!(
+            "{SYNTAX}def build():\n    base(os=\"aiges_cpu\", language=\"r\")\n    config.cran_mirror(url=\"http://127.0.0.1:{port}\")\n    install.r_packages(name=[\"absentpkg\"])\n"
+        ),
+    );
+    let out = build(&project, "missing.envd", "envd-e2e/r:2", &r, &[]);
+    assert!(!out.success, "a missing package built");
+    // buildx shows the call's line; the step's log says what failed.
+    let error = out.error_text();
+    assert!(
+        error.contains(">>>     install.r_packages(name=[\"absentpkg\"])"),
+        "{error}"
+    );
+    let log = out.logs("install.r_packages");
+    assert!(
+        log.contains(
+            "envd-frontend: missing.envd:5: install.r_packages could not install: absentpkg"
+        ),
+        "{log}"
+    );
+
+    // A base without R fails at base().
+    let cpu = [("ENVD_BASE_IMAGE", "envd-test/cpu:latest")];
+    let out = build(&project, "build.envd", "envd-e2e/r:3", &cpu, &[]);
+    assert!(!out.success, "R on a base without it built");
+    let error = out.error_text();
+    assert!(
+        error.contains(">>>     base(os=\"aiges_cpu\", language=\"r\")"),
+        "{error}"
+    );
+    let log = out.logs("base: R");
+    assert!(
+        log.contains("names R, and the base image has no Rscript"),
+        "{log}"
+    );
+}
