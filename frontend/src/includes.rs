@@ -7,8 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use llb_gen::lang::{IncludedFile, IncludedModules};
-use llb_gen::limits::{MAX_INCLUDED_BYTES, MAX_INCLUDED_FILES, describe_bytes};
+use llb_gen::lang::{
+    IncludedFile, IncludedModules, bounded_files, fetched_bytes, too_many_repositories, unfetched,
+};
+use llb_gen::limits::{MAX_INCLUDED_BYTES, MAX_INCLUDED_FILES, MAX_INCLUDED_REPOSITORIES};
 use llb_gen::llb::{Git, WithOpOptions};
 
 use crate::bridge::{Bridge, PathKind};
@@ -16,28 +18,39 @@ use crate::bridge::{Bridge, PathKind};
 /// Folders deeper than this in an included repository are not searched.
 const MAX_DEPTH: usize = 16;
 
-/// Fetches every URL the build file includes, each from its mirror if the
-/// site set one.
+/// Fetches every repository the build file includes (and those they
+/// include), each from its mirror if the site set one.
 pub async fn fetch(
     bridge: &Bridge,
     text: &str,
     mirrors: &BTreeMap<String, String>,
 ) -> IncludedModules {
     let mut fetched = IncludedModules::new();
-    for url in llb_gen::included_urls(text) {
-        let from = mirrors.get(&url).unwrap_or(&url);
-        let files = fetch_one(bridge, from)
-            .await
-            .map_err(|e| match from == &url {
-                true => e,
-                false => format!("from its mirror {from}: {e}"),
-            });
-        fetched.insert(url, files);
+    loop {
+        let next = unfetched(text, &fetched);
+        if next.is_empty() {
+            return fetched;
+        }
+        for url in next {
+            let files = if fetched.len() >= MAX_INCLUDED_REPOSITORIES {
+                Err(too_many_repositories())
+            } else {
+                let from = mirrors.get(&url).unwrap_or(&url);
+                let so_far = fetched_bytes(&fetched);
+                fetch_one(bridge, from, so_far).await.map_err(|e| {
+                    if from == &url {
+                        e
+                    } else {
+                        format!("from its mirror {from}: {e}")
+                    }
+                })
+            };
+            fetched.insert(url, files);
+        }
     }
-    fetched
 }
 
-async fn fetch_one(bridge: &Bridge, url: &str) -> Result<Vec<IncludedFile>, String> {
+async fn fetch_one(bridge: &Bridge, url: &str, so_far: usize) -> Result<Vec<IncludedFile>, String> {
     let def = Git::new(url)
         .custom_name(format!("[envd-frontend] include {url}"))
         .build()
@@ -72,24 +85,14 @@ async fn fetch_one(bridge: &Bridge, url: &str) -> Result<Vec<IncludedFile>, Stri
             return Err(format!("it has more than {MAX_INCLUDED_FILES} .envd files"));
         }
     }
-    paths.sort();
     let mut files = vec![];
-    let mut total = 0;
     for path in paths {
         let bytes = bridge
             .read_file(&reference, &path, MAX_INCLUDED_BYTES + 1)
             .await
             .map_err(|e| e.message().to_string())?
             .unwrap_or_default();
-        total += bytes.len();
-        if total > MAX_INCLUDED_BYTES {
-            return Err(format!(
-                "its .envd files are more than {}",
-                describe_bytes(MAX_INCLUDED_BYTES)
-            ));
-        }
-        let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text"))?;
-        files.push(IncludedFile { path, text });
+        files.push((path, bytes));
     }
-    Ok(files)
+    bounded_files(files, so_far)
 }

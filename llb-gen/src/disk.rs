@@ -4,8 +4,10 @@
 use std::fs;
 use std::io::Read;
 
-use crate::lang::IncludedFile;
-use crate::limits::{MAX_CONTEXT_FILE_BYTES, MAX_INCLUDED_BYTES, MAX_INCLUDED_FILES};
+use crate::lang::{
+    IncludedFile, IncludedModules, bounded_files, fetched_bytes, too_many_repositories, unfetched,
+};
+use crate::limits::{MAX_CONTEXT_FILE_BYTES, MAX_INCLUDED_FILES, MAX_INCLUDED_REPOSITORIES};
 use std::path::{Path, PathBuf};
 
 use crate::lower::{ContextFiles, FileKind};
@@ -63,9 +65,10 @@ impl ContextFiles for DiskContext {
     }
 }
 
-/// The `*.envd` files under `dir`, as an included repository's files:
-/// paths relative to `dir`, in path order, within the bounds on includes.
-pub fn included_files(dir: &Path) -> Result<Vec<IncludedFile>, String> {
+/// The `*.envd` files under `dir`, as an included repository's files
+/// (paths relative to `dir`), within the bounds on includes with
+/// `so_far` bytes fetched already.
+pub fn included_files(dir: &Path, so_far: usize) -> Result<Vec<IncludedFile>, String> {
     let mut paths = vec![];
     let mut folders = vec![dir.to_path_buf()];
     while let Some(folder) = folders.pop() {
@@ -85,28 +88,43 @@ pub fn included_files(dir: &Path) -> Result<Vec<IncludedFile>, String> {
         }
     }
     let mut files = vec![];
-    let mut total = 0;
     for path in paths {
         let bytes = read_prefix(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        total += bytes.len();
-        if total > MAX_INCLUDED_BYTES {
-            return Err(format!(
-                "its .envd files are more than {}",
-                crate::limits::describe_bytes(MAX_INCLUDED_BYTES)
-            ));
-        }
         let relative = path.strip_prefix(dir).unwrap_or(&path);
         let relative = relative
             .components()
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
-        let text = String::from_utf8(bytes).map_err(|_| format!("{relative} is not UTF-8 text"))?;
-        files.push(IncludedFile {
-            path: relative,
-            text,
-        });
+        files.push((relative, bytes));
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    bounded_files(files, so_far)
+}
+
+/// The repositories build.envd includes (and those they include), each
+/// from its folder in `folders`; a URL without a folder is an error at
+/// its `include` call.
+pub fn included_from_folders(
+    text: &str,
+    folders: &std::collections::BTreeMap<String, PathBuf>,
+    missing: &str,
+) -> IncludedModules {
+    let mut fetched = IncludedModules::new();
+    loop {
+        let next = unfetched(text, &fetched);
+        if next.is_empty() {
+            return fetched;
+        }
+        for url in next {
+            let files = if fetched.len() >= MAX_INCLUDED_REPOSITORIES {
+                Err(too_many_repositories())
+            } else {
+                match folders.get(&url) {
+                    Some(folder) => included_files(folder, fetched_bytes(&fetched)),
+                    None => Err(missing.replace("{url}", &url)),
+                }
+            };
+            fetched.insert(url, files);
+        }
+    }
 }

@@ -17,9 +17,11 @@ pub const MAX_REQUIREMENTS_DEPTH: usize = 16;
 /// time grows with the square of this depth.
 pub const MAX_YAML_FLOW_DEPTH: usize = 64;
 
-/// `*.envd` files of one included repository, and their bytes together.
+/// Repositories one build includes (directly or through included files),
+/// `*.envd` files in each, and the bytes of all of them together.
+pub const MAX_INCLUDED_REPOSITORIES: usize = 8;
 pub const MAX_INCLUDED_FILES: usize = 256;
-pub const MAX_INCLUDED_BYTES: usize = 4 << 20;
+pub const MAX_INCLUDED_BYTES: usize = 2 << 20;
 
 /// Address space of the process that evaluates build.envd first
 /// (`probe`): one Starlark statement can build a value of any size before

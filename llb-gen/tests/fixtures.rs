@@ -107,16 +107,15 @@ fn compile_with(dir: &Path, options: FixtureOptions) -> Result<Compiled, Diagnos
         // Every fixture goes through the evaluation probe, as in the
         // frontend; some need its memory bound.
         probe: Some(PathBuf::from(env!("CARGO_BIN_EXE_llb-gen"))),
-        includes: llb_gen::included_urls(&text)
-            .into_iter()
-            .map(|url| {
-                let files = match options.includes.get(&url) {
-                    Some(folder) => llb_gen::disk::included_files(&dir.join(folder)),
-                    None => Err("the fixture gives no folder for it".to_string()),
-                };
-                (url, files)
-            })
-            .collect(),
+        includes: llb_gen::disk::included_from_folders(
+            &text,
+            &options
+                .includes
+                .iter()
+                .map(|(url, folder)| (url.clone(), dir.join(folder)))
+                .collect(),
+            "the fixture gives no folder for it",
+        ),
     };
     let files = llb_gen::disk::DiskContext::new(dir).unwrap();
     compile(&text, &options, &files, &FixtureRegistry)

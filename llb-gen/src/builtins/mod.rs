@@ -186,6 +186,32 @@ fn http_url(spec: &Spec, param: &str, url: &str) -> Result<String, BuiltinError>
     }
 }
 
+/// The checked URL of a package-mirror builtin (`config.cran_mirror`): it
+/// goes into a quoted string of the install command.
+fn mirror_url(spec: &Spec, args: &Args) -> Result<String, BuiltinError> {
+    let url = http_url(spec, "url", &args.required_str("url")?)?;
+    if url.contains(['"', '\'', '\\']) {
+        return Err(BuiltinError::new(format!(
+            "{}(): `url` {url:?} has quotes or backslashes",
+            spec.name
+        )));
+    }
+    Ok(url)
+}
+
+/// Sets a package mirror for the installs of its kind after it.
+fn lower_mirror(
+    lowering: &mut Lowering<'_>,
+    span: &Span,
+    spec: &Spec,
+    kind: &'static str,
+    url: &str,
+) -> Result<(), Diagnostic> {
+    lowering.set_mirror(kind, url, span, spec.name)?;
+    lowering.history(span, &format!("{} {url}", spec.name), true);
+    Ok(())
+}
+
 /// A path inside the build context, normalized (`./a/../b` -> `b`, `./` -> `.`).
 fn context_path(spec: &Spec, param: &str, path: &str) -> Result<String, BuiltinError> {
     let func = spec.name;

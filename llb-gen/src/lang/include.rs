@@ -15,17 +15,20 @@ use std::fmt;
 
 use allocative::Allocative;
 use starlark::any::ProvidesStaticType;
-use starlark::environment::Module;
+use starlark::environment::{Globals, Module};
 use starlark::eval::{Arguments, BeforeStmtFunc, Evaluator};
 use starlark::starlark_simple_value;
 use starlark::syntax::AstModule;
 use starlark::values::structs::AllocStruct;
-use starlark::values::{NoSerialize, StarlarkValue, Value, starlark_value};
+use starlark::values::{NoSerialize, OwnedFrozenValue, StarlarkValue, Value, starlark_value};
 
 use super::recorder::Recorder;
-use super::{limits, whitespace};
+use super::{first_line, limits, nesting, whitespace};
 use crate::builtins::BuiltinError;
 use crate::ir::CallSite;
+use crate::limits::{
+    MAX_INCLUDED_BYTES, MAX_INCLUDED_FILES, MAX_INCLUDED_REPOSITORIES, describe_bytes,
+};
 
 /// The files of each included repository, by URL: `*.envd` files with
 /// their paths in the repository, in path order; or why they could not be
@@ -37,6 +40,64 @@ pub type IncludedModules = BTreeMap<String, Result<Vec<IncludedFile>, String>>;
 pub struct IncludedFile {
     pub path: String,
     pub text: String,
+}
+
+/// The URLs still to fetch: those build.envd and the repositories fetched
+/// so far include, that are not fetched yet. A caller fetches until none
+/// is left (or [`MAX_INCLUDED_REPOSITORIES`] are fetched).
+pub fn unfetched(text: &str, fetched: &IncludedModules) -> Vec<String> {
+    let mut all = urls(text);
+    for file in fetched.values().flatten().flatten() {
+        for url in urls(&file.text) {
+            if !all.contains(&url) {
+                all.push(url);
+            }
+        }
+    }
+    all.retain(|url| !fetched.contains_key(url));
+    all
+}
+
+/// Why a repository beyond the bound is not fetched.
+pub fn too_many_repositories() -> String {
+    format!("a build includes at most {MAX_INCLUDED_REPOSITORIES} repositories")
+}
+
+/// A fetched repository's `*.envd` files, by path: checked against the
+/// bounds (files in it, and bytes with `so_far` from the others) and sorted.
+pub fn bounded_files(
+    files: Vec<(String, Vec<u8>)>,
+    so_far: usize,
+) -> Result<Vec<IncludedFile>, String> {
+    if files.len() > MAX_INCLUDED_FILES {
+        return Err(format!("it has more than {MAX_INCLUDED_FILES} .envd files"));
+    }
+    let total = so_far + files.iter().map(|(_, bytes)| bytes.len()).sum::<usize>();
+    if total > MAX_INCLUDED_BYTES {
+        return Err(format!(
+            "the included .envd files are more than {} together",
+            describe_bytes(MAX_INCLUDED_BYTES)
+        ));
+    }
+    let mut checked = files
+        .into_iter()
+        .map(|(path, bytes)| match String::from_utf8(bytes) {
+            Ok(text) => Ok(IncludedFile { path, text }),
+            Err(_) => Err(format!("{path} is not UTF-8 text")),
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    checked.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(checked)
+}
+
+/// Bytes of the repositories fetched so far.
+pub fn fetched_bytes(fetched: &IncludedModules) -> usize {
+    fetched
+        .values()
+        .flatten()
+        .flatten()
+        .map(|file| file.text.len())
+        .sum()
 }
 
 /// The URLs build.envd passes to `include` as string literals, each once,
@@ -176,6 +237,20 @@ fn url_argument<'v>(
 /// returns a struct of their public names, as envd's module did.
 fn include<'v>(url: &str, eval: &mut Evaluator<'v, '_, '_>) -> Result<Value<'v>, BuiltinError> {
     let recorder = Recorder::of(eval)?;
+    if let Some(members) = recorder.modules.borrow().get(url) {
+        // Evaluated once, as envd's loader cached modules.
+        let members: Vec<(String, Value<'v>)> = members
+            .iter()
+            .map(|(name, value)| (name.clone(), eval.heap().access_owned_frozen_value(value)))
+            .collect();
+        return Ok(eval.heap().alloc(AllocStruct(members)));
+    }
+    if recorder.including.borrow().iter().any(|u| u == url) {
+        let chain = recorder.including.borrow().join(" -> ");
+        return Err(BuiltinError::new(format!(
+            "include(): {url} includes itself ({chain} -> {url})"
+        )));
+    }
     let files = match recorder.includes.get(url) {
         Some(Ok(files)) => files,
         Some(Err(why)) => {
@@ -199,7 +274,30 @@ fn include<'v>(url: &str, eval: &mut Evaluator<'v, '_, '_>) -> Result<Value<'v>,
         .globals
         .get()
         .ok_or_else(|| BuiltinError::new("internal error: include() before the globals exist"))?;
-    let mut members: Vec<(String, Value<'v>)> = vec![];
+    recorder.including.borrow_mut().push(url.to_string());
+    let members = evaluate_files(url, files, globals, eval);
+    recorder.including.borrow_mut().pop();
+    let members = members?;
+    let values: Vec<(String, Value<'v>)> = members
+        .iter()
+        .map(|(name, value)| (name.clone(), eval.heap().access_owned_frozen_value(value)))
+        .collect();
+    recorder
+        .modules
+        .borrow_mut()
+        .insert(url.to_string(), members);
+    Ok(eval.heap().alloc(AllocStruct(values)))
+}
+
+/// Evaluates each file of the repository as a module; their public names.
+fn evaluate_files(
+    url: &str,
+    files: &[IncludedFile],
+    globals: &Globals,
+    eval: &mut Evaluator<'_, '_, '_>,
+) -> Result<Vec<(String, OwnedFrozenValue)>, BuiltinError> {
+    let recorder = Recorder::of(eval)?;
+    let mut members: Vec<(String, OwnedFrozenValue)> = vec![];
     let mut defined_in: BTreeMap<String, String> = BTreeMap::new();
     for file in files {
         let name = format!("{url}/{}", file.path);
@@ -214,6 +312,13 @@ fn include<'v>(url: &str, eval: &mut Evaluator<'v, '_, '_>) -> Result<Value<'v>,
                 None => format!("include(): {name}: {message}"),
             })
         };
+        if let Err(too_deep) = nesting::check(&text) {
+            let line = text[..too_deep.span.start.min(text.len())]
+                .lines()
+                .count()
+                .max(1);
+            return Err(in_file(format!("line {line}: {}", too_deep.message)));
+        }
         let ast = AstModule::parse(&name, text, &super::dialect()).map_err(failed)?;
         // Calls the file makes as it is evaluated are at the include.
         let span = recorder.span(eval);
@@ -229,7 +334,7 @@ fn include<'v>(url: &str, eval: &mut Evaluator<'v, '_, '_>) -> Result<Value<'v>,
                 let _ = inner.set_max_callstack_size(limits::MAX_CALL_DEPTH);
                 let _ = inner.set_max_tick_count(limits::MAX_TICKS);
                 inner.before_stmt_for_dap(BeforeStmtFunc::from_dyn(Box::new(
-                    limits::StatementBudget::new(),
+                    limits::StatementBudget::for_included(),
                 )));
                 inner.eval_module(ast, globals).map_err(failed)?;
             }
@@ -251,16 +356,10 @@ fn include<'v>(url: &str, eval: &mut Evaluator<'v, '_, '_>) -> Result<Value<'v>,
                 )));
             }
             let owned = frozen.get(member).map_err(|e| in_file(e.to_string()))?;
-            // The heap keeps the included module's heap alive.
-            let value = eval.heap().access_owned_frozen_value(&owned);
-            members.push((member.to_string(), value));
+            members.push((member.to_string(), owned));
         }
     }
-    Ok(eval.heap().alloc(AllocStruct(members)))
-}
-
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_string()
+    Ok(members)
 }
 
 #[cfg(test)]
@@ -288,5 +387,37 @@ def build():
                 "https://example.invalid/b"
             ]
         );
+    }
+
+    #[test]
+    fn repositories_their_files_include_are_fetched_next() {
+        let mut fetched = IncludedModules::new();
+        let text = "a = include(\"https://x/a\")\n";
+        assert_eq!(unfetched(text, &fetched), ["https://x/a"]);
+        fetched.insert(
+            "https://x/a".to_string(),
+            Ok(vec![IncludedFile {
+                path: "a.envd".to_string(),
+                text: "b = include(\"https://x/b\")\na = include(\"https://x/a\")\n".to_string(),
+            }]),
+        );
+        assert_eq!(unfetched(text, &fetched), ["https://x/b"]);
+        fetched.insert("https://x/b".to_string(), Err("offline".to_string()));
+        assert!(unfetched(text, &fetched).is_empty());
+    }
+
+    #[test]
+    fn fetched_files_are_bounded_and_sorted() {
+        let files = bounded_files(
+            vec![
+                ("z.envd".into(), b"z = 1".to_vec()),
+                ("a.envd".into(), b"a = 1".to_vec()),
+            ],
+            0,
+        )
+        .unwrap();
+        assert_eq!(files[0].path, "a.envd");
+        assert!(bounded_files(vec![("a.envd".into(), vec![0xff])], 0).is_err());
+        assert!(bounded_files(vec![("a.envd".into(), b"a".to_vec())], MAX_INCLUDED_BYTES).is_err());
     }
 }

@@ -43,17 +43,32 @@ pub fn last_statement() -> Option<Range<usize>> {
     Some(start..end)
 }
 
-/// Counts statements and checks the heap before each one.
+/// Counts statements and checks the heap before each one; for build.envd's
+/// own evaluation it also records the statement running.
 pub struct StatementBudget {
     remaining: u64,
+    /// The build file whose statements' places are recorded (a function
+    /// of an included file runs statements of that file).
+    records: Option<String>,
 }
 
 impl StatementBudget {
     /// A budget for one evaluation; no statement has run in it yet.
-    pub fn new() -> StatementBudget {
+    pub fn new(build_file: &str) -> StatementBudget {
         LAST_STATEMENT.set(None);
         StatementBudget {
             remaining: MAX_STATEMENTS,
+            records: Some(build_file.to_string()),
+        }
+    }
+
+    /// A budget for an included file: its statements' places are in
+    /// another file, so the build.envd statement that included it stays
+    /// the one recorded.
+    pub fn for_included() -> StatementBudget {
+        StatementBudget {
+            remaining: MAX_STATEMENTS,
+            records: None,
         }
     }
 }
@@ -65,10 +80,12 @@ impl<'e> BeforeStmtFuncDyn<'e> for StatementBudget {
         _continued: bool,
         eval: &mut Evaluator<'v, '_, 'e>,
     ) -> starlark::Result<()> {
-        LAST_STATEMENT.set(Some((
-            span.span.begin().get() as usize,
-            span.span.end().get() as usize,
-        )));
+        if self.records.as_deref() == Some(span.file.filename()) {
+            LAST_STATEMENT.set(Some((
+                span.span.begin().get() as usize,
+                span.span.end().get() as usize,
+            )));
+        }
         let exceeded = if self.remaining == 0 {
             Some(LimitError::Statements)
         } else if eval.heap().allocated_bytes() > MAX_HEAP_BYTES {

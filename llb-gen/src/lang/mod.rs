@@ -26,7 +26,10 @@ use crate::checks::{closest, find_on_line};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::limits::{MAX_BUILD_FILE_BYTES, describe_bytes};
 
-pub use include::{IncludedFile, IncludedModules, urls as include_urls};
+pub use include::{
+    IncludedFile, IncludedModules, bounded_files, fetched_bytes, too_many_repositories, unfetched,
+    urls as include_urls,
+};
 pub use limits::last_statement;
 pub use whitespace::expand as expand_whitespace;
 
@@ -157,7 +160,7 @@ fn run(
             .map_err(limit)?;
         eval.set_max_tick_count(limits::MAX_TICKS).map_err(limit)?;
         eval.before_stmt_for_dap(BeforeStmtFunc::from_dyn(Box::new(
-            limits::StatementBudget::new(),
+            limits::StatementBudget::new(source.name()),
         )));
         // Errors without a location of their own (the tick bound) are
         // at the statement that was running.

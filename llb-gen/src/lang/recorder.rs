@@ -7,12 +7,14 @@
 #![allow(unsafe_code)]
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use starlark::any::ProvidesStaticType;
 use starlark::codemap::FileSpan;
 use starlark::environment::Globals;
 use starlark::eval::Evaluator;
+use starlark::values::OwnedFrozenValue;
 
 use crate::build::Recorded;
 use crate::builtins::Step;
@@ -36,6 +38,11 @@ pub struct Recorder {
     pub globals: OnceCell<Globals>,
     /// The `include` call being evaluated, for calls its files make.
     pub include_site: Cell<Option<CallSite>>,
+    /// URLs whose files are being evaluated, innermost last (a cycle is
+    /// an error).
+    pub including: RefCell<Vec<String>>,
+    /// Included modules evaluated so far, by URL.
+    pub modules: RefCell<BTreeMap<String, Vec<(String, OwnedFrozenValue)>>>,
 }
 
 impl Recorder {
@@ -48,6 +55,8 @@ impl Recorder {
             includes,
             globals: OnceCell::new(),
             include_site: Cell::new(None),
+            including: RefCell::new(vec![]),
+            modules: RefCell::new(BTreeMap::new()),
         }
     }
 

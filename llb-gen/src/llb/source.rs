@@ -266,9 +266,9 @@ impl Git {
         let Some(rest) = rest.filter(|r| !r.is_empty() && !r.starts_with('/')) else {
             return Err(LlbError::InvalidGitUrl(self.url));
         };
-        // `user@host/path` over ssh: the identifier has host and path only.
-        let rest = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        // `user@host` over ssh: the identifier has host and path only.
+        let host = host.rsplit_once('@').map_or(host, |(_, host)| host);
         let path = path.trim_end_matches('/');
         let identifier = format!("git://{host}/{path}");
         let attrs = BTreeMap::from([(GIT_FULL_URL.to_string(), self.url)]);
@@ -541,6 +541,10 @@ mod tests {
             (
                 "ssh://git@host.local/team/lib/",
                 "git://host.local/team/lib",
+            ),
+            (
+                "https://host.local/org/lib@v2",
+                "git://host.local/org/lib@v2",
             ),
         ] {
             let state = Git::new(url).build().unwrap();

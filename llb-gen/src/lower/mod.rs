@@ -176,7 +176,7 @@ impl<'a> Lowering<'a> {
                     OVERRIDE_ANY, OVERRIDE_PREFIX
                 ))
         })?;
-        let ignore = read_dockerignore(files, source, &base.span)?;
+        let ignore = read_dockerignore(files, options, source, &base.span)?;
         let mut config = resolved.config;
         config.set_platform(&options.platform);
         let file = SourceFile::new(&options.filename, source.text(), "starlark");
@@ -443,23 +443,41 @@ impl<'a> Lowering<'a> {
     }
 }
 
-/// The context's `.dockerignore`, when it has one. It is read like any
-/// context file; a failure to read it is an error at `base()`, where the
-/// build starts.
+/// The context's `.dockerignore`, when it has one and the context is the
+/// client's folder (BuildKit applies the patterns to local transfers; a
+/// context passed as an input state is taken as the client made it). A
+/// failure to read it is an error at `base()`, where the build starts; a
+/// bad pattern is an error at its line.
 fn read_dockerignore(
     files: &dyn ContextFiles,
+    options: &LowerOptions,
     source: &SourceText,
     base: &Span,
 ) -> Result<Ignore, Diagnostic> {
-    match files.read(DOCKERIGNORE) {
-        Ok(None) => Ok(Ignore::default()),
-        Ok(Some(bytes)) => Ok(Ignore::parse(&String::from_utf8_lossy(&bytes))),
-        Err(e) => Err(Diagnostic::error(
-            source,
-            Some(base.range()),
-            format!("cannot read the build context's {DOCKERIGNORE}: {e}"),
-        )),
+    if !matches!(options.context, ContextSource::Local { .. }) {
+        return Ok(Ignore::default());
     }
+    let text = match files.read(DOCKERIGNORE) {
+        Ok(None) => return Ok(Ignore::default()),
+        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            return Err(Diagnostic::error(
+                source,
+                Some(base.range()),
+                format!("cannot read the build context's {DOCKERIGNORE}: {e}"),
+            ));
+        }
+    };
+    Ignore::parse(&text).map_err(|e| {
+        let file = SourceText::new(DOCKERIGNORE, text.clone());
+        let start = text
+            .split_inclusive('\n')
+            .take(e.line - 1)
+            .map(str::len)
+            .sum::<usize>();
+        let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+        Diagnostic::error(&file, Some(start..end), e.message)
+    })
 }
 
 /// The op location of a call: its line range in build.envd.

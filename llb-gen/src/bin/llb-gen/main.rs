@@ -88,22 +88,15 @@ fn included(text: &str, given: &[String]) -> anyhow::Result<llb_gen::lang::Inclu
     let mut folders = std::collections::BTreeMap::new();
     for pair in given {
         let (url, folder) = pair
-            .rsplit_once('=')
+            .split_once('=')
             .with_context(|| format!("--include {pair:?}: expected URL=FOLDER"))?;
         folders.insert(url.to_string(), PathBuf::from(folder));
     }
-    Ok(llb_gen::included_urls(text)
-        .into_iter()
-        .map(|url| {
-            let files = match folders.get(&url) {
-                Some(folder) => llb_gen::disk::included_files(folder),
-                None => Err(format!(
-                    "llb-gen fetches no repositories: give --include {url}=FOLDER"
-                )),
-            };
-            (url, files)
-        })
-        .collect())
+    Ok(llb_gen::disk::included_from_folders(
+        text,
+        &folders,
+        "llb-gen fetches no repositories: give --include {url}=FOLDER",
+    ))
 }
 
 fn main() -> ExitCode {

@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, http_url};
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, lower_mirror, mirror_url,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::Lowering;
@@ -25,23 +27,14 @@ pub struct CranMirror {
 }
 
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
-    let url = http_url(&SPEC, "url", &args.required_str("url")?)?;
-    // The URL goes into a quoted string of the install command.
-    if url.contains(['"', '\'', '\\']) {
-        return Err(BuiltinError::new(format!(
-            "{}(): `url` {url:?} has quotes or backslashes",
-            SPEC.name
-        )));
-    }
+    let url = mirror_url(&SPEC, args)?;
     recording.step(CranMirror { url }.into())?;
     Ok(())
 }
 
 impl Lower for CranMirror {
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
-        lowering.set_mirror(MIRROR_KIND, &self.url, span, SPEC.name)?;
-        lowering.history(span, &format!("{} {}", SPEC.name, self.url), true);
-        Ok(())
+        lower_mirror(lowering, span, &SPEC, MIRROR_KIND, &self.url)
     }
 
     fn context_paths(&self) -> Vec<&str> {
