@@ -56,7 +56,7 @@ pub async fn build(
         options.platforms.clone()
     };
 
-    let includes = crate::includes::fetch(&bridge, &text, &options.include_mirrors).await;
+    let includes = crate::includes::fetch(&bridge, &text, &options.include_mirrors, &context).await;
     let mut built: Vec<(Platform, String, Vec<u8>)> = vec![];
     for (i, platform) in platforms.iter().enumerate() {
         // Evaluation does not depend on the platform: one probe is enough.

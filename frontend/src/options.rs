@@ -39,7 +39,8 @@ pub struct Options {
     pub include_mirrors: BTreeMap<String, String>,
 }
 
-/// Build arg: `URL=MIRROR ...`, where included repositories come from.
+/// Build arg: `URL=MIRROR ...`, where included repositories come from (a
+/// git URL, or `context:FOLDER`).
 pub const INCLUDE_MIRRORS_ARG: &str = "ENVD_INCLUDE_MIRRORS";
 
 /// Build arg: seconds a lookup call to the daemon may take.

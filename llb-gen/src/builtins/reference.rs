@@ -98,8 +98,9 @@ pub fn reference_page() -> String {
 const LANGUAGE_GLOBALS: &str = "\n## Besides the builtins\n\n\
 - `include(git=URL)`: a repository of `.envd` files, evaluated as one module (its names\n  \
   without a leading `_`), as envd did. The URL must be a string literal: it is fetched\n  \
-  before build.envd is evaluated, by BuildKit in the frontend (a site's mirror with\n  \
-  `ENVD_INCLUDE_MIRRORS=URL=MIRROR ...`) and from a folder in `llb-gen`\n  \
+  before build.envd is evaluated, by BuildKit in the frontend (a site's mirror or a\n  \
+  folder of the context with `ENVD_INCLUDE_MIRRORS=\"URL=MIRROR URL=context:FOLDER\"`)\n  \
+  and from a folder in `llb-gen`\n  \
   (`--include URL=FOLDER`). Calls and errors in its files are located at the build.envd\n  \
   line that led to them.\n\
 - `build_args`: a read-only dict of the build's `--build-arg` values.\n\
