@@ -1157,3 +1157,33 @@ fn r_packages_install_from_a_local_cran() {
         "{log}"
     );
 }
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn warnings_show_as_steps_on_the_buildx_installed_here() {
+    require_setup();
+    let project = Project::new("warnings");
+    project.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}def build():\n    base(os=\"aiges_cpu\")\n    shell(\"zsh\")\n    runtime.expose(8080, 18080)\n"
+        ),
+    );
+    let cpu = [("ENVD_BASE_IMAGE", "envd-test/cpu:latest")];
+    for run in ["first", "again"] {
+        let out = build(&project, "build.envd", "envd-e2e/warnings:1", &cpu, &[]);
+        assert!(out.success, "{}", out.error_text());
+        // Shown on every build, cached or not (the header moves lines by one).
+        for expected in [
+            "warning: build.envd:4: shell() has no effect on an image",
+            "warning: build.envd:5: runtime.expose(): `host_port` has no effect on an image",
+        ] {
+            assert_eq!(
+                out.vertices_named(expected).len(),
+                1,
+                "{run} build: {expected:?} not shown in {:?}",
+                out.vertices.iter().map(|v| &v.name).collect::<Vec<_>>()
+            );
+        }
+    }
+}

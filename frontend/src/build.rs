@@ -68,8 +68,13 @@ pub async fn build(
         if i == 0 {
             // The graph's Solve is sent next.
             timeline.mark("compiled");
-            // Warnings are the same for every platform; show them once.
+            // Warnings are the same for every platform; show them once:
+            // as `Warn` messages for clients that show them, and as steps
+            // for every client.
             send_warnings(&bridge, &compiled.warnings).await;
+            crate::progress::show_warnings(&bridge, &compiled.warnings)
+                .await
+                .map_err(|e| FrontendError::Internal(format!("showing warnings: {e}")))?;
         }
         let missing = bridge.missing_llb_caps(&compiled.definition);
         if !missing.is_empty() {

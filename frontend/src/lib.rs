@@ -8,6 +8,7 @@ pub mod context;
 pub mod error;
 pub mod includes;
 pub mod options;
+pub mod progress;
 pub mod report;
 pub mod stdio;
 

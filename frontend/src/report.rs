@@ -6,8 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use llb_gen::llb::{FileOp, Mkfile, State, WithOpOptions};
-
 use envd_proto::opts;
 
 use crate::bridge::Bridge;
@@ -102,18 +100,9 @@ impl Measured {
     }
 }
 
-/// Shows `line` as the name of a step that makes one empty file on scratch
-/// (solved at once, so the client sees it before the build's own steps).
+/// Shows the report line as a step (see [`crate::progress`]).
 pub async fn show(bridge: &Bridge, line: &str) -> Result<(), String> {
-    let state = FileOp::new(&State::scratch())
-        .mkfile(Mkfile::new("/report", ""))
-        .custom_name(line)
-        .build()
-        .map_err(|e| e.to_string())?;
-    bridge
-        .evaluate(state.marshal())
-        .await
-        .map_err(|e| e.message().to_string())
+    crate::progress::show_line(bridge, line).await
 }
 
 /// Whether the build args ask for the report (`1`/`true`; `0`/`false` or unset: no).
