@@ -45,12 +45,28 @@ pub fn parent_dir(path: &str) -> &str {
 
 /// The closest known name within a small edit distance.
 pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let length = name.chars().count();
     known
         .into_iter()
+        // The distance is at least the difference in length: a name much
+        // longer than every known one (a value built in build.envd) is
+        // near none, and is not compared character by character.
+        .filter(|k| length.abs_diff(k.chars().count()) <= 2.max(k.len() / 3))
         .map(|k| (edit_distance(name, k), k))
         .filter(|(d, k)| *d <= 2.max(k.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
+}
+
+/// A value as messages quote it: `"..."`, at most 60 characters of it.
+pub fn quoted(value: &str) -> String {
+    const MAX: usize = 60;
+    if value.chars().count() <= MAX {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(MAX).collect();
+        format!("{head:?}... ({} bytes)", value.len())
+    }
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -252,5 +268,17 @@ mod tests {
             yaml_flow_too_deep(&format!("a:{}", " [".repeat(40_000)), 64),
             Some(2 + 64 * 2 + 1)
         );
+    }
+
+    #[test]
+    fn long_values_are_near_no_name_and_quoted_short() {
+        let long = "ubor [".repeat(100_000);
+        assert_eq!(closest(&long, ["ubuntu20.04", "aiges_cpu"]), None);
+        assert_eq!(
+            closest("ubuntu20.4", ["ubuntu20.04", "aiges_cpu"]),
+            Some("ubuntu20.04")
+        );
+        assert_eq!(quoted("six"), "\"six\"");
+        assert!(quoted(&long).ends_with("... (600000 bytes)"));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::checks::closest;
+use crate::checks::{closest, quoted};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, CudaRequest, Located, PythonRequest};
 use crate::llb::ImageRef;
@@ -169,7 +169,7 @@ pub fn resolve_reference(
     let mut d = Diagnostic::error(
         source,
         Some(base.span.range()),
-        format!("base(): unknown OS or image {requested:?}"),
+        format!("base(): unknown OS or image {}", quoted(requested)),
     );
     if let Some(close) = closest(requested, names.clone()) {
         d = d.with_help(format!("did you mean {close:?}?"));
