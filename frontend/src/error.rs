@@ -67,10 +67,7 @@ impl FrontendError {
 
 fn first_error(diagnostics: &Diagnostics) -> String {
     match diagnostics.first_error() {
-        Some(d) => match d.line() {
-            Some(line) => format!("{}:{line}: {}", d.source.name(), d.message),
-            None => format!("{}: {}", d.source.name(), d.message),
-        },
+        Some(d) => d.headline(),
         None => "build failed".to_string(),
     }
 }

@@ -28,14 +28,7 @@ pub async fn show_line(bridge: &Bridge, line: &str) -> Result<(), String> {
 
 /// `warning: build.envd:5: shell() has no effect on an image`.
 pub fn warning_line(warning: &Diagnostic) -> String {
-    match warning.line() {
-        Some(line) => format!(
-            "warning: {}:{line}: {}",
-            warning.source.name(),
-            warning.message
-        ),
-        None => format!("warning: {}: {}", warning.source.name(), warning.message),
-    }
+    format!("warning: {}", warning.headline())
 }
 
 /// Shows each warning as a step (at most [`MAX_WARNING_STEPS`]).

@@ -190,6 +190,15 @@ impl Diagnostic {
         self.span.as_ref().map(|s| self.source.line_col(s.start).0)
     }
 
+    /// One line for places that show no excerpt: `build.envd:5: message`
+    /// (without the line when there is none).
+    pub fn headline(&self) -> String {
+        match self.line() {
+            Some(line) => format!("{}:{line}: {}", self.source.name(), self.message),
+            None => format!("{}: {}", self.source.name(), self.message),
+        }
+    }
+
     /// The detail BuildKit turns into a file excerpt (1-based lines).
     pub fn to_errdefs(&self) -> errdefs::Source {
         let to_i32 = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
