@@ -55,8 +55,12 @@ mod tests {
     #[test]
     fn warning_lines_name_the_file_and_line() {
         let source = SourceText::new("build.envd", "def build():\n    shell(\"zsh\")\n");
-        let warning =
-            Diagnostic::warning(&source, Some(17..29), "shell() has no effect on an image");
+        let warning = Diagnostic::warning(
+            &llb_gen::lint::NO_EFFECT_IN_IMAGE,
+            &source,
+            Some(17..29),
+            "shell() has no effect on an image",
+        );
         assert_eq!(
             warning_line(&warning),
             "warning: build.envd:2: shell() has no effect on an image"

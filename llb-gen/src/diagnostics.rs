@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use envd_proto::errdefs;
 
+use crate::lint::Rule;
+
 /// A named text a diagnostic points into. Cheap to clone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceText(Arc<SourceTextData>);
@@ -139,6 +141,8 @@ pub struct Diagnostic {
     pub span: Option<Range<usize>>,
     pub message: String,
     pub notes: Vec<Note>,
+    /// The lint rule a warning belongs to (every warning has one).
+    pub rule: Option<&'static Rule>,
 }
 
 impl Diagnostic {
@@ -153,16 +157,21 @@ impl Diagnostic {
             span,
             message: message.into(),
             notes: vec![],
+            rule: None,
         }
     }
 
+    /// A finding of lint rule `rule`: builds warn about it, and
+    /// `--call check` lists it.
     pub fn warning(
+        rule: &'static Rule,
         source: &SourceText,
         span: Option<Range<usize>>,
         message: impl Into<String>,
     ) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
+            rule: Some(rule),
             ..Diagnostic::error(source, span, message)
         }
     }
@@ -233,11 +242,12 @@ impl Diagnostic {
     /// `path:line:col: error: message`, the excerpt with carets, then notes.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let kind = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+        let kind = match (self.severity, self.rule) {
+            (Severity::Error, _) => "error".to_string(),
+            (Severity::Warning, Some(rule)) => format!("warning[{}]", rule.name),
+            (Severity::Warning, None) => "warning".to_string(),
         };
-        self.located(&mut out, kind, self.span.as_ref(), &self.message);
+        self.located(&mut out, &kind, self.span.as_ref(), &self.message);
         for note in &self.notes {
             match &note.span {
                 Some(span) => self.located(&mut out, "note", Some(span), &note.message),
@@ -439,7 +449,8 @@ mod tests {
         let d = Diagnostic::error(&text, Some(2..100), "x");
         assert!(d.render().starts_with("env.yaml:1:2: error: x"));
         assert_eq!(text.line_col(1000), (1, 8));
-        let unlocated = Diagnostic::warning(&text, None, "w").render();
-        assert_eq!(unlocated, "env.yaml: warning: w\n");
+        let unlocated =
+            Diagnostic::warning(&crate::lint::BASE_NOT_CALLED, &text, None, "w").render();
+        assert_eq!(unlocated, "env.yaml: warning[BaseNotCalled]: w\n");
     }
 }

@@ -3,9 +3,10 @@
 //! offline compiler and tests).
 //!
 //! Modules: [`llb`], the typed LLB builder; [`limits`], the bounds on
-//! what the compiler reads; [`diagnostics`], located
-//! errors; [`checks`] and [`pep508`], checks of input text; [`ir`], the
-//! plain data every stage shares (spans, what `base()` asks for);
+//! what the compiler reads; [`lint`], the rules every warning belongs
+//! to; [`diagnostics`], located errors and warnings; [`checks`] and
+//! [`pep508`], checks of input text; [`ir`], the plain data every stage
+//! shares (spans, what `base()` asks for);
 //! [`lower`], the machinery that turns a build into LLB and image config;
 //! [`builtins`], one file per envd builtin (its parameters, its step, its
 //! lowering) and the registry; [`build`], the whole build assembled from
@@ -26,6 +27,7 @@ pub mod fuzzing;
 pub mod ir;
 pub mod lang;
 pub mod limits;
+pub mod lint;
 pub mod llb;
 pub mod lower;
 pub mod pep508;

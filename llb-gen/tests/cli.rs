@@ -109,7 +109,7 @@ fn warnings_go_to_stderr_and_the_build_succeeds() {
     assert!(out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.contains("warning: shell() has no effect on an image"),
+        stderr.contains("warning[NoEffectInImage]: shell() has no effect on an image"),
         "{stderr}"
     );
 }

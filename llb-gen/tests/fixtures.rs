@@ -214,6 +214,26 @@ fn install_base_runs_the_gpu_steps_as_the_cpu_build_does() -> Result<(), Failed>
     Ok(())
 }
 
+/// Each rule's finding shows in some fixture's snapshot, so each rule is
+/// demonstrated and kept working.
+fn every_lint_rule_has_a_fixture() -> Result<(), Failed> {
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut text = String::new();
+    for entry in fs::read_dir(snapshots).unwrap() {
+        text.push_str(&fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    let missing: Vec<&str> = llb_gen::lint::RULES
+        .iter()
+        .map(|rule| rule.name)
+        .filter(|name| !text.contains(&format!(": warning[{name}]: ")))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("no fixture shows a warning of: {}", missing.join(", ")).into())
+    }
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = vec![Trial::test(
@@ -230,6 +250,10 @@ fn main() {
             _ => Err(format!("found {valid} valid and {invalid} invalid fixtures").into()),
         }
     }));
+    trials.push(Trial::test(
+        "every_lint_rule_has_a_fixture",
+        every_lint_rule_has_a_fixture,
+    ));
     for dir in valid {
         trials.push(Trial::test(format!("valid/{}", name(&dir)), move || {
             check_valid(&dir)

@@ -11,6 +11,7 @@ use std::path::Path;
 const ORDER: &[&str] = &[
     "llb",
     "limits",
+    "lint",
     "diagnostics",
     "checks",
     "pep508",

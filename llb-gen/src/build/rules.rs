@@ -6,6 +6,7 @@ use super::{BuildSpec, Recorded};
 use crate::builtins::Step;
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, CudaRequest, Located, PythonRequest, Span};
+use crate::lint::BASE_NOT_CALLED;
 
 /// envd v0's base when a file calls no `base()` (its `NewGraph`): Ubuntu
 /// 22.04 with Python 3.
@@ -72,6 +73,7 @@ pub fn assemble(
         None => {
             warnings.push(
                 Diagnostic::warning(
+                    &BASE_NOT_CALLED,
                     source,
                     Some(target_span.clone()),
                     format!("{target}() never calls base(): building on envd's default, {DEFAULT_OS} with Python 3"),

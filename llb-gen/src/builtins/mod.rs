@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::checks::join_relative;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
+use crate::lint;
 use crate::lower::Lowering;
 
 pub use spec::{ArgValue, Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
@@ -117,16 +118,57 @@ registry! {
 /// environments: a warning, nothing in the image.
 fn dev_only(spec: &Spec, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
     recording.warn(
+        &lint::NO_EFFECT_IN_IMAGE,
         format!("{}() has no effect on an image", spec.name),
         "it configures envd's interactive development environment; remove it or keep it for envd",
     );
     Ok(())
 }
 
+/// Parameters given by an alias: envd's older (or v1) names, which other
+/// envd v0 tools do not read.
+pub fn warn_aliases(
+    spec: &Spec,
+    aliases: &[(String, &'static str)],
+    recording: &mut dyn Recording,
+) {
+    if aliases.is_empty() {
+        return;
+    }
+    let list = |names: Vec<String>| names.join(", ");
+    recording.warn(
+        &lint::DEPRECATED_ALIAS,
+        format!(
+            "{}(): {} {} {}, the {} envd 0.4 reads",
+            spec.name,
+            list(
+                aliases
+                    .iter()
+                    .map(|(given, _)| format!("`{given}`"))
+                    .collect()
+            ),
+            if aliases.len() == 1 {
+                "is an alias of"
+            } else {
+                "are aliases of"
+            },
+            list(
+                aliases
+                    .iter()
+                    .map(|(_, name)| format!("`{name}`"))
+                    .collect()
+            ),
+            if aliases.len() == 1 { "name" } else { "names" },
+        ),
+        &format!("write {}", spec.signature_plain()),
+    );
+}
+
 /// envd accepted `mode` on some config builtins and never implemented it.
 fn warn_unused_mode(spec: &Spec, args: &Args, recording: &mut dyn Recording) {
     if let Some(mode) = args.str("mode") {
         recording.warn(
+            &lint::IGNORED_PARAMETER,
             format!("{}(): `mode` ({mode:?}) has no effect", spec.name),
             "envd accepted `mode` but never implemented it",
         );

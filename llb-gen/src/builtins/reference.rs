@@ -90,6 +90,8 @@ pub fn reference_page() -> String {
         }
     }
     out.push_str(LANGUAGE_GLOBALS);
+    out.push('\n');
+    out.push_str(&crate::lint::reference_section());
     out
 }
 
@@ -137,7 +139,7 @@ mod tests {
             );
         }
         assert!(table.contains(
-            "| `io.copy` | `src` (`host_path`, `source`), `dest` (`envd_path`, `target`) |"
+            "| `io.copy` | `host_path` (`src`, `source`), `envd_path` (`dest`, `target`) |"
         ));
     }
 }

@@ -9,6 +9,7 @@ use std::ops::Range;
 use crate::checks::closest;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{BaseRequest, CudaRequest, Span};
+use crate::lint::Rule;
 
 use super::Step;
 use crate::lower::Lowering;
@@ -191,6 +192,26 @@ impl Spec {
         Ok(bound.into_iter().map(|(p, v, _)| (p, v)).collect())
     }
 
+    /// The names among `given` that are aliases, each with the parameter's
+    /// name.
+    pub fn aliases_given<'a>(
+        &self,
+        given: impl Iterator<Item = &'a str>,
+    ) -> Vec<(String, &'static str)> {
+        given
+            .filter_map(|name| {
+                let param = self.params().iter().find(|p| p.aliases.contains(&name))?;
+                Some((name.to_string(), param.name))
+            })
+            .collect()
+    }
+
+    /// `func(a, b)`: the parameters by their names, without aliases.
+    pub fn signature_plain(&self) -> String {
+        let names: Vec<&str> = self.params().iter().map(|p| p.name).collect();
+        format!("{}({})", self.name, names.join(", "))
+    }
+
     /// `func(a, b=..., c=...)` with aliases, for help messages.
     pub fn signature(&self) -> String {
         let list: Vec<String> = self
@@ -342,7 +363,19 @@ pub trait Recording {
     fn cuda(&mut self, cuda: CudaRequest);
     /// Fails past the bound on steps in one build.
     fn step(&mut self, step: Step) -> Result<(), BuiltinError>;
-    fn warn(&mut self, message: String, help: &str);
+    /// A finding of lint rule `rule` at the call.
+    fn warn(&mut self, rule: &'static Rule, message: String, help: &str) {
+        self.warn_at(rule, None, message, help);
+    }
+    /// A finding of lint rule `rule` at `at` in build.envd (from
+    /// [`Recording::locate_in_argument`]), or at the call when `None`.
+    fn warn_at(
+        &mut self,
+        rule: &'static Rule,
+        at: Option<Range<usize>>,
+        message: String,
+        help: &str,
+    );
     /// Where byte `index` of the string argument `literal` is in build.envd,
     /// when the text appears verbatim in the call.
     fn locate_in_argument(&self, literal: &str, index: usize) -> Option<Range<usize>>;

@@ -17,7 +17,7 @@ use starlark::values::{NoSerialize, StarlarkValue, Value};
 
 use super::args::convert;
 use super::recorder::Recorder;
-use crate::builtins::{ArgValue, Args, BuiltinError, Param, Spec};
+use crate::builtins::{self, ArgValue, Args, BuiltinError, Param, Spec};
 
 #[derive(ProvidesStaticType, NoSerialize, Allocative)]
 pub struct EnvdFunction {
@@ -70,6 +70,7 @@ fn call<'v>(
     named: Vec<(String, Value<'v>)>,
     eval: &Evaluator<'v, '_, '_>,
 ) -> Result<(), BuiltinError> {
+    let aliases = spec.aliases_given(named.iter().map(|(name, _)| name.as_str()));
     let values = spec
         .bind(positional, named)?
         .into_iter()
@@ -79,5 +80,7 @@ fn call<'v>(
         .collect::<Result<Vec<(&'static Param, ArgValue)>, BuiltinError>>()?;
     let args = Args::new(spec, values)?;
     let mut recording = Recorder::of(eval)?.at_call(eval);
-    (spec.record)(&args, &mut recording)
+    (spec.record)(&args, &mut recording)?;
+    builtins::warn_aliases(spec, &aliases, &mut recording);
+    Ok(())
 }

@@ -22,6 +22,7 @@ use crate::builtins::{BuiltinError, Recording};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, CallSite, CudaRequest, Located, Span};
 use crate::limits::MAX_STEPS;
+use crate::lint::Rule;
 
 use super::include::IncludedModules;
 
@@ -159,9 +160,20 @@ impl Recording for CallRecording<'_> {
         Ok(())
     }
 
-    fn warn(&mut self, message: String, help: &str) {
-        let warning = Diagnostic::warning(&self.recorder.source, Some(self.span.range()), message)
-            .with_help(help);
+    fn warn_at(
+        &mut self,
+        rule: &'static Rule,
+        at: Option<Range<usize>>,
+        message: String,
+        help: &str,
+    ) {
+        let warning = Diagnostic::warning(
+            rule,
+            &self.recorder.source,
+            Some(at.unwrap_or_else(|| self.span.range())),
+            message,
+        )
+        .with_help(help);
         self.recorder.warnings.borrow_mut().push(warning);
     }
 

@@ -225,6 +225,39 @@ fn cuda_variant(
     )))
 }
 
+/// What is unpinned about the image reference build.envd gives in
+/// `base()` (not a table name, and not replaced by a site setting): no
+/// tag, or `latest`. `None` when it has a version tag or a digest.
+pub fn unpinned_in_file(
+    base: &Located<BaseRequest>,
+    build_args: &BTreeMap<String, String>,
+) -> Option<&'static str> {
+    let requested = base.value.image.as_str();
+    if build_args.contains_key(OVERRIDE_ANY)
+        || base.value.cuda.is_some()
+        || table_image(requested, build_args).is_some()
+        || !is_image_reference(requested)
+        || requested.contains('@')
+    {
+        return None;
+    }
+    let last = requested.rsplit('/').next().unwrap_or(requested);
+    match last.split_once(':') {
+        None => Some("has no tag, so it means `latest`"),
+        Some((_, "latest")) => Some("is tagged `latest`"),
+        Some(_) => None,
+    }
+}
+
+/// An image reference without its tag (`repo/name:1` -> `repo/name`).
+pub fn without_tag(reference: &str) -> &str {
+    let name_start = reference.rfind('/').map_or(0, |i| i + 1);
+    match reference[name_start..].find(':') {
+        Some(colon) => &reference[..name_start + colon],
+        None => reference,
+    }
+}
+
 /// The table name `requested` stands for (itself, or the name of its alias).
 fn table_name(requested: &str) -> Option<&'static str> {
     let name = ALIASES
@@ -390,5 +423,26 @@ mod tests {
         assert!(script.contains("want=3.8\n"));
         assert!(script.contains("for candidate in python3.8 python3;"));
         assert!(script.contains("build.envd:3: base() asks for Python $want"));
+    }
+
+    #[test]
+    fn unpinned_references_in_the_file() {
+        let none = BTreeMap::new();
+        let unpinned = |image: &str| unpinned_in_file(&request(image), &none);
+        assert!(unpinned("registry.local/aiges").is_some());
+        assert!(unpinned("registry.local:5000/aiges:latest").is_some());
+        assert_eq!(unpinned("registry.local:5000/aiges:1.2"), None);
+        assert_eq!(unpinned("registry.local/aiges@sha256:0123"), None);
+        // Table names and site overrides are not the file's references.
+        assert_eq!(unpinned("ubuntu20.04"), None);
+        let site = BTreeMap::from([(OVERRIDE_ANY.to_string(), "x/y".to_string())]);
+        assert_eq!(
+            unpinned_in_file(&request("registry.local/aiges"), &site),
+            None
+        );
+        assert_eq!(
+            without_tag("registry.local:5000/aiges:latest"),
+            "registry.local:5000/aiges"
+        );
     }
 }

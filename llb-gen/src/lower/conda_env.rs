@@ -11,6 +11,7 @@ use serde_yaml_ng::{Mapping, Value};
 use crate::checks::{find_on_line, yaml_flow_too_deep, yaml_message};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::limits::MAX_YAML_FLOW_DEPTH;
+use crate::lint::CONDA_EXPORT_PLATFORM;
 
 /// What an env file asks for, ready to install.
 #[derive(Debug, PartialEq)]
@@ -154,6 +155,7 @@ fn for_linux(
     if !stripped.is_empty() {
         warnings.push(
             Diagnostic::warning(
+                &CONDA_EXPORT_PLATFORM,
                 text,
                 at.clone(),
                 format!(
@@ -169,6 +171,7 @@ fn for_linux(
     }
     if !left_out.is_empty() {
         warnings.push(Diagnostic::warning(
+            &CONDA_EXPORT_PLATFORM,
             text,
             at,
             format!(

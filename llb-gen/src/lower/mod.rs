@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, Located, Span};
+use crate::lint::{BASE_IMAGE_UNPINNED, Rule};
 use crate::llb::{
     CacheMount, CacheSharing, Exec, Image, LlbError, Mount, NetworkMode, Platform, ResolveMode,
     SourceFile, SourceLocation, SourceRange, State, WithOpOptions,
@@ -230,6 +231,18 @@ impl<'a> Lowering<'a> {
             mirrors_used: BTreeSet::new(),
             warnings: vec![],
         };
+        if let Some(problem) = base::unpinned_in_file(base, &options.build_args) {
+            let help = format!(
+                "name a version, e.g. {:?}, or a digest (@sha256:...)",
+                format!("{}:1.0", base::without_tag(&base.value.image))
+            );
+            lowering.warn(
+                &BASE_IMAGE_UNPINNED,
+                &base.span,
+                format!("base(): the image {:?} {problem}", base.value.image),
+                &help,
+            );
+        }
         lowering.ensure_python()?;
         lowering.check_other_language()?;
         Ok(lowering)
@@ -409,6 +422,19 @@ impl<'a> Lowering<'a> {
             format!("{}:{}", self.options.filename, span.line),
             empty_layer,
         );
+    }
+
+    /// A finding of lint rule `rule` at the call `span` is.
+    pub(crate) fn warn(&mut self, rule: &'static Rule, span: &Span, message: String, help: &str) {
+        self.warnings.push(
+            Diagnostic::warning(rule, self.source, Some(span.range()), message).with_help(help),
+        );
+    }
+
+    /// Whether the context is the client's folder, which `.dockerignore`
+    /// filters (a context given as an input state is taken as it is).
+    pub(crate) fn context_is_local(&self) -> bool {
+        matches!(self.options.context, ContextSource::Local { .. })
     }
 
     pub(crate) fn llb_error(&self, span: &Span, error: LlbError) -> Diagnostic {

@@ -39,6 +39,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     })?;
     if args.bool("use_mamba") {
         recording.warn(
+            &crate::lint::IGNORED_PARAMETER,
             format!("{}(): `use_mamba` has no effect", SPEC.name),
             "envd installed micromamba in its own images; here the base image's conda installs packages",
         );

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::builtins::{
     Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, http_url, warn_unused_mode,
 };
+use crate::checks::host_of;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::{Lowering, PipIndexSettings};
@@ -39,6 +40,21 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     };
     let trust = args.bool("trust");
     warn_unused_mode(&SPEC, args, recording);
+    let plain_http: Vec<&str> = std::iter::once(&url)
+        .chain(&extra_url)
+        .filter(|u| u.starts_with("http://") && !pip_trusts_plain_http(u))
+        .map(String::as_str)
+        .collect();
+    if !trust && let Some(first) = plain_http.first() {
+        recording.warn(
+            &crate::lint::PIP_INDEX_INSECURE,
+            format!(
+                "{}(): {first:?} is plain http, and `trust` is not set: pip refuses such an index",
+                SPEC.name
+            ),
+            "add trust=True for a mirror you trust, or use https",
+        );
+    }
     recording.step(
         PipIndex {
             url,
@@ -48,6 +64,17 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         .into(),
     )?;
     Ok(())
+}
+
+/// pip takes plain http from the loopback host without `trusted-host`
+/// (its secure origins include localhost, 127.0.0.0/8 and ::1).
+fn pip_trusts_plain_http(url: &str) -> bool {
+    let host = host_of(url);
+    let host = host.strip_prefix('[').map_or_else(
+        || host.rsplit_once(':').map_or(host, |(h, _)| h),
+        |v6| v6.split(']').next().unwrap_or(v6),
+    );
+    host == "localhost" || host.starts_with("127.") || host == "::1"
 }
 
 impl Lower for PipIndex {
@@ -67,5 +94,19 @@ impl Lower for PipIndex {
 
     fn context_paths(&self) -> Vec<&str> {
         vec![]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_indexes_need_no_trust() {
+        assert!(pip_trusts_plain_http("http://127.0.0.1:8000/simple"));
+        assert!(pip_trusts_plain_http("http://localhost/simple"));
+        assert!(pip_trusts_plain_http("http://[::1]:3141/root/pypi"));
+        assert!(!pip_trusts_plain_http("http://mirror.internal:8080/simple"));
+        assert!(!pip_trusts_plain_http("http://10.0.0.7/simple"));
     }
 }

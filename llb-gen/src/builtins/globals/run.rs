@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
+use crate::lint;
 use crate::llb::BindMount;
 use crate::lower::Lowering;
 
@@ -53,6 +54,24 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         return Err(BuiltinError::new("run(): a command is empty"));
     }
     let mount_host = args.bool("mount_host");
+    for command in &commands {
+        if let Some(builtin) = builtin_for(command) {
+            let at = recording
+                .locate_in_argument(command, 0)
+                .map(|start| start.start..start.start + command.len());
+            recording.warn_at(
+                &lint::RUN_INSTEAD_OF_BUILTIN,
+                at,
+                format!(
+                    "run(): {:?} {}; {} does that with a download cache",
+                    one_line(command),
+                    builtin.does,
+                    builtin.name
+                ),
+                builtin.help,
+            );
+        }
+    }
     for command in commands {
         recording.step(
             Run {
@@ -95,4 +114,134 @@ fn one_line(command: &str) -> String {
         out.push_str(" ...");
     }
     out
+}
+
+/// The builtin that does what a shell command does, for
+/// [`lint::RUN_INSTEAD_OF_BUILTIN`].
+#[derive(Debug, PartialEq, Eq)]
+struct Instead {
+    name: &'static str,
+    does: &'static str,
+    help: &'static str,
+}
+
+const PIP: Instead = Instead {
+    name: "install.python_packages()",
+    does: "installs Python packages from an index",
+    help: "write install.python_packages(name=[...]) or install.python_packages(requirements=\"...\"): its downloads stay in a cache mount that variants share, and ENVD_PIP_INDEX applies",
+};
+const APT: Instead = Instead {
+    name: "install.system_packages()",
+    does: "installs Debian packages",
+    help: "write install.system_packages(name=[...]): apt's downloads stay in a cache mount, and config.apt_source applies",
+};
+const CONDA: Instead = Instead {
+    name: "install.conda_packages()",
+    does: "installs conda packages",
+    help: "write install.conda_packages(name=[...]): conda's package cache is a cache mount, and config.conda_channel applies",
+};
+
+/// pip options that take a value (the value is not a package).
+const PIP_VALUE_OPTIONS: &[&str] = &[
+    "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url", "-f",
+    "--find-links", "-t", "--target", "--prefix", "--root", "--trusted-host", "--platform",
+    "--python-version", "--implementation", "--abi", "--src", "--upgrade-strategy", "--cache-dir",
+    "--log", "--proxy", "--retries", "--timeout", "--exists-action", "--cert", "--client-cert",
+    "--global-option", "--config-settings", "-C", "--no-binary", "--only-binary", "--progress-bar",
+];
+
+/// Whether `command` installs packages a builtin installs with a cache:
+/// `pip install` of index packages or a requirements file (not of local
+/// paths, as the seed's `pip install -e /detectron2`), `apt-get install`,
+/// `conda install`. Each part of a `&&`/`;`/`|` chain is read alone.
+fn builtin_for(command: &str) -> Option<Instead> {
+    command
+        .split(['\n', ';', '&', '|'])
+        .find_map(|part| {
+            let words: Vec<&str> = part
+                .split_whitespace()
+                .map(|w| w.trim_matches(['"', '\'']))
+                // `sudo` and `VAR=value` prefixes run the same program.
+                .skip_while(|w| *w == "sudo" || (w.contains('=') && !w.starts_with('-')))
+                .collect();
+            let (program, rest) = words.split_first()?;
+            let program = program.rsplit('/').next().unwrap_or(program);
+            let (program, rest) = match (program, rest) {
+                (p, ["-m", module, rest @ ..]) if p.starts_with("python") => (*module, rest),
+                _ => (program, rest),
+            };
+            let install_args = match rest {
+                ["install", args @ ..] => args,
+                _ => return None,
+            };
+            if program == "pip" || program.starts_with("pip3") {
+                pip_installs_from_index(install_args).then_some(PIP)
+            } else if matches!(program, "apt-get" | "apt" | "aptitude") {
+                install_args.iter().any(|a| !a.starts_with('-')).then_some(APT)
+            } else if matches!(program, "conda" | "mamba" | "micromamba") {
+                install_args.iter().any(|a| !a.starts_with('-')).then_some(CONDA)
+            } else {
+                None
+            }
+        })
+}
+
+/// Whether pip's install arguments name a requirements file or a package
+/// from an index (not only local paths, wheels or editable checkouts).
+fn pip_installs_from_index(args: &[&str]) -> bool {
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if matches!(*arg, "-r" | "--requirement") || arg.starts_with("--requirement=") {
+            return true;
+        }
+        if PIP_VALUE_OPTIONS.contains(arg) {
+            args.next();
+            continue;
+        }
+        let local = arg.starts_with(['/', '.', '~', '$'])
+            || arg.contains("://")
+            || arg.ends_with(".whl")
+            || arg.ends_with(".tar.gz")
+            || arg.ends_with(".zip");
+        if !arg.starts_with('-') && !local {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_installs_a_builtin_does_with_a_cache() {
+        for (command, expected) in [
+            ("pip install numpy==1.24", Some(PIP)),
+            ("python3 -m pip install -r requirements.txt", Some(PIP)),
+            ("cd /srv && pip3 install --no-cache-dir torch", Some(PIP)),
+            ("DEBIAN_FRONTEND=noninteractive apt-get install -y libgl1", Some(APT)),
+            ("sudo apt install -y git", Some(APT)),
+            ("conda install -y -c conda-forge faiss-cpu", Some(CONDA)),
+            ("/opt/conda/bin/mamba install numpy", Some(CONDA)),
+        ] {
+            assert_eq!(builtin_for(command), expected, "{command}");
+        }
+    }
+
+    #[test]
+    fn local_installs_and_other_commands_are_fine() {
+        for command in [
+            "pip install -e /detectron2",
+            "pip install ./dist/model-1.0-py3-none-any.whl",
+            "pip install --upgrade-strategy eager /src",
+            "pip list",
+            "apt-get update",
+            "apt-get install",
+            "conda env list",
+            "echo pip install numpy > notes.txt",
+        ] {
+            assert_eq!(builtin_for(command), None, "{command}");
+        }
+    }
 }

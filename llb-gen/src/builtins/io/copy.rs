@@ -1,4 +1,4 @@
-//! `io.copy(src, dest)`: files from the build context, as a layer built on
+//! `io.copy(host_path, envd_path)` (or `src`, `dest`): files from the build context, as a layer built on
 //! scratch and merged onto the image (independent of the base, so variants
 //! share it).
 
@@ -8,17 +8,20 @@ use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording,
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::llb::Copy as CopyAction;
-use crate::lower::{FileKind, Lowering};
+use crate::lint;
+use crate::lower::{DOCKERIGNORE, FileKind, Lowering};
 
 pub static SPEC: Spec = Spec {
     name: "io.copy",
     summary: "copy from the build context",
     params: Params::Declared(&[
-        Param::positional("src", Kind::Str, "a file or folder in the build context")
-            .aliases(&["host_path", "source"])
+        // envd before 0.2 named them `src` and `dest` (as AIGES' documents
+        // do), envd v1 `source` and `target`.
+        Param::positional("host_path", Kind::Str, "a file or folder in the build context")
+            .aliases(&["src", "source"])
             .required(),
-        Param::positional("dest", Kind::Str, "an absolute path in the image")
-            .aliases(&["envd_path", "target"])
+        Param::positional("envd_path", Kind::Str, "an absolute path in the image")
+            .aliases(&["dest", "target"])
             .required(),
     ]),
     once: false,
@@ -32,14 +35,14 @@ pub struct Copy {
 }
 
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
-    let src = context_path(&SPEC, "src", &args.required_str("src")?)?;
-    let dest = args.required_str("dest")?;
+    let src = context_path(&SPEC, "host_path", &args.required_str("host_path")?)?;
+    let dest = args.required_str("envd_path")?;
     if !dest.starts_with('/') {
         return Err(BuiltinError::new(format!(
-            "{}(): `dest` {dest:?} must be an absolute path in the image",
+            "{}(): `envd_path` {dest:?} must be an absolute path in the image",
             SPEC.name
         ))
-        .help(format!("e.g. dest=\"/{}\"", dest.trim_start_matches("./"))));
+        .help(format!("e.g. envd_path=\"/{}\"", dest.trim_start_matches("./"))));
     }
     recording.step(Copy { src, dest }.into())?;
     Ok(())
@@ -59,6 +62,17 @@ impl Lower for Copy {
             (FileKind::File, _) if dest.ends_with('/') => join(dest, name),
             (FileKind::File, _) => dest.to_string(),
         };
+        if src == "." && lowering.context_is_local() && !lowering.files.ignore().excludes(".git") {
+            lowering.warn(
+                &lint::COPY_WHOLE_CONTEXT,
+                span,
+                format!(
+                    "{}() copies the whole build context, and {DOCKERIGNORE} does not leave out .git",
+                    SPEC.name
+                ),
+                "add a .dockerignore that lists .git (and other files the image does not need), or copy only the folders the service needs",
+            );
+        }
         let (from, shown) = if src == "." {
             ("/".to_string(), "./".to_string())
         } else {

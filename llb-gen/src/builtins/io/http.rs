@@ -58,6 +58,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         }
     } else {
         recording.warn(
+            &crate::lint::DOWNLOAD_UNVERIFIED,
             format!("{func}(): no `checksum`: the download is not verified"),
             "BuildKit then trusts whatever the server sends (and asks it again on each build); add checksum=\"sha256:...\" to pin the content",
         );

@@ -57,6 +57,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     .collect();
     if !run_time.is_empty() {
         recording.warn(
+            &crate::lint::IGNORED_PARAMETER,
             format!(
                 "{func}(): {} {} no effect on an image",
                 run_time

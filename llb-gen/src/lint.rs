@@ -1,0 +1,150 @@
+//! The lint rules: every warning a build gives belongs to one, with a name
+//! (as BuildKit's Dockerfile checks name theirs), a description, and its
+//! section of the reference page. `--call check` lists the same findings a
+//! build warns about.
+
+/// One kind of finding.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// CamelCase, as buildx users know from the Dockerfile checks.
+    pub name: &'static str,
+    /// One sentence: what the rule finds.
+    pub description: &'static str,
+    /// Why it matters and what to write instead, for the reference page.
+    pub explanation: &'static str,
+}
+
+/// The page that documents the rules, relative to the project's root.
+pub const REFERENCE_PAGE: &str = "docs/build-envd-reference.md";
+
+impl Rule {
+    /// The rule's heading anchor in the reference page (the heading is the
+    /// name; Markdown renderers lowercase it).
+    pub fn anchor(&self) -> String {
+        self.name.to_ascii_lowercase()
+    }
+
+    /// Where the rule is documented, as BuildKit's lint results carry it.
+    pub fn url(&self) -> String {
+        format!("{REFERENCE_PAGE}#{}", self.anchor())
+    }
+}
+
+pub static BASE_IMAGE_UNPINNED: Rule = Rule {
+    name: "BaseImageUnpinned",
+    description: "A base image named by reference without a tag, or with `latest`",
+    explanation: "The image behind `latest` changes, so the same build.envd builds a different image next month, and a cache filled on one machine does not match another. Name a version tag (`ubuntu:22.04`) or a digest.",
+};
+
+pub static RUN_INSTEAD_OF_BUILTIN: Rule = Rule {
+    name: "RunInsteadOfBuiltin",
+    description: "A run() command installs packages that an install builtin installs with a cache",
+    explanation: "`pip install`, `apt-get install` and `conda install` in run() download everything again whenever the step reruns, and the site mirrors (`ENVD_PIP_INDEX`, `config.apt_source`, `config.conda_channel`) may not apply. `install.python_packages`, `install.system_packages` and `install.conda_packages` keep their downloads in cache mounts that variants share.",
+};
+
+pub static PIP_INDEX_INSECURE: Rule = Rule {
+    name: "PipIndexInsecure",
+    description: "A pip index over plain http without `trust=True`",
+    explanation: "pip refuses an index over plain http unless its host is trusted, so every pip step fails with a message about the host. Give `trust=True` for a mirror you trust, or use https.",
+};
+
+pub static COPY_WHOLE_CONTEXT: Rule = Rule {
+    name: "CopyWholeContext",
+    description: "io.copy() copies the whole build context, and .dockerignore does not leave out .git",
+    explanation: "The whole context includes the repository's history (`.git`), editor files and local data: the image grows, secrets can ship, and any change to them reruns the copy. Add a `.dockerignore` that lists `.git`, or copy the folders the service needs.",
+};
+
+pub static NO_EFFECT_IN_IMAGE: Rule = Rule {
+    name: "NoEffectInImage",
+    description: "A call that configures envd's interactive environment and puts nothing in an image",
+    explanation: "envd used these calls for `envd up` (shells, Jupyter, mounts, GPUs of the development container). An image built from build.envd does not have them; the call is accepted so files written for envd build unchanged.",
+};
+
+pub static IGNORED_PARAMETER: Rule = Rule {
+    name: "IgnoredParameter",
+    description: "A parameter envd accepted that has no effect",
+    explanation: "envd accepted these parameters and never implemented them, or they configure the host rather than the image (`runtime.expose`'s host port). They are accepted so files build unchanged; remove them to say what the image does.",
+};
+
+pub static DEPRECATED_ALIAS: Rule = Rule {
+    name: "DeprecatedAlias",
+    description: "A parameter given by an older name",
+    explanation: "envd renamed some parameters (`io.copy`'s `host_path` and `envd_path` became `source` and `target`); the old names still work here, and the reference page gives the current ones.",
+};
+
+pub static BASE_NOT_CALLED: Rule = Rule {
+    name: "BaseNotCalled",
+    description: "The build function never calls base()",
+    explanation: "envd then builds on its default, Ubuntu 22.04 with Python 3, which is rarely the AIGES base a service needs. Call `base(os=..., language=...)`.",
+};
+
+pub static DOWNLOAD_UNVERIFIED: Rule = Rule {
+    name: "DownloadUnverified",
+    description: "io.http() without a checksum",
+    explanation: "Without `checksum=\"sha256:...\"` BuildKit trusts whatever the server sends and asks it again on every build. With one, a changed file fails the build and the download is cached by its content.",
+};
+
+pub static CONDA_EXPORT_PLATFORM: Rule = Rule {
+    name: "CondaExportPlatform",
+    description: "A conda environment file exported on Windows or macOS",
+    explanation: "Build strings and some packages of such an export exist only for the platform it came from. The frontend drops the build strings and leaves out Windows-only packages, and names them; export on Linux, or with `--no-builds`, to say exactly what the image gets.",
+};
+
+/// Every rule, in the order the reference page lists them.
+pub static RULES: &[&Rule] = &[
+    &BASE_IMAGE_UNPINNED,
+    &BASE_NOT_CALLED,
+    &RUN_INSTEAD_OF_BUILTIN,
+    &PIP_INDEX_INSECURE,
+    &COPY_WHOLE_CONTEXT,
+    &DOWNLOAD_UNVERIFIED,
+    &NO_EFFECT_IN_IMAGE,
+    &IGNORED_PARAMETER,
+    &DEPRECATED_ALIAS,
+    &CONDA_EXPORT_PLATFORM,
+];
+
+/// The reference page's section on the rules.
+pub fn reference_section() -> String {
+    let mut out = String::from(
+        "## Lint rules\n\n\
+         Each warning a build gives belongs to one of these rules. `docker buildx build --call check`\n\
+         (or, with buildx 0.13, `BUILDX_EXPERIMENTAL=1 docker buildx build --print=lint`) lists them\n\
+         without building; a build shows the same findings as warnings.\n",
+    );
+    for rule in RULES {
+        out.push_str(&format!(
+            "\n### {}\n\n{}.\n\n{}\n",
+            rule.name, rule.description, rule.explanation
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_camel_case() {
+        let mut names: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| n.chars().all(|c| c.is_ascii_alphanumeric())
+                    && n.starts_with(|c: char| c.is_ascii_uppercase()))
+        );
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), RULES.len());
+    }
+
+    #[test]
+    fn url_points_at_the_heading() {
+        assert_eq!(
+            COPY_WHOLE_CONTEXT.url(),
+            "docs/build-envd-reference.md#copywholecontext"
+        );
+        assert!(reference_section().contains("\n### CopyWholeContext\n"));
+    }
+}
