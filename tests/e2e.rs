@@ -1187,3 +1187,74 @@ fn warnings_show_as_steps_on_the_buildx_installed_here() {
         }
     }
 }
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn subrequests_answer_through_buildx() {
+    require_setup();
+    let project = Project::new("subrequests");
+    project.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}# The variant to build.\nVARIANT = build_args.get(\"VARIANT\", \"cpu\")\n\n\
+             def build():\n    \"\"\"The CPU wrapper.\"\"\"\n    base(os=\"aiges_cpu\", language=\"python3\")\n    shell(\"zsh\")\n    run(commands=[\"pip install numpy\"])\n\n\
+             def build_gpu():\n    \"\"\"The GPU wrapper.\"\"\"\n    base(os=\"aiges_gpu\")\n"
+        ),
+    );
+    let cpu = [("ENVD_BASE_IMAGE", "envd-test/cpu:latest")];
+
+    let targets = print(&project, "build.envd", "targets", &cpu);
+    assert!(targets.success, "{}", targets.stderr);
+    assert_eq!(
+        targets.stdout,
+        "TARGET          DESCRIPTION\nbuild (default) The CPU wrapper.\nbuild_gpu       The GPU wrapper.\n"
+    );
+
+    let outline = print(&project, "build.envd", "outline,format=json", &cpu);
+    assert!(outline.success, "{}", outline.stderr);
+    let outline: serde_json::Value = serde_json::from_str(&outline.stdout).expect("JSON");
+    assert_eq!(outline["description"], "The CPU wrapper.");
+    let variant = &outline["args"][0];
+    assert_eq!(
+        (&variant["name"], &variant["value"], &variant["description"]),
+        (
+            &"VARIANT".into(),
+            &"cpu".into(),
+            &"The variant to build.".into()
+        )
+    );
+    // Line 3 with the header; the site setting given shows its value.
+    assert_eq!(variant["location"]["ranges"][0]["start"]["line"], 3);
+    let base = outline["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .find(|a| a["name"] == "ENVD_BASE_IMAGE")
+        .expect("ENVD_BASE_IMAGE is listed");
+    assert_eq!(base["value"], "envd-test/cpu:latest");
+
+    let lint = print(&project, "build.envd", "lint", &cpu);
+    assert!(lint.success, "{}", lint.stderr);
+    for expected in [
+        "WARNING: NoEffectInImage - docs/build-envd-reference.md#noeffectinimage",
+        "WARNING: RunInsteadOfBuiltin - docs/build-envd-reference.md#runinsteadofbuiltin",
+        "   9 | >>>     run(commands=[\"pip install numpy\"])",
+        "Check complete, 2 warnings found.",
+    ] {
+        assert!(
+            lint.stdout.contains(expected),
+            "{expected:?} not in:\n{}",
+            lint.stdout
+        );
+    }
+
+    let describe = print(&project, "build.envd", "subrequests.describe", &cpu);
+    assert!(describe.success, "{}", describe.stderr);
+    for name in ["outline", "targets", "lint", "subrequests.describe"] {
+        assert!(
+            describe.stdout.contains(&format!("\n{name} ")),
+            "{}",
+            describe.stdout
+        );
+    }
+}

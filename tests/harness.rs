@@ -252,6 +252,37 @@ pub fn build(
     }
 }
 
+/// What `docker buildx build --print=WHAT` wrote (buildx 0.13 has the
+/// flag only with `BUILDX_EXPERIMENTAL=1`; newer clients call it `--call`).
+pub struct Printed {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Asks the frontend subrequest `what` (`targets`, `outline`, `lint`,
+/// `subrequests.describe`, optionally with `,format=json`) about `file`.
+pub fn print(project: &Project, file: &str, what: &str, args: &[(&str, &str)]) -> Printed {
+    let mut cmd = Command::new("docker");
+    cmd.env("BUILDX_EXPERIMENTAL", "1")
+        .args(["buildx", "build", "--progress=plain"])
+        .arg(format!("--print={what}"))
+        .arg("-f")
+        .arg(project.dir.join(file));
+    for (key, value) in args {
+        cmd.arg("--build-arg").arg(format!("{key}={value}"));
+    }
+    let output = cmd
+        .arg(&project.dir)
+        .output()
+        .expect("docker buildx build runs");
+    Printed {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// buildx's rawjson progress is a stream of (pretty-printed) JSON objects;
 /// anything after it is the error buildx prints.
 fn split_rawjson(stderr: &str) -> (Vec<serde_json::Value>, &str) {

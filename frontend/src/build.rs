@@ -33,7 +33,7 @@ pub async fn build(
     })?;
     let report = report::requested(options.build_args.get(REPORT_ARG).map(String::as_str))?;
     if let Some(request) = &options.request_id {
-        return Err(FrontendError::UnsupportedSubrequest(request.clone()));
+        return crate::subrequest::answer(&bridge, &options, &probe, request).await;
     }
     let inputs = bridge
         .inputs()
@@ -41,15 +41,7 @@ pub async fn build(
         .map_err(FrontendError::daemon("reading frontend inputs"))?;
     let text = read_build_file(&bridge, &options, &inputs).await?;
     timeline.mark("build_file");
-    let context = match inputs.get(&options.context_key) {
-        Some(def) => ContextSource::State(
-            State::from_definition(def).map_err(|e| FrontendError::Internal(e.to_string()))?,
-        ),
-        None => ContextSource::Local {
-            name: options.context_key.clone(),
-            session_id: options.session_id.clone(),
-        },
-    };
+    let context = context_of(&options, &inputs)?;
     let platforms = if options.platforms.is_empty() {
         vec![default_platform()]
     } else {
@@ -127,7 +119,23 @@ async fn send_warnings(bridge: &Bridge, warnings: &[Diagnostic]) {
     }
 }
 
-async fn compile_for(
+/// The build context: the input of that name, or the client's folder.
+pub(crate) fn context_of(
+    options: &Options,
+    inputs: &HashMap<String, pb::Definition>,
+) -> Result<ContextSource, FrontendError> {
+    Ok(match inputs.get(&options.context_key) {
+        Some(def) => ContextSource::State(
+            State::from_definition(def).map_err(|e| FrontendError::Internal(e.to_string()))?,
+        ),
+        None => ContextSource::Local {
+            name: options.context_key.clone(),
+            session_id: options.session_id.clone(),
+        },
+    })
+}
+
+pub(crate) async fn compile_for(
     bridge: &Arc<Bridge>,
     options: &Options,
     text: &str,
@@ -193,7 +201,7 @@ fn panic_if_asked(build_args: &std::collections::BTreeMap<String, String>) {
 /// Reads the build file as BuildKit's dockerui reads a Dockerfile: from the
 /// input of that name, or from the client's `dockerfile` local, narrowed to
 /// the one file.
-async fn read_build_file(
+pub(crate) async fn read_build_file(
     bridge: &Bridge,
     options: &Options,
     inputs: &HashMap<String, pb::Definition>,
@@ -231,7 +239,7 @@ async fn read_build_file(
 }
 
 /// The first platform of the first worker (`BUILDKIT_WORKERS`), else linux/amd64.
-fn default_platform() -> Platform {
+pub(crate) fn default_platform() -> Platform {
     let workers: serde_json::Value = std::env::var(envd_proto::opts::ENV_WORKERS)
         .ok()
         .and_then(|w| serde_json::from_str(&w).ok())

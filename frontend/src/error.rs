@@ -26,7 +26,8 @@ pub enum FrontendError {
     NotText(String),
     #[error("the BuildKit daemon lacks capabilities this build needs: {}; upgrade Docker or BuildKit", .0.join(", "))]
     MissingCaps(Vec<String>),
-    #[error("subrequest {0:?} is not supported by envd-frontend")]
+    /// BuildKit's wording, which buildx matches.
+    #[error("unsupported request {0}")]
     UnsupportedSubrequest(String),
     #[error("{context}: {}", .status.message())]
     Daemon {
@@ -101,7 +102,11 @@ impl FrontendError {
             }
             FrontendError::Daemon { status, .. } => plain(status.code() as i32, self.to_string()),
             FrontendError::Options(_) => plain(CODE_INVALID_ARGUMENT, self.to_string()),
-            FrontendError::UnsupportedSubrequest(_) => plain(CODE_UNIMPLEMENTED, self.to_string()),
+            FrontendError::UnsupportedSubrequest(name) => rpc::Status {
+                code: CODE_UNIMPLEMENTED,
+                message: self.to_string(),
+                details: vec![envd_proto::errdefs::unsupported_subrequest(name)],
+            },
             _ => plain(CODE_UNKNOWN, self.to_string()),
         }
     }

@@ -11,6 +11,7 @@ pub mod options;
 pub mod progress;
 pub mod report;
 pub mod stdio;
+pub mod subrequest;
 
 use std::sync::Arc;
 

@@ -48,15 +48,7 @@ pub fn compile(
     files: &dyn ContextFiles,
     resolver: &dyn BaseResolver,
 ) -> Result<Compiled, Diagnostics> {
-    // Editors on Windows start files with a byte-order mark; it is not code.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // Tabs envd's Starlark accepts and pasted Unicode spaces, which
-    // starlark-rust refuses.
-    let expanded = lang::expand_whitespace(text);
-    let source = SourceText::new(
-        options.lower.filename.clone(),
-        expanded.as_deref().unwrap_or(text),
-    );
+    let source = build_source(&options.lower.filename, text);
     // A file over the size bound is refused by the evaluation at once.
     if let Some(program) = options
         .probe
@@ -94,6 +86,16 @@ pub fn compile(
         definition,
         warnings,
     })
+}
+
+/// build.envd as the language reads it: without a byte-order mark (editors
+/// on Windows start files with one; it is not code), with the tabs envd's
+/// Starlark accepted and pasted Unicode spaces, which starlark-rust
+/// refuses, expanded.
+pub fn build_source(filename: &str, text: &str) -> SourceText {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let expanded = lang::expand_whitespace(text);
+    SourceText::new(filename, expanded.as_deref().unwrap_or(text))
 }
 
 /// Evaluates only: the IR, without reading context files or resolving images.

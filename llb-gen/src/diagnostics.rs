@@ -302,7 +302,7 @@ impl fmt::Display for Diagnostic {
 impl std::error::Error for Diagnostic {}
 
 /// Language names BuildKit shows next to excerpts.
-fn language_of(name: &str) -> &'static str {
+pub(crate) fn language_of(name: &str) -> &'static str {
     if name.ends_with(".yaml") || name.ends_with(".yml") {
         "yaml"
     } else if name.ends_with(".txt") {

@@ -13,7 +13,8 @@
 //! the recorded calls and lowered step by step; [`lang`], Starlark
 //! evaluation into a build (the only module that imports `starlark`);
 //! [`probe`], that evaluation first in a child process with bounded memory
-//! and time; [`compile`], the whole pipeline. Each imports only those before it in
+//! and time; [`compile`], the whole pipeline; [`subrequests`], the answers
+//! to `--call targets|outline|check`. Each imports only those before it in
 //! this list; builtins see plain values, never Starlark ones.
 
 pub mod build;
@@ -32,5 +33,6 @@ pub mod llb;
 pub mod lower;
 pub mod pep508;
 pub mod probe;
+pub mod subrequests;
 
 pub use compile::{CompileOptions, Compiled, compile, included_urls};

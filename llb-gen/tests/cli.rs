@@ -140,3 +140,134 @@ fn help_shows_examples() {
         "{text}"
     );
 }
+
+#[test]
+fn call_check_lists_findings_and_exits_1() {
+    let dir = fixture("valid/lint_run_instead_of_builtin/build.envd");
+    let out = llb_gen(&["--call", "check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "WARNING: RunInsteadOfBuiltin - docs/build-envd-reference.md#runinsteadofbuiltin"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "   6 | >>>         \"DEBIAN_FRONTEND=noninteractive apt-get install -y libgl1\","
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("Check complete, 3 warnings found.\n"),
+        "{text}"
+    );
+
+    let json = llb_gen(&["--call", "check", "--json", dir.to_str().unwrap()]);
+    let results: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let warnings = results["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 3);
+    assert_eq!(warnings[0]["ruleName"], "RunInsteadOfBuiltin");
+    assert_eq!(warnings[0]["location"]["ranges"][0]["start"]["line"], 5);
+    assert_eq!(results["sources"][0]["filename"], "build.envd");
+    assert!(results.get("buildError").is_none());
+}
+
+#[test]
+fn call_check_of_a_clean_file_exits_0_and_of_a_broken_one_gives_the_error() {
+    let clean = fixture("valid/lint_copy_context_without_git/build.envd");
+    let out = llb_gen(&["--call", "check", clean.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "Check complete, no warnings found.\n"
+    );
+
+    let broken = fixture("invalid/copy_missing_src/build.envd");
+    let out = llb_gen(&["--call", "check", "--json", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = &results["buildError"];
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist in the build context"),
+        "{results}"
+    );
+    assert_eq!(error["location"]["ranges"][0]["start"]["line"], 3);
+}
+
+#[test]
+fn call_targets_and_outline() {
+    let dir = tempdir("targets");
+    let file = dir.join("build.envd");
+    std::fs::write(
+        &file,
+        "# The Python of the image.\nPY = build_args.get(\"PY\", \"3.9\")\n\n\
+         def build():\n    \"\"\"The CPU image.\"\"\"\n    base(os=\"aiges_cpu\", language=\"python\" + PY)\n    install.python_packages(name=[\"six\"])\n\n\
+         def build_gpu():\n    base(os=\"aiges_gpu\")\n",
+    )
+    .unwrap();
+    let out = llb_gen(&["--call", "targets", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "TARGET          DESCRIPTION\nbuild (default) The CPU image.\nbuild_gpu       \n"
+    );
+    let out = llb_gen(&[
+        "--call",
+        "outline",
+        "--json",
+        "--build-arg",
+        "PY=3.10",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outline: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outline["name"], "build");
+    assert_eq!(outline["description"], "The CPU image.");
+    let args = outline["args"].as_array().unwrap();
+    assert_eq!(args[0]["name"], "PY");
+    assert_eq!(args[0]["value"], "3.10");
+    assert_eq!(args[0]["description"], "The Python of the image.");
+    assert_eq!(args[0]["location"]["ranges"][0]["start"]["line"], 2);
+    let names: Vec<&str> = args.iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert!(
+        names.contains(&"ENVD_BASE_IMAGE_AIGES_CPU") && names.contains(&"ENVD_PIP_INDEX"),
+        "{names:?}"
+    );
+    // The GPU target installs no Python packages: no pip mirror applies.
+    let out = llb_gen(&[
+        "--call",
+        "outline",
+        "--json",
+        "--target",
+        "build_gpu",
+        file.to_str().unwrap(),
+    ]);
+    let outline: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = outline["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"ENVD_BASE_IMAGE_AIGES_GPU") && !names.contains(&"ENVD_PIP_INDEX"),
+        "{names:?}"
+    );
+}
+
+/// A fresh folder under Cargo's scratch space for integration tests.
+fn tempdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -22,6 +22,7 @@ const ORDER: &[&str] = &[
     "lang",
     "probe",
     "compile",
+    "subrequests",
     "disk",
     "fuzzing",
 ];

@@ -10,6 +10,18 @@ use crate::protobuf::Any;
 /// Type URL of the source-location detail buildx renders as a file excerpt.
 pub const SOURCE_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Source+json";
 
+/// Type URL of the detail that marks an unsupported subrequest; buildx
+/// recognises it (`errdefs.IsUnsupportedSubrequest`).
+pub const SUBREQUEST_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Subrequest+json";
+
+/// `errdefs.Subrequest`: the subrequest a frontend does not answer.
+pub fn unsupported_subrequest(name: &str) -> Any {
+    Any {
+        type_url: SUBREQUEST_TYPE_URL.to_string(),
+        value: serde_json::json!({ "name": name }).to_string().into_bytes(),
+    }
+}
+
 /// `errdefs.Source`: the file an error is in and the ranges to highlight.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {

@@ -8,6 +8,7 @@ mod function;
 mod include;
 mod limits;
 mod nesting;
+mod outline;
 mod recorder;
 mod whitespace;
 
@@ -31,6 +32,7 @@ pub use include::{
     urls as include_urls,
 };
 pub use limits::last_statement;
+pub use outline::{BuildArgRead, FileOutline, Target, outline};
 pub use whitespace::expand as expand_whitespace;
 
 use function::EnvdFunction;

@@ -259,7 +259,7 @@ pub fn without_tag(reference: &str) -> &str {
 }
 
 /// The table name `requested` stands for (itself, or the name of its alias).
-fn table_name(requested: &str) -> Option<&'static str> {
+pub fn table_name(requested: &str) -> Option<&'static str> {
     let name = ALIASES
         .iter()
         .find(|(alias, _)| *alias == requested)

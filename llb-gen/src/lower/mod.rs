@@ -27,7 +27,9 @@ use crate::llb::{
     SourceFile, SourceLocation, SourceRange, State, WithOpOptions,
 };
 
-pub use base::{DEFAULT_BASES, OVERRIDE_ANY, OVERRIDE_PREFIX, override_arg};
+pub use base::{
+    DEFAULT_BASES, OVERRIDE_ANY, OVERRIDE_PREFIX, override_arg, table_image, table_name,
+};
 pub use context::{ContextFiles, ContextSource, FileKind};
 pub use family::INSTALL_BASE_ARG;
 pub use ignore::{DOCKERIGNORE, Ignore};

@@ -25,6 +25,20 @@ enum Format {
     Config,
 }
 
+/// What `--call` asks instead of a build, as `docker buildx build --call`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Call {
+    /// The functions a build can name with --target.
+    Targets,
+    /// The build args and site settings the target reads.
+    Outline,
+    /// The lint rules' findings (exit code 1 when there are any).
+    Check,
+    /// The subrequests the frontend answers.
+    #[value(name = "subrequests.describe")]
+    Describe,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Network {
     Default,
@@ -63,6 +77,12 @@ struct Args {
     /// Network of the steps that download.
     #[arg(long, value_enum, default_value = "default")]
     network: Network,
+    /// Answer a subrequest instead of building (text as buildx prints it).
+    #[arg(long, value_enum)]
+    call: Option<Call>,
+    /// With --call: print the result as JSON.
+    #[arg(long, requires = "call")]
+    json: bool,
 }
 
 /// Stand-in for BuildKit's image resolution: the offline compiler reaches
@@ -112,6 +132,18 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if let Some(Call::Describe) = args.call {
+        let answer = llb_gen::subrequests::describe();
+        println!(
+            "{}",
+            if args.json {
+                &answer.json
+            } else {
+                answer.text.trim_end()
+            }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let text = std::fs::read_to_string(&args.path)
         .with_context(|| format!("cannot read {}", args.path.display()))?;
     let context_dir = match &args.context {
@@ -148,6 +180,41 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ),
         includes: included(&text, &args.includes)?,
     };
+    if let Some(call) = args.call {
+        let filename = options.lower.filename.clone();
+        let answer = match call {
+            Call::Describe => llb_gen::subrequests::describe(),
+            Call::Targets => match llb_gen::subrequests::targets(&filename, &text) {
+                Ok(answer) => answer,
+                Err(error) => {
+                    eprint!("{}", error.render());
+                    return Ok(ExitCode::from(1));
+                }
+            },
+            Call::Outline => match llb_gen::subrequests::outline(&filename, &text, &options) {
+                Ok(outline) => outline.answer(),
+                Err(diagnostics) => {
+                    eprint!("{}", diagnostics.render());
+                    return Ok(ExitCode::from(1));
+                }
+            },
+            Call::Check => {
+                let compiled = compile(&text, &options, &files, &OfflineResolver);
+                llb_gen::subrequests::lint(compiled.as_ref().map(|c| c.warnings.as_slice()))
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        out.write_all(if args.json {
+            answer.json.as_bytes()
+        } else {
+            answer.text.as_bytes()
+        })?;
+        if args.json {
+            writeln!(out)?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::from(answer.status_code.unwrap_or(0)));
+    }
     let compiled = match compile(&text, &options, &files, &OfflineResolver) {
         Ok(compiled) => compiled,
         Err(diagnostics) => {

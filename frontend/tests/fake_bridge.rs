@@ -1,8 +1,8 @@
-//! The frontend against a daemon that fails under it: a fake `LLBBridge`
-//! (a stand-in for BuildKit, in this process) that answers as BuildKit
-//! does, except for the one call a test makes fail, hang, or drop the
-//! connection on. Each test checks what the client is told and that the
-//! frontend ends rather than waits.
+//! The frontend against a fake `LLBBridge` (a stand-in for BuildKit, in
+//! this process) that answers as BuildKit does, except for the one call a
+//! test makes fail, hang, or drop the connection on. The fault tests check
+//! what the client is told and that the frontend ends rather than waits;
+//! the subrequest tests, the answers given without solving.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -291,6 +291,34 @@ async fn build_with_timeline(
     lookup_timeout: &str,
     timeline: Timeline,
 ) -> Outcome {
+    let arg = format!("build-arg:{LOOKUP_TIMEOUT_ARG}");
+    serve_with(
+        read_file,
+        resolve_image_config,
+        vec![(arg, lookup_timeout.to_string())],
+        timeline,
+    )
+    .await
+}
+
+/// The answer to subrequest `request` from a healthy daemon.
+async fn subrequest(request: &str) -> Outcome {
+    let options = vec![("requestid".to_string(), request.to_string())];
+    serve_with(
+        Behaviour::Answer,
+        Behaviour::Answer,
+        options,
+        Timeline::none(),
+    )
+    .await
+}
+
+async fn serve_with(
+    read_file: Behaviour,
+    resolve_image_config: Behaviour,
+    options: Vec<(String, String)>,
+    timeline: Timeline,
+) -> Outcome {
     // The client's end is joined to the server's by a relay; ending the
     // relay closes the connection (the server's own tasks would keep it).
     let (client_io, mut relay_to_client) = tokio::io::duplex(1 << 20);
@@ -319,8 +347,7 @@ async fn build_with_timeline(
     });
 
     let channel = connect(client_io).await;
-    let arg = format!("build-arg:{LOOKUP_TIMEOUT_ARG}");
-    let options = Options::parse(vec![(arg, lookup_timeout.to_string())], None);
+    let options = Options::parse(options, None);
     let probe = Some(env!("CARGO_BIN_EXE_envd-frontend").into());
     let serve = envd_frontend::serve(channel, options, probe, timeline);
     let exit_code = tokio::time::timeout(Duration::from_secs(10), serve)
@@ -415,4 +442,63 @@ async fn a_failed_build_carries_the_report_when_it_is_asked_for() {
         "{message}"
     );
     assert!(message.ends_with(')'), "{message}");
+}
+
+fn metadata_text(outcome: &Outcome, key: &str) -> String {
+    let returned = outcome.returned.as_ref().expect("the frontend returned");
+    assert!(returned.error.is_none(), "{:?}", returned.error);
+    let result = returned.result.as_ref().expect("a result");
+    assert!(result.result.is_none(), "a subrequest returns no image");
+    String::from_utf8(result.metadata[key].clone()).expect("UTF-8")
+}
+
+#[tokio::test]
+async fn describe_lists_the_subrequests_answered() {
+    let outcome = subrequest("frontend.subrequests.describe").await;
+    let list: serde_json::Value =
+        serde_json::from_str(&metadata_text(&outcome, "result.json")).expect("JSON");
+    let names: Vec<&str> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "frontend.outline",
+            "frontend.targets",
+            "frontend.lint",
+            "frontend.subrequests.describe"
+        ]
+    );
+    assert_eq!(metadata_text(&outcome, "version"), "1.0.0");
+}
+
+#[tokio::test]
+async fn targets_and_lint_read_the_build_file_and_solve_nothing_else() {
+    let targets = subrequest("frontend.targets").await;
+    assert_eq!(
+        metadata_text(&targets, "result.txt"),
+        "TARGET          DESCRIPTION\nbuild (default) \n"
+    );
+    let lint = subrequest("frontend.lint").await;
+    assert_eq!(
+        metadata_text(&lint, "result.txt"),
+        "Check complete, no warnings found.\n"
+    );
+    assert_eq!(metadata_text(&lint, "result.statuscode"), "0");
+}
+
+#[tokio::test]
+async fn an_unknown_subrequest_is_the_error_clients_recognise() {
+    let outcome = subrequest("frontend.convertllb").await;
+    let returned = outcome.returned.expect("returned");
+    let error = returned.error.expect("an error");
+    assert_eq!(error.message, "unsupported request frontend.convertllb");
+    assert_eq!(
+        error.details[0].type_url,
+        "github.com/moby/buildkit/errdefs.Subrequest+json"
+    );
+    assert_eq!(error.details[0].value, br#"{"name":"frontend.convertllb"}"#);
 }
