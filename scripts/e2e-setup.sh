@@ -4,7 +4,7 @@
 # runs and apt is the package manager), the test base images (made from
 # Debian packages: no registry is needed), and the frontend image.
 #
-# Usage: scripts/e2e-setup.sh [docker|images|wheels|frontend|all]   (default: all)
+# Usage: scripts/e2e-setup.sh [docker|images|wheels|frontend|envd|all]   (default: all)
 # Prints nothing on success; state lives in $ENVD_E2E_STATE (default /var/tmp/envd-frontend-e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -127,11 +127,19 @@ ensure_frontend() {
   docker buildx build -q --load --target prebuilt -t aiges/envd-frontend:latest -f Dockerfile.frontend "$ctx" >/dev/null
 }
 
+# The `envd build` drop-in, where the end-to-end suite finds it.
+ensure_envd_cli() {
+  cargo build -q -p envd-frontend --bin envd
+  mkdir -p "$STATE_DIR/bin"
+  cp target/debug/envd "$STATE_DIR/bin/envd"
+}
+
 case "${1:-all}" in
   docker) ensure_docker ;;
   images) ensure_docker; ensure_images ;;
   wheels) ensure_wheels ;;
   frontend) ensure_docker; ensure_frontend ;;
-  all) ensure_docker; ensure_git; ensure_images; ensure_wheels; ensure_frontend ;;
-  *) echo "usage: $0 [docker|images|wheels|frontend|all]" >&2; exit 2 ;;
+  envd) ensure_envd_cli ;;
+  all) ensure_docker; ensure_git; ensure_images; ensure_wheels; ensure_frontend; ensure_envd_cli ;;
+  *) echo "usage: $0 [docker|images|wheels|frontend|envd|all]" >&2; exit 2 ;;
 esac

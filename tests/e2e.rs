@@ -1258,3 +1258,37 @@ fn subrequests_answer_through_buildx() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn seed_example_through_the_envd_build_drop_in() {
+    require_setup();
+    let index = PackageIndex::start("seed-envd");
+    let project = Project::copy_of("seed-envd", "examples/seed");
+    // The line of the users' process document, run in the project's folder;
+    // the site settings come from the environment, as a CI runner sets them.
+    let output = std::process::Command::new(envd_cli())
+        .args(["build", "-t", "envd-e2e/seed:envd", "-f", "build.envd"])
+        .args(["--network", "host"])
+        .current_dir(&project.dir)
+        .envs(site_args(&index, "envd-test/conda:latest"))
+        .output()
+        .expect("envd runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("--build-arg BUILDKIT_SYNTAX=aiges/envd-frontend"),
+        "{stderr}"
+    );
+    check_seed_image("envd-e2e/seed:envd", &index);
+
+    // A flag envd had for its development environments is refused, naming why.
+    let refused = std::process::Command::new(envd_cli())
+        .args(["build", "--public-key", "id.pub"])
+        .current_dir(&project.dir)
+        .output()
+        .expect("envd runs");
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--public-key is not supported"), "{stderr}");
+}

@@ -35,6 +35,11 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The `envd build` drop-in the set-up installs.
+pub fn envd_cli() -> PathBuf {
+    state_dir().join("bin/envd")
+}
+
 /// Fails with a clear message when the set-up is missing.
 pub fn require_setup() {
     let ok = |args: &[&str]| {
@@ -62,6 +67,10 @@ pub fn require_setup() {
             "image {image} is missing: run scripts/e2e-setup.sh"
         );
     }
+    assert!(
+        envd_cli().exists(),
+        "the envd drop-in is missing: run scripts/e2e-setup.sh"
+    );
     assert!(
         state_dir().join("wheels/.complete").exists(),
         "test wheels are missing: run scripts/e2e-setup.sh"

@@ -5,6 +5,7 @@
 pub mod bridge;
 pub mod build;
 pub mod context;
+pub mod envd_cli;
 pub mod error;
 pub mod includes;
 pub mod options;
