@@ -4,7 +4,7 @@
 # runs and apt is the package manager), the test base images (made from
 # Debian packages: no registry is needed), and the frontend image.
 #
-# Usage: scripts/e2e-setup.sh [docker|images|wheels|frontend|envd|all]   (default: all)
+# Usage: scripts/e2e-setup.sh [docker|images|wheels|frontend|envd|registry|all]   (default: all)
 # Prints nothing on success; state lives in $ENVD_E2E_STATE (default /var/tmp/envd-frontend-e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -127,6 +127,13 @@ ensure_frontend() {
   docker buildx build -q --load --target prebuilt -t aiges/envd-frontend:latest -f Dockerfile.frontend "$ctx" >/dev/null
 }
 
+# Debian's registry, for the second-machine cache test.
+ensure_registry() {
+  command -v docker-registry >/dev/null 2>&1 && return
+  log "installing Debian's docker-registry"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null
+}
+
 # The `envd build` drop-in, where the end-to-end suite finds it.
 ensure_envd_cli() {
   cargo build -q -p envd-frontend --bin envd
@@ -140,6 +147,7 @@ case "${1:-all}" in
   wheels) ensure_wheels ;;
   frontend) ensure_docker; ensure_frontend ;;
   envd) ensure_envd_cli ;;
-  all) ensure_docker; ensure_git; ensure_images; ensure_wheels; ensure_frontend; ensure_envd_cli ;;
-  *) echo "usage: $0 [docker|images|wheels|frontend|envd|all]" >&2; exit 2 ;;
+  registry) ensure_registry ;;
+  all) ensure_docker; ensure_git; ensure_registry; ensure_images; ensure_wheels; ensure_frontend; ensure_envd_cli ;;
+  *) echo "usage: $0 [docker|images|wheels|frontend|envd|registry|all]" >&2; exit 2 ;;
 esac

@@ -20,3 +20,6 @@ trap remove_test_images EXIT
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
 cargo test -p envd-e2e --test e2e --locked -- --ignored
+# The second-machine cache test stops the usual dockerd (and starts it
+# again), so it runs alone, after the suite.
+cargo test -p envd-e2e --test second_machine --locked -- --ignored
