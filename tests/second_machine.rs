@@ -155,13 +155,17 @@ fn start_dockerd(argv: &[String], log: &Path) {
         .open(log)
         .expect("dockerd log");
     let err = log.try_clone().expect("dockerd log");
-    Command::new("setsid")
+    // `setsid -f` forks the daemon off and returns: it outlives the test,
+    // as the usual daemon must.
+    let started = Command::new("setsid")
+        .arg("-f")
         .args(argv)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(err)
-        .spawn()
-        .expect("dockerd starts");
+        .status()
+        .expect("setsid runs");
+    assert!(started.success(), "cannot start {}", argv.join(" "));
     wait_for("dockerd", Duration::from_secs(60), docker_answers);
 }
 
