@@ -1,10 +1,14 @@
 //! The whole compile of a build.envd whose context files (requirements,
-//! environment files) and build args come with it (`llb_gen::fuzzing::Input`).
+//! environment files) and build args come with it (`llb_gen::fuzzing::Input`),
+//! and the answers to `--call targets` and `--call check` for it.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use llb_gen::fuzzing::Input;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = Input::parse(data).compile();
+    let input = Input::parse(data);
+    let compiled = input.compile();
+    let _ = llb_gen::subrequests::targets("build.envd", &input.build_envd);
+    let _ = llb_gen::subrequests::lint(compiled.as_ref().map(|c| c.warnings.as_slice()));
 });
