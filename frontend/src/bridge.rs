@@ -33,6 +33,16 @@ pub enum PathKind {
     Dir,
 }
 
+/// A warning as `Warn` carries it: the message, lines of detail, a link
+/// to its documentation, and the file with the ranges to show.
+pub struct Warning {
+    pub message: String,
+    pub detail: Vec<String>,
+    pub url: String,
+    pub info: Option<pb::SourceInfo>,
+    pub ranges: Vec<pb::Range>,
+}
+
 impl Bridge {
     /// Pings the daemon and records its caps.
     pub async fn connect(
@@ -65,6 +75,19 @@ impl Bridge {
 
     pub fn has_gateway_cap(&self, cap: &str) -> bool {
         self.gateway_caps.contains(cap)
+    }
+
+    /// Fails, naming the cap and the releases that have it, when the
+    /// daemon lacks gateway call `cap`: the daemon's own answer would be
+    /// a bare `Unimplemented`.
+    fn require_gateway_cap(&self, cap: &str, call: &str) -> Result<(), tonic::Status> {
+        if self.has_gateway_cap(cap) {
+            return Ok(());
+        }
+        Err(tonic::Status::failed_precondition(format!(
+            "this daemon lacks BuildKit's {call} call, cap {}; upgrade Docker or BuildKit",
+            caps::describe(cap)
+        )))
     }
 
     /// LLB caps a definition needs that the daemon lacks (the terminal op's
@@ -141,6 +164,7 @@ impl Bridge {
         path: &str,
         max_bytes: usize,
     ) -> Result<Option<Vec<u8>>, tonic::Status> {
+        self.require_gateway_cap(caps::gateway::READ_FILE, "ReadFile")?;
         let request = gateway::ReadFileRequest {
             r#ref: reference.to_string(),
             file_path: path.to_string(),
@@ -164,6 +188,7 @@ impl Bridge {
         reference: &str,
         path: &str,
     ) -> Result<Vec<(String, PathKind)>, tonic::Status> {
+        self.require_gateway_cap(caps::gateway::READ_DIR, "ReadDir")?;
         let request = gateway::ReadDirRequest {
             r#ref: reference.to_string(),
             dir_path: path.to_string(),
@@ -184,6 +209,7 @@ impl Bridge {
         reference: &str,
         path: &str,
     ) -> Result<Option<PathKind>, tonic::Status> {
+        self.require_gateway_cap(caps::gateway::STAT_FILE, "StatFile")?;
         let request = gateway::StatFileRequest {
             r#ref: reference.to_string(),
             path: path.to_string(),
@@ -224,7 +250,17 @@ impl Bridge {
     }
 
     /// Shows a warning in the client's output, where the daemon supports it.
-    pub async fn warn(&self, message: &str, info: Option<pb::SourceInfo>, ranges: Vec<pb::Range>) {
+    /// Sends a warning to clients that show them (`Warn`, BuildKit 0.10);
+    /// without the cap it goes to the frontend's log only (progress steps
+    /// show warnings to every client, see `progress`).
+    pub async fn warn(&self, warning: Warning) {
+        let Warning {
+            message,
+            detail,
+            url,
+            info,
+            ranges,
+        } = warning;
         if !self.has_gateway_cap(caps::gateway::GATEWAY_WARNINGS) {
             eprintln!("envd-frontend: warning: {message}");
             return;
@@ -232,6 +268,8 @@ impl Bridge {
         let request = gateway::WarnRequest {
             level: 1,
             short: message.as_bytes().to_vec(),
+            detail: detail.into_iter().map(String::into_bytes).collect(),
+            url,
             info,
             ranges,
             ..Default::default()

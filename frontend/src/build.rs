@@ -70,7 +70,12 @@ pub async fn build(
         }
         let missing = bridge.missing_llb_caps(&compiled.definition);
         if !missing.is_empty() {
-            return Err(FrontendError::MissingCaps(missing));
+            return Err(crate::caps::missing_llb_caps(
+                &compiled.definition,
+                &missing,
+                &build_file_name(&options),
+                &text,
+            ));
         }
         let reference = bridge
             .solve(compiled.definition.clone(), &options.cache_imports)
@@ -115,7 +120,19 @@ async fn send_warnings(bridge: &Bridge, warnings: &[Diagnostic]) {
                 end: Some(position(&r.end)),
             })
             .collect();
-        bridge.warn(&warning.message, Some(info), ranges).await;
+        bridge
+            .warn(crate::bridge::Warning {
+                message: warning.message.clone(),
+                detail: warning
+                    .notes
+                    .iter()
+                    .map(|note| note.message.clone())
+                    .collect(),
+                url: warning.rule.map(|rule| rule.url()).unwrap_or_default(),
+                info: Some(info),
+                ranges,
+            })
+            .await;
     }
 }
 
@@ -145,12 +162,7 @@ pub(crate) async fn compile_for(
     includes: &IncludedModules,
 ) -> Result<Compiled, FrontendError> {
     let mut lower = LowerOptions::new(platform.clone());
-    lower.filename = options
-        .filename
-        .rsplit('/')
-        .next()
-        .unwrap_or(&options.filename)
-        .to_string();
+    lower.filename = build_file_name(options);
     lower.network = options.network;
     lower.resolve_mode = options.resolve_mode;
     lower.context = context.clone();
@@ -236,6 +248,17 @@ pub(crate) async fn read_build_file(
         .map_err(FrontendError::daemon("reading the build file"))?
         .ok_or_else(|| FrontendError::MissingBuildFile(options.filename.clone()))?;
     String::from_utf8(bytes).map_err(|_| FrontendError::NotText(options.filename.clone()))
+}
+
+/// The build file's name, as diagnostics show it (`build.envd`, not the
+/// path the client gave).
+pub(crate) fn build_file_name(options: &Options) -> String {
+    options
+        .filename
+        .rsplit('/')
+        .next()
+        .unwrap_or(&options.filename)
+        .to_string()
 }
 
 /// The first platform of the first worker (`BUILDKIT_WORKERS`), else linux/amd64.

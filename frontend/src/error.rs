@@ -24,7 +24,7 @@ pub enum FrontendError {
     MissingBuildFile(String),
     #[error("build file {0:?} is not UTF-8 text")]
     NotText(String),
-    #[error("the BuildKit daemon lacks capabilities this build needs: {}; upgrade Docker or BuildKit", .0.join(", "))]
+    #[error("the BuildKit daemon lacks caps this build needs: {}; upgrade Docker or BuildKit", .0.join(", "))]
     MissingCaps(Vec<String>),
     /// BuildKit's wording, which buildx matches.
     #[error("unsupported request {0}")]

@@ -4,6 +4,7 @@
 
 pub mod bridge;
 pub mod build;
+pub mod caps;
 pub mod context;
 pub mod envd_cli;
 pub mod error;

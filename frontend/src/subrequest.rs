@@ -12,7 +12,7 @@ use llb_gen::lower::LowerOptions;
 use llb_gen::subrequests::{self, Answer, OutlineArg};
 
 use crate::bridge::Bridge;
-use crate::build::{compile_for, context_of, default_platform, read_build_file};
+use crate::build::{build_file_name, compile_for, context_of, default_platform, read_build_file};
 use crate::error::FrontendError;
 use crate::options::{INCLUDE_MIRRORS_ARG, LOOKUP_TIMEOUT_ARG, Options};
 use crate::report::REPORT_ARG;
@@ -30,7 +30,7 @@ pub async fn answer(
         subrequests::TARGETS => {
             let inputs = inputs(bridge).await?;
             let text = read_build_file(bridge, options, &inputs).await?;
-            subrequests::targets(&filename(options), &text)
+            subrequests::targets(&build_file_name(options), &text)
                 .map_err(|d| FrontendError::Build(d.into()))?
         }
         subrequests::OUTLINE => outline(bridge, options, probe).await?,
@@ -52,15 +52,6 @@ async fn inputs(
         .map_err(FrontendError::daemon("reading frontend inputs"))
 }
 
-fn filename(options: &Options) -> String {
-    options
-        .filename
-        .rsplit('/')
-        .next()
-        .unwrap_or(&options.filename)
-        .to_string()
-}
-
 /// The target's build args and the site settings that apply, the
 /// frontend's own settings included.
 async fn outline(
@@ -73,7 +64,7 @@ async fn outline(
     let context = context_of(options, &inputs)?;
     let includes = crate::includes::fetch(bridge, &text, &options.include_mirrors, &context).await;
     let mut lower = LowerOptions::new(default_platform());
-    lower.filename = filename(options);
+    lower.filename = build_file_name(options);
     lower.build_args = options.build_args.clone();
     let compile_options = CompileOptions {
         target: options.target.clone(),
@@ -81,7 +72,7 @@ async fn outline(
         probe: Some(probe.to_path_buf()),
         includes: includes.clone(),
     };
-    let name = filename(options);
+    let name = build_file_name(options);
     // Evaluation is the compiler's, off the runtime's threads.
     let mut outline =
         tokio::task::spawn_blocking(move || subrequests::outline(&name, &text, &compile_options))

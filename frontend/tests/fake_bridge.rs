@@ -33,9 +33,12 @@ enum Behaviour {
 
 /// A stand-in for BuildKit's gateway bridge, for fault tests only.
 struct FakeBridge {
+    build_file: &'static str,
+    lacking: Option<&'static str>,
     read_file: Behaviour,
     resolve_image_config: Behaviour,
     returned: Arc<Mutex<Option<gateway::ReturnRequest>>>,
+    warned: Arc<Mutex<Vec<gateway::WarnRequest>>>,
     drop_connection: Arc<Notify>,
 }
 
@@ -65,6 +68,12 @@ fn llb_caps() -> Vec<apicaps::ApiCap> {
         SOURCE_LOCAL_FOLLOW_PATHS,
         SOURCE_LOCAL_SHARED_KEY_HINT,
         SOURCE_LOCAL_DIFFER,
+        SOURCE_LOCAL_EXCLUDE_PATTERNS,
+        SOURCE_HTTP,
+        SOURCE_HTTP_CHECKSUM,
+        SOURCE_HTTP_PERM,
+        SOURCE_GIT,
+        SOURCE_GIT_FULL_URL,
         EXEC_META_BASE,
         EXEC_META_NETWORK,
         EXEC_MOUNT_BIND,
@@ -103,11 +112,18 @@ impl LlbBridge for FakeBridge {
         _: Request<gateway::PingRequest>,
     ) -> Result<Response<gateway::PongResponse>, Status> {
         Ok(Response::new(gateway::PongResponse {
-            frontend_api_caps: [caps::gateway::READ_FILE, caps::gateway::STAT_FILE]
+            frontend_api_caps: [
+                caps::gateway::READ_FILE,
+                caps::gateway::STAT_FILE,
+                caps::gateway::GATEWAY_WARNINGS,
+            ]
+            .into_iter()
+            .map(enabled)
+            .collect(),
+            llb_caps: llb_caps()
                 .into_iter()
-                .map(enabled)
+                .filter(|cap| Some(cap.id.as_str()) != self.lacking)
                 .collect(),
-            llb_caps: llb_caps(),
             workers: vec![],
         }))
     }
@@ -135,7 +151,7 @@ impl LlbBridge for FakeBridge {
         if request.get_ref().file_path != "build.envd" {
             return Err(Status::not_found("no such file or directory"));
         }
-        let data = BUILD_FILE.as_bytes().to_vec();
+        let data = self.build_file.as_bytes().to_vec();
         let answer = gateway::ReadFileResponse { data };
         self.behave(self.read_file, "ReadFile", answer)
             .await
@@ -176,8 +192,11 @@ impl LlbBridge for FakeBridge {
 
     async fn warn(
         &self,
-        _: Request<gateway::WarnRequest>,
+        request: Request<gateway::WarnRequest>,
     ) -> Result<Response<gateway::WarnResponse>, Status> {
+        if let Ok(mut warned) = self.warned.lock() {
+            warned.push(request.into_inner());
+        }
         Ok(Response::new(gateway::WarnResponse {}))
     }
 
@@ -259,6 +278,7 @@ impl LlbBridge for FakeBridge {
 struct Outcome {
     exit_code: i32,
     returned: Option<gateway::ReturnRequest>,
+    warned: Vec<gateway::WarnRequest>,
 }
 
 impl Outcome {
@@ -292,33 +312,58 @@ async fn build_with_timeline(
     timeline: Timeline,
 ) -> Outcome {
     let arg = format!("build-arg:{LOOKUP_TIMEOUT_ARG}");
-    serve_with(
+    serve(Scenario {
         read_file,
         resolve_image_config,
-        vec![(arg, lookup_timeout.to_string())],
+        options: vec![(arg, lookup_timeout.to_string())],
         timeline,
-    )
+        ..Scenario::default()
+    })
     .await
 }
 
 /// The answer to subrequest `request` from a healthy daemon.
 async fn subrequest(request: &str) -> Outcome {
-    let options = vec![("requestid".to_string(), request.to_string())];
-    serve_with(
-        Behaviour::Answer,
-        Behaviour::Answer,
-        options,
-        Timeline::none(),
-    )
+    serve(Scenario {
+        options: vec![("requestid".to_string(), request.to_string())],
+        ..Scenario::default()
+    })
     .await
 }
 
-async fn serve_with(
+/// One build against the fake bridge: what the daemon has and does.
+struct Scenario {
+    build_file: &'static str,
     read_file: Behaviour,
     resolve_image_config: Behaviour,
+    /// An LLB cap the daemon lacks.
+    lacking: Option<&'static str>,
     options: Vec<(String, String)>,
     timeline: Timeline,
-) -> Outcome {
+}
+
+impl Default for Scenario {
+    fn default() -> Scenario {
+        Scenario {
+            build_file: BUILD_FILE,
+            read_file: Behaviour::Answer,
+            resolve_image_config: Behaviour::Answer,
+            lacking: None,
+            options: vec![],
+            timeline: Timeline::none(),
+        }
+    }
+}
+
+async fn serve(scenario: Scenario) -> Outcome {
+    let Scenario {
+        build_file,
+        read_file,
+        resolve_image_config,
+        lacking,
+        options,
+        timeline,
+    } = scenario;
     // The client's end is joined to the server's by a relay; ending the
     // relay closes the connection (the server's own tasks would keep it).
     let (client_io, mut relay_to_client) = tokio::io::duplex(1 << 20);
@@ -327,8 +372,12 @@ async fn serve_with(
         let _ = tokio::io::copy_bidirectional(&mut relay_to_client, &mut relay_to_server).await;
     });
     let returned = Arc::new(Mutex::new(None));
+    let warned = Arc::new(Mutex::new(vec![]));
     let drop_connection = Arc::new(Notify::new());
     let fake = FakeBridge {
+        build_file,
+        lacking,
+        warned: warned.clone(),
         read_file,
         resolve_image_config,
         returned: returned.clone(),
@@ -356,9 +405,11 @@ async fn serve_with(
     dropper.abort();
     server.abort();
     let returned = returned.lock().expect("lock").take();
+    let warned = std::mem::take(&mut *warned.lock().expect("lock"));
     Outcome {
         exit_code,
         returned,
+        warned,
     }
 }
 
@@ -501,4 +552,48 @@ async fn an_unknown_subrequest_is_the_error_clients_recognise() {
         "github.com/moby/buildkit/errdefs.Subrequest+json"
     );
     assert_eq!(error.details[0].value, br#"{"name":"frontend.convertllb"}"#);
+}
+
+#[tokio::test]
+async fn warnings_reach_a_daemon_that_takes_them_with_their_excerpt() {
+    let file = "def build():\n    base(os=\"ubuntu22.04\")\n    shell(\"zsh\")\n";
+    let outcome = serve(Scenario {
+        build_file: file,
+        ..Scenario::default()
+    })
+    .await;
+    assert_eq!(outcome.exit_code, 0);
+    let [warning] = outcome.warned.as_slice() else {
+        panic!("one Warn call, got {:?}", outcome.warned)
+    };
+    assert_eq!(warning.short, b"shell() has no effect on an image");
+    let info = warning.info.as_ref().expect("the file");
+    assert_eq!(info.filename, "build.envd");
+    assert_eq!(info.data, file.as_bytes());
+    let start = warning.ranges[0].start.as_ref().expect("a start");
+    assert_eq!(start.line, 3);
+    assert_eq!(warning.url, "docs/build-envd-reference.md#noeffectinimage");
+    assert_eq!(warning.detail.len(), 1, "the help line");
+}
+
+#[tokio::test]
+async fn a_cap_the_daemon_lacks_is_an_error_at_the_call_that_needs_it() {
+    let file = "def build():\n    base(os=\"ubuntu22.04\")\n    run(commands=[\"true\"])\n    io.http(url=\"https://example.invalid/model.bin\", checksum=\"sha256:0000000000000000000000000000000000000000000000000000000000000000\")\n";
+    let outcome = serve(Scenario {
+        build_file: file,
+        lacking: Some(caps::llb::SOURCE_HTTP_CHECKSUM),
+        ..Scenario::default()
+    })
+    .await;
+    assert_eq!(outcome.exit_code, 0, "the error was returned");
+    assert_eq!(
+        outcome.error_message(),
+        "build.envd:4: this step needs BuildKit cap `source.http.checksum` (BuildKit 0.3, Docker 19.03), which this daemon lacks"
+    );
+    let returned = outcome.returned.expect("returned");
+    assert_eq!(
+        returned.error.expect("an error").details.len(),
+        1,
+        "located"
+    );
 }

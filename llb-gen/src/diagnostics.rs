@@ -74,6 +74,12 @@ impl SourceText {
         at..at + text[at..].chars().next().map_or(0, char::len_utf8)
     }
 
+    /// Byte range of 1-based `line`, without its newline (empty, at the
+    /// end, past the last line).
+    pub fn line_span(&self, line: usize) -> Range<usize> {
+        self.line_range(line)
+    }
+
     /// Byte range of 1-based `line`, without its newline.
     fn line_range(&self, line: usize) -> Range<usize> {
         let text = self.text();

@@ -61,8 +61,13 @@ pub mod gateway {
     pub const FRONTEND_INPUTS: &str = "frontend.inputs";
     pub const PROTO_REF_ARRAY: &str = "proto.refarray";
     pub const REFERENCE_OUTPUT: &str = "reference.output";
-    pub const SOURCE_METADATA_RESOLVER: &str = "source.metadataresolver";
-    pub const GATEWAY_WARNINGS: &str = "warnings";
+    pub const GATEWAY_EXEC: &str = "gateway.exec";
+    /// The `Warn` call (BuildKit 0.10, Docker 23.0).
+    pub const GATEWAY_WARNINGS: &str = "gateway.warnings";
+    /// The `Evaluate` call (BuildKit 0.11, Docker 24.0).
+    pub const GATEWAY_EVALUATE: &str = "gateway.evaluate";
+    /// The `ResolveSourceMeta` call (BuildKit 0.13, Docker 26.0).
+    pub const SOURCE_META_RESOLVER: &str = "source.metaresolver";
 }
 
 /// Frontend caps a frontend image declares in its
@@ -71,4 +76,113 @@ pub mod frontend {
     pub const INPUTS: &str = "moby.buildkit.frontend.inputs";
     pub const SUBREQUESTS: &str = "moby.buildkit.frontend.subrequests";
     pub const CONTEXTS: &str = "moby.buildkit.frontend.contexts";
+}
+
+/// The first BuildKit release with a cap, and the first Docker Engine
+/// release whose embedded BuildKit has it (moby's vendored BuildKit: 19.03
+/// has 0.5-0.6, 20.10 has 0.8, 23.0 has 0.10, 24.0 has 0.11, 25.0 has
+/// 0.12, 26.0 has 0.13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Release {
+    pub buildkit: &'static str,
+    pub docker: &'static str,
+}
+
+const fn release(buildkit: &'static str, docker: &'static str) -> Option<Release> {
+    Some(Release { buildkit, docker })
+}
+
+/// When `cap` (an LLB or gateway cap) first shipped; `None` for caps this
+/// table does not know.
+pub fn first_release(cap: &str) -> Option<Release> {
+    use gateway::*;
+    use llb::*;
+    match cap {
+        FILE_BASE => release("0.5", "19.03"),
+        FRONTEND_INPUTS | PROTO_REF_ARRAY | REFERENCE_OUTPUT => release("0.7", "20.10"),
+        GATEWAY_EXEC => release("0.8", "20.10"),
+        // BuildKit 0.9 shipped in no Docker release.
+        SOURCE_LOCAL_DIFFER => release("0.9", "23.0"),
+        GATEWAY_WARNINGS => release("0.10", "23.0"),
+        // Docker enables them only with its containerd image store.
+        MERGE_OP | DIFF_OP => release("0.10", "24.0 with the containerd image store"),
+        GATEWAY_EVALUATE => release("0.11", "24.0"),
+        SOURCE_META_RESOLVER => release("0.13", "26.0"),
+        SOURCE_IMAGE
+        | SOURCE_IMAGE_RESOLVE_MODE
+        | SOURCE_LOCAL
+        | SOURCE_LOCAL_UNIQUE
+        | SOURCE_LOCAL_SESSION_ID
+        | SOURCE_LOCAL_INCLUDE_PATTERNS
+        | SOURCE_LOCAL_FOLLOW_PATHS
+        | SOURCE_LOCAL_EXCLUDE_PATTERNS
+        | SOURCE_LOCAL_SHARED_KEY_HINT
+        | SOURCE_GIT
+        | SOURCE_GIT_FULL_URL
+        | SOURCE_HTTP
+        | SOURCE_HTTP_CHECKSUM
+        | SOURCE_HTTP_PERM
+        | SOURCE_HTTP_UID_GID
+        | EXEC_META_BASE
+        | EXEC_META_NETWORK
+        | EXEC_MOUNT_BIND
+        | EXEC_MOUNT_CACHE
+        | EXEC_MOUNT_CACHE_SHARING
+        | EXEC_MOUNT_SELECTOR
+        | EXEC_MOUNT_TMPFS
+        | EXEC_MOUNT_SECRET
+        | EXEC_MOUNT_SSH
+        | CONSTRAINTS
+        | PLATFORM
+        | META_IGNORE_CACHE
+        | META_DESCRIPTION
+        | SOLVE_BASE
+        | RESOLVE_IMAGE
+        | RESOLVE_IMAGE_RESOLVE_MODE
+        | READ_FILE
+        | RETURN_RESULT
+        | RETURN_MAP
+        | READ_DIR
+        | STAT_FILE => release("0.3", "19.03"),
+        IMPORT_CACHES => release("0.4", "19.03"),
+        _ => None,
+    }
+}
+
+/// `` `mergeop` (BuildKit 0.10, Docker 24.0 with ...) ``: a cap with the
+/// releases that have it, for messages.
+pub fn describe(cap: &str) -> String {
+    match first_release(cap) {
+        Some(r) => format!("`{cap}` (BuildKit {}, Docker {})", r.buildkit, r.docker),
+        None => format!("`{cap}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cap_the_frontend_uses_has_its_releases() {
+        for cap in [
+            llb::SOURCE_IMAGE,
+            llb::SOURCE_LOCAL_DIFFER,
+            llb::SOURCE_GIT_FULL_URL,
+            llb::SOURCE_HTTP_PERM,
+            llb::FILE_BASE,
+            llb::MERGE_OP,
+            llb::DIFF_OP,
+            gateway::READ_DIR,
+            gateway::STAT_FILE,
+            gateway::FRONTEND_INPUTS,
+            gateway::GATEWAY_WARNINGS,
+        ] {
+            assert!(first_release(cap).is_some(), "{cap}");
+        }
+        assert_eq!(
+            describe(llb::MERGE_OP),
+            "`mergeop` (BuildKit 0.10, Docker 24.0 with the containerd image store)"
+        );
+        assert_eq!(describe("future.cap"), "`future.cap`");
+    }
 }

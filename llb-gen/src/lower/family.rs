@@ -106,8 +106,11 @@ pub(super) fn start(
         ))
     };
     if !options.merge_layers {
+        let since = envd_proto::caps::first_release(envd_proto::caps::llb::MERGE_OP)
+            .map(|r| format!(": BuildKit {}, Docker {}", r.buildkit, r.docker))
+            .unwrap_or_default();
         return Err(error(format!(
-            "{INSTALL_BASE_ARG} needs merge and diff ops, which this BuildKit lacks (Docker offers them with its containerd image store)"
+            "{INSTALL_BASE_ARG} needs BuildKit's merge and diff ops (caps `mergeop` and `diffop`{since}), which this daemon lacks"
         )));
     }
     let lower = resolver
