@@ -7,6 +7,54 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
+use llb_gen::lower::{
+    INSTALL_BASE_ARG, OVERRIDE_ANY, OVERRIDE_PREFIX, PIP_INDEX_ARG, PYTHON_VERSION_ARG,
+};
+
+use crate::options::{INCLUDE_MIRRORS_ARG, LOOKUP_TIMEOUT_ARG};
+use crate::report::REPORT_ARG;
+
+/// envd's long flag names, which it also took with one dash (Go's flag
+/// package): `-tag x` is `--tag x`.
+const ENVD_LONG_FLAGS: &[&str] = &[
+    "tag",
+    "from",
+    "path",
+    "output",
+    "force",
+    "platform",
+    "use-proxy",
+    "proxy",
+    "export-cache",
+    "ec",
+    "import-cache",
+    "ic",
+    "public-key",
+    "pubk",
+    "debug",
+    "help",
+    "buildkitd-image",
+    "docker-organization",
+    "owner",
+    "analytics-enabled",
+    "analytics-token",
+];
+
+/// The command line with envd's one-dash long flags written with two, as
+/// clap reads them.
+pub fn normalize_flags(argv: Vec<String>) -> Vec<String> {
+    argv.into_iter()
+        .map(|arg| {
+            let single = arg.strip_prefix('-').filter(|rest| !rest.starts_with('-'));
+            match single {
+                Some(rest) if ENVD_LONG_FLAGS.contains(&rest.split('=').next().unwrap_or(rest)) => {
+                    format!("-{arg}")
+                }
+                _ => arg,
+            }
+        })
+        .collect()
+}
 
 /// The frontend image `BUILDKIT_SYNTAX` names unless `ENVD_FRONTEND_IMAGE`
 /// gives another.
@@ -14,29 +62,30 @@ pub const DEFAULT_FRONTEND_IMAGE: &str = "aiges/envd-frontend";
 /// Environment variable naming the frontend image.
 pub const FRONTEND_IMAGE_ENV: &str = "ENVD_FRONTEND_IMAGE";
 
-/// Site settings passed on from the environment as build args: a site sets
-/// its mirrors and base images once, and unchanged scripts pick them up.
-const SITE_SETTING_PREFIXES: &[&str] = &[
-    "ENVD_BASE_IMAGE",
-    "ENVD_PIP_INDEX",
-    "ENVD_PYTHON_VERSION",
-    "ENVD_INSTALL_BASE",
-    "ENVD_INCLUDE_MIRRORS",
-    "ENVD_FRONTEND_REPORT",
-    "ENVD_FRONTEND_LOOKUP_TIMEOUT",
+/// Site settings passed on from the environment as build args (a name, or
+/// a prefix for the base overrides): a site sets its mirrors and base
+/// images once, and unchanged scripts pick them up.
+const SITE_SETTINGS: &[&str] = &[
+    OVERRIDE_ANY, // and OVERRIDE_PREFIX, which it prefixes
+    PIP_INDEX_ARG,
+    PYTHON_VERSION_ARG,
+    INSTALL_BASE_ARG,
+    INCLUDE_MIRRORS_ARG,
+    REPORT_ARG,
+    LOOKUP_TIMEOUT_ARG,
 ];
+
+fn is_site_setting(name: &str) -> bool {
+    name.starts_with(OVERRIDE_PREFIX) || SITE_SETTINGS.contains(&name)
+}
+
+const SSH_KEY: &str = "it is the SSH key of `envd up` environments; images built through envd-frontend run no SSH server";
 
 /// envd's flags that have no meaning for an image build, with the reason
 /// given when one is used.
 const REFUSED: &[(&str, &str)] = &[
-    (
-        "--public-key",
-        "it is the SSH key of `envd up` environments; images built through envd-frontend run no SSH server",
-    ),
-    (
-        "--pubk",
-        "it is the SSH key of `envd up` environments; images built through envd-frontend run no SSH server",
-    ),
+    ("--public-key", SSH_KEY),
+    ("--pubk", SSH_KEY),
     (
         "--buildkitd-image",
         "the build runs on docker buildx's builder (choose one with --builder)",
@@ -59,7 +108,7 @@ const REFUSED: &[(&str, &str)] = &[
     name = "envd",
     version,
     about = "envd build, through docker buildx and envd-frontend",
-    after_help = "Site settings in the environment (ENVD_BASE_IMAGE*, ENVD_PIP_INDEX, ENVD_PYTHON_VERSION,\nENVD_INSTALL_BASE, ENVD_INCLUDE_MIRRORS, ENVD_FRONTEND_*) are passed as build args.\nENVD_FRONTEND_IMAGE names the frontend image (default aiges/envd-frontend)."
+    after_help = "Site settings in the environment (ENVD_BASE_IMAGE, ENVD_BASE_IMAGE_<NAME>, ENVD_PIP_INDEX,\nENVD_PYTHON_VERSION, ENVD_INSTALL_BASE, ENVD_INCLUDE_MIRRORS, ENVD_FRONTEND_REPORT,\nENVD_FRONTEND_LOOKUP_TIMEOUT) are passed as build args. ENVD_FRONTEND_IMAGE names the\nfrontend image (default aiges/envd-frontend)."
 )]
 pub struct Cli {
     /// Show the build's progress in full (`--progress=plain`).
@@ -171,9 +220,9 @@ pub fn buildx_args(
     let (file, function) = parse_from(&build.from)?;
     // envd looked for the file in the build folder first, then from the
     // current folder.
-    let in_path = path.join(&file);
-    let file_path = if in_path.exists() || Path::new(&file).is_absolute() {
-        in_path
+    let in_path = cwd.join(&path).join(&file);
+    let file_path = if in_path.is_file() || Path::new(&file).is_absolute() {
+        path.join(&file)
     } else {
         cwd.join(&file)
     };
@@ -216,7 +265,7 @@ pub fn buildx_args(
     }
     let mut sorted: Vec<&String> = env_names
         .iter()
-        .filter(|name| SITE_SETTING_PREFIXES.iter().any(|p| name.starts_with(p)))
+        .filter(|name| is_site_setting(name))
         .collect();
     sorted.sort();
     for name in sorted {
@@ -272,19 +321,22 @@ fn parse_from(from: &str) -> Result<(String, String), Refused> {
     Ok((file.to_string(), function.to_string()))
 }
 
-/// envd's default tag: the build folder's name, lowercased, tagged `dev`.
+/// envd's default tag: the build folder's name (of its absolute, cleaned
+/// path), lowercased, tagged `dev`.
 fn default_tag(path: &Path, cwd: &Path) -> Result<String, Refused> {
-    let absolute = cwd.join(path);
-    let name = absolute
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
-            _ => None,
-        })
-        .next_back()
-        .ok_or_else(|| {
-            Refused("cannot name the image after the root folder: give -t NAME:TAG".to_string())
-        })?;
+    let mut parts: Vec<String> = vec![];
+    for component in cwd.join(path).components() {
+        match component {
+            std::path::Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            _ => {}
+        }
+    }
+    let name = parts.pop().ok_or_else(|| {
+        Refused("cannot name the image after the root folder: give -t NAME:TAG".to_string())
+    })?;
     let name: String = name
         .to_lowercase()
         .chars()
@@ -308,10 +360,12 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn plan(line: &[&str], env: &[(&str, &str)]) -> Result<Vec<String>, Refused> {
-        let argv: Vec<String> = std::iter::once("envd")
-            .chain(line.iter().copied())
-            .map(String::from)
-            .collect();
+        let argv: Vec<String> = normalize_flags(
+            std::iter::once("envd")
+                .chain(line.iter().copied())
+                .map(String::from)
+                .collect(),
+        );
         if let Some(refused) = refused_flag(&argv) {
             return Err(refused);
         }
@@ -377,10 +431,30 @@ mod tests {
 
     #[test]
     fn default_tag_is_the_folder_lowercased() {
-        let args = plan(&["build"], &[]).unwrap();
+        let tag = |line: &[&str]| {
+            let args = plan(line, &[]).unwrap();
+            let at = args.iter().position(|a| a == "-t").unwrap();
+            args[at + 1].clone()
+        };
+        assert_eq!(tag(&["build"]), "myservice:dev");
+        assert_eq!(tag(&["build", "-p", "sub/.."]), "myservice:dev");
+        assert_eq!(tag(&["build", "-p", ".."]), "work:dev");
+    }
+
+    #[test]
+    fn envd_took_long_flags_with_one_dash() {
+        let args = plan(&["build", "-tag", "x:1", "-from=build.envd:gpu"], &[])
+            .unwrap()
+            .join(" ");
         assert!(
-            args.windows(2).any(|w| w == ["-t", "myservice:dev"]),
-            "{args:?}"
+            args.contains(" -t x:1 ") && args.contains(" --target gpu "),
+            "{args}"
+        );
+        let refused = plan(&["build", "-pubk", "k.pub"], &[]).unwrap_err();
+        assert!(
+            refused.0.contains("--pubk is not supported"),
+            "{}",
+            refused.0
         );
     }
 

@@ -68,8 +68,8 @@ pub static IGNORED_PARAMETER: Rule = Rule {
 
 pub static DEPRECATED_ALIAS: Rule = Rule {
     name: "DeprecatedAlias",
-    description: "A parameter given by an older name",
-    explanation: "envd renamed some parameters (`io.copy`'s `host_path` and `envd_path` became `source` and `target`); the old names still work here, and the reference page gives the current ones.",
+    description: "A parameter given by a name envd 0.4 does not read",
+    explanation: "`io.copy`'s parameters had other names in other envd versions: `src` and `dest` before envd 0.2 (AIGES' documents use them), `source` and `target` in envd's v1 syntax. envd 0.4's v0 syntax reads only `host_path` and `envd_path`; the other names work here, and the warning names the one to write.",
 };
 
 pub static BASE_NOT_CALLED: Rule = Rule {

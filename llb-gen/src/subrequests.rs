@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::builtins::Step;
 use crate::compile::{CompileOptions, build_source, evaluate};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::lang::{self, FileOutline};
@@ -263,11 +264,13 @@ fn site_settings(
             span: base_span,
         });
     }
-    let pip_step = spec.steps.iter().find(|step| {
-        matches!(
-            step.value.spec().name,
+    // Run steps get the mirror too (as PIP_INDEX_URL).
+    let pip_step = spec.steps.iter().find(|step| match &step.value {
+        Step::Run(run) => run.command.contains("pip"),
+        other => matches!(
+            other.spec().name,
             "install.python_packages" | "config.pip_index"
-        )
+        ),
     });
     if let Some(step) = pip_step {
         settings.push(OutlineArg {

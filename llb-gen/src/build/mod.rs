@@ -7,7 +7,7 @@ mod rules;
 use serde::Serialize;
 
 use crate::builtins::Step;
-use crate::diagnostics::{Diagnostics, SourceText};
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::ir::{BaseRequest, CudaRequest, Located};
 use crate::lower::{BaseResolver, ContextFiles, LowerOptions, Lowered, Lowering};
 
@@ -48,7 +48,8 @@ impl BuildSpec {
     }
 }
 
-/// Lowers the build: the base, then each step by its builtin.
+/// Lowers the build: the base, then each step by its builtin. An error
+/// comes after the warnings lowering gave before it.
 pub fn lower(
     spec: &BuildSpec,
     source: &SourceText,
@@ -56,19 +57,26 @@ pub fn lower(
     files: &dyn ContextFiles,
     resolver: &dyn BaseResolver,
 ) -> Result<Lowered, Diagnostics> {
-    let lowered = Lowering::new(
+    let mut lowering = Lowering::new(
         &spec.base,
         &spec.context_paths(),
         source,
         options,
         files,
         resolver,
-    )
-    .and_then(|mut lowering| {
-        for step in &spec.steps {
-            step.value.lower(&mut lowering, &step.span)?;
+    )?;
+    let failed = |warnings: &[Diagnostic], error: Diagnostic| {
+        let mut all = warnings.to_vec();
+        all.push(error);
+        Diagnostics(all)
+    };
+    for step in &spec.steps {
+        if let Err(error) = step.value.lower(&mut lowering, &step.span) {
+            return Err(failed(&lowering.warnings, error));
         }
-        lowering.finish(&spec.target)
-    })?;
-    Ok(lowered)
+    }
+    let warnings = lowering.warnings.clone();
+    lowering
+        .finish(&spec.target)
+        .map_err(|error| failed(&warnings, error))
 }

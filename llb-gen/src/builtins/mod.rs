@@ -125,8 +125,8 @@ fn dev_only(spec: &Spec, recording: &mut dyn Recording) -> Result<(), BuiltinErr
     Ok(())
 }
 
-/// Parameters given by an alias: envd's older (or v1) names, which other
-/// envd v0 tools do not read.
+/// Parameters given by an alias: envd's names from before 0.2 or from its
+/// v1 syntax, which envd 0.4 does not read.
 pub fn warn_aliases(
     spec: &Spec,
     aliases: &[(String, &'static str)],

@@ -21,7 +21,7 @@ pub struct Target {
     pub description: Option<String>,
     /// Whether a build without a target runs it.
     pub default: bool,
-    /// The `def` line.
+    /// The function, from its `def` line.
     pub span: Range<usize>,
 }
 

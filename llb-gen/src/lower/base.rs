@@ -279,10 +279,7 @@ pub fn is_image_reference(value: &str) -> bool {
 
 /// The image a table name (or its alias) stands for, after its override.
 pub fn table_image(requested: &str, build_args: &BTreeMap<String, String>) -> Option<String> {
-    let name = ALIASES
-        .iter()
-        .find(|(alias, _)| *alias == requested)
-        .map_or(requested, |(_, name)| *name);
+    let name = table_name(requested)?;
     let (name, image) = DEFAULT_BASES.iter().find(|(n, _)| *n == name)?;
     Some(
         build_args

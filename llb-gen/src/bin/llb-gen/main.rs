@@ -183,6 +183,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(call) = args.call {
         let filename = options.lower.filename.clone();
         let answer = match call {
+            // Answered above, before the file is read.
             Call::Describe => llb_gen::subrequests::describe(),
             Call::Targets => match llb_gen::subrequests::targets(&filename, &text) {
                 Ok(answer) => answer,

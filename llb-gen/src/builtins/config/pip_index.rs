@@ -42,7 +42,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     warn_unused_mode(&SPEC, args, recording);
     let plain_http: Vec<&str> = std::iter::once(&url)
         .chain(&extra_url)
-        .filter(|u| u.starts_with("http://") && !pip_trusts_plain_http(u))
+        .filter(|u| u.to_ascii_lowercase().starts_with("http://") && !pip_trusts_plain_http(u))
         .map(String::as_str)
         .collect();
     if !trust && let Some(first) = plain_http.first() {
@@ -69,12 +69,12 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
 /// pip takes plain http from the loopback host without `trusted-host`
 /// (its secure origins include localhost, 127.0.0.0/8 and ::1).
 fn pip_trusts_plain_http(url: &str) -> bool {
-    let host = host_of(url);
-    let host = host.strip_prefix('[').map_or_else(
-        || host.rsplit_once(':').map_or(host, |(h, _)| h),
-        |v6| v6.split(']').next().unwrap_or(v6),
-    );
-    host == "localhost" || host.starts_with("127.") || host == "::1"
+    let host = host_of(url).to_ascii_lowercase();
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h),
+    };
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Lower for PipIndex {
@@ -108,5 +108,7 @@ mod tests {
         assert!(pip_trusts_plain_http("http://[::1]:3141/root/pypi"));
         assert!(!pip_trusts_plain_http("http://mirror.internal:8080/simple"));
         assert!(!pip_trusts_plain_http("http://10.0.0.7/simple"));
+        assert!(pip_trusts_plain_http("HTTP://LOCALHOST:8000/simple"));
+        assert!(!pip_trusts_plain_http("http://127.mirror.example/simple"));
     }
 }

@@ -56,9 +56,12 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     let mount_host = args.bool("mount_host");
     for command in &commands {
         if let Some(builtin) = builtin_for(command) {
+            // Located from its first character: the text is verbatim in
+            // the call when found, so the range ends on a character.
+            let shown = command.trim();
             let at = recording
-                .locate_in_argument(command, 0)
-                .map(|start| start.start..start.start + command.len());
+                .locate_in_argument(shown, 0)
+                .map(|start| start.start..start.start + shown.len());
             recording.warn_at(
                 &lint::RUN_INSTEAD_OF_BUILTIN,
                 at,
@@ -148,6 +151,15 @@ const PIP_VALUE_OPTIONS: &[&str] = &[
     "--python-version", "--implementation", "--abi", "--src", "--upgrade-strategy", "--cache-dir",
     "--log", "--proxy", "--retries", "--timeout", "--exists-action", "--cert", "--client-cert",
     "--global-option", "--config-settings", "-C", "--no-binary", "--only-binary", "--progress-bar",
+    "--use-deprecated", "--use-feature", "--report", "--python", "--log-file", "--root-user-action",
+    "--keyring-provider",
+];
+
+/// Options before a subcommand that take a value (apt's `-o`, `-c`, `-t`;
+/// pip's global ones), so the value is not taken for the subcommand.
+const GLOBAL_VALUE_OPTIONS: &[&str] = &[
+    "-o", "-c", "-t", "--proxy", "--timeout", "--retries", "--cache-dir", "--log", "--python",
+    "--prefix", "-p", "-n", "--name",
 ];
 
 /// Whether `command` installs packages a builtin installs with a cache:
@@ -155,25 +167,43 @@ const PIP_VALUE_OPTIONS: &[&str] = &[
 /// paths, as the seed's `pip install -e /detectron2`), `apt-get install`,
 /// `conda install`. Each part of a `&&`/`;`/`|` chain is read alone.
 fn builtin_for(command: &str) -> Option<Instead> {
+    // A line continued with `\` is one command.
     command
+        .replace("\\\n", " ")
         .split(['\n', ';', '&', '|'])
         .find_map(|part| {
             let words: Vec<&str> = part
                 .split_whitespace()
                 .map(|w| w.trim_matches(['"', '\'']))
-                // `sudo` and `VAR=value` prefixes run the same program.
-                .skip_while(|w| *w == "sudo" || (w.contains('=') && !w.starts_with('-')))
                 .collect();
+            // `sudo` (with its flags) and `VAR=value` prefixes run the
+            // same program.
+            let mut words = words.as_slice();
+            loop {
+                match words {
+                    ["sudo", rest @ ..] => {
+                        words = rest;
+                        while let [flag, rest @ ..] = words
+                            && flag.starts_with('-')
+                        {
+                            words = rest;
+                        }
+                    }
+                    [assignment, rest @ ..]
+                        if assignment.contains('=') && !assignment.starts_with('-') =>
+                    {
+                        words = rest
+                    }
+                    _ => break,
+                }
+            }
             let (program, rest) = words.split_first()?;
             let program = program.rsplit('/').next().unwrap_or(program);
             let (program, rest) = match (program, rest) {
                 (p, ["-m", module, rest @ ..]) if p.starts_with("python") => (*module, rest),
                 _ => (program, rest),
             };
-            let install_args = match rest {
-                ["install", args @ ..] => args,
-                _ => return None,
-            };
+            let install_args = after_subcommand(rest, "install")?;
             if program == "pip" || program.starts_with("pip3") {
                 pip_installs_from_index(install_args).then_some(PIP)
             } else if matches!(program, "apt-get" | "apt" | "aptitude") {
@@ -184,6 +214,23 @@ fn builtin_for(command: &str) -> Option<Instead> {
                 None
             }
         })
+}
+
+/// The arguments after subcommand `name`, past options before it
+/// (`apt-get -y install`, `pip --no-cache-dir install`); `None` when the
+/// command's subcommand is another.
+fn after_subcommand<'a>(args: &'a [&'a str], name: &str) -> Option<&'a [&'a str]> {
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        if *arg == name {
+            return args.get(i + 1..);
+        }
+        if !arg.starts_with('-') {
+            return None;
+        }
+        i += if GLOBAL_VALUE_OPTIONS.contains(arg) { 2 } else { 1 };
+    }
+    None
 }
 
 /// Whether pip's install arguments name a requirements file or a package
@@ -198,8 +245,9 @@ fn pip_installs_from_index(args: &[&str]) -> bool {
             args.next();
             continue;
         }
-        let local = arg.starts_with(['/', '.', '~', '$'])
-            || arg.contains("://")
+        // pip takes an argument with a `/` for a path.
+        let local = arg.starts_with(['.', '~', '$'])
+            || arg.contains('/')
             || arg.ends_with(".whl")
             || arg.ends_with(".tar.gz")
             || arg.ends_with(".zip");
@@ -224,6 +272,9 @@ mod tests {
             ("sudo apt install -y git", Some(APT)),
             ("conda install -y -c conda-forge faiss-cpu", Some(CONDA)),
             ("/opt/conda/bin/mamba install numpy", Some(CONDA)),
+            ("apt-get -y -o Dpkg::Use-Pty=0 install git", Some(APT)),
+            ("sudo -E python -m pip --no-cache-dir install six", Some(PIP)),
+            ("pip install --no-cache-dir \\\n  numpy", Some(PIP)),
         ] {
             assert_eq!(builtin_for(command), expected, "{command}");
         }
@@ -235,6 +286,10 @@ mod tests {
             "pip install -e /detectron2",
             "pip install ./dist/model-1.0-py3-none-any.whl",
             "pip install --upgrade-strategy eager /src",
+            "pip install src/ vendor/pkg",
+            "pip install --no-cache-dir \\\n  -e /x",
+            "pip install --use-feature truststore ./pkg",
+            "apt-get -o Dpkg::Options=x update",
             "pip list",
             "apt-get update",
             "apt-get install",
