@@ -4,7 +4,7 @@
 # runs and apt is the package manager), the test base images (made from
 # Debian packages: no registry is needed), and the frontend image.
 #
-# Usage: scripts/e2e-setup.sh [docker|images|wheels|frontend|envd|registry|all]   (default: all)
+# Usage: scripts/e2e-setup.sh [docker|images|wheels|frontend|envd|registry|docker20|all]   (default: all)
 # Prints nothing on success; state lives in $ENVD_E2E_STATE (default /var/tmp/envd-frontend-e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -134,6 +134,31 @@ ensure_registry() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null
 }
 
+# Docker 20.10, the oldest the users' process document allows, unpacked
+# (not installed) from Debian bookworm's docker.io: the 20.10 job runs its
+# dockerd in place of the usual one, with the installed containerd and runc.
+ensure_docker20() {
+  local dir="$STATE_DIR/docker-20.10"
+  [ -x "$dir/usr/sbin/dockerd" ] && [ -x "$dir/usr/bin/docker" ] && return
+  local version
+  version=$(apt-cache madison docker.io | awk '$3 ~ /^20\.10\./ {print $3; exit}')
+  [ -n "$version" ] || { log "no docker.io 20.10 in the apt sources (Debian bookworm has it)"; exit 1; }
+  log "unpacking docker.io $version into $dir"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq "docker.io=$version" 2>/dev/null)
+  rm -rf "$dir" && mkdir -p "$dir"
+  dpkg -x "$tmp"/docker.io_*.deb "$dir"
+  rm -rf "$tmp"
+  # Its dockerd links libraries the usual Docker may not have installed.
+  local missing
+  missing=$(ldd "$dir/usr/sbin/dockerd" | awk '/not found/ {print $1}')
+  if [ -n "$missing" ]; then
+    log "installing libraries dockerd 20.10 needs: $missing"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libdevmapper1.02.1 >/dev/null
+  fi
+}
+
 # The `envd build` drop-in, where the end-to-end suite finds it.
 ensure_envd_cli() {
   cargo build -q -p envd-frontend --bin envd
@@ -148,6 +173,7 @@ case "${1:-all}" in
   frontend) ensure_docker; ensure_frontend ;;
   envd) ensure_envd_cli ;;
   registry) ensure_registry ;;
-  all) ensure_docker; ensure_git; ensure_registry; ensure_images; ensure_wheels; ensure_frontend; ensure_envd_cli ;;
-  *) echo "usage: $0 [docker|images|wheels|frontend|envd|registry|all]" >&2; exit 2 ;;
+  docker20) ensure_docker20 ;;
+  all) ensure_docker; ensure_git; ensure_registry; ensure_docker20; ensure_images; ensure_wheels; ensure_frontend; ensure_envd_cli ;;
+  *) echo "usage: $0 [docker|images|wheels|frontend|envd|registry|docker20|all]" >&2; exit 2 ;;
 esac

@@ -14,12 +14,20 @@ export RUST_TEST_THREADS=2
 remove_test_images() {
   docker image ls --filter 'reference=envd-e2e/*' -q | sort -u | xargs -r docker image rm -f >/dev/null 2>&1 || true
 }
-trap remove_test_images EXIT
+# A test that swaps daemons puts the usual one back itself; if it was
+# killed first, start it again here.
+restore_docker() {
+  remove_test_images
+  docker info >/dev/null 2>&1 || scripts/e2e-setup.sh docker
+}
+trap restore_docker EXIT
 # Unit, fixture, CLI and doc tests; the end-to-end tests are ignored there
 # (a plain `cargo test` needs no Docker) and run next, on their own.
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
 cargo test -p envd-e2e --test e2e --locked -- --ignored
-# The second-machine cache test stops the usual dockerd (and starts it
-# again), so it runs alone, after the suite.
+# These stop the usual dockerd (and start it again), so they run alone,
+# after the suite: a second, empty machine that takes its cache from a
+# registry, and Docker 20.10.
 cargo test -p envd-e2e --test second_machine --locked -- --ignored
+cargo test -p envd-e2e --test docker20 --locked -- --ignored

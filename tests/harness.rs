@@ -18,6 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Another dockerd in place of the usual one (a second machine, an older
+/// Docker).
+#[path = "daemons.rs"]
+pub mod daemons;
+
 pub const FRONTEND_IMAGE: &str = "aiges/envd-frontend:latest";
 
 /// Where the setup script keeps its state (wheels).
@@ -221,7 +226,7 @@ impl BuildOutput {
 
 /// Progress names of ops made from build.envd calls (not transfers of the
 /// build context or of the build file, which BuildKit always re-checks).
-fn is_build_step(name: &str) -> bool {
+pub fn is_build_step(name: &str) -> bool {
     let prefixes = [
         "base: ", "install.", "io.copy", "io.http", "run ", "config.", "runtime.",
     ];
@@ -340,6 +345,21 @@ fn parse_rawjson(stderr: &str) -> Vec<Vertex> {
         .collect()
 }
 
+/// `docker ARGS...`; returns stdout, panics with stderr on failure.
+pub fn docker(args: &[&str]) -> String {
+    let output = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    assert!(
+        output.status.success(),
+        "docker {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// `docker run --rm IMAGE sh -c SCRIPT`; returns stdout, panics on failure.
 pub fn run_in(image: &str, script: &str) -> String {
     let output = Command::new("docker")
@@ -440,4 +460,61 @@ impl Drop for PackageIndex {
         let _ = self.child.wait();
         let _ = fs::remove_file(&self.log);
     }
+}
+
+/// Build args that point the seed's names at the test images and mirrors.
+pub fn site_args(index: &PackageIndex, base: &str) -> Vec<(String, String)> {
+    vec![
+        ("ENVD_BASE_IMAGE".to_string(), base.to_string()),
+        ("ENVD_PIP_INDEX".to_string(), index.url.clone()),
+        // Debian's archive has no Python 3.8; the test base has 3.11.
+        ("ENVD_PYTHON_VERSION".to_string(), "3.11".to_string()),
+    ]
+}
+
+pub fn args(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+/// Checks the seed example's image: every call of the file had its effect.
+pub fn check_seed_image(image: &str, index: &PackageIndex) {
+    let imports = run_in(
+        image,
+        "python -c 'import torch, mim, mmcv, envd_test_beta, envd_test_gamma, detectron2; \
+         print(torch.__version__, mmcv.__version__, envd_test_beta.VALUE, envd_test_gamma.VALUE, detectron2.__file__)'",
+    );
+    assert_eq!(
+        imports.trim(),
+        "1.10 1.7.0 beta gamma /detectron2/detectron2/__init__.py"
+    );
+    run_in(
+        image,
+        "dpkg -s libgl1-mesa-glx | grep -q '^Status: install ok installed'",
+    );
+    run_in(
+        image,
+        "test -f /detectron2/setup.py && pip show detectron2 | grep -q '^Location: /detectron2'",
+    );
+    let pip_conf = run_in(image, "cat /etc/pip.conf");
+    assert!(
+        pip_conf.contains(&format!("index-url = {}", index.url)),
+        "{pip_conf}"
+    );
+    let condarc = run_in(image, "cat /etc/conda/.condarc");
+    assert!(
+        condarc.starts_with("channels:\n- defaults\nshow_channel_urls: true\n"),
+        "{condarc}"
+    );
+    // The stand-in conda records the env file it was given and the .condarc it saw.
+    let log = run_in(image, "cat /opt/conda/standin.log");
+    assert!(log.contains("env update prefix=/opt/conda file=/tmp/envd-frontend/conda/environment.yml condarc=/etc/conda/.condarc"), "{log}");
+    let env = run_in(image, "cat /opt/conda/env-applied.yml");
+    assert_eq!(
+        env,
+        "channels:\n- pytorch\n- defaults\ndependencies:\n- python=3.8\n- numpy=1.21\n"
+    );
+    assert_eq!(run_in(image, "python --version").trim(), "Python 3.11.2");
 }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use envd_e2e::daemons::{OtherDaemon, docker_answers};
 use envd_e2e::*;
 
 const SYNTAX: &str = "# syntax=aiges/envd-frontend\n";
@@ -54,9 +55,14 @@ impl Registry {
             .spawn()
             .expect("docker-registry runs (scripts/e2e-setup.sh installs it)");
         let address = format!("127.0.0.1:{port}");
-        wait_for("the registry", Duration::from_secs(30), || {
-            std::net::TcpStream::connect(&address).is_ok()
-        });
+        let start = Instant::now();
+        while std::net::TcpStream::connect(&address).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the registry did not listen within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
         Registry {
             child,
             root,
@@ -70,159 +76,6 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = fs::remove_dir_all(&self.root);
-    }
-}
-
-fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < limit, "waited {limit:?} for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("docker runs");
-    assert!(
-        output.status.success(),
-        "docker {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn docker_answers() -> bool {
-    Command::new("docker")
-        .arg("info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// The running dockerd's pid and command line.
-fn running_dockerd() -> (u32, Vec<String>) {
-    let pids = Command::new("pidof")
-        .arg("dockerd")
-        .output()
-        .expect("pidof runs");
-    let pids = String::from_utf8_lossy(&pids.stdout);
-    let mut pids = pids.split_whitespace();
-    let pid: u32 = pids
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("a dockerd runs");
-    assert!(pids.next().is_none(), "one dockerd runs, not several");
-    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).expect("dockerd's command line");
-    let argv = cmdline
-        .split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect();
-    (pid, argv)
-}
-
-fn stop_dockerd(pid: u32) {
-    let status = Command::new("kill")
-        .arg(pid.to_string())
-        .status()
-        .expect("kill runs");
-    assert!(status.success(), "cannot stop dockerd {pid}");
-    wait_for("dockerd's exit", Duration::from_secs(60), || {
-        !is_running(pid)
-    });
-}
-
-/// Whether `pid` runs: a process that exited but was not reaped yet (its
-/// parent may be gone, and init reaps when it will) is a zombie, `Z`.
-fn is_running(pid: u32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        // The state follows the command name, which is in parentheses.
-        stat.rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_some_and(|state| state != "Z" && state != "X")
-    })
-}
-
-fn start_dockerd(argv: &[String], log: &Path) {
-    let log = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .expect("dockerd log");
-    let err = log.try_clone().expect("dockerd log");
-    // `setsid -f` forks the daemon off and returns: it outlives the test,
-    // as the usual daemon must.
-    let started = Command::new("setsid")
-        .arg("-f")
-        .args(argv)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(err)
-        .status()
-        .expect("setsid runs");
-    assert!(started.success(), "cannot start {}", argv.join(" "));
-    wait_for("dockerd", Duration::from_secs(60), docker_answers);
-}
-
-/// The second machine: the usual dockerd stopped, another on a fresh data
-/// root in its place (same socket, so `docker` talks to it). Dropping it
-/// stops it, removes its data and starts the usual daemon again.
-struct SecondMachine {
-    usual: Vec<String>,
-    root: PathBuf,
-}
-
-impl SecondMachine {
-    fn start() -> SecondMachine {
-        let (pid, usual) = running_dockerd();
-        let root = PathBuf::from("/var/tmp/envd-e2e-second-machine");
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(&root).expect("second machine's folder");
-        // The same image store as the usual daemon (containerd's, with
-        // merge and diff ops).
-        let config = root.join("daemon.json");
-        fs::write(&config, r#"{"features": {"containerd-snapshotter": true}}"#)
-            .expect("daemon.json");
-        // From here on, a failure (dropping the guard) restores the usual
-        // daemon.
-        let machine = SecondMachine { usual, root };
-        stop_dockerd(pid);
-        let argv: Vec<String> = [
-            "dockerd",
-            "--data-root",
-            &machine.root.join("data").display().to_string(),
-            "--exec-root",
-            &machine.root.join("exec").display().to_string(),
-            "--pidfile",
-            &machine.root.join("dockerd.pid").display().to_string(),
-            "--config-file",
-            &config.display().to_string(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        start_dockerd(&argv, &machine.root.join("dockerd.log"));
-        machine
-    }
-}
-
-impl Drop for SecondMachine {
-    fn drop(&mut self) {
-        if let Some(pid) = fs::read_to_string(self.root.join("dockerd.pid"))
-            .ok()
-            .and_then(|p| p.trim().parse::<u32>().ok())
-        {
-            stop_dockerd(pid);
-        }
-        let _ = fs::remove_dir_all(&self.root);
-        if !docker_answers() {
-            start_dockerd(&self.usual, Path::new("/tmp/dockerd.log"));
-        }
     }
 }
 
@@ -251,10 +104,6 @@ fn build_file(extra: &str) -> String {
 #[ignore = "stops the usual dockerd: run scripts/test.sh, which runs it after the end-to-end suite"]
 fn the_cache_travels_to_an_empty_machine_through_a_registry() {
     require_setup();
-    assert!(
-        is_root(),
-        "this test starts and stops dockerd: run it as root"
-    );
     let registry = Registry::start();
     let index = PackageIndex::start("second-machine");
     let project = Project::new("second-machine");
@@ -282,7 +131,14 @@ fn the_cache_travels_to_an_empty_machine_through_a_registry() {
     push(&registry, FRONTEND_IMAGE);
     push(&registry, BASE);
 
-    let machine = SecondMachine::start();
+    // The same image store as the usual daemon (containerd's, with merge
+    // and diff ops).
+    let machine = OtherDaemon::start(
+        Path::new("dockerd"),
+        Path::new("/var/tmp/envd-e2e-second-machine"),
+        r#"{"features": {"containerd-snapshotter": true}}"#,
+        None,
+    );
     assert!(
         docker(&["image", "ls", "-q"]).trim().is_empty(),
         "the second machine starts empty"
@@ -335,11 +191,4 @@ fn the_cache_travels_to_an_empty_machine_through_a_registry() {
     );
     drop(machine);
     assert!(docker_answers(), "the usual dockerd is back");
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }

@@ -7,6 +7,7 @@ use envd_proto::pb;
 use llb_gen::diagnostics::{Diagnostic, Diagnostics};
 
 use crate::error::FrontendError;
+use crate::locate;
 
 /// The error for `missing` (LLB caps of `def` the daemon lacks): at the
 /// line of the first op that needs one, when the graph's source map has it.
@@ -36,18 +37,15 @@ pub fn missing_llb_caps(
 /// The 1-based build.envd line of the first op (in the graph's order) that
 /// needs one of `missing`.
 fn first_line_needing(def: &pb::Definition, missing: &[String]) -> Option<usize> {
-    let source = def.source.as_ref()?;
-    def.def.iter().find_map(|op| {
-        let digest = format!("sha256:{}", llb_gen::llb::sha256_hex(op));
+    locate::op_digests(def).find_map(|digest| {
         let needs = def
             .metadata
             .get(&digest)
             .is_some_and(|md| missing.iter().any(|cap| md.caps.contains_key(cap)));
-        if !needs {
-            return None;
+        if needs {
+            locate::line_of(def, &digest)
+        } else {
+            None
         }
-        let location = source.locations.get(&digest)?.locations.first()?;
-        let start = location.ranges.first()?.start.as_ref()?;
-        usize::try_from(start.line).ok().filter(|line| *line > 0)
     })
 }

@@ -9,6 +9,7 @@ pub mod context;
 pub mod envd_cli;
 pub mod error;
 pub mod includes;
+pub mod locate;
 pub mod options;
 pub mod progress;
 pub mod report;

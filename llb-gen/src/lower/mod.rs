@@ -365,7 +365,11 @@ impl<'a> Lowering<'a> {
     }
 
     /// Runs a shell script on the current state in `cwd`, with the image's
-    /// env, the step's network, and the given mounts.
+    /// env, the step's network, and the given mounts. The shell's `$0` is
+    /// the build.envd line (`build.envd:4`): the shell prefixes its own
+    /// errors with it, and BuildKit's "executor failed running [...]"
+    /// names it, which every client shows (Docker 20.10's `docker build`
+    /// shows no source excerpts).
     fn exec(
         &self,
         span: &Span,
@@ -374,7 +378,8 @@ impl<'a> Lowering<'a> {
         mounts: Vec<Mount>,
         cwd: &str,
     ) -> Result<State, Diagnostic> {
-        let mut exec = Exec::new(&self.state, ["/bin/sh", "-c", script.as_str()])
+        let at = format!("{}:{}", self.options.filename, span.line);
+        let mut exec = Exec::new(&self.state, ["/bin/sh", "-c", script.as_str(), at.as_str()])
             .cwd(cwd)
             .network(self.options.network)
             .custom_name(name)
