@@ -1,5 +1,6 @@
-//! The build context read from a folder on disk, for the offline compiler
-//! and tests. Symlinks that lead out of the folder are refused.
+//! The build context read from a folder on disk, for the offline compiler,
+//! the language server and tests (symlinks that lead out of the folder are
+//! refused), and the base images they assume.
 
 use std::fs;
 use std::io::Read;
@@ -10,7 +11,22 @@ use crate::lang::{
 use crate::limits::{MAX_CONTEXT_FILE_BYTES, MAX_INCLUDED_FILES, MAX_INCLUDED_REPOSITORIES};
 use std::path::{Path, PathBuf};
 
-use crate::lower::{ContextFiles, FileKind};
+use crate::llb::Platform;
+use crate::lower::{BaseResolver, ContextFiles, FileKind, ImageConfig, ResolvedBase};
+
+/// Stand-in for BuildKit's image resolution: the offline compiler reaches
+/// no registry, so every base gets an empty config (BuildKit's default PATH)
+/// and no pinned digest. The frontend resolves real configs.
+pub struct OfflineResolver;
+
+impl BaseResolver for OfflineResolver {
+    fn resolve(&self, _reference: &str, platform: &Platform) -> Result<ResolvedBase, String> {
+        Ok(ResolvedBase {
+            digest: None,
+            config: ImageConfig::empty(platform),
+        })
+    }
+}
 
 /// At most one byte past the bound on context files: enough to refuse a
 /// longer file without reading all of it.

@@ -14,8 +14,9 @@
 //! evaluation into a build (the only module that imports `starlark`);
 //! [`probe`], that evaluation first in a child process with bounded memory
 //! and time; [`compile`], the whole pipeline; [`subrequests`], the answers
-//! to `--call targets|outline|check`. Each imports only those before it in
-//! this list; builtins see plain values, never Starlark ones.
+//! to `--call targets|outline|check`; [`disk`], a folder as the context;
+//! [`editor`], the language server's answers. Each imports only those
+//! before it in this list; builtins see plain values, never Starlark ones.
 
 pub mod build;
 pub mod builtins;
@@ -23,6 +24,7 @@ pub mod checks;
 pub mod compile;
 pub mod diagnostics;
 pub mod disk;
+pub mod editor;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod ir;

@@ -1,6 +1,7 @@
 //! The generated documentation is current: the reference page
-//! `docs/build-envd-reference.md` and the builtin table in README.md are
-//! what the builtin specs produce. `ENVD_UPDATE_DOCS=1` rewrites them.
+//! `docs/build-envd-reference.md`, the builtin table in README.md and the
+//! editors' stubs `docs/stubs/__builtins__.pyi` are what the builtin specs
+//! produce. `ENVD_UPDATE_DOCS=1` rewrites them.
 
 // Test helpers panic on failures; that is how they report them.
 #![allow(clippy::unwrap_used)]
@@ -27,6 +28,18 @@ fn reference_page_is_current() {
     let path = repo_file("docs/build-envd-reference.md");
     let expected = reference_page();
     if updating() {
+        fs::write(&path, &expected).unwrap();
+    }
+    let actual = fs::read_to_string(&path).unwrap_or_default();
+    assert!(actual == expected, "{} {STALE}", path.display());
+}
+
+#[test]
+fn stubs_are_current() {
+    let path = repo_file(llb_gen::builtins::stubs::STUB_PATH);
+    let expected = llb_gen::builtins::stubs::stub_file();
+    if updating() {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(&path, &expected).unwrap();
     }
     let actual = fs::read_to_string(&path).unwrap_or_default();

@@ -24,6 +24,7 @@ const ORDER: &[&str] = &[
     "compile",
     "subrequests",
     "disk",
+    "editor",
     "fuzzing",
 ];
 

@@ -7,6 +7,7 @@
 
 pub mod reference;
 mod spec;
+pub mod stubs;
 
 use serde::Serialize;
 

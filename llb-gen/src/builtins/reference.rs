@@ -53,11 +53,20 @@ pub fn reference_page() -> String {
          unknown parameter, a parameter twice, or a value of the wrong type is an error at its line.\n",
     );
     for spec in ALL {
-        out.push_str(&format!(
-            "\n## `{}`\n\n{}.\n",
-            spec.name,
-            capitalize(spec.summary)
-        ));
+        out.push_str(&format!("\n## `{}`\n", spec.name));
+        out.push_str(&spec_section(spec));
+    }
+    out.push_str(LANGUAGE_GLOBALS);
+    out.push('\n');
+    out.push_str(&crate::lint::reference_section());
+    out
+}
+
+/// One builtin's part of the reference page, without its heading: what it
+/// does and its parameters (also the editor's hover text).
+pub fn spec_section(spec: &Spec) -> String {
+    let mut out = format!("\n{}.\n", capitalize(spec.summary));
+    {
         if spec.once {
             out.push_str("\nIt sets the image's configuration: a build calls it at most once.\n");
         }
@@ -89,9 +98,6 @@ pub fn reference_page() -> String {
             }
         }
     }
-    out.push_str(LANGUAGE_GLOBALS);
-    out.push('\n');
-    out.push_str(&crate::lint::reference_section());
     out
 }
 

@@ -258,6 +258,11 @@ pub fn without_tag(reference: &str) -> &str {
     }
 }
 
+/// The spellings users write for table names, with the name each stands for.
+pub fn base_aliases() -> &'static [(&'static str, &'static str)] {
+    ALIASES
+}
+
 /// The table name `requested` stands for (itself, or the name of its alias).
 pub fn table_name(requested: &str) -> Option<&'static str> {
     let name = ALIASES

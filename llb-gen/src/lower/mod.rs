@@ -28,7 +28,8 @@ use crate::llb::{
 };
 
 pub use base::{
-    DEFAULT_BASES, OVERRIDE_ANY, OVERRIDE_PREFIX, override_arg, table_image, table_name,
+    DEFAULT_BASES, OVERRIDE_ANY, OVERRIDE_PREFIX, base_aliases, override_arg, table_image,
+    table_name,
 };
 pub use context::{ContextFiles, ContextSource, FileKind};
 pub use family::INSTALL_BASE_ARG;

@@ -1,5 +1,6 @@
 //! `llb-gen`: compiles a build.envd to LLB with no daemon, like
-//! `buildctl debug dump-llb` for Dockerfiles.
+//! `buildctl debug dump-llb` for Dockerfiles; `llb-gen lsp` is the
+//! language server for editors.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -9,8 +10,9 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use envd_proto::prost::Message;
+use llb_gen::disk::OfflineResolver;
 use llb_gen::llb::{NetworkMode, Platform, definition_to_json};
-use llb_gen::lower::{BaseResolver, ImageConfig, LowerOptions, ResolvedBase};
+use llb_gen::lower::LowerOptions;
 use llb_gen::{CompileOptions, compile};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -85,20 +87,6 @@ struct Args {
     json: bool,
 }
 
-/// Stand-in for BuildKit's image resolution: the offline compiler reaches
-/// no registry, so every base gets an empty config (BuildKit's default PATH)
-/// and no pinned digest. The frontend resolves real configs.
-struct OfflineResolver;
-
-impl BaseResolver for OfflineResolver {
-    fn resolve(&self, _reference: &str, platform: &Platform) -> Result<ResolvedBase, String> {
-        Ok(ResolvedBase {
-            digest: None,
-            config: ImageConfig::empty(platform),
-        })
-    }
-}
-
 #[global_allocator]
 static ALLOCATOR: llb_gen::probe::ProbeAllocator = llb_gen::probe::ProbeAllocator;
 
@@ -119,8 +107,20 @@ fn included(text: &str, given: &[String]) -> anyhow::Result<llb_gen::lang::Inclu
     ))
 }
 
+mod lsp;
+
 fn main() -> ExitCode {
     llb_gen::probe::serve_if_asked();
+    // `llb-gen lsp`: the language server, before the compiler's arguments.
+    if std::env::args().nth(1).as_deref() == Some("lsp") {
+        return match lsp::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("llb-gen lsp: {e:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let args = Args::parse();
     match run(&args) {
         Ok(code) => code,

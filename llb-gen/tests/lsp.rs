@@ -1,0 +1,222 @@
+//! `llb-gen lsp` driven through a scripted JSON-RPC session, as an editor
+//! drives it: initialize, open a file with a misspelt builtin, complete,
+//! hover, fix the file, shut down.
+
+// Test helpers panic on failures; that is how they report them.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+struct Session {
+    child: Child,
+    stdin: ChildStdin,
+    messages: mpsc::Receiver<Value>,
+    next_id: u64,
+}
+
+/// Reads LSP frames (`Content-Length: N` then N bytes of JSON).
+fn read_frames(stdout: ChildStdout, sender: mpsc::Sender<Value>) {
+    let mut reader = BufReader::new(stdout);
+    loop {
+        let mut length = None;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            let header = header.trim();
+            if header.is_empty() {
+                break;
+            }
+            if let Some(n) = header.strip_prefix("Content-Length: ") {
+                length = n.parse::<usize>().ok();
+            }
+        }
+        let mut body = vec![0; length.unwrap()];
+        reader.read_exact(&mut body).unwrap();
+        if sender.send(serde_json::from_slice(&body).unwrap()).is_err() {
+            return;
+        }
+    }
+}
+
+impl Session {
+    fn start() -> Session {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_llb-gen"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, messages) = mpsc::channel();
+        std::thread::spawn(move || read_frames(stdout, sender));
+        Session {
+            child,
+            stdin,
+            messages,
+            next_id: 1,
+        }
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and returns its result.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let message = self.receive();
+            if message["id"] == json!(id) {
+                assert!(message.get("error").is_none(), "{message}");
+                return message["result"].clone();
+            }
+        }
+    }
+
+    fn receive(&self) -> Value {
+        self.messages
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the server answers within 10 s")
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics_for(&self, uri: &str) -> Vec<Value> {
+        loop {
+            let message = self.receive();
+            if message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == uri
+            {
+                return message["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+        }
+    }
+}
+
+fn project(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("lsp-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn an_editor_session() {
+    let dir = project("session");
+    let path = dir.join("build.envd");
+    let uri = format!("file://{}", path.display());
+    let misspelt = "def build():\n    base(os=\"aiges_cpu\", language=\"python3.8\")\n    install.pyton_packages(name=[\"six\"])\n";
+    std::fs::write(&path, misspelt).unwrap();
+
+    let mut session = Session::start();
+    let init = session.request(
+        "initialize",
+        json!({"processId": null, "rootUri": null, "capabilities": {}}),
+    );
+    assert_eq!(init["capabilities"]["hoverProvider"], true);
+    session.notify("initialized", json!({}));
+
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "starlark", "version": 1, "text": misspelt}}),
+    );
+    let diagnostics = session.diagnostics_for(&uri);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let d = &diagnostics[0];
+    assert_eq!(d["severity"], 1);
+    assert_eq!(d["range"]["start"]["line"], 2, "{d}");
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("install.pyton_packages") && message.contains("install.python_packages"),
+        "the same message as the build, with the suggestion: {message}"
+    );
+
+    // Completion after `install.` lists every install builtin.
+    let items = session.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 12}}),
+    );
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    let install: Vec<&str> = llb_gen::builtins::ALL
+        .iter()
+        .filter_map(|s| s.name.strip_prefix("install."))
+        .collect();
+    assert_eq!(labels, install);
+
+    // A valid file: io.copy to hover on, and the diagnostics clear.
+    let valid = "def build():\n    base(os=\"aiges_cpu\", language=\"python3.8\")\n    io.copy(host_path=\"build.envd\", envd_path=\"/srv/\")\n";
+    session.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": valid}]}),
+    );
+    assert_eq!(session.diagnostics_for(&uri), Vec::<Value>::new());
+    let hover = session.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 8}}),
+    );
+    let shown = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        shown.contains("io.copy(host_path, envd_path)") && shown.contains("| `envd_path` |"),
+        "{shown}"
+    );
+
+    assert_eq!(session.request("shutdown", Value::Null), Value::Null);
+    session.notify("exit", Value::Null);
+    let status = session.child.wait().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn files_the_build_reads_are_read_beside_it() {
+    let dir = project("beside");
+    let path = dir.join("build.envd");
+    let uri = format!("file://{}", path.display());
+    let text = "def build():\n    base(os=\"aiges_cpu\", language=\"python3.8\")\n    install.python_packages(requirements=\"requirements.txt\")\n";
+    std::fs::write(&path, text).unwrap();
+    let mut session = Session::start();
+    session.request("initialize", json!({"capabilities": {}}));
+    session.notify("initialized", json!({}));
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "starlark", "version": 1, "text": text}}),
+    );
+    // Missing: reported at the call, as a build reports it.
+    let missing = session.diagnostics_for(&uri);
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert_eq!(missing[0]["range"]["start"]["line"], 2);
+
+    // A bad line in the file itself is reported in that file.
+    std::fs::write(dir.join("requirements.txt"), "six\nnot a requirement !!\n").unwrap();
+    session.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": text}]}),
+    );
+    let requirements = format!("file://{}", dir.join("requirements.txt").display());
+    let in_file = session.diagnostics_for(&requirements);
+    assert_eq!(in_file.len(), 1, "{in_file:?}");
+    assert_eq!(in_file[0]["range"]["start"]["line"], 1);
+    session.request("shutdown", Value::Null);
+    session.notify("exit", Value::Null);
+    session.child.wait().unwrap();
+}
