@@ -17,8 +17,17 @@ remove_test_images() {
 # A test that swaps daemons puts the usual one back itself; if it was
 # killed first, start it again here.
 restore_docker() {
-  remove_test_images
+  local root pidfile
+  root=$(docker info --format '{{.DockerRootDir}}' 2>/dev/null || true)
+  # A test's other dockerd (its data under /var/tmp/envd-e2e-*) left running.
+  case "$root" in
+    /var/tmp/envd-e2e-*/data)
+      pidfile="${root%/data}/dockerd.pid"
+      [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+      for _ in $(seq 60); do docker info >/dev/null 2>&1 || break; sleep 1; done ;;
+  esac
   docker info >/dev/null 2>&1 || scripts/e2e-setup.sh docker
+  remove_test_images
 }
 trap restore_docker EXIT
 # Unit, fixture, CLI and doc tests; the end-to-end tests are ignored there

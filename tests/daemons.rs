@@ -41,6 +41,10 @@ impl OtherDaemon {
         path: Option<&str>,
     ) -> OtherDaemon {
         assert!(is_root(), "starting and stopping dockerd needs root");
+        assert!(
+            !answering_root().starts_with("/var/tmp/envd-e2e-"),
+            "the daemon that answers is a test's other dockerd, left running: stop it and run scripts/e2e-setup.sh docker"
+        );
         let usual = usual_daemon();
         let _ = fs::remove_dir_all(root);
         fs::create_dir_all(root).expect("the other daemon's folder");
@@ -110,11 +114,14 @@ impl Drop for OtherDaemon {
             .filter(|pid| is_running(*pid))
             && let Err(e) = stop(pid)
         {
-            eprintln!("the other dockerd: {e}");
+            eprintln!("the other dockerd: {e}; killing it");
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let _ = wait_for(Duration::from_secs(30), || !is_running(pid));
         }
         // Its data are the images and cache it pulled and built: large.
         let _ = fs::remove_dir_all(&self.root);
-        if docker_answers() {
+        // The daemon that answers must be the usual one, not this one.
+        if docker_answers() && !answering_root().starts_with(&self.root) {
             return;
         }
         let restarted = match &self.usual {
@@ -236,6 +243,15 @@ fn is_running(pid: u32) -> bool {
             .and_then(|(_, rest)| rest.split_whitespace().next())
             .is_some_and(|state| state != "Z" && state != "X")
     })
+}
+
+/// The data root of the daemon that answers (empty when none does).
+fn answering_root() -> PathBuf {
+    Command::new("docker")
+        .args(["info", "--format", "{{.DockerRootDir}}"])
+        .output()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .unwrap_or_default()
 }
 
 pub fn docker_answers() -> bool {

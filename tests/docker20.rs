@@ -51,7 +51,7 @@ impl Plain {
                 && !text.starts_with("DONE")
                 && !text.starts_with("ERROR")
             {
-                names.insert(id.to_string(), text.to_string());
+                names.insert(id.to_string(), split_location(text).1.to_string());
             }
         }
         names
@@ -135,8 +135,16 @@ fn builds_on_docker_20_10_with_its_own_cli() {
     );
     let version = docker(&["version", "--format", "{{.Server.Version}}"]);
     assert!(version.starts_with("20.10."), "{version}");
-    docker(&["load", "-q", "-i", images.to_str().expect("UTF-8 path")]);
+    let loaded = Command::new("docker")
+        .args(["load", "-q", "-i"])
+        .arg(&images)
+        .output();
+    // Large: not kept whether or not the load worked.
     let _ = std::fs::remove_file(&images);
+    assert!(
+        loaded.as_ref().is_ok_and(|o| o.status.success()),
+        "docker load: {loaded:?}"
+    );
     let index = PackageIndex::start("docker20");
 
     // The seed example, as the users' document writes it, with the header.
@@ -193,7 +201,11 @@ fn builds_on_docker_20_10_with_its_own_cli() {
     );
     let out = build20(&failing, "envd-e2e/failing:docker20", &site);
     assert!(!out.success);
-    assert!(out.output.contains("build.envd:4"), "{}", out.output);
+    assert!(
+        out.output.contains("> [build.envd:4] run echo"),
+        "the failure names its line: {}",
+        out.output
+    );
 
     // A feature this daemon cannot do: base families need merge and diff
     // ops. The error is at base() and names the caps and the Docker that

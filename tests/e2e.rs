@@ -228,9 +228,9 @@ fn errors_point_at_the_build_file_line() {
         text.contains(">>>     run(commands=[\"exit 3\"])"),
         "the failing step points at its call: {text}"
     );
-    // The shell's $0 is the line: the message names it for clients that
-    // show no excerpt (Docker 20.10's docker build).
-    assert!(text.contains("exit 3 failing.envd:5"), "{text}");
+    // The step's name starts with its line, for clients that show no
+    // excerpt (Docker 20.10's docker build).
+    assert!(text.contains("[failing.envd:5] run exit 3"), "{text}");
 }
 
 #[test]

@@ -150,7 +150,10 @@ fn copy_dir(from: &Path, to: &Path) {
 #[derive(Debug, Clone)]
 pub struct Vertex {
     pub digest: String,
+    /// The step's name without the build.envd line it starts with.
     pub name: String,
+    /// That line, `build.envd:4`, for steps that run commands.
+    pub location: Option<String>,
     pub cached: bool,
     /// Number of inputs (0 for sources and ops on scratch).
     pub inputs: usize,
@@ -221,6 +224,24 @@ impl BuildOutput {
     /// The error text buildx printed after the progress stream.
     pub fn error_text(&self) -> String {
         split_rawjson(&self.stderr).1.to_string()
+    }
+}
+
+/// A step name as the frontend gives it, `[build.envd:4] run ...`, split
+/// into the line and the rest; other names (`[internal] ...`) whole.
+pub fn split_location(name: &str) -> (Option<&str>, &str) {
+    let located = name
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once("] "));
+    match located {
+        Some((at, rest))
+            if at.rsplit_once(':').is_some_and(|(_, line)| {
+                !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit())
+            }) =>
+        {
+            (Some(at), rest)
+        }
+        _ => (None, name),
     }
 }
 
@@ -323,6 +344,7 @@ fn parse_rawjson(stderr: &str) -> Vec<Vertex> {
             let entry = by_digest.entry(digest.clone()).or_insert(Vertex {
                 digest,
                 name: String::new(),
+                location: None,
                 cached: false,
                 inputs: 0,
                 error: None,
@@ -331,7 +353,9 @@ fn parse_rawjson(stderr: &str) -> Vec<Vertex> {
                 entry.inputs = entry.inputs.max(inputs.len());
             }
             if let Some(name) = v["name"].as_str() {
+                let (location, name) = split_location(name);
                 entry.name = name.to_string();
+                entry.location = location.map(str::to_string);
             }
             entry.cached |= v["cached"].as_bool().unwrap_or(false);
             if let Some(error) = v["error"].as_str() {

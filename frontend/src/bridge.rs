@@ -90,6 +90,16 @@ impl Bridge {
         )))
     }
 
+    /// Whether layers can be merged onto images (merge and diff ops). Docker
+    /// 23.0.0 and 23.0.1 advertise them on the graph-driver image store,
+    /// where they do not work (23.0.2 stopped advertising them); requiring
+    /// BuildKit 0.11's Evaluate too leaves those releases out.
+    pub fn merges_layers(&self) -> bool {
+        self.has_llb_cap(caps::llb::MERGE_OP)
+            && self.has_llb_cap(caps::llb::DIFF_OP)
+            && self.has_gateway_cap(caps::gateway::GATEWAY_EVALUATE)
+    }
+
     /// LLB caps a definition needs that the daemon lacks (the terminal op's
     /// metadata lists every cap the graph uses).
     pub fn missing_llb_caps(&self, def: &pb::Definition) -> Vec<String> {

@@ -168,7 +168,7 @@ pub(crate) async fn compile_for(
     lower.context = context.clone();
     lower.build_args = options.build_args.clone();
     lower.no_cache = options.no_cache;
-    lower.merge_layers = bridge.has_llb_cap(envd_proto::caps::llb::MERGE_OP);
+    lower.merge_layers = bridge.merges_layers();
     let compile_options = CompileOptions {
         target: options.target.clone(),
         lower,

@@ -588,7 +588,7 @@ async fn a_cap_the_daemon_lacks_is_an_error_at_the_call_that_needs_it() {
     assert_eq!(outcome.exit_code, 0, "the error was returned");
     assert_eq!(
         outcome.error_message(),
-        "build.envd:4: this step needs BuildKit cap `source.http.checksum` (BuildKit 0.3, Docker 19.03), which this daemon lacks"
+        "build.envd:4: this step needs BuildKit cap `source.http.checksum` (BuildKit 0.3, Docker 18.09), which this daemon lacks"
     );
     let returned = outcome.returned.expect("returned");
     assert_eq!(

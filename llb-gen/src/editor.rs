@@ -90,18 +90,49 @@ pub fn diagnostics(
     by_file.insert(path.to_path_buf(), vec![]);
     for d in found {
         let beside = dir.join(d.source.name());
-        let file = if d.source.name() != filename && beside.is_file() {
-            beside
+        let (file, lsp) = if d.source.name() != filename && beside.is_file() {
+            (
+                beside,
+                to_lsp(&d, &|offset| position_of(d.source.text(), offset)),
+            )
         } else {
-            path.to_path_buf()
+            // Spans are in the text the compiler read; the editor has the
+            // file as it is.
+            let at = |offset| position_of(text, original_offset(text, offset));
+            (path.to_path_buf(), to_lsp(&d, &at))
         };
-        by_file.entry(file).or_default().push(to_lsp(&d));
+        by_file.entry(file).or_default().push(lsp);
     }
     by_file
 }
 
-fn to_lsp(d: &Diagnostic) -> Value {
-    let text = d.source.text();
+/// The offset in `original` (the editor's text) of `offset` in the text
+/// the compiler read (`compile::build_source`'s: no byte-order mark, tabs
+/// and Unicode spaces expanded), so tab-indented files are marked where
+/// the editor shows them.
+fn original_offset(original: &str, offset: usize) -> usize {
+    let bom = if original.starts_with('\u{feff}') {
+        3
+    } else {
+        0
+    };
+    let body = &original[bom..];
+    if crate::lang::expand_whitespace(body).is_none() {
+        return (bom + offset).min(original.len());
+    }
+    // The expansion reads forward, so a prefix expands to a prefix, and
+    // its length grows with the prefix's.
+    let expanded_len = |k: usize| crate::lang::expand_whitespace(&body[..k]).map_or(k, |e| e.len());
+    let boundaries: Vec<usize> = body
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(body.len()))
+        .collect();
+    let index = boundaries.partition_point(|&k| expanded_len(k) < offset);
+    bom + boundaries.get(index).copied().unwrap_or(body.len())
+}
+
+fn to_lsp(d: &Diagnostic, position: &dyn Fn(usize) -> Value) -> Value {
     let mut message = d.message.clone();
     for note in &d.notes {
         message.push_str(&format!("\nhelp: {}", note.message));
@@ -109,7 +140,7 @@ fn to_lsp(d: &Diagnostic) -> Value {
     let mut value = json!({
         "range": d.span.as_ref().map_or_else(
             || json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}),
-            |span| range(text, span),
+            |span| json!({"start": position(span.start), "end": position(span.end)}),
         ),
         "severity": match d.severity { Severity::Error => 1, Severity::Warning => 2 },
         "source": "envd",
@@ -144,6 +175,10 @@ fn scan(text: &str, offset: usize) -> (Vec<Frame>, bool) {
             if b == b'\\' {
                 i += 2;
                 continue;
+            }
+            // A one-quote string ends at its line, closed or not.
+            if b == b'\n' && quote.len() == 1 {
+                string = None;
             }
             if bytes[i..].starts_with(quote) {
                 string = None;
@@ -256,7 +291,10 @@ const VALUE: u32 = 12;
 /// base names in `base()`'s strings, a builtin's parameters inside its
 /// call, and otherwise the globals and the file's functions.
 pub fn completion(text: &str, offset: usize) -> Vec<Value> {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let (frames, in_string) = scan(text, offset);
     let call = frames
         .last()
@@ -390,14 +428,25 @@ pub fn signature_help(text: &str, offset: usize) -> Option<Value> {
             .nth(frame.commas)
             .map(|(i, _)| i),
     };
+    // Parameters as offsets into the label (`io.copy(host_path, ...)`): a
+    // name can also appear in the function's.
+    let mut at = spec.name.len() + 1;
+    let parameters: Vec<Value> = params
+        .iter()
+        .map(|p| {
+            let label = json!([at, at + p.name.len()]);
+            at += p.name.len() + 2;
+            json!({
+                "label": label,
+                "documentation": format!("{} ({})", p.doc, p.kind.describe()),
+            })
+        })
+        .collect();
     let mut help = json!({
         "signatures": [{
             "label": spec.signature_plain(),
             "documentation": spec.summary,
-            "parameters": params.iter().map(|p| json!({
-                "label": p.name,
-                "documentation": format!("{} ({})", p.doc, p.kind.describe()),
-            })).collect::<Vec<_>>(),
+            "parameters": parameters,
         }],
         "activeSignature": 0,
     });
@@ -459,6 +508,29 @@ mod tests {
     }
 
     #[test]
+    fn diagnostics_of_a_tab_indented_file_are_where_the_editor_shows_them() {
+        let text = "\u{feff}def build():\n\tbase(os=\"nowhere\")\n";
+        let compiled = crate::compile::build_source("build.envd", text);
+        let at = compiled.text().find("base").unwrap();
+        assert_eq!(at, "def build():\n        ".len());
+        assert_eq!(
+            position_of(text, original_offset(text, at)),
+            json!({"line": 1, "character": 1})
+        );
+        let dir = std::env::temp_dir().join(format!("envd-editor-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("build.envd");
+        let found = diagnostics(&path, text, None);
+        let _ = std::fs::remove_dir_all(&dir);
+        let d = &found[&path][0];
+        assert_eq!(
+            d["range"]["start"],
+            json!({"line": 1, "character": 1}),
+            "{d}"
+        );
+    }
+
+    #[test]
     fn completes_namespaces_parameters_and_base_names() {
         let text = "def build():\n    install.\n    io.copy(src=\"a\", \n    base(os=\"\")\n";
         let after_dot = offset_of(text, 1, 12);
@@ -497,6 +569,13 @@ mod tests {
         );
         let help = signature_help(text, offset_of(text, 3, 18)).unwrap();
         assert_eq!(help["activeParameter"], 1);
+        let label = help["signatures"][0]["label"].as_str().unwrap();
+        let second = &help["signatures"][0]["parameters"][1]["label"];
+        let (from, to) = (
+            second[0].as_u64().unwrap() as usize,
+            second[1].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&label[from..to], "envd_path");
         let at = definition(text, offset_of(text, 4, 6)).unwrap();
         assert_eq!(at["start"], json!({"line": 0, "character": 4}));
     }

@@ -79,8 +79,8 @@ pub mod frontend {
 }
 
 /// The first BuildKit release with a cap, and the first Docker Engine
-/// release whose embedded BuildKit has it (moby's vendored BuildKit: 19.03
-/// has 0.5-0.6, 20.10 has 0.8, 23.0 has 0.10, 24.0 has 0.11, 25.0 has
+/// release whose embedded BuildKit has it (moby's vendored BuildKit: 18.09
+/// has 0.3, 19.03 has 0.5-0.6, 20.10 has 0.8, 23.0 has 0.10, 24.0 has 0.11, 25.0 has
 /// 0.12, 26.0 has 0.13).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Release {
@@ -104,7 +104,8 @@ pub fn first_release(cap: &str) -> Option<Release> {
         // BuildKit 0.9 shipped in no Docker release.
         SOURCE_LOCAL_DIFFER => release("0.9", "23.0"),
         GATEWAY_WARNINGS => release("0.10", "23.0"),
-        // Docker enables them only with its containerd image store.
+        // Docker enables them only with its containerd image store (23.0.0
+        // and 23.0.1 advertised them on the graph-driver store too, broken).
         MERGE_OP | DIFF_OP => release("0.10", "24.0 with the containerd image store"),
         GATEWAY_EVALUATE => release("0.11", "24.0"),
         SOURCE_META_RESOLVER => release("0.13", "26.0"),
@@ -143,7 +144,7 @@ pub fn first_release(cap: &str) -> Option<Release> {
         | RETURN_RESULT
         | RETURN_MAP
         | READ_DIR
-        | STAT_FILE => release("0.3", "19.03"),
+        | STAT_FILE => release("0.3", "18.09"),
         IMPORT_CACHES => release("0.4", "19.03"),
         _ => None,
     }

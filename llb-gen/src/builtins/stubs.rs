@@ -142,6 +142,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn parameter_names_are_python_names_once_each() {
+        const KEYWORDS: &[&str] = &[
+            "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+            "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+            "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
+            "return", "try", "while", "with", "yield",
+        ];
+        for spec in ALL {
+            let names: Vec<&str> = spec
+                .params()
+                .iter()
+                .flat_map(|p| std::iter::once(p.name).chain(p.aliases.iter().copied()))
+                .collect();
+            for name in &names {
+                assert!(!KEYWORDS.contains(name), "{}: {name}", spec.name);
+                assert_eq!(
+                    names.iter().filter(|n| *n == name).count(),
+                    1,
+                    "{}: {name}",
+                    spec.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn every_builtin_has_a_stub() {
         let stubs = stub_file();
         assert!(stubs.contains(

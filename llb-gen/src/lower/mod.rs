@@ -366,11 +366,11 @@ impl<'a> Lowering<'a> {
     }
 
     /// Runs a shell script on the current state in `cwd`, with the image's
-    /// env, the step's network, and the given mounts. The shell's `$0` is
-    /// the build.envd line (`build.envd:4`): the shell prefixes its own
-    /// errors with it, and BuildKit's "executor failed running [...]"
-    /// names it, which every client shows (Docker 20.10's `docker build`
-    /// shows no source excerpts).
+    /// env, the step's network, and the given mounts. Its progress name
+    /// starts with the build.envd line (`[build.envd:4] run ...`, as
+    /// Dockerfile steps start with `[2/3]`): every client shows it next to
+    /// a failure, Docker 20.10's `docker build` included, which shows no
+    /// source excerpts. A name is not part of the step's cache key.
     fn exec(
         &self,
         span: &Span,
@@ -379,11 +379,10 @@ impl<'a> Lowering<'a> {
         mounts: Vec<Mount>,
         cwd: &str,
     ) -> Result<State, Diagnostic> {
-        let at = format!("{}:{}", self.options.filename, span.line);
-        let mut exec = Exec::new(&self.state, ["/bin/sh", "-c", script.as_str(), at.as_str()])
+        let mut exec = Exec::new(&self.state, ["/bin/sh", "-c", script.as_str()])
             .cwd(cwd)
             .network(self.options.network)
-            .custom_name(name)
+            .custom_name(format!("[{}:{}] {name}", self.options.filename, span.line))
             .ignore_cache(self.options.no_cache)
             .location(self.location(span));
         if self.exec_config.env_value("PATH").is_none() {

@@ -137,7 +137,9 @@ impl Server {
             }
             _ => return vec![],
         }
-        let Some(path) = path_of(&uri) else {
+        // Only build files are compiled (an editor may send others).
+        let Some(path) = path_of(&uri).filter(|p| p.extension().is_some_and(|e| e == "envd"))
+        else {
             return vec![];
         };
         let text = self.documents.get(&uri).cloned().unwrap_or_default();
