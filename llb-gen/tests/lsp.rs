@@ -216,6 +216,19 @@ fn files_the_build_reads_are_read_beside_it() {
     let in_file = session.diagnostics_for(&requirements);
     assert_eq!(in_file.len(), 1, "{in_file:?}");
     assert_eq!(in_file[0]["range"]["start"]["line"], 1);
+
+    // Fixing that file and saving it clears its diagnostics.
+    std::fs::write(
+        dir.join("requirements.txt"),
+        "six
+",
+    )
+    .unwrap();
+    session.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": requirements}}),
+    );
+    assert_eq!(session.diagnostics_for(&requirements), Vec::<Value>::new());
     session.request("shutdown", Value::Null);
     session.notify("exit", Value::Null);
     session.child.wait().unwrap();

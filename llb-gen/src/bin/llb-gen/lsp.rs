@@ -135,11 +135,33 @@ impl Server {
                     .map(|file| publish(&file, vec![]))
                     .collect();
             }
+            "textDocument/didSave" => {}
             _ => return vec![],
         }
-        // Only build files are compiled (an editor may send others).
-        let Some(path) = path_of(&uri).filter(|p| p.extension().is_some_and(|e| e == "envd"))
-        else {
+        if build_file(&uri).is_some() {
+            return self.check(uri);
+        }
+        // Another file (a requirements file, env.yaml): the build files open
+        // in its folder read it from disk, so check them again.
+        let folder = path_of(&uri).and_then(|p| p.parent().map(Path::to_path_buf));
+        let affected: Vec<String> = self
+            .documents
+            .keys()
+            .filter(|open| {
+                build_file(open).is_some_and(|p| p.parent().map(Path::to_path_buf) == folder)
+            })
+            .cloned()
+            .collect();
+        affected
+            .into_iter()
+            .flat_map(|open| self.check(open))
+            .collect()
+    }
+
+    /// Compiles open build file `uri`; returns its diagnostics to publish,
+    /// and empty lists for files whose problems are gone.
+    fn check(&mut self, uri: String) -> Vec<Notification> {
+        let Some(path) = build_file(&uri) else {
             return vec![];
         };
         let text = self.documents.get(&uri).cloned().unwrap_or_default();
@@ -160,6 +182,12 @@ impl Server {
         );
         out
     }
+}
+
+/// The path of a build file's URI (`.envd`); `None` for other files, which
+/// are not compiled.
+fn build_file(uri: &str) -> Option<PathBuf> {
+    path_of(uri).filter(|p| p.extension().is_some_and(|e| e == "envd"))
 }
 
 fn publish(uri: &str, diagnostics: Vec<Value>) -> Notification {
