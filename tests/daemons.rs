@@ -68,7 +68,7 @@ impl OtherDaemon {
         }
         argv.push("--config-file".to_string());
         argv.push(config.display().to_string());
-        let mut env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+        let mut env = without_test_variables(std::env::vars_os().collect());
         if let Some(path) = path {
             env.retain(|(k, _)| k != "PATH");
             env.push(("PATH".into(), path.into()));
@@ -137,9 +137,11 @@ impl Drop for OtherDaemon {
                         Err("systemctl start docker failed".to_string())
                     }
                 }),
-            Usual::Process { argv, env } => {
-                start_detached(argv, env, Path::new("/tmp/dockerd.log"))
-            }
+            Usual::Process { argv, env } => start_detached(
+                argv,
+                &without_test_variables(env.clone()),
+                Path::new("/tmp/dockerd.log"),
+            ),
         };
         if let Err(e) = restarted {
             eprintln!(
@@ -147,6 +149,21 @@ impl Drop for OtherDaemon {
             );
         }
     }
+}
+
+/// An environment without what `cargo test` sets (`CARGO_*`, `RUST_*`,
+/// `LD_LIBRARY_PATH` into the target folder, ...): a daemon started with
+/// those passes them to what it runs, and BuildKit's `git` failed with
+/// them (exit status 128 initialising a repository).
+fn without_test_variables(env: Vec<(OsString, OsString)>) -> Vec<(OsString, OsString)> {
+    env.into_iter()
+        .filter(|(key, _)| {
+            let key = key.to_string_lossy();
+            !["CARGO", "RUST", "LD_", "INSTA_", "OUT_DIR"]
+                .iter()
+                .any(|prefix| key.starts_with(prefix))
+        })
+        .collect()
 }
 
 fn usual_daemon() -> Usual {
