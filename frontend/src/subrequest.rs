@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use envd_proto::gateway;
 use llb_gen::CompileOptions;
-use llb_gen::lower::LowerOptions;
+use llb_gen::lang::IncludedModules;
+use llb_gen::lower::{ContextSource, LowerOptions};
 use llb_gen::subrequests::{self, Answer, OutlineArg};
 
 use crate::bridge::Bridge;
@@ -52,6 +53,19 @@ async fn inputs(
         .map_err(FrontendError::daemon("reading frontend inputs"))
 }
 
+/// What a compile needs, as a build reads it: the build file, the
+/// context, and the repositories the file includes.
+async fn build_file_and_context(
+    bridge: &Arc<Bridge>,
+    options: &Options,
+) -> Result<(String, ContextSource, IncludedModules), FrontendError> {
+    let inputs = inputs(bridge).await?;
+    let text = read_build_file(bridge, options, &inputs).await?;
+    let context = context_of(options, &inputs)?;
+    let includes = crate::includes::fetch(bridge, &text, &options.include_mirrors, &context).await;
+    Ok((text, context, includes))
+}
+
 /// The target's build args and the site settings that apply, the
 /// frontend's own settings included.
 async fn outline(
@@ -59,10 +73,7 @@ async fn outline(
     options: &Options,
     probe: &Path,
 ) -> Result<Answer, FrontendError> {
-    let inputs = inputs(bridge).await?;
-    let text = read_build_file(bridge, options, &inputs).await?;
-    let context = context_of(options, &inputs)?;
-    let includes = crate::includes::fetch(bridge, &text, &options.include_mirrors, &context).await;
+    let (text, _, includes) = build_file_and_context(bridge, options).await?;
     let mut lower = LowerOptions::new(default_platform());
     lower.filename = build_file_name(options);
     lower.build_args = options.build_args.clone();
@@ -109,10 +120,7 @@ async fn lint(
     options: &Options,
     probe: &Path,
 ) -> Result<Answer, FrontendError> {
-    let inputs = inputs(bridge).await?;
-    let text = read_build_file(bridge, options, &inputs).await?;
-    let context = context_of(options, &inputs)?;
-    let includes = crate::includes::fetch(bridge, &text, &options.include_mirrors, &context).await;
+    let (text, context, includes) = build_file_and_context(bridge, options).await?;
     let platform = options
         .platforms
         .first()
