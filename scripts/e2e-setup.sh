@@ -42,7 +42,9 @@ ensure_docker() {
       echo '{"features": {"containerd-snapshotter": true}}' | as_root tee /etc/docker/daemon.json >/dev/null
     fi
     log "starting dockerd (log: /tmp/dockerd.log)"
-    as_root setsid dockerd >/tmp/dockerd.log 2>&1 < /dev/null &
+    # In /: the daemon keeps its working directory, and BuildKit's git
+    # fails once that folder (a CI checkout) is deleted.
+    (cd / && as_root setsid dockerd >/tmp/dockerd.log 2>&1 < /dev/null &)
     for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
     docker info >/dev/null 2>&1 || { log "dockerd did not start; see /tmp/dockerd.log"; tail -20 /tmp/dockerd.log >&2; exit 1; }
   fi

@@ -152,9 +152,8 @@ impl Drop for OtherDaemon {
 }
 
 /// An environment without what `cargo test` sets (`CARGO_*`, `RUST_*`,
-/// `LD_LIBRARY_PATH` into the target folder, ...): a daemon started with
-/// those passes them to what it runs, and BuildKit's `git` failed with
-/// them (exit status 128 initialising a repository).
+/// `LD_LIBRARY_PATH` into the target folder, ...), which a daemon would
+/// pass on to everything it runs.
 fn without_test_variables(env: Vec<(OsString, OsString)>) -> Vec<(OsString, OsString)> {
     env.into_iter()
         .filter(|(key, _)| {
@@ -234,9 +233,13 @@ fn start_detached(argv: &[String], env: &[(OsString, OsString)], log: &Path) -> 
         .open(log)
         .map_err(|e| format!("{}: {e}", log.display()))?;
     let err = log.try_clone().map_err(|e| e.to_string())?;
+    // In `/`: a daemon keeps its working directory, and what it runs
+    // (BuildKit's git) fails once that folder is deleted, as a test's
+    // checkout is.
     let started = Command::new("setsid")
         .arg("-f")
         .args(argv)
+        .current_dir("/")
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
