@@ -49,27 +49,7 @@ pub fn compile(
     resolver: &dyn BaseResolver,
 ) -> Result<Compiled, Diagnostics> {
     let source = build_source(&options.lower.filename, text);
-    // A file over the size bound is refused by the evaluation at once.
-    if let Some(program) = options
-        .probe
-        .as_ref()
-        .filter(|_| text.len() <= MAX_BUILD_FILE_BYTES)
-    {
-        probe::evaluate(
-            program,
-            &source,
-            options.target.as_deref(),
-            &options.lower.build_args,
-            &options.includes,
-        )
-        .map_err(|error| Diagnostics(vec![error]))?;
-    }
-    let evaluated = evaluate(
-        &source,
-        options.target.as_deref(),
-        &options.lower.build_args,
-        &options.includes,
-    )?;
+    let evaluated = evaluate_bounded(&source, options)?;
     let lowered = build::lower(&evaluated.spec, &source, &options.lower, files, resolver).map_err(
         |errors| {
             let mut all = evaluated.warnings.clone();
@@ -86,6 +66,35 @@ pub fn compile(
         definition,
         warnings,
     })
+}
+
+/// Evaluates the target of `options` in the probe first, when one is
+/// given (bounded memory and time), then in this process.
+pub fn evaluate_bounded(
+    source: &SourceText,
+    options: &CompileOptions,
+) -> Result<lang::Evaluated, Diagnostics> {
+    // A file over the size bound is refused by the evaluation at once.
+    if let Some(program) = options
+        .probe
+        .as_ref()
+        .filter(|_| source.text().len() <= MAX_BUILD_FILE_BYTES)
+    {
+        probe::evaluate(
+            program,
+            source,
+            options.target.as_deref(),
+            &options.lower.build_args,
+            &options.includes,
+        )
+        .map_err(|error| Diagnostics(vec![error]))?;
+    }
+    evaluate(
+        source,
+        options.target.as_deref(),
+        &options.lower.build_args,
+        &options.includes,
+    )
 }
 
 /// build.envd as the language reads it: without a byte-order mark (editors

@@ -8,14 +8,13 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::builtins::Step;
-use crate::compile::{CompileOptions, build_source, evaluate};
+use crate::compile::{CompileOptions, build_source, evaluate_bounded};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::lang::{self, FileOutline};
 use crate::lower::{
     INSTALL_BASE_ARG, OVERRIDE_ANY, PIP_INDEX_ARG, PYTHON_VERSION_ARG, override_arg, table_image,
     table_name,
 };
-use crate::probe;
 
 pub const DESCRIBE: &str = "frontend.subrequests.describe";
 pub const OUTLINE: &str = "frontend.outline";
@@ -194,17 +193,7 @@ pub fn outline(
         .clone()
         .unwrap_or_else(|| lang::DEFAULT_TARGET.to_string());
     let args_given = &options.lower.build_args;
-    if let Some(program) = &options.probe {
-        probe::evaluate(
-            program,
-            &source,
-            Some(&target),
-            args_given,
-            &options.includes,
-        )
-        .map_err(|error| Diagnostics(vec![error]))?;
-    }
-    let evaluated = evaluate(&source, Some(&target), args_given, &options.includes)?;
+    let evaluated = evaluate_bounded(&source, options)?;
     let mut args: Vec<OutlineArg> = build_args
         .into_iter()
         .map(|read| OutlineArg {

@@ -62,17 +62,8 @@ pub fn evaluate(
     includes: &IncludedModules,
 ) -> Result<Evaluated, Diagnostics> {
     let target = target.unwrap_or(DEFAULT_TARGET);
-    if source.text().len() > MAX_BUILD_FILE_BYTES {
-        let at = source.span_before(MAX_BUILD_FILE_BYTES);
-        return Err(Diagnostics(vec![Diagnostic::error(
-            source,
-            Some(at),
-            format!(
-                "build.envd is {} bytes, more than the {} a build file may be",
-                source.text().len(),
-                describe_bytes(MAX_BUILD_FILE_BYTES)
-            ),
-        )]));
+    if let Some(error) = too_large(source) {
+        return Err(Diagnostics(vec![error]));
     }
     if let Some(header) = v1_syntax_header(source.text()) {
         return Err(Diagnostics(vec![
@@ -179,6 +170,21 @@ fn run(
             at_statement(to_diagnostic(source, e)).with_location_if_missing(target_span.clone())
         })?;
         Ok(target_span.unwrap_or(0..0))
+    })
+}
+
+/// The error for a file over the size bound, located where it is passed.
+fn too_large(source: &SourceText) -> Option<Diagnostic> {
+    (source.text().len() > MAX_BUILD_FILE_BYTES).then(|| {
+        Diagnostic::error(
+            source,
+            Some(source.span_before(MAX_BUILD_FILE_BYTES)),
+            format!(
+                "build.envd is {} bytes, more than the {} a build file may be",
+                source.text().len(),
+                describe_bytes(MAX_BUILD_FILE_BYTES)
+            ),
+        )
     })
 }
 

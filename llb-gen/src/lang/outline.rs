@@ -9,9 +9,8 @@ use starlark::codemap::Span;
 use starlark::syntax::AstModule;
 use starlark::syntax::ast::{ArgumentP, AstExpr, AstLiteral, AstStmt, ExprP, ParameterP, StmtP};
 
-use super::{BUILD_ARGS_GLOBAL, DEFAULT_TARGET, dialect, nesting, to_diagnostic};
+use super::{BUILD_ARGS_GLOBAL, DEFAULT_TARGET, dialect, nesting, to_diagnostic, too_large};
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::limits::{MAX_BUILD_FILE_BYTES, describe_bytes};
 
 /// A top-level function that takes no required arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,16 +48,8 @@ pub struct FileOutline {
 /// build would give.
 pub fn outline(source: &SourceText) -> Result<FileOutline, Diagnostic> {
     // The bounds evaluation has: the parser and the walk below recurse.
-    if source.text().len() > MAX_BUILD_FILE_BYTES {
-        return Err(Diagnostic::error(
-            source,
-            Some(source.span_before(MAX_BUILD_FILE_BYTES)),
-            format!(
-                "build.envd is {} bytes, more than the {} a build file may be",
-                source.text().len(),
-                describe_bytes(MAX_BUILD_FILE_BYTES)
-            ),
-        ));
+    if let Some(error) = too_large(source) {
+        return Err(error);
     }
     nesting::check(source.text())
         .map_err(|too_deep| Diagnostic::error(source, Some(too_deep.span), too_deep.message))?;
