@@ -4,7 +4,7 @@
 # runs and apt is the package manager), the test base images (made from
 # Debian packages: no registry is needed), and the frontend image.
 #
-# Usage: scripts/e2e-setup.sh [docker|images|wheels|frontend|envd|registry|docker20|all]   (default: all)
+# Usage: scripts/e2e-setup.sh [docker|images|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|all]   (default: all)
 # Prints nothing on success; state lives in $ENVD_E2E_STATE (default /var/tmp/envd-frontend-e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -161,6 +161,75 @@ ensure_docker20() {
   fi
 }
 
+# BuildKit 0.25, built from its vendored source with Debian's Go (no
+# registry carries buildkitd): buildctl on the host, and an image that a
+# buildx docker-container builder runs (bookworm's runc: trixie's needs a
+# newer glibc than the bookworm base has).
+BUILDKIT_VERSION=0.25.2
+BUILDKIT_IMAGE=envd-test/buildkit:$BUILDKIT_VERSION
+ensure_buildkit() {
+  local dir="$STATE_DIR/buildkit-$BUILDKIT_VERSION"
+  if [ ! -x "$dir/bin/buildkitd" ] || [ ! -x "$dir/bin/buildctl" ]; then
+    local archive="${ENVD_BUILDKIT_SOURCE:-$ROOT/../shared/vendor/buildkit-$BUILDKIT_VERSION.tar.gz}"
+    [ -f "$archive" ] || { log "no BuildKit $BUILDKIT_VERSION source at $archive: set ENVD_BUILDKIT_SOURCE to moby/buildkit's v$BUILDKIT_VERSION tree with its vendor/ folder, as a .tar.gz"; exit 1; }
+    local go=/usr/lib/go-1.24/bin/go
+    if [ ! -x "$go" ]; then
+      log "installing Debian's Go 1.24 to build BuildKit"
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie golang-1.24-go >/dev/null
+    fi
+    log "building buildkitd and buildctl $BUILDKIT_VERSION from source (a few minutes)"
+    rm -rf "$dir" && mkdir -p "$dir/src" "$dir/bin"
+    tar -C "$dir/src" --strip-components=1 -xzf "$archive"
+    local target
+    for target in buildkitd buildctl; do
+      (cd "$dir/src" && GOFLAGS=-mod=vendor CGO_ENABLED=0 GOTOOLCHAIN=local GOCACHE="$STATE_DIR/go-cache" \
+        "$go" build -trimpath -tags "netgo static_build osusergo" -o "$dir/bin/$target.tmp" "./cmd/$target")
+      mv "$dir/bin/$target.tmp" "$dir/bin/$target"
+    done
+    rm -rf "$dir/src"
+  fi
+  if ! have_image "$BUILDKIT_IMAGE"; then
+    local ctx="$STATE_DIR/buildkit-context" tmp
+    rm -rf "$ctx" && mkdir -p "$ctx"
+    cp "$dir/bin/buildkitd" "$dir/bin/buildctl" "$ctx/"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download -qq runc/bookworm 2>/dev/null)
+    dpkg -x "$tmp"/runc_*.deb "$tmp/x" && cp "$tmp/x/usr/sbin/runc" "$ctx/runc"
+    rm -rf "$tmp"
+    docker buildx build -q --load -t "$BUILDKIT_IMAGE" -f tests/e2e/images/buildkit.Dockerfile "$ctx" >/dev/null
+  fi
+}
+
+# qemu for a second architecture: Debian's qemu-user-static, registered
+# with binfmt_misc here (no systemd to do it). Its F flag opens the
+# emulator now, so builders in containers can use it.
+ensure_qemu() {
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && return
+  if [ ! -f /usr/lib/binfmt.d/qemu-aarch64.conf ]; then
+    log "installing Debian's qemu-user-static"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null
+  fi
+  [ -e /proc/sys/fs/binfmt_misc/register ] || as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  as_root sh -c 'cat /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register'
+}
+
+# An arm64 test base, the CPU base's twin (about 5 minutes under qemu; kept
+# in the image store afterwards).
+ensure_arm64_image() {
+  ensure_qemu
+  have_image envd-test/cpu-arm64:latest && return
+  command -v debootstrap >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  local rootfs="$STATE_DIR/rootfs-arm64"
+  as_root rm -rf "$rootfs"
+  log "debootstrap of the arm64 test base under qemu (about 5 minutes)"
+  as_root debootstrap --arch=arm64 --variant=minbase --include=python3,python3-pip,python3-venv,ca-certificates \
+    bookworm "$rootfs" "$(debian_mirror)" >"$STATE_DIR/debootstrap-arm64.log" 2>&1 \
+    || { tail -20 "$STATE_DIR/debootstrap-arm64.log" >&2; exit 1; }
+  as_root rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  as_root tar -C "$rootfs" -c . | docker import --platform linux/arm64 -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'CMD ["bash"]' - envd-test/cpu-arm64:latest >/dev/null
+  as_root rm -rf "$rootfs"
+}
+
 # The `envd build` drop-in, where the end-to-end suite finds it.
 ensure_envd_cli() {
   cargo build -q -p envd-frontend --bin envd
@@ -176,6 +245,9 @@ case "${1:-all}" in
   envd) ensure_envd_cli ;;
   registry) ensure_registry ;;
   docker20) ensure_docker20 ;;
+  buildkit) ensure_docker; ensure_buildkit ;;
+  qemu) ensure_qemu ;;
+  arm64) ensure_docker; ensure_arm64_image ;;
   all) ensure_docker; ensure_git; ensure_registry; ensure_docker20; ensure_images; ensure_wheels; ensure_frontend; ensure_envd_cli ;;
-  *) echo "usage: $0 [docker|images|wheels|frontend|envd|registry|docker20|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [docker|images|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|all]" >&2; exit 2 ;;
 esac

@@ -50,6 +50,7 @@ pub async fn build(
 
     let includes = crate::includes::fetch(&bridge, &text, &options.include_mirrors, &context).await;
     let mut built: Vec<(Platform, String, Vec<u8>)> = vec![];
+    let mut shown: Vec<Diagnostic> = vec![];
     for (i, platform) in platforms.iter().enumerate() {
         // Evaluation does not depend on the platform: one probe is enough.
         let probe = (i == 0).then_some(probe.as_path());
@@ -60,14 +61,22 @@ pub async fn build(
         if i == 0 {
             // The graph's Solve is sent next.
             timeline.mark("compiled");
-            // Warnings are the same for every platform; show them once:
-            // as `Warn` messages for clients that show them, and as steps
-            // for every client.
-            send_warnings(&bridge, &compiled.warnings).await;
-            crate::progress::show_warnings(&bridge, &compiled.warnings)
-                .await
-                .map_err(|e| FrontendError::Internal(format!("showing warnings: {e}")))?;
         }
+        // Most warnings are the same for every platform and shown once;
+        // a platform's own (its base's platform) name it. Each shows as a
+        // `Warn` message for clients that show them, and as a step for
+        // every client.
+        let new: Vec<Diagnostic> = compiled
+            .warnings
+            .iter()
+            .filter(|w| !shown.contains(w))
+            .cloned()
+            .collect();
+        send_warnings(&bridge, &new).await;
+        crate::progress::show_warnings(&bridge, &new)
+            .await
+            .map_err(|e| FrontendError::Internal(format!("showing warnings: {e}")))?;
+        shown.extend(new);
         let missing = bridge.missing_llb_caps(&compiled.definition);
         if !missing.is_empty() {
             return Err(crate::caps::missing_llb_caps(
@@ -169,6 +178,7 @@ pub(crate) async fn compile_for(
     lower.build_args = options.build_args.clone();
     lower.no_cache = options.no_cache;
     lower.merge_layers = bridge.merges_layers();
+    lower.platform_in_names = options.platforms.len() > 1;
     let compile_options = CompileOptions {
         target: options.target.clone(),
         lower,

@@ -90,9 +90,16 @@ pub static CONDA_EXPORT_PLATFORM: Rule = Rule {
     explanation: "Build strings and some packages of such an export exist only for the platform it came from. The frontend drops the build strings and leaves out Windows-only packages, and names them; export on Linux, or with `--no-builds`, to say exactly what the image gets.",
 };
 
+pub static INVALID_BASE_IMAGE_PLATFORM: Rule = Rule {
+    name: "InvalidBaseImagePlatform",
+    description: "The base image is not built for the platform being built",
+    explanation: "BuildKit takes a single-platform image whatever platform is asked for, so a base built for another platform gives an image labelled with the build's platform and holding the base's programs. Where the build's platform runs those programs natively (`linux/386` on `linux/amd64`, `linux/arm/v7` on `linux/arm64`, an older variant) the build goes on with this warning, as BuildKit's Dockerfile frontend warns under the same name. Where it does not (`linux/amd64` for `linux/arm64`), the build stops at `base()`: emulation would run the steps, but as the base's platform, and the result would be a mislabelled image. Use a multi-platform base, or point the base name at an image for the platform (`ENVD_BASE_IMAGE_<NAME>`).",
+};
+
 /// Every rule, in the order the reference page lists them.
 pub static RULES: &[&Rule] = &[
     &BASE_IMAGE_UNPINNED,
+    &INVALID_BASE_IMAGE_PLATFORM,
     &BASE_NOT_CALLED,
     &RUN_INSTEAD_OF_BUILTIN,
     &PIP_INDEX_INSECURE,

@@ -4,7 +4,8 @@
 //! `tests/fixtures/invalid` fails with located errors, and its rendered
 //! diagnostics are snapshotted. A folder holds `build.envd`, its context
 //! files, and an optional `options.json` (`target`, `build_args`,
-//! `platform`, `merge_layers`). Run one with `cargo test -p llb-gen --test
+//! `platform`, `merge_layers`, `includes`, `base_platforms`,
+//! `platform_in_names`). Run one with `cargo test -p llb-gen --test
 //! fixtures -- valid/seed`.
 
 // Test helpers panic on broken fixtures; that is how they report them.
@@ -34,16 +35,31 @@ struct FixtureOptions {
     /// The repositories build.envd includes: URL -> folder in the fixture.
     #[serde(default)]
     includes: BTreeMap<String, String>,
+    /// Single-platform bases: image reference -> the platform its config
+    /// names whatever platform is asked for (as BuildKit resolves such an
+    /// image). Other bases have every platform.
+    #[serde(default)]
+    base_platforms: BTreeMap<String, String>,
+    /// One platform of several: op names start with it.
+    #[serde(default)]
+    platform_in_names: bool,
 }
 
 /// Stand-in for a registry: AIGES-like bases get a config with conda on
 /// PATH and a working directory; every base gets a digest derived from its
-/// name, so pinning shows in the snapshots.
-struct FixtureRegistry;
+/// name, so pinning shows in the snapshots; single-platform bases name
+/// their own platform.
+struct FixtureRegistry {
+    base_platforms: BTreeMap<String, String>,
+}
 
 impl BaseResolver for FixtureRegistry {
     fn resolve(&self, reference: &str, platform: &Platform) -> Result<ResolvedBase, String> {
-        let mut config = ImageConfig::empty(platform);
+        let own = self
+            .base_platforms
+            .get(reference)
+            .map(|p| Platform::parse(p).unwrap());
+        let mut config = ImageConfig::empty(own.as_ref().unwrap_or(platform));
         if reference.contains("aiges") {
             config.config.env = Some(vec![
                 "PATH=/opt/conda/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -101,6 +117,10 @@ fn compile_with(dir: &Path, options: FixtureOptions) -> Result<Compiled, Diagnos
     let mut lower = LowerOptions::new(platform);
     lower.build_args = options.build_args;
     lower.merge_layers = options.merge_layers.unwrap_or(true);
+    lower.platform_in_names = options.platform_in_names;
+    let registry = FixtureRegistry {
+        base_platforms: options.base_platforms,
+    };
     let options = CompileOptions {
         target: options.target,
         lower,
@@ -118,7 +138,7 @@ fn compile_with(dir: &Path, options: FixtureOptions) -> Result<Compiled, Diagnos
         ),
     };
     let files = llb_gen::disk::DiskContext::new(dir).unwrap();
-    compile(&text, &options, &files, &FixtureRegistry)
+    compile(&text, &options, &files, &registry)
 }
 
 fn name(dir: &Path) -> String {

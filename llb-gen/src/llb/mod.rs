@@ -16,6 +16,7 @@
 //! ```
 
 mod dump;
+mod encode;
 mod error;
 mod exec;
 mod file;

@@ -1,4 +1,5 @@
-//! Target platforms (`os/arch[/variant]`) as ops and image configs carry them.
+//! Target platforms (`os/arch[/variant]`) as ops and image configs carry
+//! them, and which platforms run which images' programs.
 
 use std::fmt;
 
@@ -41,6 +42,61 @@ impl Platform {
         }
     }
 
+    /// The platform in containerd's normal form (`platforms.Normalize`):
+    /// architecture aliases (`x86_64`, `aarch64`, `armhf`) by their OCI
+    /// names, and the variants that are the default written as none
+    /// (`amd64/v1`, `arm64/v8`) or as the default (`arm` is `arm/v7`).
+    pub fn normalized(&self) -> Platform {
+        let os = self.os.to_ascii_lowercase();
+        let architecture = self.architecture.to_ascii_lowercase();
+        let variant = self.variant.as_deref().map(str::to_ascii_lowercase);
+        let (architecture, variant) = match (architecture.as_str(), variant.as_deref()) {
+            ("i386" | "i486" | "i586" | "i686" | "386", _) => ("386", None),
+            ("x86_64" | "x86-64" | "amd64", Some("v1")) | ("x86_64" | "x86-64" | "amd64", None) => {
+                ("amd64", None)
+            }
+            ("x86_64" | "x86-64" | "amd64", Some(v)) => ("amd64", Some(v.to_string())),
+            ("aarch64" | "arm64", None | Some("8" | "v8" | "v8.0")) => ("arm64", None),
+            ("aarch64" | "arm64", Some(v)) => ("arm64", Some(with_v(v))),
+            ("armhf", _) => ("arm", Some("v7".to_string())),
+            ("armel", _) => ("arm", Some("v6".to_string())),
+            ("arm", None | Some("7" | "v7")) => ("arm", Some("v7".to_string())),
+            ("arm", Some(v)) => ("arm", Some(with_v(v))),
+            (other, v) => (other, v.map(str::to_string)),
+        };
+        Platform {
+            os,
+            architecture: architecture.to_string(),
+            variant,
+        }
+    }
+
+    /// Whether a machine of this platform runs programs built for `image`
+    /// natively, as containerd's `platforms.Only` matches: the same
+    /// architecture at an equal or older variant, `386` on `amd64`, and
+    /// 32-bit `arm` on `arm64`. Emulation does not count: under it a
+    /// program still is what it was built for.
+    pub fn runs(&self, image: &Platform) -> bool {
+        let (target, image) = (self.normalized(), image.normalized());
+        if target.os != image.os {
+            return false;
+        }
+        let level = |p: &Platform, default: f64| {
+            p.variant
+                .as_deref()
+                .and_then(|v| v.trim_start_matches('v').parse::<f64>().ok())
+                .unwrap_or(default)
+        };
+        match (target.architecture.as_str(), image.architecture.as_str()) {
+            ("amd64", "amd64") => level(&image, 1.0) <= level(&target, 1.0),
+            ("arm64", "arm64") => level(&image, 8.0) <= level(&target, 8.0),
+            ("arm", "arm") => level(&image, 7.0) <= level(&target, 7.0),
+            ("amd64", "386") => true,
+            ("arm64", "arm") => level(&image, 7.0) <= 8.0,
+            (t, i) => t == i && target.variant == image.variant,
+        }
+    }
+
     pub fn to_pb(&self) -> pb::Platform {
         pb::Platform {
             os: self.os.clone(),
@@ -48,6 +104,15 @@ impl Platform {
             variant: self.variant.clone().unwrap_or_default(),
             ..Default::default()
         }
+    }
+}
+
+/// A variant written with its `v` (`8.2` -> `v8.2`), as containerd writes them.
+fn with_v(variant: &str) -> String {
+    if variant.starts_with('v') {
+        variant.to_string()
+    } else {
+        format!("v{variant}")
     }
 }
 
@@ -64,6 +129,49 @@ impl fmt::Display for Platform {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn p(text: &str) -> Platform {
+        Platform::parse(text).unwrap()
+    }
+
+    #[test]
+    fn normal_forms() {
+        for (given, normal) in [
+            ("linux/x86_64", "linux/amd64"),
+            ("linux/amd64/v1", "linux/amd64"),
+            ("linux/amd64/v3", "linux/amd64/v3"),
+            ("linux/aarch64", "linux/arm64"),
+            ("linux/arm64/v8", "linux/arm64"),
+            ("linux/arm64/8", "linux/arm64"),
+            ("linux/arm", "linux/arm/v7"),
+            ("linux/armhf", "linux/arm/v7"),
+            ("linux/armel", "linux/arm/v6"),
+            ("linux/arm/6", "linux/arm/v6"),
+            ("linux/i686", "linux/386"),
+            ("linux/riscv64", "linux/riscv64"),
+        ] {
+            assert_eq!(p(given).normalized().to_string(), normal, "{given}");
+        }
+    }
+
+    #[test]
+    fn which_platforms_run_which_programs() {
+        let runs = |target: &str, image: &str| p(target).runs(&p(image));
+        assert!(runs("linux/amd64", "linux/amd64"));
+        assert!(runs("linux/amd64", "linux/x86_64"));
+        assert!(runs("linux/arm64/v8", "linux/arm64"));
+        assert!(runs("linux/amd64", "linux/386"));
+        assert!(runs("linux/amd64/v3", "linux/amd64/v2"));
+        assert!(runs("linux/arm64", "linux/arm/v7"));
+        assert!(runs("linux/arm/v7", "linux/arm/v6"));
+        assert!(!runs("linux/arm64", "linux/amd64"));
+        assert!(!runs("linux/amd64", "linux/arm64"));
+        assert!(!runs("linux/386", "linux/amd64"));
+        assert!(!runs("linux/amd64", "linux/amd64/v3"));
+        assert!(!runs("linux/arm/v6", "linux/arm/v7"));
+        assert!(!runs("linux/amd64", "windows/amd64"));
+        assert!(!runs("linux/riscv64", "linux/s390x"));
+    }
 
     #[test]
     fn parses_and_prints() {

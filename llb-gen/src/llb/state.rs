@@ -7,7 +7,6 @@ use std::sync::Arc;
 use envd_proto::caps::llb as caps;
 use envd_proto::metadata::CUSTOM_NAME;
 use envd_proto::pb;
-use prost::Message;
 use sha2::{Digest, Sha256};
 
 use super::platform::Platform;
@@ -128,7 +127,7 @@ impl Vertex {
             constraints: None,
             op: Some(body),
         };
-        let bytes = op.encode_to_vec();
+        let bytes = super::encode::op_bytes(&op);
         Arc::new(Vertex {
             inputs,
             digest: digest_of(&bytes),

@@ -180,6 +180,27 @@ pub fn resolve_reference(
     )))
 }
 
+/// The build arg that chose the base image in place of what build.envd
+/// names, if a site setting did.
+pub fn chosen_by_build_arg(
+    base: &Located<BaseRequest>,
+    build_args: &BTreeMap<String, String>,
+) -> Option<String> {
+    if build_args.contains_key(OVERRIDE_ANY) {
+        return Some(OVERRIDE_ANY.to_string());
+    }
+    let name = table_name(&base.value.image)?;
+    let entry = match &base.value.cuda {
+        Some(cuda) => format!(
+            "{name}{CUDA_INFIX}{}-cudnn{}",
+            cuda.value.version, cuda.value.cudnn
+        ),
+        None => name.to_string(),
+    };
+    let key = override_arg(&entry);
+    build_args.contains_key(&key).then_some(key)
+}
+
 /// Separates a table name from its CUDA variant's suffix.
 const CUDA_INFIX: &str = "-cuda";
 
@@ -393,6 +414,36 @@ mod tests {
             err.render()
         );
         assert!(resolve("centos", &[]).is_err());
+    }
+
+    #[test]
+    fn the_build_arg_that_chose_the_base() {
+        let args = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let chosen = |image: &str, pairs: &[(&str, &str)]| {
+            chosen_by_build_arg(&request(image), &args(pairs))
+        };
+        assert_eq!(chosen("aiges_cpu", &[]), None);
+        assert_eq!(
+            chosen("aiges_cpu", &[("ENVD_BASE_IMAGE_AIGES_CPU", "x/y:1")]).as_deref(),
+            Some("ENVD_BASE_IMAGE_AIGES_CPU")
+        );
+        assert_eq!(
+            chosen("ubuntu20.4", &[("ENVD_BASE_IMAGE_UBUNTU20_04", "x/y:1")]).as_deref(),
+            Some("ENVD_BASE_IMAGE_UBUNTU20_04")
+        );
+        assert_eq!(
+            chosen("x/y:1", &[("ENVD_BASE_IMAGE", "x/z:1")]).as_deref(),
+            Some("ENVD_BASE_IMAGE")
+        );
+        assert_eq!(
+            chosen("aiges_gpu", &[("ENVD_BASE_IMAGE_AIGES_CPU", "x/y:1")]),
+            None
+        );
     }
 
     #[test]

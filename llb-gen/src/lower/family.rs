@@ -10,7 +10,7 @@ use crate::diagnostics::{Diagnostic, SourceText};
 use crate::llb::{Diff, ImageRef, Merge, SourceLocation, State, WithOpOptions};
 
 use super::image_config::ImageConfig;
-use super::{BaseResolver, LowerOptions, base};
+use super::{BaseResolver, LowerOptions, base, base_platform};
 
 /// `--build-arg ENVD_INSTALL_BASE=aiges_cpu` (a base name or an image
 /// reference): run the build's steps on this image and merge their changes
@@ -58,6 +58,8 @@ pub(super) struct Start {
     pub state: State,
     pub exec_config: ImageConfig,
     pub merge: FamilyMerge,
+    /// The install base fits the build's platform only loosely.
+    pub platform_warning: Option<Diagnostic>,
 }
 
 /// The steps ran on `lower` (the install base); their changes go onto `base`.
@@ -69,16 +71,25 @@ pub(super) struct FamilyMerge {
 
 impl FamilyMerge {
     /// The base with the changes `steps` made to the install base merged on.
-    pub(super) fn finish(self, steps: &State, base_image: &str, location: SourceLocation) -> State {
+    /// `op_name` names an op for progress output.
+    pub(super) fn finish(
+        self,
+        steps: &State,
+        base_image: &str,
+        location: SourceLocation,
+        op_name: impl Fn(&str) -> String,
+    ) -> State {
         let changes = Diff::new(&self.lower, steps)
-            .custom_name(format!(
+            .custom_name(op_name(&format!(
                 "install base: changes made on {}",
                 self.install_base
-            ))
+            )))
             .location(location.clone())
             .build();
         Merge::new([self.base, changes])
-            .custom_name(format!("install base: changes merged onto {base_image}"))
+            .custom_name(op_name(&format!(
+                "install base: changes merged onto {base_image}"
+            )))
             .location(location)
             .build()
     }
@@ -113,9 +124,19 @@ pub(super) fn start(
             "{INSTALL_BASE_ARG} needs BuildKit's merge and diff ops (caps `mergeop` and `diffop`{since}), which this daemon lacks"
         )));
     }
-    let lower = resolver
-        .resolve(&install_base, &options.platform)
-        .map_err(|e| error(format!("cannot resolve install base {install_base}: {e}")))?;
+    let platform = &options.platform;
+    let lower = resolver.resolve(&install_base, platform).map_err(|e| {
+        error(format!(
+            "cannot resolve install base {install_base} for {platform}: {e}"
+        ))
+    })?;
+    let checked = base_platform::Checked {
+        what: "install base",
+        reference: &install_base,
+        set_by: Some(INSTALL_BASE_ARG.to_string()),
+    };
+    let platform_warning =
+        base_platform::check(source, base_span.clone(), &checked, &lower.config, platform)?;
     check_extends(&lower.config, base_config).map_err(|why| {
         error(format!(
             "base {base_image} does not extend install base {install_base} ({INSTALL_BASE_ARG}): {why}"
@@ -127,6 +148,7 @@ pub(super) fn start(
     Ok(Start {
         state: lower_state.clone(),
         exec_config,
+        platform_warning,
         merge: FamilyMerge {
             install_base,
             lower: lower_state,

@@ -74,6 +74,16 @@ impl ImageConfig {
         self.variant = platform.variant.clone();
     }
 
+    /// The platform the config names, when it names an OS and an
+    /// architecture (OCI requires both).
+    pub fn platform(&self) -> Option<Platform> {
+        (!self.os.is_empty() && !self.architecture.is_empty()).then(|| Platform {
+            os: self.os.clone(),
+            architecture: self.architecture.clone(),
+            variant: self.variant.clone().filter(|v| !v.is_empty()),
+        })
+    }
+
     pub fn env(&self) -> &[String] {
         self.config.env.as_deref().unwrap_or(&[])
     }

@@ -27,13 +27,13 @@ impl Lowering<'_> {
             self.state.clone()
         };
         let applied = actions(FileOp::new(&onto))
-            .custom_name(name)
+            .custom_name(self.op_name(name))
             .location(self.location(span))
             .build()
             .map_err(|e| self.llb_error(span, e))?;
         self.state = if self.options.merge_layers {
             Merge::new([self.state.clone(), applied])
-                .custom_name(format!("{name} (merge)"))
+                .custom_name(self.op_name(&format!("{name} (merge)")))
                 .location(self.location(span))
                 .build()
         } else {
@@ -67,13 +67,13 @@ impl Lowering<'_> {
             return self.add_layer(span, &title, write);
         }
         let layer = write(FileOp::new(&self.scratch()))
-            .custom_name(&title)
+            .custom_name(self.op_name(&title))
             .location(self.location(span))
             .build()
             .map_err(|e| self.llb_error(span, e))?;
         self.state = FileOp::new(&self.state)
             .copy(Copy::new(&layer, path, path).create_dest_path(true))
-            .custom_name(format!("{title} (copy onto the image)"))
+            .custom_name(self.op_name(&format!("{title} (copy onto the image)")))
             .location(self.location(span))
             .build()
             .map_err(|e| self.llb_error(span, e))?;

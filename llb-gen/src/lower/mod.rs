@@ -7,6 +7,7 @@
 
 mod apt;
 mod base;
+mod base_platform;
 pub(crate) mod conda_env;
 mod context;
 mod family;
@@ -84,6 +85,10 @@ pub struct LowerOptions {
     /// Build files as base-independent layers merged onto the image; off
     /// for daemons without merge ops (`mergeop` cap).
     pub merge_layers: bool,
+    /// The build makes several platforms: each op's progress name starts
+    /// with its platform (`[linux/arm64 build.envd:6] ...`), as the
+    /// Dockerfile frontend's `[linux/arm64 2/3] RUN ...`.
+    pub platform_in_names: bool,
 }
 
 impl LowerOptions {
@@ -97,6 +102,7 @@ impl LowerOptions {
             build_args: BTreeMap::new(),
             no_cache: false,
             merge_layers: true,
+            platform_in_names: false,
         }
     }
 }
@@ -173,22 +179,34 @@ impl<'a> Lowering<'a> {
             .cuda
             .as_ref()
             .map_or(base_span.clone(), |cuda| cuda.span.range());
-        let resolved = resolver.resolve(&base_image, &options.platform).map_err(|e| {
-            Diagnostic::error(source, Some(chosen_at), format!("cannot resolve base image {base_image}: {e}"))
-                .with_help(format!(
-                    "point base names at images you have with --build-arg {}=IMAGE or {}<NAME>=IMAGE",
-                    OVERRIDE_ANY, OVERRIDE_PREFIX
-                ))
+        let platform = &options.platform;
+        let resolved = resolver.resolve(&base_image, platform).map_err(|e| {
+            Diagnostic::error(
+                source,
+                Some(chosen_at.clone()),
+                format!("cannot resolve base image {base_image} for {platform}: {e}"),
+            )
+            .with_help(format!(
+                "point base names at images you have with --build-arg {}=IMAGE or {}<NAME>=IMAGE",
+                OVERRIDE_ANY, OVERRIDE_PREFIX
+            ))
         })?;
+        let checked = base_platform::Checked {
+            what: "base image",
+            reference: &base_image,
+            set_by: base::chosen_by_build_arg(base, &options.build_args),
+        };
+        let platform_warning =
+            base_platform::check(source, chosen_at, &checked, &resolved.config, platform)?;
         let ignore = read_dockerignore(files, options, source, &base.span)?;
         let mut config = resolved.config;
-        config.set_platform(&options.platform);
+        config.set_platform(platform);
         let file = SourceFile::new(&options.filename, source.text(), "starlark");
         let image_state = |reference: &str, digest: Option<String>| {
             let mut image = Image::new(reference)
                 .resolve_mode(options.resolve_mode)
                 .platform(options.platform.clone())
-                .custom_name(format!("base {reference}"))
+                .custom_name(op_name(options, &format!("base {reference}")))
                 .location(location(&file, source, &base.span));
             if let Some(digest) = digest {
                 image = image.digest(digest);
@@ -198,6 +216,7 @@ impl<'a> Lowering<'a> {
             })
         };
         let base_state = image_state(&base_image, resolved.digest)?;
+        let mut warnings: Vec<Diagnostic> = platform_warning.into_iter().collect();
         let (state, exec_config, family) = match install_base {
             Some(install_base) if !family::same_image(&install_base, &base_image) => {
                 let start = family::start(
@@ -213,6 +232,7 @@ impl<'a> Lowering<'a> {
                     base_state,
                     image_state,
                 )?;
+                warnings.extend(start.platform_warning);
                 (start.state, start.exec_config, Some(start.merge))
             }
             _ => (base_state, config.clone(), None),
@@ -232,7 +252,7 @@ impl<'a> Lowering<'a> {
             site,
             mirrors: BTreeMap::new(),
             mirrors_used: BTreeSet::new(),
-            warnings: vec![],
+            warnings,
         };
         if let Some(problem) = base::unpinned_in_file(base, &options.build_args) {
             let help = format!(
@@ -324,7 +344,9 @@ impl<'a> Lowering<'a> {
     pub fn finish(mut self, target: &str) -> Result<Lowered, Diagnostic> {
         if let Some(family) = self.family.take() {
             let location = self.location(&self.base.span);
-            self.state = family.finish(&self.state, &self.base_image, location);
+            self.state = family.finish(&self.state, &self.base_image, location, |name| {
+                self.op_name(name)
+            });
         }
         let digest = crate::llb::sha256_hex(self.source.text().as_bytes());
         self.config
@@ -382,7 +404,7 @@ impl<'a> Lowering<'a> {
         let mut exec = Exec::new(&self.state, ["/bin/sh", "-c", script.as_str()])
             .cwd(cwd)
             .network(self.options.network)
-            .custom_name(format!("[{}:{}] {name}", self.options.filename, span.line))
+            .custom_name(self.step_name(span, name))
             .ignore_cache(self.options.no_cache)
             .location(self.location(span));
         if self.exec_config.env_value("PATH").is_none() {
@@ -408,6 +430,22 @@ impl<'a> Lowering<'a> {
         exec.build()
             .map(|e| e.root())
             .map_err(|e| self.llb_error(span, e))
+    }
+
+    /// The progress name of a step that runs commands: its build.envd
+    /// line, after its platform in a multi-platform build.
+    fn step_name(&self, span: &Span, name: &str) -> String {
+        let at = format!("{}:{}", self.options.filename, span.line);
+        if self.options.platform_in_names {
+            format!("[{} {at}] {name}", self.options.platform)
+        } else {
+            format!("[{at}] {name}")
+        }
+    }
+
+    /// The progress name of an op of this platform's graph.
+    pub(crate) fn op_name(&self, name: &str) -> String {
+        op_name(self.options, name)
     }
 
     pub(crate) fn pip_cache(&self) -> Mount {
@@ -511,6 +549,16 @@ fn read_dockerignore(
         let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
         Diagnostic::error(&file, Some(start..end), e.message)
     })
+}
+
+/// An op's progress name: after its platform in a multi-platform build,
+/// where every platform has its own op.
+fn op_name(options: &LowerOptions, name: &str) -> String {
+    if options.platform_in_names {
+        format!("[{}] {name}", options.platform)
+    } else {
+        name.to_string()
+    }
 }
 
 /// The op location of a call: its line range in build.envd.

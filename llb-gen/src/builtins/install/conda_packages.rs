@@ -116,7 +116,10 @@ impl Lower for CondaPackages {
             lowering.warnings.extend(env.warnings.iter().cloned());
             let file = FileOp::new(&lowering.scratch())
                 .mkfile(Mkfile::new("/environment.yml", env.conda_yaml).mode(0o644))
-                .custom_name(format!("{} {path} (rewritten for the image)", SPEC.name))
+                .custom_name(lowering.op_name(&format!(
+                    "{} {path} (rewritten for the image)",
+                    SPEC.name
+                )))
                 .location(lowering.location(span))
                 .build()
                 .map_err(|e| lowering.llb_error(span, e))?;
