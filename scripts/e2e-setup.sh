@@ -166,10 +166,11 @@ ensure_docker20() {
 # buildx docker-container builder runs (bookworm's runc: trixie's needs a
 # newer glibc than the bookworm base has).
 BUILDKIT_VERSION=0.25.2
+BUILDKIT_COMMIT=dcc0fe5e96ae78919b30057d0804c52f13a2eb7e
 BUILDKIT_IMAGE=envd-test/buildkit:$BUILDKIT_VERSION
 ensure_buildkit() {
   local dir="$STATE_DIR/buildkit-$BUILDKIT_VERSION"
-  if [ ! -x "$dir/bin/buildkitd" ] || [ ! -x "$dir/bin/buildctl" ]; then
+  if [ "$(cat "$dir/bin/.built" 2>/dev/null)" != "$BUILDKIT_COMMIT" ]; then
     local archive="${ENVD_BUILDKIT_SOURCE:-$ROOT/../shared/vendor/buildkit-$BUILDKIT_VERSION.tar.gz}"
     [ -f "$archive" ] || { log "no BuildKit $BUILDKIT_VERSION source at $archive: set ENVD_BUILDKIT_SOURCE to moby/buildkit's v$BUILDKIT_VERSION tree with its vendor/ folder, as a .tar.gz"; exit 1; }
     local go=/usr/lib/go-1.24/bin/go
@@ -180,13 +181,17 @@ ensure_buildkit() {
     log "building buildkitd and buildctl $BUILDKIT_VERSION from source (a few minutes)"
     rm -rf "$dir" && mkdir -p "$dir/src" "$dir/bin"
     tar -C "$dir/src" --strip-components=1 -xzf "$archive"
-    local target
+    local target version=github.com/moby/buildkit/version
     for target in buildkitd buildctl; do
       (cd "$dir/src" && GOFLAGS=-mod=vendor CGO_ENABLED=0 GOTOOLCHAIN=local GOCACHE="$STATE_DIR/go-cache" \
-        "$go" build -trimpath -tags "netgo static_build osusergo" -o "$dir/bin/$target.tmp" "./cmd/$target")
+        "$go" build -trimpath -tags "netgo static_build osusergo" \
+          -ldflags "-X $version.Version=v$BUILDKIT_VERSION -X $version.Revision=$BUILDKIT_COMMIT -X $version.Package=github.com/moby/buildkit" \
+          -o "$dir/bin/$target.tmp" "./cmd/$target")
       mv "$dir/bin/$target.tmp" "$dir/bin/$target"
     done
     rm -rf "$dir/src"
+    echo "$BUILDKIT_COMMIT" > "$dir/bin/.built"
+    docker image rm -f "$BUILDKIT_IMAGE" >/dev/null 2>&1 || true
   fi
   if ! have_image "$BUILDKIT_IMAGE"; then
     local ctx="$STATE_DIR/buildkit-context" tmp

@@ -23,6 +23,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 #[path = "daemons.rs"]
 pub mod daemons;
 
+/// Debian's registry on a free loopback port.
+#[path = "registry.rs"]
+pub mod registry;
+
 pub const FRONTEND_IMAGE: &str = "aiges/envd-frontend:latest";
 
 /// Where the setup script keeps its state (wheels).
@@ -154,6 +158,8 @@ pub struct Vertex {
     pub name: String,
     /// That line, `build.envd:4`, for steps that run commands.
     pub location: Option<String>,
+    /// The platform the name starts with, in a multi-platform build.
+    pub platform: Option<String>,
     pub cached: bool,
     /// Number of inputs (0 for sources and ops on scratch).
     pub inputs: usize,
@@ -228,20 +234,37 @@ impl BuildOutput {
 }
 
 /// A step name as the frontend gives it, `[build.envd:4] run ...`, split
-/// into the line and the rest; other names (`[internal] ...`) whole.
+/// into the line and the rest; other names (`[internal] ...`) whole. In a
+/// multi-platform build the platform comes first (`[linux/arm64
+/// build.envd:4] run ...`, `[linux/arm64] base ...`): see [`split_name`].
 pub fn split_location(name: &str) -> (Option<&str>, &str) {
-    let located = name
+    let (_, location, rest) = split_name(name);
+    (location, rest)
+}
+
+/// A step name split into its platform, its build.envd line and the rest.
+pub fn split_name(name: &str) -> (Option<&str>, Option<&str>, &str) {
+    let Some((head, rest)) = name
         .strip_prefix('[')
-        .and_then(|rest| rest.split_once("] "));
-    match located {
-        Some((at, rest))
-            if at.rsplit_once(':').is_some_and(|(_, line)| {
-                !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit())
-            }) =>
-        {
-            (Some(at), rest)
+        .and_then(|rest| rest.split_once("] "))
+    else {
+        return (None, None, name);
+    };
+    let is_platform = |word: &str| {
+        word.split('/').count() >= 2 && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'/')
+    };
+    let is_line = |at: &str| {
+        at.rsplit_once(':').is_some_and(|(file, line)| {
+            !file.is_empty() && !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    match head.split_once(' ') {
+        Some((platform, at)) if is_platform(platform) && is_line(at) => {
+            (Some(platform), Some(at), rest)
         }
-        _ => (None, name),
+        None if is_platform(head) => (Some(head), None, rest),
+        None if is_line(head) => (None, Some(head), rest),
+        _ => (None, None, name),
     }
 }
 
@@ -254,7 +277,8 @@ pub fn is_build_step(name: &str) -> bool {
     prefixes.iter().any(|p| name.starts_with(p))
 }
 
-/// `docker buildx build` of `project` with the given build file and args.
+/// `docker buildx build` of `project` with the given build file and args,
+/// loaded into dockerd as `tag`.
 pub fn build(
     project: &Project,
     file: &str,
@@ -262,22 +286,22 @@ pub fn build(
     args: &[(&str, &str)],
     extra: &[&str],
 ) -> BuildOutput {
+    let mut flags = vec!["--load", "-t", tag];
+    flags.extend_from_slice(extra);
+    buildx(project, file, args, &flags)
+}
+
+/// `docker buildx build` of `project`, its steps on the host network (the
+/// local index), with `flags` choosing the builder and the output.
+pub fn buildx(project: &Project, file: &str, args: &[(&str, &str)], flags: &[&str]) -> BuildOutput {
     let mut cmd = Command::new("docker");
-    cmd.args([
-        "buildx",
-        "build",
-        "--progress=rawjson",
-        "--load",
-        "-t",
-        tag,
-        "-f",
-    ])
-    .arg(project.dir.join(file))
-    .args(["--network=host", "--allow", "network.host"]);
+    cmd.args(["buildx", "build", "--progress=rawjson", "-f"])
+        .arg(project.dir.join(file))
+        .args(["--network=host", "--allow", "network.host"]);
     for (key, value) in args {
         cmd.arg("--build-arg").arg(format!("{key}={value}"));
     }
-    cmd.args(extra).arg(&project.dir);
+    cmd.args(flags).arg(&project.dir);
     let output = cmd.output().expect("docker buildx build runs");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     BuildOutput {
@@ -345,6 +369,7 @@ fn parse_rawjson(stderr: &str) -> Vec<Vertex> {
                 digest,
                 name: String::new(),
                 location: None,
+                platform: None,
                 cached: false,
                 inputs: 0,
                 error: None,
@@ -353,9 +378,10 @@ fn parse_rawjson(stderr: &str) -> Vec<Vertex> {
                 entry.inputs = entry.inputs.max(inputs.len());
             }
             if let Some(name) = v["name"].as_str() {
-                let (location, name) = split_location(name);
+                let (platform, location, name) = split_name(name);
                 entry.name = name.to_string();
                 entry.location = location.map(str::to_string);
+                entry.platform = platform.map(str::to_string);
             }
             entry.cached |= v["cached"].as_bool().unwrap_or(false);
             if let Some(error) = v["error"].as_str() {

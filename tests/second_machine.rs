@@ -9,83 +9,14 @@
 //! end-to-end suite (scripts/test.sh), and puts that daemon back however
 //! it ends.
 
-use std::fs;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use envd_e2e::daemons::{OtherDaemon, docker_answers};
+use envd_e2e::registry::Registry;
 use envd_e2e::*;
 
 const SYNTAX: &str = "# syntax=aiges/envd-frontend\n";
 const BASE: &str = "envd-test/cpu:latest";
-
-/// Debian's registry, serving a fresh folder on a free loopback port.
-struct Registry {
-    child: Child,
-    root: PathBuf,
-    address: String,
-}
-
-impl Registry {
-    fn start() -> Registry {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let root = std::env::temp_dir().join(format!("envd-e2e-registry-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(root.join("storage")).expect("registry folder");
-        let config = root.join("config.yml");
-        fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                root.join("storage").display()
-            ),
-        )
-        .expect("registry config");
-        let log = fs::File::create(root.join("registry.log")).expect("registry log");
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("docker-registry runs (scripts/e2e-setup.sh installs it)");
-        let address = format!("127.0.0.1:{port}");
-        let start = Instant::now();
-        while std::net::TcpStream::connect(&address).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "the registry did not listen within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        Registry {
-            child,
-            root,
-            address,
-        }
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = fs::remove_dir_all(&self.root);
-    }
-}
-
-/// Pushes `image` to the registry as `REGISTRY/image`.
-fn push(registry: &Registry, image: &str) {
-    let remote = format!("{}/{image}", registry.address);
-    docker(&["tag", image, &remote]);
-    docker(&["push", "-q", &remote]);
-    docker(&["rmi", &remote]);
-}
 
 /// Pulls `REGISTRY/image` and names it `image`, as the first machine had it.
 fn pull(registry: &Registry, image: &str) {
@@ -128,8 +59,8 @@ fn the_cache_travels_to_an_empty_machine_through_a_registry() {
         &[&cache_to],
     );
     assert!(first.success, "{}", first.error_text());
-    push(&registry, FRONTEND_IMAGE);
-    push(&registry, BASE);
+    registry.push(FRONTEND_IMAGE);
+    registry.push(BASE);
 
     // The same image store as the usual daemon (containerd's, with merge
     // and diff ops).

@@ -74,7 +74,10 @@ pub(super) fn check(
     Err(Diagnostic::error(
         source,
         Some(at),
-        format!("{what} {reference}{chosen} is for {found}, and this build is for {target}"),
+        // The headline is all buildx shows: it says why and what to do.
+        format!(
+            "{what} {reference}{chosen} is for {found}, and this build is for {target}: {target} does not run {found} programs, so the image would hold {found} programs under a {target} label (use a base with a {target} build, or --platform {found})"
+        ),
     )
     .with_help(format!(
         "{target} does not run {found} programs: the steps would run them as {found} (under emulation or natively), install {found} packages, and the result would be an image labelled {target} that holds {found} programs"
