@@ -253,6 +253,7 @@ case "${1:-all}" in
   buildkit) ensure_docker; ensure_buildkit ;;
   qemu) ensure_qemu ;;
   arm64) ensure_docker; ensure_arm64_image ;;
-  all) ensure_docker; ensure_git; ensure_registry; ensure_docker20; ensure_images; ensure_wheels; ensure_frontend; ensure_envd_cli ;;
+  all) ensure_docker; ensure_git; ensure_registry; ensure_docker20; ensure_images; ensure_wheels; ensure_frontend; ensure_envd_cli
+       ensure_buildkit; ensure_arm64_image ;;
   *) echo "usage: $0 [docker|images|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|all]" >&2; exit 2 ;;
 esac

@@ -193,10 +193,10 @@ impl Drop for Builder {
 }
 
 /// `docker run --platform PLATFORM IMAGE sh -c SCRIPT`, after pulling that
-/// platform's image from the registry.
+/// platform's image from the registry (removed again after the run).
 fn run_platform(image: &str, platform: &str, script: &str) -> String {
     docker(&["pull", "-q", "--platform", platform, image]);
-    docker(&[
+    let out = docker(&[
         "run",
         "--rm",
         "--platform",
@@ -206,7 +206,57 @@ fn run_platform(image: &str, platform: &str, script: &str) -> String {
         image,
         "-c",
         script,
-    ])
+    ]);
+    docker(&["image", "rm", "-f", image]);
+    out
+}
+
+/// buildkitd 0.25 in a container of its own on the host network, listening
+/// on a loopback TCP port: what buildx's `remote` driver connects to (a
+/// BuildKit on another machine, or a Kubernetes service). Removed on drop.
+struct RemoteBuildkitd {
+    container: String,
+    address: String,
+}
+
+impl RemoteBuildkitd {
+    fn start(site: &Site) -> RemoteBuildkitd {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let address = format!("tcp://127.0.0.1:{port}");
+        let container = format!("envd-e2e-buildkitd-{}-{port}", std::process::id());
+        let config = format!(
+            "{}:/etc/buildkit/buildkitd.toml:ro",
+            site.buildkitd_config.display()
+        );
+        docker(&[
+            "run",
+            "-d",
+            "--name",
+            &container,
+            "--privileged",
+            "--network",
+            "host",
+            "-v",
+            &config,
+            BUILDKIT_IMAGE,
+            "--addr",
+            &address,
+            "--allow-insecure-entitlement",
+            "network.host",
+        ]);
+        RemoteBuildkitd { container, address }
+    }
+}
+
+impl Drop for RemoteBuildkitd {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["rm", "-f", "-v", &self.container])
+            .output();
+    }
 }
 
 /// The platforms of the steps named `name` (without line and platform).
@@ -261,14 +311,24 @@ fn the_wrapper_builds_for_two_architectures_and_its_cache_fills_a_fresh_builder(
         platforms_of(&first, "install.system_packages curl, procps"),
         ["linux/amd64", "linux/arm64"]
     );
+    // Every op of one platform's graph names it (the context's transfers
+    // are shared, and name none); steps that run commands name their line.
+    let steps: Vec<&Vertex> = first
+        .vertices
+        .iter()
+        .filter(|v| v.inputs > 0 && is_build_step(&v.name))
+        .collect();
+    assert!(steps.len() >= 2 * 8, "{steps:?}");
     assert!(
-        first
-            .vertices
+        steps.iter().all(|v| v.platform.is_some()),
+        "every step names its platform: {steps:?}"
+    );
+    assert!(
+        steps
             .iter()
             .filter(|v| v.name.starts_with("install.") || v.name.starts_with("run "))
-            .all(|v| v.platform.is_some() && v.location.is_some()),
-        "every step names its platform and line: {:?}",
-        first.vertices
+            .all(|v| v.location.is_some()),
+        "steps that run commands name their line: {steps:?}"
     );
     drop(builder);
 
@@ -450,6 +510,21 @@ fn failures_are_located_and_base_platforms_checked_on_buildkit_025() {
         wrong.executed()
     );
 
+    // A multi-platform base without an arm64 image: the error names the
+    // platform it lacks.
+    let amd64_index = site
+        .registry
+        .index("envd-test/cpu:amd64-index", &[&site.base_amd64]);
+    let missing = build_on(&site.args(&index, &amd64_index), "linux/arm64");
+    assert!(!missing.success);
+    let error = missing.error_text();
+    assert!(
+        error.contains(&format!(
+            "build.envd:2: cannot resolve base image {amd64_index} for linux/arm64: "
+        )),
+        "{error}"
+    );
+
     // The same base for amd64/v2 machines: they run it, with a warning.
     let loose = build_on(&site.args(&index, &site.base_amd64), "linux/amd64/v2");
     assert!(loose.success, "{}", loose.error_text());
@@ -501,5 +576,55 @@ fn buildctl_builds_through_gateway_v0_on_the_builder() {
     assert_eq!(
         run_platform(&image, "linux/amd64", "cat /srv/out.txt").trim(),
         nonce
+    );
+}
+
+#[test]
+#[ignore = "needs Docker, BuildKit 0.25 and qemu: run scripts/test.sh"]
+fn the_remote_driver_builds_on_a_buildkitd_it_reaches_over_tcp() {
+    let site = Site::start();
+    let index = PackageIndex::start("buildkit-remote");
+    let daemon = RemoteBuildkitd::start(&site);
+    let name = format!("envd-e2e-remote-{}", std::process::id());
+    // The daemon takes a moment to listen; buildx waits for it.
+    docker(&[
+        "buildx",
+        "create",
+        "--name",
+        &name,
+        "--driver",
+        "remote",
+        "--bootstrap",
+        &daemon.address,
+    ]);
+    let project = Project::copy_of("buildkit-remote", "examples/aiges-wrapper");
+    project.write("wrapper/nonce.txt", &nonce());
+    let image = site.registry.reference("envd-e2e/remote:1");
+    let output = format!("type=image,name={image},push=true");
+    let built = buildx(
+        &project,
+        "build.envd",
+        &envd_e2e::args(&site.args(&index, &site.base)),
+        &["--builder", &name, "--output", &output],
+    );
+    let _ = Command::new("docker")
+        .args(["buildx", "rm", &name])
+        .output();
+    assert!(built.success, "{}", built.error_text());
+    assert!(
+        built
+            .executed()
+            .contains(&"install.python_packages -r requirements.txt"),
+        "{:?}",
+        built.executed()
+    );
+    assert_eq!(
+        run_platform(
+            &image,
+            "linux/amd64",
+            "python /home/aiges/wrapper/wrapper.py"
+        )
+        .trim(),
+        "wrapper ready: alpha delta"
     );
 }
