@@ -247,6 +247,15 @@ impl RemoteBuildkitd {
             "--allow-insecure-entitlement",
             "network.host",
         ]);
+        let listening = format!("127.0.0.1:{port}");
+        let start = std::time::Instant::now();
+        while std::net::TcpStream::connect(&listening).is_err() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "buildkitd did not listen on {address} within 30 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
         RemoteBuildkitd { container, address }
     }
 }
@@ -586,7 +595,6 @@ fn the_remote_driver_builds_on_a_buildkitd_it_reaches_over_tcp() {
     let index = PackageIndex::start("buildkit-remote");
     let daemon = RemoteBuildkitd::start(&site);
     let name = format!("envd-e2e-remote-{}", std::process::id());
-    // The daemon takes a moment to listen; buildx waits for it.
     docker(&[
         "buildx",
         "create",
