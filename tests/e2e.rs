@@ -1244,3 +1244,163 @@ fn seed_example_through_the_envd_build_drop_in() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("--public-key is not supported"), "{stderr}");
 }
+
+/// Occurrences of `needle` in the whole file system of `image`
+/// (`docker export` of a container made from it).
+fn occurrences_in_file_system(image: &str, needle: &str) -> usize {
+    let container = docker(&["create", image]).trim().to_string();
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "docker export {container} | grep -a -c -F -e \"$NEEDLE\" || true"
+        ))
+        .env("NEEDLE", needle)
+        .output()
+        .expect("sh runs");
+    docker(&["rm", &container]);
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("grep counts lines")
+}
+
+/// The build's LLB as `llb-gen --format json` gives it, with `args`.
+fn llb_json(project: &Project, args: &[(&str, &str)]) -> String {
+    use llb_gen::llb::Platform;
+    use llb_gen::lower::LowerOptions;
+    let text = std::fs::read_to_string(project.dir.join("build.envd")).unwrap();
+    let mut lower = LowerOptions::new(Platform::new("linux", "amd64"));
+    lower.build_args = args
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let options = llb_gen::CompileOptions {
+        target: None,
+        lower,
+        probe: None,
+        includes: Default::default(),
+    };
+    let files = llb_gen::disk::DiskContext::new(&project.dir).unwrap();
+    let compiled = llb_gen::compile(&text, &options, &files, &llb_gen::disk::OfflineResolver)
+        .expect("the wrapper compiles");
+    serde_json::to_string(&llb_gen::llb::definition_to_json(&compiled.definition).unwrap()).unwrap()
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn a_private_mirror_login_comes_from_the_netrc_secret_and_is_kept_nowhere() {
+    require_setup();
+    // New every run, so no record of an earlier run can hold it.
+    let password = format!("pw-{}", nonce());
+    let index = PackageIndex::with_login("private", &format!("alice:{password}"));
+    let project = Project::copy_of("private-mirror", "examples/aiges-wrapper");
+    let netrc = std::env::temp_dir().join(format!("envd-e2e-netrc-{}", std::process::id()));
+    std::fs::write(
+        &netrc,
+        format!("machine 127.0.0.1 login alice password {password}\n"),
+    )
+    .unwrap();
+    let secret = format!("id=netrc,src={}", netrc.display());
+    let site = site_args(&index, "envd-test/cpu:latest");
+    let pip_step = "install.python_packages -r requirements.txt";
+
+    // Without the login, pip gets the mirror's 401 at the install line, and
+    // the step says how to give the login.
+    let refused = build(
+        &project,
+        "build.envd",
+        "envd-e2e/private:none",
+        &args(&site),
+        &[],
+    );
+    assert!(!refused.success);
+    let log = refused.logs(pip_step);
+    assert!(log.contains("401"), "pip reports the mirror's 401: {log}");
+    assert!(
+        log.contains(
+            "envd-frontend: build.envd:7: pip failed, and the build has no netrc secret: if the mirror needs a login, build with --secret id=netrc,src=$HOME/.netrc"
+        ),
+        "{log}"
+    );
+    assert!(index.downloads().is_empty());
+
+    // With it, the wrapper builds.
+    let built = build(
+        &project,
+        "build.envd",
+        "envd-e2e/private:cpu",
+        &args(&site),
+        &["--secret", &secret],
+    );
+    assert!(built.success, "{}", built.error_text());
+    assert_eq!(index.downloads().len(), 4, "{:?}", index.downloads());
+    assert_eq!(
+        run_in(
+            "envd-e2e/private:cpu",
+            "python /home/aiges/wrapper/wrapper.py"
+        )
+        .trim(),
+        "wrapper ready: alpha delta"
+    );
+
+    // The second variant takes every wheel from the cache.
+    let gpu_site = site_args(&index, "envd-test/gpu:latest");
+    let gpu = build(
+        &project,
+        "build.envd",
+        "envd-e2e/private:gpu",
+        &args(&gpu_site),
+        &["--secret", &secret],
+    );
+    assert!(gpu.success, "{}", gpu.error_text());
+    assert_eq!(
+        index.downloads().len(),
+        4,
+        "the second variant downloads nothing"
+    );
+
+    // The password is nowhere a build keeps things.
+    assert_eq!(
+        occurrences_in_file_system("envd-e2e/private:cpu", &password),
+        0
+    );
+    assert_eq!(
+        occurrences_in_file_system("envd-e2e/private:gpu", &password),
+        0
+    );
+    assert!(
+        !inspect("envd-e2e/private:cpu")
+            .to_string()
+            .contains(&password)
+    );
+    assert!(!docker(&["history", "--no-trunc", "envd-e2e/private:cpu"]).contains(&password));
+    assert!(!llb_json(&project, &args(&site)).contains(&password));
+    for output in [&refused, &built, &gpu] {
+        assert!(!output.stderr.contains(&password), "in the progress output");
+    }
+
+    // A login in the site's URL is refused, and never echoed.
+    let url_with_login = index
+        .url
+        .replacen("http://", &format!("http://alice:{password}@"), 1);
+    let in_url = build(
+        &project,
+        "build.envd",
+        "envd-e2e/private:url",
+        &[
+            ("ENVD_BASE_IMAGE", "envd-test/cpu:latest"),
+            ("ENVD_PIP_INDEX", &url_with_login),
+            ("ENVD_PYTHON_VERSION", "3.11"),
+        ],
+        &[],
+    );
+    assert!(!in_url.success);
+    let error = in_url.error_text();
+    assert!(
+        error.contains("ENVD_PIP_INDEX \"http://***@127.0.0.1:")
+            && error.contains("carries a login"),
+        "{error}"
+    );
+    assert!(!in_url.stderr.contains(&password), "{}", in_url.stderr);
+    let _ = std::fs::remove_file(&netrc);
+}

@@ -456,15 +456,30 @@ pub struct PackageIndex {
 
 impl PackageIndex {
     pub fn start(name: &str) -> PackageIndex {
+        PackageIndex::serve(name, None)
+    }
+
+    /// An index that answers 401 to every request without the basic-auth
+    /// login `user:password`, as a private mirror does.
+    pub fn with_login(name: &str, login: &str) -> PackageIndex {
+        PackageIndex::serve(name, Some(login))
+    }
+
+    fn serve(name: &str, login: Option<&str>) -> PackageIndex {
         let log =
             std::env::temp_dir().join(format!("envd-e2e-index-{}-{name}.log", std::process::id()));
         let _ = fs::remove_file(&log);
-        let mut child = Command::new("python3")
+        let mut command = Command::new("python3");
+        command
             .arg(repo_root().join("tests/e2e/index/serve.py"))
             .arg("--root")
             .arg(state_dir().join("wheels"))
             .arg("--log")
-            .arg(&log)
+            .arg(&log);
+        if let Some(login) = login {
+            command.arg("--login").arg(login);
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3 runs the index server");

@@ -166,6 +166,10 @@ pub struct BuildArgs {
     /// KEY=VALUE, read by build.envd as build_args["KEY"] (docker buildx's flag).
     #[arg(long = "build-arg", value_name = "KEY=VALUE")]
     pub build_args: Vec<String>,
+    /// A BuildKit secret (docker buildx's flag): `id=netrc,src=$HOME/.netrc`
+    /// gives private mirrors' logins to pip, conda and apt steps.
+    #[arg(long = "secret", value_name = "id=ID,src=PATH")]
+    pub secrets: Vec<String>,
     /// Run every step again, with empty caches (docker buildx's flag).
     #[arg(long = "no-cache")]
     pub no_cache: bool,
@@ -282,6 +286,9 @@ pub fn buildx_args(
     }
     for arg in &build.build_args {
         args.extend(["--build-arg".into(), arg.clone()]);
+    }
+    for secret in &build.secrets {
+        args.extend(["--secret".into(), secret.clone()]);
     }
     if build.no_cache {
         args.push("--no-cache".into());
@@ -410,6 +417,8 @@ mod tests {
                 "type=local,src=/c",
                 "--network",
                 "host",
+                "--secret",
+                "id=netrc,src=/home/u/.netrc",
             ],
             &[
                 ("ENVD_PIP_INDEX", "http://mirror/simple"),
@@ -425,7 +434,8 @@ mod tests {
             "buildx build -f /work/My Service/build.envd --build-arg BUILDKIT_SYNTAX=registry.local/envd-frontend:2 \
              --target build_gpu -t svc:dev --load --cache-to type=registry,ref=registry.local/cache \
              --cache-from type=local,src=/c --build-arg ENVD_BASE_IMAGE_AIGES_GPU=local/gpu:1 \
-             --build-arg ENVD_PIP_INDEX=http://mirror/simple --network=host --allow network.host --progress=plain svc"
+             --build-arg ENVD_PIP_INDEX=http://mirror/simple --secret id=netrc,src=/home/u/.netrc \
+             --network=host --allow network.host --progress=plain svc"
         );
     }
 

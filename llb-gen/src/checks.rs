@@ -21,6 +21,76 @@ pub fn host_of(url: &str) -> &str {
         .map_or(authority, |(_, host)| host)
 }
 
+/// What makes a URL carry a login, for messages: user info
+/// (`user:password@host`) or a conda token path (`/t/TOKEN/...`); `None`
+/// when it has neither.
+pub fn url_login(url: &str) -> Option<&'static str> {
+    let (authority, path) = authority_and_path(url);
+    if authority.contains('@') {
+        return Some("user:password@");
+    }
+    token_segment(path).map(|_| "a token path, /t/TOKEN/")
+}
+
+/// The URL with its login replaced by `***`, for messages.
+pub fn masked_login(url: &str) -> String {
+    let (authority, path) = authority_and_path(url);
+    let scheme_len = url.len() - authority.len() - path.len();
+    let mut masked = url[..scheme_len].to_string();
+    match authority.rsplit_once('@') {
+        Some((_, host)) => masked.push_str(&format!("***@{host}")),
+        None => masked.push_str(authority),
+    }
+    match token_segment(path) {
+        Some(token) => {
+            let start = token.as_ptr() as usize - path.as_ptr() as usize;
+            masked.push_str(&path[..start]);
+            masked.push_str("***");
+            masked.push_str(&path[start + token.len()..]);
+        }
+        None => masked.push_str(path),
+    }
+    masked
+}
+
+/// The URLs (`http://`, `https://`) in a text such as a `.condarc`, with
+/// their byte offsets; a URL ends at white space, a quote, a comma or a
+/// closing bracket.
+pub fn urls_in(text: &str) -> Vec<(usize, &str)> {
+    let mut found = vec![];
+    let mut from = 0;
+    while let Some(at) = text[from..]
+        .find("http://")
+        .into_iter()
+        .chain(text[from..].find("https://"))
+        .min()
+    {
+        let start = from + at;
+        let end = text[start..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ']' | '}'))
+            .map_or(text.len(), |n| start + n);
+        found.push((start, &text[start..end]));
+        from = end.max(start + 1);
+    }
+    found
+}
+
+/// A URL's authority (`user@host:port`) and the rest (path, query).
+fn authority_and_path(url: &str) -> (&str, &str) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    rest.split_at(end)
+}
+
+/// The token of a conda token path (`/t/TOKEN/`), as conda finds one.
+fn token_segment(path: &str) -> Option<&str> {
+    let start = path.find("/t/")? + 3;
+    let token_len = path[start..]
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .unwrap_or(path.len() - start);
+    (token_len > 0).then(|| &path[start..start + token_len])
+}
+
 /// `path` taken relative to the folder `dir` (`""` for the root) and
 /// normalized: `.` and empty parts dropped, `..` applied. `None` when it
 /// climbs above the root.
@@ -177,6 +247,44 @@ pub fn yaml_flow_too_deep(text: &str, max: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logins_in_urls_are_found_and_masked() {
+        assert_eq!(url_login("https://pypi.org/simple"), None);
+        assert_eq!(url_login("http://127.0.0.1:8000/simple/"), None);
+        assert_eq!(
+            url_login("http://alice:s3cret@127.0.0.1:8000/simple"),
+            Some("user:password@")
+        );
+        assert_eq!(
+            url_login("https://token@mirror/simple"),
+            Some("user:password@")
+        );
+        assert_eq!(
+            url_login("https://conda.example/t/ab-12cd/main"),
+            Some("a token path, /t/TOKEN/")
+        );
+        assert_eq!(url_login("https://mirror/t/"), None);
+        assert_eq!(
+            masked_login("http://alice:s3cret@127.0.0.1:8000/simple"),
+            "http://***@127.0.0.1:8000/simple"
+        );
+        assert_eq!(
+            masked_login("https://conda.example/t/ab-12cd/main"),
+            "https://conda.example/t/***/main"
+        );
+        assert_eq!(masked_login("https://x/simple"), "https://x/simple");
+    }
+
+    #[test]
+    fn urls_in_a_text() {
+        let text =
+            "channels:\n  - https://a:b@m/c\ndefault_channels: [\"http://m/d\", https://e/f]\n";
+        let urls: Vec<&str> = urls_in(text).into_iter().map(|(_, u)| u).collect();
+        assert_eq!(urls, ["https://a:b@m/c", "http://m/d", "https://e/f"]);
+        let (at, url) = urls_in(text)[0];
+        assert_eq!(&text[at..at + url.len()], url);
+    }
 
     #[test]
     fn urls_and_hosts() {

@@ -96,6 +96,12 @@ pub static INVALID_BASE_IMAGE_PLATFORM: Rule = Rule {
     explanation: "BuildKit takes a single-platform image whatever platform is asked for, so a base built for another platform gives an image labelled with the build's platform and holding the base's programs. Where the build's platform runs those programs natively (`linux/386` on `linux/amd64`, `linux/arm/v7` on `linux/arm64`, an older variant) the build goes on with this warning, as BuildKit's Dockerfile frontend warns under the same name. Where it does not (`linux/amd64` for `linux/arm64`), the build stops at `base()`: emulation would run the steps, but as the base's platform, and the result would be a mislabelled image. Use a multi-platform base, or point the base name at an image for the platform (`ENVD_BASE_IMAGE_<NAME>`).",
 };
 
+pub static SECRET_IN_BUILD_ARG: Rule = Rule {
+    name: "SecretInBuildArg",
+    description: "A build arg that looks like a secret: named like one, or holding a URL with a login",
+    explanation: "BuildKit keeps a build's args in its history and in provenance attestations, where anyone who can read the build's records reads them. Logins for package mirrors go in the `netrc` secret (`--secret id=netrc,src=$HOME/.netrc`), which pip, conda and apt steps read and nothing stores. As BuildKit's Dockerfile check `SecretsUsedInArgOrEnv`, the rule reads names by their words (`HF_TOKEN`, `apiKey`, `DB_PASSWORD`).",
+};
+
 /// Every rule, in the order the reference page lists them.
 pub static RULES: &[&Rule] = &[
     &BASE_IMAGE_UNPINNED,
@@ -103,6 +109,7 @@ pub static RULES: &[&Rule] = &[
     &BASE_NOT_CALLED,
     &RUN_INSTEAD_OF_BUILTIN,
     &PIP_INDEX_INSECURE,
+    &SECRET_IN_BUILD_ARG,
     &COPY_WHOLE_CONTEXT,
     &DOWNLOAD_UNVERIFIED,
     &NO_EFFECT_IN_IMAGE,

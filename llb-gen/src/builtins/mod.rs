@@ -219,13 +219,26 @@ fn package_names(
 
 /// An `http(s)` URL argument, or an error naming the parameter.
 fn http_url(spec: &Spec, param: &str, url: &str) -> Result<String, BuiltinError> {
-    if crate::checks::is_http_url(url) {
-        Ok(url.to_string())
-    } else {
-        Err(BuiltinError::new(format!(
+    if !crate::checks::is_http_url(url) {
+        return Err(BuiltinError::new(format!(
             "{}(): `{param}` {url:?} is not an http(s) URL",
             spec.name
-        )))
+        )));
+    }
+    without_login(spec, &format!("`{param}`"), url)?;
+    Ok(url.to_string())
+}
+
+/// A URL a builtin takes, refused when it carries a login: the URL is
+/// kept in the build's definition and the image (`crate::lower::secrets`).
+fn without_login(spec: &Spec, what: &str, url: &str) -> Result<(), BuiltinError> {
+    match crate::lower::login_in_url(&format!("{}(): {what}", spec.name), url) {
+        Some(message) => Err(BuiltinError::new(message).help(if spec.name == "io.http" {
+            "io.http's download is BuildKit's own and takes no login: serve the file without one, or fetch it in run() with `curl --netrc-file \"$NETRC\"` and the netrc secret (--secret id=netrc,src=$HOME/.netrc)"
+        } else {
+            crate::lower::LOGIN_HELP
+        })),
+        None => Ok(()),
     }
 }
 

@@ -35,6 +35,8 @@ pub enum LlbError {
     DuplicateMount(String),
     #[error("cache mount at {dest:?} has no id")]
     CacheMountWithoutId { dest: String },
+    #[error("secret mount at {dest:?} has no id")]
+    SecretMountWithoutId { dest: String },
     #[error("invalid environment variable name {0:?}")]
     InvalidEnvName(String),
     #[error("file op has no actions")]

@@ -79,11 +79,30 @@ impl CacheMount {
     }
 }
 
+/// A secret the client gives (`--secret id=ID,...`), as a file readable by
+/// root only, for the one step: it is in no layer, and its content in no
+/// cache key. Optional: without it the step runs without the file.
+#[derive(Clone, Debug)]
+pub struct SecretMount {
+    dest: String,
+    id: String,
+}
+
+impl SecretMount {
+    pub fn new(dest: impl Into<String>, id: impl Into<String>) -> SecretMount {
+        SecretMount {
+            dest: dest.into(),
+            id: id.into(),
+        }
+    }
+}
+
 /// Any mount other than the root.
 #[derive(Clone, Debug)]
 pub enum Mount {
     Bind(BindMount),
     Cache(CacheMount),
+    Secret(SecretMount),
 }
 
 impl Mount {
@@ -91,7 +110,14 @@ impl Mount {
         match self {
             Mount::Bind(m) => &m.dest,
             Mount::Cache(m) => &m.dest,
+            Mount::Secret(m) => &m.dest,
         }
+    }
+}
+
+impl From<SecretMount> for Mount {
+    fn from(m: SecretMount) -> Mount {
+        Mount::Secret(m)
     }
 }
 
@@ -264,6 +290,23 @@ fn mount_to_pb(
             pm.cache_opt = Some(pb::CacheOpt {
                 id: m.id.clone(),
                 sharing: sharing as i32,
+            });
+        }
+        Mount::Secret(m) => {
+            if m.id.is_empty() {
+                return Err(LlbError::SecretMountWithoutId {
+                    dest: dest.to_string(),
+                });
+            }
+            required.insert(caps::EXEC_MOUNT_SECRET);
+            pm.mount_type = pb::MountType::Secret as i32;
+            pm.input = -1;
+            pm.secret_opt = Some(pb::SecretOpt {
+                id: m.id.clone(),
+                uid: 0,
+                gid: 0,
+                mode: 0o400,
+                optional: true,
             });
         }
     }
@@ -463,6 +506,34 @@ mod tests {
         assert_eq!(
             err(Exec::new(&base(), ["x"]).env("A=B", "c")),
             LlbError::InvalidEnvName("A=B".into())
+        );
+    }
+
+    #[test]
+    fn secret_mounts_are_optional_root_only_files() {
+        let exec = Exec::new(&base(), ["pip", "install", "x"])
+            .mount(SecretMount::new("/run/secrets/netrc", "netrc"))
+            .build()
+            .unwrap();
+        let op = top_op(&exec.root());
+        let exec_op = exec_of(&op);
+        let secret = &exec_op.mounts[1];
+        assert_eq!(secret.mount_type, pb::MountType::Secret as i32);
+        assert_eq!((secret.input, secret.output), (-1, -1));
+        let opt = secret.secret_opt.as_ref().unwrap();
+        assert_eq!(
+            (opt.id.as_str(), opt.mode, opt.optional),
+            ("netrc", 0o400, true)
+        );
+        assert!(top_caps(&exec.root()).contains(&caps::EXEC_MOUNT_SECRET.to_string()));
+        assert_eq!(
+            Exec::new(&base(), ["x"])
+                .mount(SecretMount::new("/s", ""))
+                .build()
+                .err(),
+            Some(LlbError::SecretMountWithoutId {
+                dest: "/s".to_string()
+            })
         );
     }
 }

@@ -33,7 +33,9 @@ mod testutil;
 
 pub use dump::definition_to_json;
 pub use error::LlbError;
-pub use exec::{BindMount, CacheMount, CacheSharing, Exec, ExecState, Mount, NetworkMode};
+pub use exec::{
+    BindMount, CacheMount, CacheSharing, Exec, ExecState, Mount, NetworkMode, SecretMount,
+};
 pub use file::{Copy, FileOp, Mkdir, Mkfile};
 pub use layers::{Diff, Merge};
 pub use platform::Platform;

@@ -5,7 +5,7 @@ use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::llb::{CacheMount, CacheSharing, Mount};
 
-use super::{APT_CACHE_ID, APT_LISTS_ID, Lowering, shell};
+use super::{APT_CACHE_ID, APT_LISTS_ID, Lowering, secrets, shell};
 
 const APT_ARCHIVES_DIR: &str = "/var/cache/apt";
 /// Only the lists: `/var/lib/apt/extended_states` belongs to the image.
@@ -27,14 +27,22 @@ command -v apt-get >/dev/null 2>&1 || {{ echo {} >&2; exit 127; }}
 hook=/etc/apt/apt.conf.d/docker-clean
 if [ -f "$hook" ]; then mv "$hook" /tmp/envd-frontend-docker-clean; trap 'mv /tmp/envd-frontend-docker-clean "$hook"' EXIT; fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get -o APT::Keep-Downloaded-Packages=true update
-apt-get -o APT::Keep-Downloaded-Packages=true install -y --no-install-recommends {}
+{}
+{}
 "#,
             shell::quote(&self.failure(
                 span,
                 &format!("{} needs apt-get (a Debian or Ubuntu base image)", builtin)
             )),
-            shell::join(names)
+            self.with_login_hint(span, "apt-get", "apt-get -o APT::Keep-Downloaded-Packages=true update"),
+            self.with_login_hint(
+                span,
+                "apt-get",
+                &format!(
+                    "apt-get -o APT::Keep-Downloaded-Packages=true install -y --no-install-recommends {}",
+                    shell::join(names)
+                )
+            ),
         );
         let mounts: Vec<Mount> = vec![
             CacheMount::new(APT_ARCHIVES_DIR, APT_CACHE_ID)
@@ -43,6 +51,7 @@ apt-get -o APT::Keep-Downloaded-Packages=true install -y --no-install-recommends
             CacheMount::new(APT_LISTS_DIR, APT_LISTS_ID)
                 .sharing(CacheSharing::Locked)
                 .into(),
+            secrets::apt_auth_mount(),
         ];
         let name = format!("{} {}", builtin, names.join(", "));
         self.exec_step(span, &name, script, mounts)

@@ -243,6 +243,16 @@ fn channels(
         )
     })?;
     for channel in listed {
+        if let Some(message) = super::login_in_url("the channel", &channel) {
+            // The excerpt shows the file with the login masked.
+            let masked = crate::checks::masked_login(&channel);
+            let start = text.text().find(&channel).unwrap_or(0);
+            let shown = SourceText::new(text.name(), text.text().replace(&channel, &masked));
+            return Err(
+                Diagnostic::error(&shown, Some(start..start + masked.len()), message)
+                    .with_help(super::LOGIN_HELP),
+            );
+        }
         if !channels.contains(&channel) {
             channels.push(channel);
         }

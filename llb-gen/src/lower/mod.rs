@@ -15,6 +15,7 @@ mod ignore;
 mod image_config;
 mod layers;
 pub(crate) mod requirements;
+pub(crate) mod secrets;
 pub(crate) mod shell;
 mod site;
 
@@ -36,6 +37,7 @@ pub use context::{ContextFiles, ContextSource, FileKind};
 pub use family::INSTALL_BASE_ARG;
 pub use ignore::{DOCKERIGNORE, Ignore};
 pub use image_config::{ContainerConfig, DEFAULT_PATH, History, ImageConfig};
+pub use secrets::{LOGIN_HELP, NETRC_SECRET_ID, login_in_url};
 pub use site::{PIP_INDEX_ARG, PYTHON_VERSION_ARG, PipIndexSettings, SiteSettings};
 
 /// Label holding the SHA-256 of the build.envd the image was built from.
@@ -254,6 +256,9 @@ impl<'a> Lowering<'a> {
             mirrors_used: BTreeSet::new(),
             warnings,
         };
+        lowering
+            .warnings
+            .extend(secrets::build_arg_warnings(&options.build_args));
         if let Some(problem) = base::unpinned_in_file(base, &options.build_args) {
             let help = format!(
                 "name a version, e.g. {:?}, or a digest (@sha256:...)",
@@ -424,6 +429,11 @@ impl<'a> Lowering<'a> {
         for (key, value) in &self.pip_env {
             exec = exec.env(key, value);
         }
+        // The mirrors' logins, for every step that may download: the
+        // secret's path is in the op, its content in nothing kept.
+        exec = exec
+            .env("NETRC", secrets::NETRC_PATH)
+            .mount(secrets::netrc_mount());
         for mount in mounts {
             exec = exec.mount(mount);
         }
@@ -503,6 +513,12 @@ impl<'a> Lowering<'a> {
                 &format!("{what} needs python or python3 on the base image's PATH")
             ))
         )
+    }
+
+    /// `command`, with a line saying how to give the mirrors' login when
+    /// it fails in a build without one.
+    pub(crate) fn with_login_hint(&self, span: &Span, tool: &str, command: &str) -> String {
+        secrets::with_login_hint(command, tool, |message| self.failure(span, message))
     }
 
     /// A build-time failure message naming the build.envd line.

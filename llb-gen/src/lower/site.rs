@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::checks::{host_of, is_http_url};
+use crate::checks::{host_of, is_http_url, masked_login};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::PythonRequest;
 
@@ -27,6 +27,13 @@ impl SiteSettings {
         let arg_source =
             |key: &str, value: &str| SourceText::new(format!("--build-arg {key}"), value);
         let pip_mirror = match args.get(PIP_INDEX_ARG) {
+            Some(url) if let Some(message) = super::login_in_url(PIP_INDEX_ARG, url) => {
+                // The value is shown with its login masked.
+                let masked = masked_login(url);
+                let source = arg_source(PIP_INDEX_ARG, &masked);
+                return Err(Diagnostic::error(&source, Some(0..masked.len()), message)
+                    .with_help(super::LOGIN_HELP));
+            }
             Some(url) if is_http_url(url) => Some(url.clone()),
             Some(url) => {
                 let source = arg_source(PIP_INDEX_ARG, url);

@@ -4,9 +4,12 @@
 Wheels in --root are listed at /simple/<name>/ and served from /files/ with
 `Cache-Control: max-age=..., immutable`, as real indexes and mirrors serve
 them (without it pip re-downloads on every build). Every file download is
-appended to --log (name, tab, bytes), so tests can count what builds fetched. Prints the port.
+appended to --log (name, tab, bytes), so tests can count what builds fetched.
+With --login USER:PASSWORD every request needs that HTTP basic-auth login
+(401 otherwise), as a private mirror does. Prints the port.
 """
 import argparse
+import base64
 import html
 import os
 import re
@@ -25,6 +28,7 @@ def project_of(filename):
 class Index(BaseHTTPRequestHandler):
     root = "."
     log_path = None
+    login = None
     lock = threading.Lock()
 
     def log_message(self, *args):
@@ -44,6 +48,14 @@ class Index(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self):
+        if self.login is not None:
+            expected = "Basic " + base64.b64encode(self.login.encode()).decode()
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="envd-e2e"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
         files = sorted(f for f in os.listdir(self.root) if f.endswith((".whl", ".tar.gz")))
         path = self.path.split("?")[0]
         if path in ("/simple", "/simple/"):
@@ -74,9 +86,11 @@ def main():
     parser.add_argument("--root", required=True)
     parser.add_argument("--log")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--login")
     args = parser.parse_args()
     Index.root = args.root
     Index.log_path = args.log
+    Index.login = args.login
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Index)
     print(server.server_address[1], flush=True)
     server.serve_forever()

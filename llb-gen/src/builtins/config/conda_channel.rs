@@ -62,6 +62,15 @@ fn validate_condarc(
         error.span = locate(at);
         return Err(error);
     }
+    // Channel URLs with a login would be kept in /etc/conda/.condarc.
+    if let Some((at, message)) = crate::checks::urls_in(text)
+        .into_iter()
+        .find_map(|(at, url)| crate::lower::login_in_url(&format!("{func}(): the URL"), url).map(|m| (at, m)))
+    {
+        let mut error = BuiltinError::new(message).help(crate::lower::LOGIN_HELP);
+        error.span = locate(at);
+        return Err(error);
+    }
     match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text) {
         Ok(serde_yaml_ng::Value::Mapping(map)) if !map.is_empty() => Ok(()),
         Ok(_) => Err(BuiltinError::new(format!(

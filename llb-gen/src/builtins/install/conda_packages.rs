@@ -56,6 +56,9 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
             SPEC.name
         )));
     }
+    for channel in &channels {
+        super::super::without_login(&SPEC, "`channel`", channel)?;
+    }
     let env_file = args
         .str("env_file")
         .map(|p| context_path(&SPEC, "env_file", &p))
@@ -105,10 +108,12 @@ impl Lower for CondaPackages {
                 .iter()
                 .flat_map(|c| ["--channel".to_string(), c.clone()]);
             let args: Vec<String> = channel_args.chain(self.names.iter().cloned()).collect();
-            script.push_str(&format!(
-                "conda install --yes --prefix \"$prefix\" {}\n",
-                shell::join(&args)
+            script.push_str(&lowering.with_login_hint(
+                span,
+                "conda",
+                &format!("conda install --yes --prefix \"$prefix\" {}", shell::join(&args)),
             ));
+            script.push('\n');
         }
         if let Some(path) = &self.env_file {
             let text = lowering.read_text(span, "conda environment file", path)?;
@@ -124,14 +129,23 @@ impl Lower for CondaPackages {
                 .build()
                 .map_err(|e| lowering.llb_error(span, e))?;
             mounts.push(BindMount::new(CONDA_ENV_MOUNT, &file).into());
-            script.push_str(&format!(
-                "conda env update --prefix \"$prefix\" --file {CONDA_ENV_MOUNT}/environment.yml\n"
+            script.push_str(&lowering.with_login_hint(
+                span,
+                "conda",
+                &format!(
+                    "conda env update --prefix \"$prefix\" --file {CONDA_ENV_MOUNT}/environment.yml"
+                ),
             ));
+            script.push('\n');
             if !env.pip.is_empty() {
                 script.push_str(&format!(
-                    "{}\n\"$py\" -m pip install {}\n",
+                    "{}\n{}\n",
                     lowering.find_python(span, "the pip: list of an environment file"),
-                    shell::join(&env.pip)
+                    lowering.with_login_hint(
+                        span,
+                        "pip",
+                        &format!("\"$py\" -m pip install {}", shell::join(&env.pip))
+                    )
                 ));
                 mounts.push(lowering.pip_cache());
             }

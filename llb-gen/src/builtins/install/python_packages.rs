@@ -139,6 +139,9 @@ fn split_pip_options(entries: Vec<String>) -> Result<(Vec<String>, Vec<String>),
                     "{func}(): {option} in `name` entry {entry:?} needs an http(s) URL, got {url:?}"
                 )));
             }
+            if let Some(message) = crate::lower::login_in_url(&format!("{func}(): {option}"), url) {
+                return Err(BuiltinError::new(message).help(crate::lower::LOGIN_HELP));
+            }
             options.push(url.to_string());
         }
     }
@@ -185,9 +188,13 @@ impl Lower for PythonPackages {
             mounts.push(BindMount::new(CONTEXT_MOUNT, &context).into());
         }
         let script = format!(
-            "set -eu\n{}\n\"$py\" -m pip install {}\n",
+            "set -eu\n{}\n{}\n",
             lowering.find_python(span, SPEC.name),
-            shell::join(&args)
+            lowering.with_login_hint(
+                span,
+                "pip",
+                &format!("\"$py\" -m pip install {}", shell::join(&args))
+            )
         );
         lowering.exec_step(span, &name, script, mounts)
     }
