@@ -123,10 +123,9 @@ fn words(name: &str) -> Vec<String> {
     let mut word = String::new();
     let mut previous_lower = false;
     for c in name.chars() {
-        if matches!(c, '_' | '-' | '.') || (c.is_uppercase() && previous_lower) {
-            if !word.is_empty() {
-                words.push(std::mem::take(&mut word));
-            }
+        let boundary = matches!(c, '_' | '-' | '.') || (c.is_uppercase() && previous_lower);
+        if boundary && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
         }
         if c.is_alphanumeric() {
             word.push(c.to_ascii_lowercase());
