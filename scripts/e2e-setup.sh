@@ -15,6 +15,19 @@ log() { printf '[e2e-setup] %s\n' "$*" >&2; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# Debian trixie as a second apt source at low priority (reusing the URIs
+# of the existing bookworm source), for Docker 26 and Go 1.24; updated.
+ensure_trixie_source() {
+  local sources=/etc/apt/sources.list.d/debian.sources
+  if [ -f "$sources" ] && [ ! -f /etc/apt/sources.list.d/envd-trixie.sources ]; then
+    sed -e 's/^Suites:.*/Suites: trixie/' "$sources" \
+      | awk 'BEGIN{RS=""; ORS="\n\n"} /debian-security/ {next} {print}' \
+      | as_root tee /etc/apt/sources.list.d/envd-trixie.sources >/dev/null
+    printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' | as_root tee /etc/apt/preferences.d/envd-trixie >/dev/null
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+}
+
 ensure_docker() {
   if docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; then
     return
@@ -23,14 +36,7 @@ ensure_docker() {
     command -v apt-get >/dev/null 2>&1 || { log "no Docker engine runs and apt-get is missing: install Docker with buildx"; exit 1; }
     log "installing Docker Engine and buildx from Debian trixie"
     # bookworm's docker.io is too old for buildx; trixie's runs on bookworm.
-    local sources=/etc/apt/sources.list.d/debian.sources
-    if [ -f "$sources" ] && [ ! -f /etc/apt/sources.list.d/envd-trixie.sources ]; then
-      sed -e 's/^Suites:.*/Suites: trixie/' "$sources" \
-        | awk 'BEGIN{RS=""; ORS="\n\n"} /debian-security/ {next} {print}' \
-        | as_root tee /etc/apt/sources.list.d/envd-trixie.sources >/dev/null
-      printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' | as_root tee /etc/apt/preferences.d/envd-trixie >/dev/null
-    fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    ensure_trixie_source
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie docker.io docker-buildx >/dev/null
   fi
   if ! docker info >/dev/null 2>&1; then
@@ -69,6 +75,11 @@ ensure_git() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git >/dev/null
 }
 
+# Docker's Debian images ship this apt hook; the test bases are made like them.
+docker_clean_hook() {
+  printf 'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\nAPT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\nDir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n'
+}
+
 ensure_images() {
   if ! have_image envd-test/cpu:latest; then
     command -v debootstrap >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
@@ -78,9 +89,7 @@ ensure_images() {
     as_root debootstrap --variant=minbase --include=python3,python3-pip,python3-venv,ca-certificates \
       bookworm "$rootfs" "$(debian_mirror)" >"$STATE_DIR/debootstrap.log" 2>&1 \
       || { tail -20 "$STATE_DIR/debootstrap.log" >&2; exit 1; }
-    # Docker's Debian images ship this hook; keep the test base like them.
-    printf 'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\nAPT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\nDir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n' \
-      | as_root tee "$rootfs/etc/apt/apt.conf.d/docker-clean" >/dev/null
+    docker_clean_hook | as_root tee "$rootfs/etc/apt/apt.conf.d/docker-clean" >/dev/null
     as_root rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
     as_root tar -C "$rootfs" -c . | docker import -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'CMD ["bash"]' - envd-test/cpu:latest >/dev/null
     as_root rm -rf "$rootfs"
@@ -163,8 +172,8 @@ ensure_docker20() {
 
 # BuildKit 0.25, built from its vendored source with Debian's Go (no
 # registry carries buildkitd): buildctl on the host, and an image that a
-# buildx docker-container builder runs (bookworm's runc: trixie's needs a
-# newer glibc than the bookworm base has).
+# buildx docker-container builder runs (on the CPU test base, with its
+# Debian release's runc).
 BUILDKIT_VERSION=0.25.2
 BUILDKIT_COMMIT=dcc0fe5e96ae78919b30057d0804c52f13a2eb7e
 BUILDKIT_IMAGE=envd-test/buildkit:$BUILDKIT_VERSION
@@ -175,7 +184,8 @@ ensure_buildkit() {
     [ -f "$archive" ] || { log "no BuildKit $BUILDKIT_VERSION source at $archive: set ENVD_BUILDKIT_SOURCE to moby/buildkit's v$BUILDKIT_VERSION tree with its vendor/ folder, as a .tar.gz"; exit 1; }
     local go=/usr/lib/go-1.24/bin/go
     if [ ! -x "$go" ]; then
-      log "installing Debian's Go 1.24 to build BuildKit"
+      log "installing Debian's Go 1.24 (trixie) to build BuildKit"
+      ensure_trixie_source
       as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie golang-1.24-go >/dev/null
     fi
     log "building buildkitd and buildctl $BUILDKIT_VERSION from source (a few minutes)"
@@ -194,14 +204,11 @@ ensure_buildkit() {
     docker image rm -f "$BUILDKIT_IMAGE" >/dev/null 2>&1 || true
   fi
   if ! have_image "$BUILDKIT_IMAGE"; then
-    local ctx="$STATE_DIR/buildkit-context" tmp
+    local ctx="$STATE_DIR/buildkit-context"
     rm -rf "$ctx" && mkdir -p "$ctx"
     cp "$dir/bin/buildkitd" "$dir/bin/buildctl" "$ctx/"
-    tmp=$(mktemp -d)
-    (cd "$tmp" && apt-get download -qq runc/bookworm 2>/dev/null)
-    dpkg -x "$tmp"/runc_*.deb "$tmp/x" && cp "$tmp/x/usr/sbin/runc" "$ctx/runc"
-    rm -rf "$tmp"
-    docker buildx build -q --load -t "$BUILDKIT_IMAGE" -f tests/e2e/images/buildkit.Dockerfile "$ctx" >/dev/null
+    # --network=host: apt in the image reaches the Debian mirror for runc.
+    docker buildx build -q --load --network=host -t "$BUILDKIT_IMAGE" -f tests/e2e/images/buildkit.Dockerfile "$ctx" >/dev/null
   fi
 }
 
@@ -209,16 +216,21 @@ ensure_buildkit() {
 # with binfmt_misc here (no systemd to do it). Its F flag opens the
 # emulator now, so builders in containers can use it.
 ensure_qemu() {
-  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && return
+  local entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
+  # Usable in containers only when enabled and registered with F.
+  if [ -e "$entry" ] && grep -qx enabled "$entry" && grep -q '^flags:.*F' "$entry"; then
+    return
+  fi
   if [ ! -f /usr/lib/binfmt.d/qemu-aarch64.conf ]; then
     log "installing Debian's qemu-user-static"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null
   fi
   [ -e /proc/sys/fs/binfmt_misc/register ] || as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  [ -e "$entry" ] && as_root sh -c "echo -1 > $entry"
   as_root sh -c 'cat /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register'
 }
 
-# An arm64 test base, the CPU base's twin (about 5 minutes under qemu; kept
+# An arm64 test base, the CPU base's twin (about 4 minutes under qemu; kept
 # in the image store afterwards).
 ensure_arm64_image() {
   ensure_qemu
@@ -226,10 +238,11 @@ ensure_arm64_image() {
   command -v debootstrap >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
   local rootfs="$STATE_DIR/rootfs-arm64"
   as_root rm -rf "$rootfs"
-  log "debootstrap of the arm64 test base under qemu (about 5 minutes)"
+  log "debootstrap of the arm64 test base under qemu (about 4 minutes)"
   as_root debootstrap --arch=arm64 --variant=minbase --include=python3,python3-pip,python3-venv,ca-certificates \
     bookworm "$rootfs" "$(debian_mirror)" >"$STATE_DIR/debootstrap-arm64.log" 2>&1 \
     || { tail -20 "$STATE_DIR/debootstrap-arm64.log" >&2; exit 1; }
+  docker_clean_hook | as_root tee "$rootfs/etc/apt/apt.conf.d/docker-clean" >/dev/null
   as_root rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   as_root tar -C "$rootfs" -c . | docker import --platform linux/arm64 -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'CMD ["bash"]' - envd-test/cpu-arm64:latest >/dev/null
   as_root rm -rf "$rootfs"
@@ -250,7 +263,7 @@ case "${1:-all}" in
   envd) ensure_envd_cli ;;
   registry) ensure_registry ;;
   docker20) ensure_docker20 ;;
-  buildkit) ensure_docker; ensure_buildkit ;;
+  buildkit) ensure_docker; ensure_images; ensure_buildkit ;;
   qemu) ensure_qemu ;;
   arm64) ensure_docker; ensure_arm64_image ;;
   all) ensure_docker; ensure_git; ensure_registry; ensure_docker20; ensure_images; ensure_wheels; ensure_frontend; ensure_envd_cli

@@ -36,7 +36,7 @@ cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
 cargo test -p envd-e2e --test e2e --locked -- --ignored
 # BuildKit 0.25 in docker-container and remote builders, an arm64 node
-# under qemu, a registry: one test at a time, each builds for minutes.
+# under qemu, a registry: one test at a time (about 2 minutes together).
 cargo test -p envd-e2e --test buildkit --locked -- --ignored --test-threads=1
 # These stop the usual dockerd (and start it again), so they run alone,
 # after the suite: a second, empty machine that takes its cache from a

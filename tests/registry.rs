@@ -45,20 +45,22 @@ impl Registry {
             .stderr(log)
             .spawn()
             .expect("docker-registry runs (scripts/e2e-setup.sh installs it)");
-        let address = format!("127.0.0.1:{port}");
+        // Made before the wait, so a registry that never listens is
+        // stopped when the wait fails.
+        let registry = Registry {
+            child,
+            root,
+            address: format!("127.0.0.1:{port}"),
+        };
         let start = Instant::now();
-        while std::net::TcpStream::connect(&address).is_err() {
+        while std::net::TcpStream::connect(&registry.address).is_err() {
             assert!(
                 start.elapsed() < Duration::from_secs(30),
                 "the registry did not listen within 30 s"
             );
             std::thread::sleep(Duration::from_millis(200));
         }
-        Registry {
-            child,
-            root,
-            address,
-        }
+        registry
     }
 
     /// `REGISTRY/name`.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use envd_proto::gateway;
 use llb_gen::CompileOptions;
+use llb_gen::diagnostics::{Diagnostic, Diagnostics};
 use llb_gen::lang::IncludedModules;
 use llb_gen::lower::{ContextSource, LowerOptions};
 use llb_gen::subrequests::{self, Answer, OutlineArg};
@@ -121,24 +122,36 @@ async fn lint(
     probe: &Path,
 ) -> Result<Answer, FrontendError> {
     let (text, context, includes) = build_file_and_context(bridge, options).await?;
-    let platform = options
-        .platforms
-        .first()
-        .cloned()
-        .unwrap_or_else(default_platform);
-    let compiled = compile_for(
-        bridge,
-        options,
-        &text,
-        &context,
-        &platform,
-        Some(probe),
-        &includes,
-    )
-    .await;
-    match compiled {
-        Ok(compiled) => Ok(subrequests::lint(Ok(&compiled.warnings))),
-        Err(FrontendError::Build(diagnostics)) => Ok(subrequests::lint(Err(&diagnostics))),
-        Err(other) => Err(other),
+    let platforms = if options.platforms.is_empty() {
+        vec![default_platform()]
+    } else {
+        options.platforms.clone()
+    };
+    // Each platform's findings (a base's platform is one platform's), each
+    // finding once, as a build shows them.
+    let mut warnings: Vec<Diagnostic> = vec![];
+    for (i, platform) in platforms.iter().enumerate() {
+        let probe = (i == 0).then_some(probe);
+        let compiled =
+            compile_for(bridge, options, &text, &context, platform, probe, &includes).await;
+        match compiled {
+            Ok(compiled) => add_new(&mut warnings, compiled.warnings),
+            Err(FrontendError::Build(diagnostics)) => {
+                // The warnings so far, then this platform's, then its error.
+                add_new(&mut warnings, diagnostics.0);
+                return Ok(subrequests::lint(Err(&Diagnostics(warnings))));
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(subrequests::lint(Ok(&warnings)))
+}
+
+/// Appends the findings `found` that `shown` does not hold yet.
+fn add_new(shown: &mut Vec<Diagnostic>, found: Vec<Diagnostic>) {
+    for finding in found {
+        if !shown.contains(&finding) {
+            shown.push(finding);
+        }
     }
 }

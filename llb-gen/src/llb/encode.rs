@@ -7,10 +7,12 @@
 //! values. Encoding the way Go does keeps our digests BuildKit's.
 
 use envd_proto::pb;
-use prost::Message;
-use prost::encoding::{WireType, encode_key, encode_varint, string};
+use prost::encoding::{WireType, encode_key, encode_varint, message, string};
 
-/// `pb::Op` field numbers of the `op` oneof's cases.
+/// `pb::Op` field numbers: its other fields, and the `op` oneof's source case.
+const INPUTS_TAG: u32 = 1;
+const PLATFORM_TAG: u32 = 10;
+const CONSTRAINTS_TAG: u32 = 11;
 const SOURCE_TAG: u32 = 3;
 /// `pb::SourceOp` field numbers.
 const SOURCE_IDENTIFIER_TAG: u32 = 1;
@@ -19,23 +21,22 @@ const SOURCE_ATTRS_TAG: u32 = 2;
 /// The op's bytes as Go's deterministic marshal writes them: `inputs`,
 /// `platform`, `constraints`, then the op itself.
 pub(crate) fn op_bytes(op: &pb::Op) -> Vec<u8> {
-    let mut out = pb::Op {
-        op: None,
-        ..op.clone()
+    let mut out = vec![];
+    for input in &op.inputs {
+        message::encode(INPUTS_TAG, input, &mut out);
     }
-    .encode_to_vec();
+    if let Some(platform) = &op.platform {
+        message::encode(PLATFORM_TAG, platform, &mut out);
+    }
+    if let Some(constraints) = &op.constraints {
+        message::encode(CONSTRAINTS_TAG, constraints, &mut out);
+    }
     match &op.op {
         Some(pb::op::Op::Source(source)) => {
             let body = source_bytes(source);
             length_delimited(SOURCE_TAG, &body, &mut out);
         }
-        Some(body) => pb::Op {
-            op: Some(body.clone()),
-            ..Default::default()
-        }
-        .encode(&mut out)
-        // A Vec grows as needed: encoding into it cannot run out of room.
-        .unwrap_or_default(),
+        Some(body) => body.encode(&mut out),
         None => {}
     }
     out
@@ -65,6 +66,7 @@ fn length_delimited(tag: u32, body: &[u8], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prost::Message;
     use std::collections::BTreeMap;
 
     fn platform() -> Option<pb::Platform> {

@@ -57,6 +57,7 @@ impl Platform {
             }
             ("x86_64" | "x86-64" | "amd64", Some(v)) => ("amd64", Some(v.to_string())),
             ("aarch64" | "arm64", None | Some("8" | "v8" | "v8.0")) => ("arm64", None),
+            ("aarch64" | "arm64", Some("9" | "9.0" | "v9.0")) => ("arm64", Some("v9".to_string())),
             ("aarch64" | "arm64", Some(v)) => ("arm64", Some(with_v(v))),
             ("armhf", _) => ("arm", Some("v7".to_string())),
             ("armel", _) => ("arm", Some("v6".to_string())),
@@ -143,6 +144,7 @@ mod tests {
             ("linux/aarch64", "linux/arm64"),
             ("linux/arm64/v8", "linux/arm64"),
             ("linux/arm64/8", "linux/arm64"),
+            ("linux/arm64/9", "linux/arm64/v9"),
             ("linux/arm", "linux/arm/v7"),
             ("linux/armhf", "linux/arm/v7"),
             ("linux/armel", "linux/arm/v6"),

@@ -13,7 +13,10 @@ use crate::llb::Platform;
 
 use super::image_config::ImageConfig;
 
-/// Which image is checked, for messages: `base image`, `install base`.
+/// The install base's name in messages.
+pub(super) const INSTALL_BASE: &str = "install base";
+
+/// Which image is checked, for messages: `base image`, [`INSTALL_BASE`].
 pub(super) struct Checked<'a> {
     pub what: &'a str,
     pub reference: &'a str,
@@ -82,9 +85,15 @@ pub(super) fn check(
     .with_help(format!(
         "{target} does not run {found} programs: the steps would run them as {found} (under emulation or natively), install {found} packages, and the result would be an image labelled {target} that holds {found} programs"
     ))
-    .with_help(format!(
-        "use an image that has a {target} build (a multi-platform image, or one per platform with --build-arg ENVD_BASE_IMAGE_<NAME>=IMAGE), or build for {found} (--platform {found})"
-    )))
+    .with_help(if *what == INSTALL_BASE {
+        format!(
+            "point ENVD_INSTALL_BASE at an image with a {target} build, or build for {found} (--platform {found})"
+        )
+    } else {
+        format!(
+            "use an image that has a {target} build (a multi-platform image, or one per platform with --build-arg ENVD_BASE_IMAGE_<NAME>=IMAGE), or build for {found} (--platform {found})"
+        )
+    }))
 }
 
 #[cfg(test)]

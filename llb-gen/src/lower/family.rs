@@ -131,7 +131,7 @@ pub(super) fn start(
         ))
     })?;
     let checked = base_platform::Checked {
-        what: "install base",
+        what: base_platform::INSTALL_BASE,
         reference: &install_base,
         set_by: Some(INSTALL_BASE_ARG.to_string()),
     };

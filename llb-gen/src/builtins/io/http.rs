@@ -87,7 +87,8 @@ impl Lower for Http {
         let title = format!("{} {}", SPEC.name, self.url);
         let mut source = HttpSource::new(self.url.clone())
             .perm(0o644)
-            .custom_name(lowering.op_name(&title))
+            // No platform: every platform's graph shares this download.
+            .custom_name(&title)
             .location(lowering.location(span));
         if let Some(checksum) = &self.checksum {
             source = source.checksum(checksum.clone());
