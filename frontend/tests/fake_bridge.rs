@@ -79,6 +79,7 @@ fn llb_caps() -> Vec<apicaps::ApiCap> {
         EXEC_MOUNT_BIND,
         EXEC_MOUNT_CACHE,
         EXEC_MOUNT_CACHE_SHARING,
+        EXEC_MOUNT_SECRET,
         EXEC_MOUNT_SELECTOR,
         FILE_BASE,
         CONSTRAINTS,
