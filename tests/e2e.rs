@@ -1245,27 +1245,35 @@ fn seed_example_through_the_envd_build_drop_in() {
     assert!(stderr.contains("--public-key is not supported"), "{stderr}");
 }
 
-/// Occurrences of `needle` in the whole file system of `image`
-/// (`docker export` of a container made from it).
+/// Lines holding `needle` in the whole file system of `image` (`docker
+/// export` of a container made from it).
 fn occurrences_in_file_system(image: &str, needle: &str) -> usize {
     let container = docker(&["create", image]).trim().to_string();
-    let output = std::process::Command::new("sh")
+    let output = std::process::Command::new("bash")
         .arg("-c")
+        // pipefail: a failed export must not read as "not found" (grep's
+        // 1 is "none", not a failure).
         .arg(format!(
-            "docker export {container} | grep -a -c -F -e \"$NEEDLE\" || true"
+            "set -o pipefail; docker export {container} | grep -a -c -F -e \"$NEEDLE\"; [ $? -le 1 ]"
         ))
         .env("NEEDLE", needle)
         .output()
-        .expect("sh runs");
+        .expect("bash runs");
     docker(&["rm", &container]);
+    assert!(
+        output.status.success(),
+        "docker export: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout)
         .trim()
         .parse()
         .expect("grep counts lines")
 }
 
-/// The build's LLB as `llb-gen --format json` gives it, with `args`.
-fn llb_json(project: &Project, args: &[(&str, &str)]) -> String {
+/// What `llb-gen --format json` prints for the build with `args`: the LLB,
+/// or the rendered errors.
+fn llb_gen_output(project: &Project, args: &[(&str, &str)]) -> String {
     use llb_gen::llb::Platform;
     use llb_gen::lower::LowerOptions;
     let text = std::fs::read_to_string(project.dir.join("build.envd")).unwrap();
@@ -1281,9 +1289,13 @@ fn llb_json(project: &Project, args: &[(&str, &str)]) -> String {
         includes: Default::default(),
     };
     let files = llb_gen::disk::DiskContext::new(&project.dir).unwrap();
-    let compiled = llb_gen::compile(&text, &options, &files, &llb_gen::disk::OfflineResolver)
-        .expect("the wrapper compiles");
-    serde_json::to_string(&llb_gen::llb::definition_to_json(&compiled.definition).unwrap()).unwrap()
+    match llb_gen::compile(&text, &options, &files, &llb_gen::disk::OfflineResolver) {
+        Ok(compiled) => {
+            serde_json::to_string(&llb_gen::llb::definition_to_json(&compiled.definition).unwrap())
+                .unwrap()
+        }
+        Err(diagnostics) => diagnostics.render(),
+    }
 }
 
 #[test]
@@ -1359,7 +1371,9 @@ fn a_private_mirror_login_comes_from_the_netrc_secret_and_is_kept_nowhere() {
         "the second variant downloads nothing"
     );
 
-    // The password is nowhere a build keeps things.
+    // The password is nowhere a build keeps things. (The search finds
+    // what is there: the wrapper's own text.)
+    assert!(occurrences_in_file_system("envd-e2e/private:cpu", "wrapper ready:") > 0);
     assert_eq!(
         occurrences_in_file_system("envd-e2e/private:cpu", &password),
         0
@@ -1374,7 +1388,9 @@ fn a_private_mirror_login_comes_from_the_netrc_secret_and_is_kept_nowhere() {
             .contains(&password)
     );
     assert!(!docker(&["history", "--no-trunc", "envd-e2e/private:cpu"]).contains(&password));
-    assert!(!llb_json(&project, &args(&site)).contains(&password));
+    // The frontend never sees the secret; its graph is llb-gen's.
+    let llb = llb_gen_output(&project, &args(&site));
+    assert!(llb.contains("\"NETRC=/run/secrets/netrc\"") && !llb.contains(&password));
     for output in [&refused, &built, &gpu] {
         assert!(!output.stderr.contains(&password), "in the progress output");
     }
@@ -1402,5 +1418,16 @@ fn a_private_mirror_login_comes_from_the_netrc_secret_and_is_kept_nowhere() {
         "{error}"
     );
     assert!(!in_url.stderr.contains(&password), "{}", in_url.stderr);
+    let refused_offline = llb_gen_output(
+        &project,
+        &[
+            ("ENVD_BASE_IMAGE", "envd-test/cpu:latest"),
+            ("ENVD_PIP_INDEX", &url_with_login),
+        ],
+    );
+    assert!(
+        refused_offline.contains("carries a login") && !refused_offline.contains(&password),
+        "{refused_offline}"
+    );
     let _ = std::fs::remove_file(&netrc);
 }

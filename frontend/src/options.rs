@@ -116,7 +116,8 @@ impl Options {
         if let Some(value) = options.build_args.get(INCLUDE_MIRRORS_ARG) {
             options.include_mirrors = mirrors(value).map_err(|reason| OptionError::Invalid {
                 key: format!("{}{INCLUDE_MIRRORS_ARG}", opts::BUILD_ARG_PREFIX),
-                value: value.clone(),
+                // Shown without the logins of its URLs.
+                value: llb_gen::checks::mask_logins(value),
                 reason,
             })?;
         }
@@ -199,10 +200,18 @@ fn mirrors(value: &str) -> Result<BTreeMap<String, String>, String> {
         .split([',', ' ', '\n', '\t'])
         .filter(|pair| !pair.is_empty())
         .map(|pair| match pair.split_once('=') {
+            // A mirror's URL goes into the git source op and its name.
+            Some((_, mirror)) if llb_gen::checks::url_login(mirror).is_some() => Err(format!(
+                "the mirror {:?} carries a login (user:password@), which BuildKit would keep with the git source and show in the step's name: name a mirror that needs no login",
+                llb_gen::checks::masked_login(mirror),
+            )),
             Some((url, mirror)) if !url.is_empty() && !mirror.is_empty() => {
                 Ok((url.to_string(), mirror.to_string()))
             }
-            _ => Err(format!("expected URL=MIRROR pairs, got {pair:?}")),
+            _ => Err(format!(
+                "expected URL=MIRROR pairs, got {:?}",
+                llb_gen::checks::mask_logins(pair)
+            )),
         })
         .collect()
 }
@@ -323,6 +332,19 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_include_mirror_with_a_login_is_refused_and_never_shown() {
+        let arg = format!("build-arg:{INCLUDE_MIRRORS_ARG}");
+        let error = parse(&[(
+            &arg,
+            "https://git.example/a.git=https://ci:s3cret@mirror.example/a.git",
+        )])
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("carries a login"), "{error}");
+        assert!(!error.contains("s3cret"), "{error}");
     }
 
     #[test]

@@ -22,14 +22,34 @@ pub fn host_of(url: &str) -> &str {
 }
 
 /// What makes a URL carry a login, for messages: user info
-/// (`user:password@host`) or a conda token path (`/t/TOKEN/...`); `None`
-/// when it has neither.
+/// (`user:password@host`); `None` when it has none.
 pub fn url_login(url: &str) -> Option<&'static str> {
-    let (authority, path) = authority_and_path(url);
-    if authority.contains('@') {
-        return Some("user:password@");
+    let (authority, _) = authority_and_path(url);
+    authority.contains('@').then_some("user:password@")
+}
+
+/// [`url_login`] for a conda channel, where a token path (`/t/TOKEN/...`,
+/// anaconda.org's form) is a login too.
+pub fn conda_url_login(url: &str) -> Option<&'static str> {
+    url_login(url).or_else(|| {
+        let (_, path) = authority_and_path(url);
+        token_segment(path).map(|_| "a token path, /t/TOKEN/")
+    })
+}
+
+/// `text` with the login of every URL in it masked ([`masked_login`]).
+pub fn mask_logins(text: &str) -> String {
+    let mut masked = String::with_capacity(text.len());
+    let mut done = 0;
+    for (at, url) in urls_in(text) {
+        if conda_url_login(url).is_some() {
+            masked.push_str(&text[done..at]);
+            masked.push_str(&masked_login(url));
+            done = at + url.len();
+        }
     }
-    token_segment(path).map(|_| "a token path, /t/TOKEN/")
+    masked.push_str(&text[done..]);
+    masked
 }
 
 /// The URL with its login replaced by `***`, for messages.
@@ -57,18 +77,31 @@ pub fn masked_login(url: &str) -> String {
 /// their byte offsets; a URL ends at white space, a quote, a comma or a
 /// closing bracket.
 pub fn urls_in(text: &str) -> Vec<(usize, &str)> {
+    // Schemes in any case; ASCII lowercasing keeps every byte offset.
+    let lower = text.to_ascii_lowercase();
     let mut found = vec![];
     let mut from = 0;
-    while let Some(at) = text[from..]
+    while let Some(at) = lower[from..]
         .find("http://")
         .into_iter()
-        .chain(text[from..].find("https://"))
+        .chain(lower[from..].find("https://"))
         .min()
     {
         let start = from + at;
+        let scheme_end = start + lower[start..].find("://").map_or(0, |n| n + 3);
+        // A URL also ends where another begins (`URL=MIRROR` pairs).
+        let next = [
+            lower[scheme_end..].find("http://"),
+            lower[scheme_end..].find("https://"),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map_or(text.len(), |n| scheme_end + n);
         let end = text[start..]
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ']' | '}'))
-            .map_or(text.len(), |n| start + n);
+            .map_or(text.len(), |n| start + n)
+            .min(next);
         found.push((start, &text[start..end]));
         from = end.max(start + 1);
     }
@@ -260,11 +293,22 @@ mod tests {
             url_login("https://token@mirror/simple"),
             Some("user:password@")
         );
+        assert_eq!(url_login("https://[::1]:8080/simple?user=a@b"), None);
+        // A token path is a login to conda only: elsewhere /t/ is a folder.
+        assert_eq!(url_login("https://files.example/t/data.zip"), None);
         assert_eq!(
-            url_login("https://conda.example/t/ab-12cd/main"),
+            conda_url_login("https://conda.example/t/ab-12cd/main"),
             Some("a token path, /t/TOKEN/")
         );
-        assert_eq!(url_login("https://mirror/t/"), None);
+        assert_eq!(conda_url_login("https://mirror/t/"), None);
+        assert_eq!(
+            mask_logins("https://g/a.git=https://ci:pw@m/a.git"),
+            "https://g/a.git=https://***@m/a.git"
+        );
+        assert_eq!(
+            mask_logins("a HTTPS://u:p@h/x and http://h/y and https://v:q@h/z."),
+            "a HTTPS://***@h/x and http://h/y and https://***@h/z."
+        );
         assert_eq!(
             masked_login("http://alice:s3cret@127.0.0.1:8000/simple"),
             "http://***@127.0.0.1:8000/simple"

@@ -49,6 +49,12 @@ pub fn compile(
     resolver: &dyn BaseResolver,
 ) -> Result<Compiled, Diagnostics> {
     let source = build_source(&options.lower.filename, text);
+    // Before anything else sees the text: it goes into every definition.
+    crate::lower::check_kept_text(
+        &source,
+        "build.envd's text is kept in the build's definition (its source map), history and provenance",
+    )
+    .map_err(|error| Diagnostics(vec![error]))?;
     let evaluated = evaluate_bounded(&source, options)?;
     let lowered = build::lower(&evaluated.spec, &source, &options.lower, files, resolver).map_err(
         |errors| {

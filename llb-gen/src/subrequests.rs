@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::builtins::Step;
+use crate::checks::mask_logins;
 use crate::compile::{CompileOptions, build_source, evaluate_bounded};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::lang::{self, FileOutline};
@@ -197,7 +198,12 @@ pub fn outline(
     let mut args: Vec<OutlineArg> = build_args
         .into_iter()
         .map(|read| OutlineArg {
-            value: args_given.get(&read.name).cloned().or(read.default),
+            // Logins in URLs are never shown (build args may hold one).
+            value: args_given
+                .get(&read.name)
+                .cloned()
+                .or(read.default)
+                .map(|v| mask_logins(&v)),
             description: read.description.unwrap_or_default(),
             span: Some(read.span),
             name: read.name,
@@ -220,7 +226,7 @@ fn site_settings(
     spec: &crate::build::BuildSpec,
     given: &BTreeMap<String, String>,
 ) -> Vec<OutlineArg> {
-    let value = |name: &str| given.get(name).cloned();
+    let value = |name: &str| given.get(name).map(|v| mask_logins(v));
     let base_span = Some(spec.base.span.range());
     let mut settings = vec![OutlineArg {
         name: OVERRIDE_ANY.to_string(),

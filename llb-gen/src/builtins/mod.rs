@@ -208,6 +208,20 @@ fn package_names(
     names: Vec<String>,
     valid: fn(&str) -> bool,
 ) -> Result<Vec<String>, BuiltinError> {
+    // A URL requirement (`pkg @ https://...`, a conda channel URL) goes
+    // into the step's command: refused with a login in it.
+    for name in &names {
+        for (_, url) in crate::checks::urls_in(name) {
+            let message = if spec.name.starts_with("install.conda") {
+                crate::lower::conda_login_in_url(&format!("{}(): `{param}` entry", spec.name), url)
+            } else {
+                crate::lower::login_in_url(&format!("{}(): `{param}` entry", spec.name), url)
+            };
+            if let Some(message) = message {
+                return Err(BuiltinError::new(message).help(crate::lower::LOGIN_HELP));
+            }
+        }
+    }
     match names.iter().find(|n| !valid(n)) {
         Some(bad) => Err(BuiltinError::new(format!(
             "{}(): {bad:?} in `{param}` is not a package name or specifier",
@@ -219,20 +233,28 @@ fn package_names(
 
 /// An `http(s)` URL argument, or an error naming the parameter.
 fn http_url(spec: &Spec, param: &str, url: &str) -> Result<String, BuiltinError> {
+    // The login first: the other message quotes the URL.
+    without_login(spec, &format!("`{param}`"), url)?;
     if !crate::checks::is_http_url(url) {
         return Err(BuiltinError::new(format!(
             "{}(): `{param}` {url:?} is not an http(s) URL",
             spec.name
         )));
     }
-    without_login(spec, &format!("`{param}`"), url)?;
     Ok(url.to_string())
 }
 
 /// A URL a builtin takes, refused when it carries a login: the URL is
 /// kept in the build's definition and the image (`crate::lower::secrets`).
 fn without_login(spec: &Spec, what: &str, url: &str) -> Result<(), BuiltinError> {
-    match crate::lower::login_in_url(&format!("{}(): {what}", spec.name), url) {
+    let what = format!("{}(): {what}", spec.name);
+    // To conda, a token path is a login too.
+    let refusal = if spec.name.contains("conda") {
+        crate::lower::conda_login_in_url(&what, url)
+    } else {
+        crate::lower::login_in_url(&what, url)
+    };
+    match refusal {
         Some(message) => Err(BuiltinError::new(message).help(if spec.name == "io.http" {
             "io.http's download is BuildKit's own and takes no login: serve the file without one, or fetch it in run() with `curl --netrc-file \"$NETRC\"` and the netrc secret (--secret id=netrc,src=$HOME/.netrc)"
         } else {

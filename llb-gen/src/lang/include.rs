@@ -54,7 +54,8 @@ pub fn unfetched(text: &str, fetched: &IncludedModules) -> Vec<String> {
             }
         }
     }
-    all.retain(|url| !fetched.contains_key(url));
+    // A URL with a login is never fetched: the compile refuses the file.
+    all.retain(|url| !fetched.contains_key(url) && crate::checks::url_login(url).is_none());
     all
 }
 

@@ -80,6 +80,10 @@ const KNOWN_KEYS: &[&str] = &["name", "prefix", "channels", "dependencies", "var
 
 /// Parses and rewrites an env file; `extra_channels` (from the call) come first.
 pub fn rewrite(text: &SourceText, extra_channels: &[String]) -> Result<EnvFile, Diagnostic> {
+    super::check_kept_text(
+        text,
+        "an environment file is written into the build's definition, its cache keys and history",
+    )?;
     let root = parse_mapping(text)?;
     let channels = channels(text, &root, extra_channels)?;
     let (dependencies, pip) = dependencies(text, &root)?;
@@ -243,7 +247,7 @@ fn channels(
         )
     })?;
     for channel in listed {
-        if let Some(message) = super::login_in_url("the channel", &channel) {
+        if let Some(message) = super::conda_login_in_url("the channel", &channel) {
             // The excerpt shows the file with the login masked.
             let masked = crate::checks::masked_login(&channel);
             let start = text.text().find(&channel).unwrap_or(0);

@@ -37,7 +37,7 @@ pub use context::{ContextFiles, ContextSource, FileKind};
 pub use family::INSTALL_BASE_ARG;
 pub use ignore::{DOCKERIGNORE, Ignore};
 pub use image_config::{ContainerConfig, DEFAULT_PATH, History, ImageConfig};
-pub use secrets::{LOGIN_HELP, NETRC_SECRET_ID, login_in_url};
+pub use secrets::{LOGIN_HELP, NETRC_SECRET_ID, check_kept_text, conda_login_in_url, login_in_url};
 pub use site::{PIP_INDEX_ARG, PYTHON_VERSION_ARG, PipIndexSettings, SiteSettings};
 
 /// Label holding the SHA-256 of the build.envd the image was built from.

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::checks::{masked_login, url_login};
+use crate::checks::{conda_url_login, masked_login, url_login};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::lint::SECRET_IN_BUILD_ARG;
 use crate::llb::{Mount, SecretMount};
@@ -31,11 +31,45 @@ const NAMED_SECRET_HELP: &str = "pass mirrors' logins in the netrc secret (`--se
 /// The message for `what` (a parameter, a setting) whose URL carries a
 /// login, quoting the URL with the login masked.
 pub fn login_in_url(what: &str, url: &str) -> Option<String> {
-    let login = url_login(url)?;
-    Some(format!(
+    url_login(url).map(|login| refusal(what, url, login))
+}
+
+/// [`login_in_url`] for a conda channel, where a token path is a login too.
+pub fn conda_login_in_url(what: &str, url: &str) -> Option<String> {
+    conda_url_login(url).map(|login| refusal(what, url, login))
+}
+
+fn refusal(what: &str, url: &str, login: &str) -> String {
+    format!(
         "{what} {:?} carries a login ({login}): a URL is kept in the build's definition, cache keys and history, and in the image's config files, and so would the login",
         masked_login(url)
-    ))
+    )
+}
+
+/// A text whose whole content a build keeps (build.envd is in every
+/// definition's source map, an env file is written into an op), refused
+/// when a URL in it carries a login. The error shows the text with every
+/// login masked.
+pub fn check_kept_text(source: &SourceText, kept_as: &str) -> Result<(), Diagnostic> {
+    let text = source.text();
+    let Some((at, url, login)) = crate::checks::urls_in(text)
+        .into_iter()
+        .find_map(|(at, url)| url_login(url).map(|login| (at, url, login)))
+    else {
+        return Ok(());
+    };
+    let masked = crate::checks::mask_logins(text);
+    let shown = SourceText::new(source.name(), masked);
+    let end = at + masked_login(url).len();
+    Err(Diagnostic::error(
+        &shown,
+        Some(at..end),
+        format!(
+            "{:?} carries a login ({login}): {kept_as}, and so would the login",
+            masked_login(url)
+        ),
+    )
+    .with_help(LOGIN_HELP))
 }
 
 /// The netrc secret for a step, where pip and conda look (`NETRC`).
@@ -60,7 +94,8 @@ pub(crate) fn with_login_hint(
         "{tool} failed, and the build has no netrc secret: if the mirror needs a login, build with --secret id={NETRC_SECRET_ID},src=$HOME/.netrc (a netrc file: machine HOST login USER password PASSWORD)"
     ));
     format!(
-        "{command} || {{ status=$?; [ -r \"$NETRC\" ] || echo {} >&2; exit $status; }}",
+        // -s: BuildKit 0.11 mounts an empty file for a missing optional secret.
+        "{command} || {{ status=$?; [ -s \"$NETRC\" ] || echo {} >&2; exit $status; }}",
         shell::quote(&hint)
     )
 }
@@ -194,7 +229,7 @@ mod tests {
         let script = with_login_hint("pip install x", "pip", |m| {
             format!("envd-frontend: build.envd:3: {m}")
         });
-        assert!(script.starts_with("pip install x || { status=$?; [ -r \"$NETRC\" ] || echo 'envd-frontend: build.envd:3: pip failed"));
+        assert!(script.starts_with("pip install x || { status=$?; [ -s \"$NETRC\" ] || echo 'envd-frontend: build.envd:3: pip failed"));
         assert!(script.contains("--secret id=netrc,src=$HOME/.netrc"));
         assert!(script.ends_with(">&2; exit $status; }"));
     }

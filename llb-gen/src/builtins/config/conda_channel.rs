@@ -65,7 +65,7 @@ fn validate_condarc(
     // Channel URLs with a login would be kept in /etc/conda/.condarc.
     if let Some((at, message)) = crate::checks::urls_in(text)
         .into_iter()
-        .find_map(|(at, url)| crate::lower::login_in_url(&format!("{func}(): the URL"), url).map(|m| (at, m)))
+        .find_map(|(at, url)| crate::lower::conda_login_in_url(&format!("{func}(): the URL"), url).map(|m| (at, m)))
     {
         let mut error = BuiltinError::new(message).help(crate::lower::LOGIN_HELP);
         error.span = locate(at);

@@ -134,13 +134,13 @@ fn split_pip_options(entries: Vec<String>) -> Result<(Vec<String>, Vec<String>),
                 continue;
             }
             let url = inline.or_else(|| words.next()).unwrap_or("");
+            if let Some(message) = crate::lower::login_in_url(&format!("{func}(): {option}"), url) {
+                return Err(BuiltinError::new(message).help(crate::lower::LOGIN_HELP));
+            }
             if !crate::checks::is_http_url(url) {
                 return Err(BuiltinError::new(format!(
                     "{func}(): {option} in `name` entry {entry:?} needs an http(s) URL, got {url:?}"
                 )));
-            }
-            if let Some(message) = crate::lower::login_in_url(&format!("{func}(): {option}"), url) {
-                return Err(BuiltinError::new(message).help(crate::lower::LOGIN_HELP));
             }
             options.push(url.to_string());
         }
