@@ -335,6 +335,22 @@ mod tests {
     }
 
     #[test]
+    fn the_compiler_knows_the_frontends_settings() {
+        // A setting missing there would be warned about as unknown.
+        for setting in [
+            INCLUDE_MIRRORS_ARG,
+            LOOKUP_TIMEOUT_ARG,
+            crate::report::REPORT_ARG,
+            crate::build::TEST_PANIC_ARG,
+        ] {
+            assert!(
+                llb_gen::lower::FRONTEND_SETTINGS.contains(&setting),
+                "{setting}"
+            );
+        }
+    }
+
+    #[test]
     fn an_include_mirror_with_a_login_is_refused_and_never_shown() {
         let arg = format!("build-arg:{INCLUDE_MIRRORS_ARG}");
         let error = parse(&[(

@@ -121,7 +121,11 @@ pub fn requirements_file(files: &MemoryContext, path: &str) {
 
 /// Parses and rewrites a conda environment file.
 pub fn conda_environment_file(text: &str) {
-    let _ = conda_env::rewrite(&SourceText::new("env.yaml", text), &["pytorch".to_string()]);
+    let _ = conda_env::rewrite(
+        &SourceText::new("env.yaml", text),
+        &["pytorch".to_string()],
+        None,
+    );
 }
 
 #[cfg(test)]

@@ -102,6 +102,12 @@ pub static SECRET_IN_BUILD_ARG: Rule = Rule {
     explanation: "BuildKit keeps a build's args in its history and in provenance attestations, where anyone who can read the build's records reads them. Logins for package mirrors go in the `netrc` secret (`--secret id=netrc,src=$HOME/.netrc`), which pip, conda and apt steps read and nothing stores. As BuildKit's Dockerfile check `SecretsUsedInArgOrEnv`, the rule reads names by their words (`HF_TOKEN`, `apiKey`, `DB_PASSWORD`).",
 };
 
+pub static UNKNOWN_SETTING: Rule = Rule {
+    name: "UnknownSetting",
+    description: "An `ENVD_*` build arg that is not one of the frontend's settings",
+    explanation: "Site settings (`ENVD_PIP_INDEX`, `ENVD_CONDA_CHANNEL`, ...) are build args, and BuildKit passes any build arg on: a misspelt one would change nothing without a word, and the build would go to the file's own mirrors. The warning names the nearest setting.",
+};
+
 /// Every rule, in the order the reference page lists them.
 pub static RULES: &[&Rule] = &[
     &BASE_IMAGE_UNPINNED,
@@ -110,6 +116,7 @@ pub static RULES: &[&Rule] = &[
     &RUN_INSTEAD_OF_BUILTIN,
     &PIP_INDEX_INSECURE,
     &SECRET_IN_BUILD_ARG,
+    &UNKNOWN_SETTING,
     &COPY_WHOLE_CONTEXT,
     &DOWNLOAD_UNVERIFIED,
     &NO_EFFECT_IN_IMAGE,

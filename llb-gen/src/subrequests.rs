@@ -13,8 +13,8 @@ use crate::compile::{CompileOptions, build_source, evaluate_bounded};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::lang::{self, FileOutline};
 use crate::lower::{
-    INSTALL_BASE_ARG, OVERRIDE_ANY, PIP_INDEX_ARG, PYTHON_VERSION_ARG, override_arg, table_image,
-    table_name,
+    CONDA_CHANNEL_ARG, INSTALL_BASE_ARG, OVERRIDE_ANY, PIP_INDEX_ARG, PYTHON_VERSION_ARG,
+    override_arg, table_image, table_name,
 };
 
 pub const DESCRIBE: &str = "frontend.subrequests.describe";
@@ -267,6 +267,20 @@ fn site_settings(
             "install.python_packages" | "config.pip_index"
         ),
     });
+    let conda_step = spec.steps.iter().find(|step| {
+        matches!(
+            step.value.spec().name,
+            "install.conda_packages" | "config.conda_channel"
+        )
+    });
+    if let Some(step) = conda_step {
+        settings.push(OutlineArg {
+            name: CONDA_CHANNEL_ARG.to_string(),
+            value: value(CONDA_CHANNEL_ARG),
+            description: "a conda mirror every channel the build names is taken from".to_string(),
+            span: Some(step.span.range()),
+        });
+    }
     if let Some(step) = pip_step {
         settings.push(OutlineArg {
             name: PIP_INDEX_ARG.to_string(),

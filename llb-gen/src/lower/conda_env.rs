@@ -79,13 +79,22 @@ const WINDOWS_ONLY_PACKAGES: &[&str] = &[
 const KNOWN_KEYS: &[&str] = &["name", "prefix", "channels", "dependencies", "variables"];
 
 /// Parses and rewrites an env file; `extra_channels` (from the call) come first.
-pub fn rewrite(text: &SourceText, extra_channels: &[String]) -> Result<EnvFile, Diagnostic> {
+/// With a site's conda `mirror`, every channel is taken from it.
+pub fn rewrite(
+    text: &SourceText,
+    extra_channels: &[String],
+    mirror: Option<&super::CondaMirror>,
+) -> Result<EnvFile, Diagnostic> {
     super::check_kept_text(
         text,
         "an environment file is written into the build's definition, its cache keys and history",
     )?;
     let root = parse_mapping(text)?;
-    let channels = channels(text, &root, extra_channels)?;
+    let mut channels = channels(text, &root, extra_channels)?;
+    if let Some(mirror) = mirror {
+        channels = channels.iter().map(|c| mirror.channel(c)).collect();
+        channels.dedup();
+    }
     let (dependencies, pip) = dependencies(text, &root)?;
     let exported_on = root
         .get("prefix")
@@ -354,8 +363,12 @@ mod tests {
     use super::*;
 
     fn env(text: &str) -> Result<EnvFile, String> {
-        rewrite(&SourceText::new("env.yaml", text), &["pytorch".to_string()])
-            .map_err(|d| d.render())
+        rewrite(
+            &SourceText::new("env.yaml", text),
+            &["pytorch".to_string()],
+            None,
+        )
+        .map_err(|d| d.render())
     }
 
     #[test]

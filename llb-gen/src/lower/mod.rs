@@ -9,6 +9,7 @@ mod apt;
 mod base;
 mod base_platform;
 pub(crate) mod conda_env;
+pub(crate) mod conda_mirror;
 mod context;
 mod family;
 mod ignore;
@@ -33,12 +34,16 @@ pub use base::{
     DEFAULT_BASES, OVERRIDE_ANY, OVERRIDE_PREFIX, base_aliases, override_arg, table_image,
     table_name,
 };
+pub use conda_mirror::{CONDA_CHANNEL_ARG, CondaMirror};
 pub use context::{ContextFiles, ContextSource, FileKind};
 pub use family::INSTALL_BASE_ARG;
 pub use ignore::{DOCKERIGNORE, Ignore};
 pub use image_config::{ContainerConfig, DEFAULT_PATH, History, ImageConfig};
 pub use secrets::{LOGIN_HELP, NETRC_SECRET_ID, check_kept_text, conda_login_in_url, login_in_url};
-pub use site::{PIP_INDEX_ARG, PYTHON_VERSION_ARG, PipIndexSettings, SiteSettings};
+pub use site::{
+    FRONTEND_SETTINGS, PIP_INDEX_ARG, PYTHON_VERSION_ARG, PipIndexSettings, SiteSettings,
+    known_settings,
+};
 
 /// Label holding the SHA-256 of the build.envd the image was built from.
 pub const LABEL_BUILD_DIGEST: &str = "io.github.aiges.envd-frontend.build-digest";
@@ -140,6 +145,8 @@ pub struct Lowering<'a> {
     base_image: String,
     /// Index settings build.envd configured, passed to later pip and run steps.
     pub(crate) pip_env: Vec<(String, String)>,
+    /// conda's settings from the site's mirror (`CONDA_*`), for every step.
+    pub(crate) conda_env: Vec<(String, String)>,
     pub(crate) site: SiteSettings,
     /// Package mirrors set by configuration steps, by kind (`cran`).
     mirrors: BTreeMap<&'static str, String>,
@@ -251,6 +258,11 @@ impl<'a> Lowering<'a> {
             family,
             base_image,
             pip_env: site.pip_env(),
+            conda_env: site
+                .conda_mirror
+                .as_ref()
+                .map(|mirror| mirror.env(None))
+                .unwrap_or_default(),
             site,
             mirrors: BTreeMap::new(),
             mirrors_used: BTreeSet::new(),
@@ -259,6 +271,9 @@ impl<'a> Lowering<'a> {
         lowering
             .warnings
             .extend(secrets::build_arg_warnings(&options.build_args));
+        lowering
+            .warnings
+            .extend(site::unknown_setting_warnings(&options.build_args));
         if let Some(problem) = base::unpinned_in_file(base, &options.build_args) {
             let help = format!(
                 "name a version, e.g. {:?}, or a digest (@sha256:...)",
@@ -426,7 +441,7 @@ impl<'a> Lowering<'a> {
             .env("PIP_BREAK_SYSTEM_PACKAGES", "1")
             .env("PIP_CACHE_DIR", PIP_CACHE_DIR);
         exec = exec.env("CONDA_PKGS_DIRS", CONDA_PKGS_DIR);
-        for (key, value) in &self.pip_env {
+        for (key, value) in self.pip_env.iter().chain(&self.conda_env) {
             exec = exec.env(key, value);
         }
         // The mirrors' logins, for every step that may download: the

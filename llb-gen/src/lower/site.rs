@@ -9,6 +9,8 @@ use crate::checks::{host_of, is_http_url, masked_login};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::PythonRequest;
 
+use super::conda_mirror::{CONDA_CHANNEL_ARG, CondaMirror};
+
 /// `--build-arg ENVD_PIP_INDEX=http://mirror/simple`: every pip step uses
 /// this index; the file's own index setting writes it to pip.conf instead.
 pub const PIP_INDEX_ARG: &str = "ENVD_PIP_INDEX";
@@ -20,6 +22,61 @@ pub const PYTHON_VERSION_ARG: &str = "ENVD_PYTHON_VERSION";
 pub struct SiteSettings {
     pub pip_mirror: Option<String>,
     pub python: Option<PythonRequest>,
+    /// `ENVD_CONDA_CHANNEL`: where every conda channel comes from.
+    pub conda_mirror: Option<CondaMirror>,
+}
+
+/// The site settings the frontend itself reads (not the compiler): named
+/// here so that a misspelt setting can be told from them. The frontend's
+/// tests check its constants are listed.
+pub const FRONTEND_SETTINGS: &[&str] = &[
+    "ENVD_INCLUDE_MIRRORS",
+    "ENVD_FRONTEND_REPORT",
+    "ENVD_FRONTEND_LOOKUP_TIMEOUT",
+    "ENVD_FRONTEND_TEST_PANIC",
+];
+
+/// Every `ENVD_*` setting but the per-name base overrides.
+pub fn known_settings() -> Vec<&'static str> {
+    let mut known = vec![
+        super::OVERRIDE_ANY,
+        PIP_INDEX_ARG,
+        PYTHON_VERSION_ARG,
+        CONDA_CHANNEL_ARG,
+        super::INSTALL_BASE_ARG,
+    ];
+    known.extend_from_slice(FRONTEND_SETTINGS);
+    known
+}
+
+/// A warning for each `ENVD_*` build arg no setting has that name (a
+/// misspelt setting would be ignored), naming the nearest setting.
+/// `ENVD_BASE_IMAGE_*` are checked with the base table.
+pub fn unknown_setting_warnings(args: &BTreeMap<String, String>) -> Vec<Diagnostic> {
+    let known = known_settings();
+    args.keys()
+        .filter(|key| {
+            key.starts_with("ENVD_")
+                && !key.starts_with(super::OVERRIDE_PREFIX)
+                && !known.contains(&key.as_str())
+        })
+        .map(|key| {
+            let source = SourceText::new(format!("--build-arg {key}"), "");
+            let mut warning = Diagnostic::warning(
+                &crate::lint::UNKNOWN_SETTING,
+                &source,
+                None,
+                format!("{key} is not a setting of envd-frontend, and changes nothing"),
+            );
+            if let Some(close) = crate::checks::closest(key, known.iter().copied()) {
+                warning = warning.with_help(format!("did you mean {close}?"));
+            }
+            warning.with_help(format!(
+                "the settings: {}, ENVD_BASE_IMAGE_<NAME>",
+                known.join(", ")
+            ))
+        })
+        .collect()
 }
 
 impl SiteSettings {
@@ -58,7 +115,30 @@ impl SiteSettings {
             )?),
             None => None,
         };
-        Ok(SiteSettings { pip_mirror, python })
+        let conda_mirror = match args.get(CONDA_CHANNEL_ARG) {
+            Some(url) if let Some(message) = super::conda_login_in_url(CONDA_CHANNEL_ARG, url) => {
+                let masked = masked_login(url);
+                let source = arg_source(CONDA_CHANNEL_ARG, &masked);
+                return Err(Diagnostic::error(&source, Some(0..masked.len()), message)
+                    .with_help(super::LOGIN_HELP));
+            }
+            Some(url) if is_http_url(url) => Some(CondaMirror::new(url)),
+            Some(url) => {
+                let source = arg_source(CONDA_CHANNEL_ARG, url);
+                return Err(Diagnostic::error(
+                    &source,
+                    Some(0..url.len()),
+                    "not an http(s) URL of a conda mirror",
+                )
+                .with_help("the URL under which the mirror serves channels by name: URL/conda-forge, URL/pkgs/main"));
+            }
+            None => None,
+        };
+        Ok(SiteSettings {
+            pip_mirror,
+            python,
+            conda_mirror,
+        })
     }
 
     /// The `PIP_*` variables pip steps get before build.envd sets an index.

@@ -89,7 +89,28 @@ fn validate_condarc(
 
 impl Lower for CondaChannel {
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
-        let text = shell::dedent(&self.condarc);
+        let mut text = shell::dedent(&self.condarc);
+        // A site's mirror (ENVD_CONDA_CHANNEL) replaces every channel the
+        // text names, in the image's .condarc and for later conda steps.
+        if let Some(mirror) = lowering.site.conda_mirror.clone() {
+            let condarc: serde_yaml_ng::Mapping =
+                serde_yaml_ng::from_str(&text).map_err(|e| {
+                    Diagnostic::error(
+                        lowering.source,
+                        Some(span.range()),
+                        format!("{}(): `channel` is not valid YAML: {}", SPEC.name, yaml_message(&e)),
+                    )
+                })?;
+            let (rewritten, defaults) = mirror.rewrite_condarc(&condarc);
+            text = serde_yaml_ng::to_string(&rewritten).map_err(|e| {
+                Diagnostic::error(
+                    lowering.source,
+                    Some(span.range()),
+                    format!("{}(): cannot write the .condarc: {e}", SPEC.name),
+                )
+            })?;
+            lowering.conda_env = mirror.env(Some(&defaults));
+        }
         lowering.config_file(span, SPEC.name, "/etc/conda/.condarc", text)
     }
 

@@ -103,10 +103,11 @@ impl Lower for CondaPackages {
         let mut mounts = vec![lowering.conda_cache()];
         let mut title: Vec<String> = self.names.clone();
         if !self.names.is_empty() {
-            let channel_args = self
-                .channels
-                .iter()
-                .flat_map(|c| ["--channel".to_string(), c.clone()]);
+            let mirror = lowering.site.conda_mirror.clone();
+            let channel_args = self.channels.iter().flat_map(|c| {
+                let channel = mirror.as_ref().map_or_else(|| c.clone(), |m| m.channel(c));
+                ["--channel".to_string(), channel]
+            });
             let args: Vec<String> = channel_args.chain(self.names.iter().cloned()).collect();
             script.push_str(&lowering.with_login_hint(
                 span,
@@ -117,7 +118,7 @@ impl Lower for CondaPackages {
         }
         if let Some(path) = &self.env_file {
             let text = lowering.read_text(span, "conda environment file", path)?;
-            let env = conda_env::rewrite(&text, &self.channels)?;
+            let env = conda_env::rewrite(&text, &self.channels, lowering.site.conda_mirror.as_ref())?;
             lowering.warnings.extend(env.warnings.iter().cloned());
             let file = FileOp::new(&lowering.scratch())
                 .mkfile(Mkfile::new("/environment.yml", env.conda_yaml).mode(0o644))
