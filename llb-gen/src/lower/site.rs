@@ -33,8 +33,11 @@ pub const FRONTEND_SETTINGS: &[&str] = &[
     "ENVD_INCLUDE_MIRRORS",
     "ENVD_FRONTEND_REPORT",
     "ENVD_FRONTEND_LOOKUP_TIMEOUT",
-    "ENVD_FRONTEND_TEST_PANIC",
+    HIDDEN_TEST_SETTING,
 ];
+
+/// The end-to-end suite's trigger of a panic: known, never listed.
+const HIDDEN_TEST_SETTING: &str = "ENVD_FRONTEND_TEST_PANIC";
 
 /// Every `ENVD_*` setting but the per-name base overrides.
 pub fn known_settings() -> Vec<&'static str> {
@@ -68,12 +71,17 @@ pub fn unknown_setting_warnings(args: &BTreeMap<String, String>) -> Vec<Diagnost
                 None,
                 format!("{key} is not a setting of envd-frontend, and changes nothing"),
             );
-            if let Some(close) = crate::checks::closest(key, known.iter().copied()) {
+            let listed: Vec<&str> = known
+                .iter()
+                .copied()
+                .filter(|k| *k != HIDDEN_TEST_SETTING)
+                .collect();
+            if let Some(close) = crate::checks::closest(key, listed.iter().copied()) {
                 warning = warning.with_help(format!("did you mean {close}?"));
             }
             warning.with_help(format!(
                 "the settings: {}, ENVD_BASE_IMAGE_<NAME>",
-                known.join(", ")
+                listed.join(", ")
             ))
         })
         .collect()
