@@ -2,9 +2,10 @@
 # Idempotent set-up for the end-to-end suite and the quick start, for CI and
 # developers alike: a Docker engine with buildx (installed only where none
 # runs and apt is the package manager), the test base images (made from
-# Debian packages: no registry is needed), and the frontend image.
+# Debian packages: no registry is needed), real conda in the conda variants
+# with a local channel, and the frontend image.
 #
-# Usage: scripts/e2e-setup.sh [docker|images|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|all]   (default: all)
+# Usage: scripts/e2e-setup.sh [docker|images|conda|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|all]   (default: all)
 # Prints nothing on success; state lives in $ENVD_E2E_STATE (default /var/tmp/envd-frontend-e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -98,12 +99,7 @@ ensure_images() {
   if ! have_image envd-test/gpu:latest; then
     docker buildx build -q --load -t envd-test/gpu:latest -f tests/e2e/images/gpu.Dockerfile tests/e2e/images >/dev/null
   fi
-  if ! have_image envd-test/conda:latest; then
-    docker buildx build -q --load -t envd-test/conda:latest -f tests/e2e/images/conda.Dockerfile tests/e2e/images >/dev/null
-  fi
-  if ! have_image envd-test/gpu-conda:latest; then
-    docker buildx build -q --load -t envd-test/gpu-conda:latest -f tests/e2e/images/gpu-conda.Dockerfile tests/e2e/images >/dev/null
-  fi
+  # The conda variants (envd-test/conda, envd-test/gpu-conda): ensure_conda.
   if ! have_image envd-test/r:latest; then
     log "the R test base: Debian's r-base-core (about a minute)"
     docker buildx build -q --load --network=host -t envd-test/r:latest -f tests/e2e/images/r.Dockerfile tests/e2e/images >/dev/null
@@ -255,9 +251,100 @@ ensure_envd_cli() {
   cp target/debug/envd "$STATE_DIR/bin/envd"
 }
 
+# Real conda for the conda test images and a local channel for it (conda is
+# on no registry here). conda's wheel is built from its source release, and
+# the wheels of its dependencies, for the images' Python (Debian bookworm's
+# 3.11), are fetched on the host: HTTPS to the package index fails inside
+# containers. The images are made FROM the CPU and GPU bases.
+CONDA_VERSION=26.7.1
+CONDA_LABEL=io.github.aiges.envd-frontend.conda
+# conda's dependencies as resolved with conda 26.7.1 (../shared/vendor/README.md),
+# with requests' and ruamel.yaml's own; pycosat is Debian's python3-pycosat.
+CONDA_REQUIREMENTS=(
+  archspec==0.2.7 backports.zstd==1.8.0 boltons==26.2.0 charset-normalizer==3.5.3
+  conda-package-handling==2.6.0 conda-package-streaming==0.13.0 distro==1.9.0
+  frozendict==2.5.1 msgpack==1.2.4 packaging==26.4 platformdirs==4.14.9 pluggy==1.7.0
+  requests==2.34.2 ruamel.yaml==0.18.17 ruamel.yaml.clib==0.2.15 tqdm==4.70.1
+  truststore==0.10.5 certifi==2026.10.19.post1 idna==3.21 urllib3==2.8.0
+)
+# Only for indexing the channel on the host (conda-index imports conda).
+CONDA_INDEX_REQUIREMENTS=(conda-index==0.13.0 jinja2==3.1.6 markupsafe==3.0.4)
+
+ensure_conda() {
+  local dir="$STATE_DIR/conda"
+  mkdir -p "$dir"
+  ensure_conda_wheels "$dir/wheels"
+  ensure_conda_host_venv "$dir/host-venv" "$dir/wheels"
+  ensure_conda_channel "$dir/channel" "$dir/host-venv"
+  ensure_conda_image envd-test/cpu:latest envd-test/conda:latest "$dir/wheels"
+  # FROM the GPU base, so it shares that base's layers (and the CPU base's).
+  ensure_conda_image envd-test/gpu:latest envd-test/gpu-conda:latest "$dir/wheels"
+}
+
+# conda's wheel and its dependencies', with a requirements.txt: the image
+# build's context. Refetched when the version or the pins change.
+ensure_conda_wheels() {
+  local wheels=$1 stamp
+  stamp="$CONDA_VERSION ${CONDA_REQUIREMENTS[*]}"
+  [ "$(cat "$wheels/.complete" 2>/dev/null)" = "$stamp" ] && return
+  local archive="${ENVD_CONDA_SOURCE:-$ROOT/../shared/vendor/conda-$CONDA_VERSION.tar.gz}"
+  [ -f "$archive" ] || { log "no conda $CONDA_VERSION source at $archive: set ENVD_CONDA_SOURCE to conda/conda's tag $CONDA_VERSION source as a .tar.gz"; exit 1; }
+  log "fetching conda's dependencies and building conda $CONDA_VERSION's wheel into $wheels"
+  rm -rf "$wheels" && mkdir -p "$wheels"
+  python3 -m pip download -q --only-binary=:all: --python-version 3.11 --implementation cp --abi cp311 \
+    --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 -d "$wheels" "${CONDA_REQUIREMENTS[@]}"
+  # Its version comes from git tags, which a source archive lacks.
+  SETUPTOOLS_SCM_PRETEND_VERSION=$CONDA_VERSION python3 -m pip wheel -q --no-deps -w "$wheels" "$archive"
+  [ -f "$wheels/conda-$CONDA_VERSION-py3-none-any.whl" ] || { log "pip built no conda-$CONDA_VERSION wheel from $archive"; exit 1; }
+  printf '%s\n' "${CONDA_REQUIREMENTS[@]}" > "$wheels/requirements.txt"
+  echo "$stamp" > "$wheels/.complete"
+}
+
+# A host venv with conda, conda-index and conda-package-handling, to pack and
+# index the channel (with the host's own Python; no pycosat: indexing does
+# not solve).
+ensure_conda_host_venv() {
+  local venv=$1 wheels=$2 stamp
+  stamp="$CONDA_VERSION ${CONDA_REQUIREMENTS[*]} ${CONDA_INDEX_REQUIREMENTS[*]}"
+  [ "$(cat "$venv/.complete" 2>/dev/null)" = "$stamp" ] && return
+  log "making a host venv with conda and conda-index in $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --find-links "$wheels" "${CONDA_REQUIREMENTS[@]}" "${CONDA_INDEX_REQUIREMENTS[@]}"
+  "$venv/bin/python" -m pip install -q --no-deps "$wheels/conda-$CONDA_VERSION-py3-none-any.whl"
+  echo "$stamp" > "$venv/.complete"
+}
+
+# The local channel tests/e2e/conda/serve.py serves; rebuilt when
+# make_channel.py (which holds the package definitions) changes.
+ensure_conda_channel() {
+  local channel=$1 venv=$2 stamp
+  stamp="$(sha256sum tests/e2e/conda/make_channel.py | cut -d' ' -f1) ${CONDA_INDEX_REQUIREMENTS[*]}"
+  [ -d "$channel/noarch" ] && [ "$(cat "$channel.built" 2>/dev/null)" = "$stamp" ] && return
+  log "building the local conda channel into $channel"
+  "$venv/bin/python" tests/e2e/conda/make_channel.py "$channel"
+  echo "$stamp" > "$channel.built"
+}
+
+# Replaces an image of that name without this conda (such as the former
+# stand-in), or made from an older base, Dockerfile or set of wheels.
+ensure_conda_image() {
+  local base=$1 tag=$2 wheels=$3 recipe
+  recipe=$( { docker image inspect -f '{{.Id}}' "$base"; cat tests/e2e/images/conda.Dockerfile "$wheels/requirements.txt"; } | sha256sum | cut -d' ' -f1)
+  if [ "$(docker image inspect -f "{{ index .Config.Labels \"$CONDA_LABEL\" }} {{ index .Config.Labels \"$CONDA_LABEL.recipe\" }}" "$tag" 2>/dev/null)" = "$CONDA_VERSION $recipe" ]; then
+    return
+  fi
+  log "building $tag: conda $CONDA_VERSION on $base"
+  # --network=host: apt in the build reaches the Debian mirror for pycosat.
+  docker buildx build -q --load --network=host -t "$tag" \
+    --build-arg BASE="$base" --build-arg CONDA_VERSION="$CONDA_VERSION" --build-arg RECIPE="$recipe" \
+    -f tests/e2e/images/conda.Dockerfile "$wheels" >/dev/null
+}
+
 case "${1:-all}" in
   docker) ensure_docker ;;
   images) ensure_docker; ensure_images ;;
+  conda) ensure_docker; ensure_images; ensure_conda ;;
   wheels) ensure_wheels ;;
   frontend) ensure_docker; ensure_frontend ;;
   envd) ensure_envd_cli ;;
@@ -266,7 +353,7 @@ case "${1:-all}" in
   buildkit) ensure_docker; ensure_images; ensure_buildkit ;;
   qemu) ensure_qemu ;;
   arm64) ensure_docker; ensure_arm64_image ;;
-  all) ensure_docker; ensure_git; ensure_registry; ensure_docker20; ensure_images; ensure_wheels; ensure_frontend; ensure_envd_cli
-       ensure_buildkit; ensure_arm64_image ;;
-  *) echo "usage: $0 [docker|images|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|all]" >&2; exit 2 ;;
+  all) ensure_docker; ensure_git; ensure_registry; ensure_docker20; ensure_images; ensure_wheels; ensure_conda; ensure_frontend
+       ensure_envd_cli; ensure_buildkit; ensure_arm64_image ;;
+  *) echo "usage: $0 [docker|images|conda|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|all]" >&2; exit 2 ;;
 esac

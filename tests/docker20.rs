@@ -146,6 +146,7 @@ fn builds_on_docker_20_10_with_its_own_cli() {
         "docker load: {loaded:?}"
     );
     let index = PackageIndex::start("docker20");
+    let conda = CondaMirror::start("docker20");
 
     // The seed example, as the users' document writes it, with the header.
     let seed = Project::copy_of("docker20-seed", "examples/seed");
@@ -153,10 +154,10 @@ fn builds_on_docker_20_10_with_its_own_cli() {
         "build.envd",
         &format!("{SYNTAX}{}", seed.read("build.envd")),
     );
-    let site = site_args(&index, "envd-test/conda:latest");
+    let site = conda_site_args(&index, &conda, "envd-test/conda:latest");
     let out = build20(&seed, "envd-e2e/seed:docker20", &args(&site));
     assert!(out.success, "{}\n{}", out.output, daemon.log());
-    check_seed_image("envd-e2e/seed:docker20", &index);
+    check_seed_image("envd-e2e/seed:docker20", &index, &conda);
     // No Warn on this daemon: the warning is a step every client shows.
     assert!(
         out.output

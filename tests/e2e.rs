@@ -1,7 +1,7 @@
 //! End-to-end: build.envd files built by a real dockerd and buildx through
 //! the `aiges/envd-frontend` image, each checked by running the image.
-//! Real pip against a local index, real apt against Debian's archive; the
-//! one stand-in is `conda` in the `envd-test/conda` image.
+//! Real pip against a local index, real apt against Debian's archive, real
+//! conda 26.7.1 (`envd-test/conda`) against a local channel.
 //!
 //! The tests are ignored by a plain `cargo test`, which needs no Docker;
 //! `scripts/test.sh` sets Docker up and runs them with `--ignored`.
@@ -17,12 +17,13 @@ const SYNTAX: &str = "# syntax=aiges/envd-frontend\n";
 fn seed_example_with_syntax_header() {
     require_setup();
     let index = PackageIndex::start("seed-header");
+    let conda = CondaMirror::start("seed-header");
     let project = Project::copy_of("seed-header", "examples/seed");
     project.write(
         "build.envd",
         &format!("{SYNTAX}{}", project.read("build.envd")),
     );
-    let site = site_args(&index, "envd-test/conda:latest");
+    let site = conda_site_args(&index, &conda, "envd-test/conda:latest");
     let out = build(
         &project,
         "build.envd",
@@ -31,7 +32,7 @@ fn seed_example_with_syntax_header() {
         &[],
     );
     assert!(out.success, "{}", out.error_text());
-    check_seed_image("envd-e2e/seed:header", &index);
+    check_seed_image("envd-e2e/seed:header", &index, &conda);
 }
 
 #[test]
@@ -39,12 +40,13 @@ fn seed_example_with_syntax_header() {
 fn seed_example_through_buildkit_syntax_build_arg() {
     require_setup();
     let index = PackageIndex::start("seed-arg");
+    let conda = CondaMirror::start("seed-arg");
     let project = Project::copy_of("seed-arg", "examples/seed");
     assert!(
         !project.read("build.envd").starts_with("# syntax="),
         "the example has no header"
     );
-    let mut site = site_args(&index, "envd-test/conda:latest");
+    let mut site = conda_site_args(&index, &conda, "envd-test/conda:latest");
     site.push((
         "BUILDKIT_SYNTAX".to_string(),
         "aiges/envd-frontend".to_string(),
@@ -57,7 +59,7 @@ fn seed_example_through_buildkit_syntax_build_arg() {
         &[],
     );
     assert!(out.success, "{}", out.error_text());
-    check_seed_image("envd-e2e/seed:arg", &index);
+    check_seed_image("envd-e2e/seed:arg", &index, &conda);
 }
 
 #[test]
@@ -477,7 +479,8 @@ fn four_builds_at_once_share_download_caches_safely() {
     require_setup();
     let index = PackageIndex::start("concurrent");
     let nonce = nonce();
-    let projects: Vec<(Project, &str)> = [("pip-apt", ""), ("conda", "    install.conda_packages(name=[\"numpy\"])\n")]
+    let conda = CondaMirror::start("concurrent");
+    let projects: Vec<(Project, &str)> = [("pip-apt", ""), ("conda", "    install.conda_packages(name=[\"envd-conda-alpha\"])\n")]
         .into_iter()
         .map(|(name, extra)| {
             let project = Project::new(name);
@@ -502,6 +505,7 @@ fn four_builds_at_once_share_download_caches_safely() {
             .flat_map(|(project, name)| {
                 ["cpu", "gpu"].map(|variant| {
                     let index = &index;
+                    let conda = &conda;
                     scope.spawn(move || {
                         let tag = format!("envd-e2e/concurrent-{name}:{variant}");
                         let out = build(
@@ -511,6 +515,7 @@ fn four_builds_at_once_share_download_caches_safely() {
                             &[
                                 ("ENVD_BASE_IMAGE", bases(name, variant)),
                                 ("ENVD_PIP_INDEX", index.url.as_str()),
+                                ("ENVD_CONDA_CHANNEL", conda.url.as_str()),
                                 ("VARIANT", variant),
                             ],
                             &[],
@@ -574,6 +579,49 @@ fn four_builds_at_once_share_download_caches_safely() {
         index.downloads(),
         downloads,
         "the pip cache served every wheel"
+    );
+    // The same for conda's package cache, which the two conda builds of
+    // each variant shared (locked, one at a time).
+    for variant in ["cpu", "gpu"] {
+        assert_eq!(
+            run_in(
+                &format!("envd-e2e/concurrent-conda:{variant}"),
+                "conda list --prefix /opt/conda envd-conda | awk '!/^#/ {print $1, $2}'"
+            ),
+            "envd-conda-alpha 2.0\nenvd-conda-beta 1.1\n"
+        );
+    }
+    let conda_files = conda.downloads();
+    let (project, name) = &projects[1];
+    let build_file = project.read("build.envd");
+    project.write(
+        "build.envd",
+        &build_file.replace(&nonce, &format!("{nonce}-again")),
+    );
+    let again = build(
+        project,
+        "build.envd",
+        "envd-e2e/concurrent-again:conda",
+        &[
+            ("ENVD_BASE_IMAGE", bases(name, "cpu")),
+            ("ENVD_PIP_INDEX", index.url.as_str()),
+            ("ENVD_CONDA_CHANNEL", conda.url.as_str()),
+            ("VARIANT", "cpu"),
+        ],
+        &[],
+    );
+    assert!(again.success, "{}", again.error_text());
+    assert!(
+        again
+            .executed()
+            .contains(&"install.conda_packages envd-conda-alpha"),
+        "{:?}",
+        again.executed()
+    );
+    assert_eq!(
+        conda.downloads(),
+        conda_files,
+        "conda's cache served every package"
     );
 }
 
@@ -663,9 +711,10 @@ fn a_build_file_saved_on_windows_builds() {
     project.write("requirements.txt", &crlf("envd-test-alpha==1.0\n"));
     project.write(
         "env.yaml",
-        &crlf("name: wrapper\nchannels:\n  - defaults\ndependencies:\n  - numpy=1.21\nprefix: C:\\Users\\me\\anaconda3\\envs\\wrapper\n"),
+        &crlf("name: wrapper\nchannels:\n  - defaults\ndependencies:\n  - envd-conda-beta=1.0=h2bbff1b_0\n  - vc=14.2=h21ff451_1\nprefix: C:\\Users\\me\\anaconda3\\envs\\wrapper\n"),
     );
-    let mut site = site_args(&index, "envd-test/conda:latest");
+    let conda = CondaMirror::start("habits");
+    let mut site = conda_site_args(&index, &conda, "envd-test/conda:latest");
     site.push((
         "BUILDKIT_SYNTAX".to_string(),
         "aiges/envd-frontend".to_string(),
@@ -688,10 +737,27 @@ fn a_build_file_saved_on_windows_builds() {
         "alpha"
     );
     assert_eq!(run_in(image, "cat /tmp/tab"), "a\tb");
-    let env = run_in(image, "cat /opt/conda/env-applied.yml");
+    // Exported on Windows: the build string dropped and Windows' own `vc`
+    // left out (each named in a warning), the rest installed by conda.
+    assert_eq!(
+        run_in(
+            image,
+            "conda list --prefix /opt/conda envd-conda | awk '!/^#/ {print $1, $2}'"
+        ),
+        "envd-conda-beta 1.0\n"
+    );
+    let warnings: Vec<&str> = out
+        .vertices
+        .iter()
+        .map(|v| v.name.as_str())
+        .filter(|n| n.starts_with("warning: env.yaml"))
+        .collect();
     assert!(
-        env.contains("numpy=1.21") && !env.contains("prefix"),
-        "{env}"
+        warnings
+            .iter()
+            .any(|w| w.contains("envd-conda-beta=1.0=h2bbff1b_0"))
+            && warnings.iter().any(|w| w.contains("vc=14.2")),
+        "{warnings:?}"
     );
 }
 
@@ -1216,6 +1282,7 @@ fn subrequests_answer_through_buildx() {
 fn seed_example_through_the_envd_build_drop_in() {
     require_setup();
     let index = PackageIndex::start("seed-envd");
+    let conda = CondaMirror::start("seed-envd");
     let project = Project::copy_of("seed-envd", "examples/seed");
     // The line of the users' process document, run in the project's folder;
     // the site settings come from the environment, as a CI runner sets them.
@@ -1223,7 +1290,7 @@ fn seed_example_through_the_envd_build_drop_in() {
         .args(["build", "-t", "envd-e2e/seed:envd", "-f", "build.envd"])
         .args(["--network", "host"])
         .current_dir(&project.dir)
-        .envs(site_args(&index, "envd-test/conda:latest"))
+        .envs(conda_site_args(&index, &conda, "envd-test/conda:latest"))
         .output()
         .expect("envd runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -1232,7 +1299,7 @@ fn seed_example_through_the_envd_build_drop_in() {
         stderr.contains("--build-arg BUILDKIT_SYNTAX=aiges/envd-frontend"),
         "{stderr}"
     );
-    check_seed_image("envd-e2e/seed:envd", &index);
+    check_seed_image("envd-e2e/seed:envd", &index, &conda);
 
     // A flag envd had for its development environments is refused, naming why.
     let refused = std::process::Command::new(envd_cli())
@@ -1430,4 +1497,161 @@ fn a_private_mirror_login_comes_from_the_netrc_secret_and_is_kept_nowhere() {
         "{refused_offline}"
     );
     let _ = std::fs::remove_file(&netrc);
+}
+
+/// What conda lists in the image's base prefix, as `NAME VERSION` lines.
+fn conda_list(image: &str) -> String {
+    run_in(
+        image,
+        "conda list --prefix /opt/conda 'envd-conda' | awk '!/^#/ {print $1, $2}'",
+    )
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn conda_packages_by_name_and_channel_from_the_sites_mirror() {
+    require_setup();
+    let index = PackageIndex::start("conda-names");
+    let conda = CondaMirror::start("conda-names");
+    let project = Project::new("conda-names");
+    project.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}def build():\n    base(os=\"aiges_cpu\", language=\"python3\")\n    install.conda_packages(name=[\"envd-conda-alpha=2.0\", \"envd-conda-prefixed\"], channel=[\"conda-forge\"])\n    run(commands=[\"echo {} > /nonce\"])\n",
+            nonce()
+        ),
+    );
+    let site = conda_site_args(&index, &conda, "envd-test/conda:latest");
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/conda-names:1",
+        &args(&site),
+        &[],
+    );
+    assert!(out.success, "{}", out.error_text());
+    let image = "envd-e2e/conda-names:1";
+    // The solver honoured the range alpha 2.0 asks of beta.
+    assert_eq!(
+        conda_list(image),
+        "envd-conda-alpha 2.0\nenvd-conda-beta 1.1\nenvd-conda-prefixed 1.0\n"
+    );
+    // The prefix placeholder was rewritten to where conda installed.
+    assert!(
+        run_in(image, "cat /opt/conda/etc/envd-conda-prefixed.conf")
+            .starts_with("prefix=/opt/conda\n")
+    );
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn conda_variants_share_conda_s_cache() {
+    require_setup();
+    let index = PackageIndex::start("conda-variants");
+    let conda = CondaMirror::start("conda-variants");
+    let project = Project::new("conda-variants");
+    project
+        .write(
+            "build.envd",
+            &format!(
+                "{SYNTAX}def build():\n    base(os=\"aiges_gpu\" if build_args.get(\"VARIANT\") == \"gpu\" else \"aiges_cpu\", language=\"python3\")\n    install.conda_packages(env_file=\"env.yaml\")\n    run(commands=[\"echo {} > /nonce\"])\n",
+                nonce()
+            ),
+        )
+        .write(
+            "env.yaml",
+            "name: service\nchannels:\n  - defaults\ndependencies:\n  - python=3.11.4=h955ad1f_0\n  - envd-conda-beta=1.0\n  - pip=23.2.1=py311h06a4308_0\n  - pip:\n    - envd-test-delta==1.0\nprefix: /home/dev/miniconda3/envs/service\n",
+        );
+    let mut site = conda_site_args(&index, &conda, "unused");
+    site.retain(|(k, _)| k != "ENVD_BASE_IMAGE");
+    site.push((
+        "ENVD_BASE_IMAGE_AIGES_CPU".to_string(),
+        "envd-test/conda:latest".to_string(),
+    ));
+    site.push((
+        "ENVD_BASE_IMAGE_AIGES_GPU".to_string(),
+        "envd-test/gpu-conda:latest".to_string(),
+    ));
+    let cpu = build_variant(&project, "envd-e2e/conda-variant:cpu", &args(&site), "cpu");
+    assert!(cpu.success, "{}", cpu.error_text());
+    let conda_files = conda.downloads();
+    let wheels = index.downloads();
+    assert!(!conda_files.is_empty() && !wheels.is_empty());
+    let gpu = build_variant(&project, "envd-e2e/conda-variant:gpu", &args(&site), "gpu");
+    assert!(gpu.success, "{}", gpu.error_text());
+    assert_eq!(
+        conda.downloads(),
+        conda_files,
+        "the GPU variant fetches no conda package"
+    );
+    assert_eq!(
+        index.downloads(),
+        wheels,
+        "the GPU variant fetches no wheel"
+    );
+    for image in ["envd-e2e/conda-variant:cpu", "envd-e2e/conda-variant:gpu"] {
+        assert!(conda_list(image).contains("envd-conda-beta 1.0"), "{image}");
+        run_in(image, "python -c 'import envd_test_delta'");
+    }
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn conda_s_own_errors_fail_at_their_line() {
+    require_setup();
+    let index = PackageIndex::start("conda-errors");
+    let conda = CondaMirror::start("conda-errors");
+    let project = Project::new("conda-errors");
+    let site = conda_site_args(&index, &conda, "envd-test/conda:latest");
+    // A package the channel lacks.
+    project.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}def build():\n    base(os=\"aiges_cpu\", language=\"python3\")\n    run(commands=[\"echo {} > /nonce\"])\n    install.conda_packages(name=[\"envd-conda-missing\"], channel=[\"conda-forge\"])\n",
+            nonce()
+        ),
+    );
+    let missing = build(
+        &project,
+        "build.envd",
+        "envd-e2e/conda-errors:1",
+        &args(&site),
+        &[],
+    );
+    assert!(!missing.success);
+    let failed: Vec<&Vertex> = missing
+        .vertices
+        .iter()
+        .filter(|v| v.error.is_some())
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].location.as_deref(), Some("build.envd:5"));
+    let log = missing.logs("install.conda_packages");
+    assert!(
+        log.contains("PackagesNotFoundInChannelsError") && log.contains("envd-conda-missing"),
+        "{log}"
+    );
+    // A .condarc conda refuses: a list where conda wants a flag.
+    project.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}def build():\n    base(os=\"aiges_cpu\", language=\"python3\")\n    run(commands=[\"echo {} > /nonce\"])\n    config.conda_channel(channel=\"\"\"\nchannels: [defaults]\nshow_channel_urls: [1, 2]\n\"\"\")\n",
+            nonce()
+        ),
+    );
+    let refused = build(
+        &project,
+        "build.envd",
+        "envd-e2e/conda-errors:2",
+        &args(&site),
+        &[],
+    );
+    assert!(!refused.success);
+    let failed: Vec<&Vertex> = refused
+        .vertices
+        .iter()
+        .filter(|v| v.error.is_some())
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].location.as_deref(), Some("build.envd:5"));
 }

@@ -448,6 +448,78 @@ pub fn inspect(image: &str) -> serde_json::Value {
     list[0].clone()
 }
 
+/// The suite's conda channel (`scripts/e2e-setup.sh conda` builds it),
+/// served on 127.0.0.1 as a site's conda mirror serves channels: under
+/// each of the names a build may ask for (`pkgs/main`, `conda-forge`, ...;
+/// any other name is a 404), logging every package file fetched.
+pub struct CondaMirror {
+    child: Child,
+    /// The mirror's root, what `ENVD_CONDA_CHANNEL` names.
+    pub url: String,
+    log: PathBuf,
+}
+
+/// The channel names the suite's mirror serves: conda's defaults, and the
+/// channels the seed example's `.condarc` and calls name.
+pub const CONDA_CHANNEL_NAMES: &[&str] = &[
+    "pkgs/main",
+    "pkgs/r",
+    "pkgs/free",
+    "conda-forge",
+    "pytorch",
+    "menpo",
+    "bioconda",
+    "msys2",
+];
+
+impl CondaMirror {
+    pub fn start(name: &str) -> CondaMirror {
+        let log =
+            std::env::temp_dir().join(format!("envd-e2e-conda-{}-{name}.log", std::process::id()));
+        let _ = fs::remove_file(&log);
+        let mut command = Command::new("python3");
+        command
+            .arg(repo_root().join("tests/e2e/conda/serve.py"))
+            .arg("--root")
+            .arg(state_dir().join("conda/channel"))
+            .arg("--log")
+            .arg(&log);
+        for channel in CONDA_CHANNEL_NAMES {
+            command.arg("--name").arg(channel);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the conda channel server");
+        let mut port = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut port)
+            .unwrap();
+        CondaMirror {
+            child,
+            url: format!("http://127.0.0.1:{}", port.trim()),
+            log,
+        }
+    }
+
+    /// Package files downloaded so far.
+    pub fn downloads(&self) -> Vec<String> {
+        fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| line.split('\t').next().unwrap_or(line).to_string())
+            .collect()
+    }
+}
+
+impl Drop for CondaMirror {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_file(&self.log);
+    }
+}
+
 /// The test wheels served as a package index on 127.0.0.1, logging each
 /// download. Each test gets its own server (and so its own URLs, which is
 /// what pip's cache is keyed by).
@@ -540,6 +612,18 @@ pub fn site_args(index: &PackageIndex, base: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// [`site_args`] for the real-conda bases: also the suite's conda mirror
+/// (`ENVD_CONDA_CHANNEL`).
+pub fn conda_site_args(
+    index: &PackageIndex,
+    conda: &CondaMirror,
+    base: &str,
+) -> Vec<(String, String)> {
+    let mut site = site_args(index, base);
+    site.push(("ENVD_CONDA_CHANNEL".to_string(), conda.url.clone()));
+    site
+}
+
 pub fn args(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
     pairs
         .iter()
@@ -548,7 +632,7 @@ pub fn args(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 /// Checks the seed example's image: every call of the file had its effect.
-pub fn check_seed_image(image: &str, index: &PackageIndex) {
+pub fn check_seed_image(image: &str, index: &PackageIndex, conda: &CondaMirror) {
     let imports = run_in(
         image,
         "python -c 'import torch, mim, mmcv, envd_test_beta, envd_test_gamma, detectron2; \
@@ -571,18 +655,33 @@ pub fn check_seed_image(image: &str, index: &PackageIndex) {
         pip_conf.contains(&format!("index-url = {}", index.url)),
         "{pip_conf}"
     );
-    let condarc = run_in(image, "cat /etc/conda/.condarc");
+    // The site's mirror took the place of every channel the file names.
+    let condarc: serde_json::Value = serde_json::from_str(&run_in(
+        image,
+        "/opt/conda/bin/python -c 'import json; from ruamel.yaml import YAML; print(json.dumps(YAML(typ=\"safe\").load(open(\"/etc/conda/.condarc\"))))'",
+    ))
+    .unwrap();
+    assert_eq!(condarc["channel_alias"], conda.url.as_str(), "{condarc}");
+    let defaults = condarc["default_channels"].as_array().unwrap();
     assert!(
-        condarc.starts_with("channels:\n- defaults\nshow_channel_urls: true\n"),
+        !defaults.is_empty()
+            && defaults
+                .iter()
+                .all(|c| c.as_str().unwrap().starts_with(&conda.url)),
         "{condarc}"
     );
-    // The stand-in conda records the env file it was given and the .condarc it saw.
-    let log = run_in(image, "cat /opt/conda/standin.log");
-    assert!(log.contains("env update prefix=/opt/conda file=/tmp/envd-frontend/conda/environment.yml condarc=/etc/conda/.condarc"), "{log}");
-    let env = run_in(image, "cat /opt/conda/env-applied.yml");
+    // Real conda installed the env file's packages at the versions asked
+    // for (alpha 2.0 wants beta >=1.1,<2), with the prefix rewritten.
     assert_eq!(
-        env,
-        "channels:\n- pytorch\n- defaults\ndependencies:\n- python=3.8\n- numpy=1.21\n"
+        run_in(
+            image,
+            "conda list --prefix /opt/conda envd-conda | awk '!/^#/ {print $1, $2}'"
+        ),
+        "envd-conda-alpha 2.0\nenvd-conda-beta 1.1\nenvd-conda-prefixed 1.0\n"
+    );
+    assert!(
+        run_in(image, "cat /opt/conda/etc/envd-conda-prefixed.conf")
+            .contains("prefix=/opt/conda\n")
     );
     assert_eq!(run_in(image, "python --version").trim(), "Python 3.11.2");
 }

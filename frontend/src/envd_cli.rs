@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 use llb_gen::lower::{
-    INSTALL_BASE_ARG, OVERRIDE_ANY, OVERRIDE_PREFIX, PIP_INDEX_ARG, PYTHON_VERSION_ARG,
+    CONDA_CHANNEL_ARG, INSTALL_BASE_ARG, OVERRIDE_ANY, OVERRIDE_PREFIX, PIP_INDEX_ARG,
+    PYTHON_VERSION_ARG,
 };
 
 use crate::options::{INCLUDE_MIRRORS_ARG, LOOKUP_TIMEOUT_ARG};
@@ -68,6 +69,7 @@ pub const FRONTEND_IMAGE_ENV: &str = "ENVD_FRONTEND_IMAGE";
 const SITE_SETTINGS: &[&str] = &[
     OVERRIDE_ANY, // and OVERRIDE_PREFIX, which it prefixes
     PIP_INDEX_ARG,
+    CONDA_CHANNEL_ARG,
     PYTHON_VERSION_ARG,
     INSTALL_BASE_ARG,
     INCLUDE_MIRRORS_ARG,
@@ -108,7 +110,7 @@ const REFUSED: &[(&str, &str)] = &[
     name = "envd",
     version,
     about = "envd build, through docker buildx and envd-frontend",
-    after_help = "Site settings in the environment (ENVD_BASE_IMAGE, ENVD_BASE_IMAGE_<NAME>, ENVD_PIP_INDEX,\nENVD_PYTHON_VERSION, ENVD_INSTALL_BASE, ENVD_INCLUDE_MIRRORS, ENVD_FRONTEND_REPORT,\nENVD_FRONTEND_LOOKUP_TIMEOUT) are passed as build args. ENVD_FRONTEND_IMAGE names the\nfrontend image (default aiges/envd-frontend)."
+    after_help = "Site settings in the environment (ENVD_BASE_IMAGE, ENVD_BASE_IMAGE_<NAME>, ENVD_PIP_INDEX,\nENVD_CONDA_CHANNEL, ENVD_PYTHON_VERSION, ENVD_INSTALL_BASE, ENVD_INCLUDE_MIRRORS, ENVD_FRONTEND_REPORT,\nENVD_FRONTEND_LOOKUP_TIMEOUT) are passed as build args. ENVD_FRONTEND_IMAGE names the\nfrontend image (default aiges/envd-frontend)."
 )]
 pub struct Cli {
     /// Show the build's progress in full (`--progress=plain`).

@@ -108,6 +108,12 @@ pub static UNKNOWN_SETTING: Rule = Rule {
     explanation: "Site settings (`ENVD_PIP_INDEX`, `ENVD_CONDA_CHANNEL`, ...) are build args, and BuildKit passes any build arg on: a misspelt one would change nothing without a word, and the build would go to the file's own mirrors. The warning names the nearest setting.",
 };
 
+pub static CONDARC_KEY_IGNORED: Rule = Rule {
+    name: "CondarcKeyIgnored",
+    description: "A key of a `config.conda_channel` text that is no conda setting",
+    explanation: "conda drops keys it does not know without a word. The AIGES process document's `.condarc` writes its `custom_channels` entries unindented, so they are top-level keys that conda ignores, and those channels come from conda's default host instead of the mirror. Indent them under `custom_channels:`.",
+};
+
 /// Every rule, in the order the reference page lists them.
 pub static RULES: &[&Rule] = &[
     &BASE_IMAGE_UNPINNED,
@@ -123,6 +129,7 @@ pub static RULES: &[&Rule] = &[
     &IGNORED_PARAMETER,
     &DEPRECATED_ALIAS,
     &CONDA_EXPORT_PLATFORM,
+    &CONDARC_KEY_IGNORED,
 ];
 
 /// The reference page's section on the rules.

@@ -37,6 +37,30 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     validate_condarc(&condarc, |index| {
         recording.locate_in_argument(&condarc, index)
     })?;
+    // conda drops keys it does not know without a word: say so here.
+    if let Ok(serde_yaml_ng::Value::Mapping(map)) =
+        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&condarc)
+    {
+        for key in map.keys().filter_map(serde_yaml_ng::Value::as_str) {
+            if CONDA_SETTINGS.contains(&key) {
+                continue;
+            }
+            let at = condarc
+                .find(&format!("{key}:"))
+                .and_then(|index| recording.locate_in_argument(&condarc, index));
+            let help = if map.get(key).and_then(serde_yaml_ng::Value::as_str).is_some_and(|v| v.contains("://")) {
+                "as an entry of custom_channels (a channel name and its mirror), indent it under `custom_channels:`".to_string()
+            } else {
+                "remove it, or name a setting conda has (`conda config --describe` lists them)".to_string()
+            };
+            recording.warn_at(
+                &crate::lint::CONDARC_KEY_IGNORED,
+                at,
+                format!("{}(): `{key}` is not a conda setting: conda ignores it", SPEC.name),
+                &help,
+            );
+        }
+    }
     if args.bool("use_mamba") {
         recording.warn(
             &crate::lint::IGNORED_PARAMETER,
@@ -47,6 +71,37 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     recording.step(CondaChannel { condarc }.into())?;
     Ok(())
 }
+
+/// The settings conda 26.7 reads from a `.condarc` (`context.list_parameters()`),
+/// and the older names it still takes.
+const CONDA_SETTINGS: &[&str] = &[
+    "add_anaconda_token", "add_pip_as_python_dependency", "aggressive_update_packages",
+    "allow_conda_downgrades", "allow_cycles", "allow_non_channel_urls", "allow_softlinks",
+    "allowlist_channels", "always_copy", "always_softlink", "always_yes", "anaconda_upload",
+    "auto_activate", "auto_activate_base", "auto_stack", "auto_update_conda", "bld_path",
+    "changeps1", "channel_alias", "channel_priority", "channel_settings", "channels",
+    "client_ssl_cert", "client_ssl_cert_key", "clobber", "conda_build", "console",
+    "create_default_packages", "croot", "custom_channels", "custom_multichannels", "debug",
+    "default_activation_env", "default_channels", "default_python", "default_threads",
+    "denylist_channels", "deps_modifier", "dev", "disallowed_packages", "download_only",
+    "dry_run", "enable_private_envs", "env_prompt", "environment_specifier", "envs_dirs",
+    "envs_path", "envvars_force_uppercase", "error_upload_url", "execute_threads",
+    "experimental", "export_platforms", "extra_safety_checks", "fetch_threads", "force",
+    "force_32bit", "force_reinstall", "force_remove", "ignore_pinned", "json", "list_fields",
+    "local_repodata_ttl", "migrated_channel_aliases", "migrated_custom_channels", "no_lock",
+    "no_plugins", "non_admin_enabled", "notify_outdated_conda", "number_channel_notices",
+    "offline", "override_channels_enabled", "override_virtual_packages", "path_conflict",
+    "pinned_packages", "pkgs_dirs", "plugins", "prefix_data_interoperability", "preview",
+    "protect_frozen_envs", "proxy_servers", "quiet", "register_envs",
+    "remote_backoff_factor", "remote_connect_timeout_secs", "remote_max_retries",
+    "remote_read_timeout_secs", "repodata_fns", "repodata_threads", "repodata_use_shards",
+    "repodata_use_zst", "report_errors", "rollback_enabled", "root_prefix", "safety_checks",
+    "sat_solver", "separate_format_cache", "shortcuts", "shortcuts_only", "show_channel_urls",
+    "signing_metadata_url_base", "solver", "solver_ignore_timestamps", "ssl_verify", "subdir",
+    "subdirs", "target_prefix_override", "trace", "track_features", "unsatisfiable_hints",
+    "unsatisfiable_hints_check_depth", "update_modifier", "use_index_cache", "use_local",
+    "use_only_tar_bz2", "verbosity", "verify_threads", "whitelist_channels", "pkgs_path",
+];
 
 /// A `.condarc` must be a YAML mapping; errors point at the line in build.envd.
 /// `locate` maps a byte index in the YAML text to a span in build.envd.
@@ -111,7 +166,18 @@ impl Lower for CondaChannel {
             })?;
             lowering.conda_env = mirror.env(Some(&defaults));
         }
-        lowering.config_file(span, SPEC.name, "/etc/conda/.condarc", text)
+        lowering.config_file(span, SPEC.name, "/etc/conda/.condarc", text)?;
+        // conda reads the file only when a later step runs it: let a base
+        // with conda read it now, so a text conda refuses fails here.
+        let failure = lowering.failure(
+            span,
+            "conda refuses the .condarc this call writes (its message is above)",
+        );
+        let script = format!(
+            "if command -v conda >/dev/null 2>&1; then conda config --show >/dev/null || {{ echo {} >&2; exit 1; }}; fi\n",
+            shell::quote(&failure)
+        );
+        lowering.exec_step(span, &format!("{}: conda reads it", SPEC.name), script, vec![])
     }
 
     fn context_paths(&self) -> Vec<&str> {
