@@ -480,7 +480,7 @@ fn four_builds_at_once_share_download_caches_safely() {
     let index = PackageIndex::start("concurrent");
     let nonce = nonce();
     let conda = CondaMirror::start("concurrent");
-    let projects: Vec<(Project, &str)> = [("pip-apt", ""), ("conda", "    install.conda_packages(name=[\"envd-conda-alpha\"])\n")]
+    let projects: Vec<(Project, &str)> = [("pip-apt", ""), ("conda", "    install.conda_packages(name=[\"envd-conda-alpha\"], channel=[\"conda-forge\"])\n")]
         .into_iter()
         .map(|(name, extra)| {
             let project = Project::new(name);
