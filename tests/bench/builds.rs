@@ -356,6 +356,66 @@ fn main() {
     rows.push(family);
 
     print_tables(&rows, &floor, &replay, runs, cold_runs);
+    conda_variants(runs);
+}
+
+/// The conda scenario, on real conda (`envd-test/conda`, `gpu-conda`) and
+/// the suite's channel: an env file like a real export, the CPU variant,
+/// then the GPU one; the second should fetch no conda package and no
+/// wheel. envd-frontend only: the Dockerfile has no conda steps.
+fn conda_variants(runs: usize) {
+    eprintln!("[bench] conda: second variants ({runs} runs)");
+    let index = PackageIndex::start("bench-conda");
+    let conda = CondaMirror::start("bench-conda");
+    let project = Project::new("bench-conda");
+    project.write(
+        "env.yaml",
+        "name: service\nchannels:\n  - defaults\ndependencies:\n  - python=3.11.4=h955ad1f_0\n  - envd-conda-alpha=2.0=0\n  - envd-conda-prefixed=1.0=0\n  - pip=23.2.1=py311h06a4308_0\n  - pip:\n    - envd-test-gamma==1.0\nprefix: /home/dev/miniconda3/envs/service\n",
+    );
+    let mut samples: Vec<(f64, usize, u64)> = vec![];
+    for run in 0..runs {
+        project.write(
+            "build.envd",
+            &format!(
+                "def build():\n    base(os=\"aiges_gpu\" if build_args.get(\"VARIANT\") == \"gpu\" else \"aiges_cpu\", language=\"python3\")\n    run(commands=[\"echo {} > /etc/bench-nonce\"])\n    install.conda_packages(env_file=\"env.yaml\")\n",
+                scenario_nonce("conda", run)
+            ),
+        );
+        let args = |variant: &'static str| {
+            vec![
+                ("BUILDKIT_SYNTAX", "aiges/envd-frontend"),
+                ("ENVD_BASE_IMAGE_AIGES_CPU", "envd-test/conda:latest"),
+                ("ENVD_BASE_IMAGE_AIGES_GPU", "envd-test/gpu-conda:latest"),
+                ("ENVD_PIP_INDEX", index.url.as_str()),
+                ("ENVD_CONDA_CHANNEL", conda.url.as_str()),
+                ("ENVD_PYTHON_VERSION", "3.11"),
+                ("VARIANT", variant),
+            ]
+        };
+        let first = build(&project, "build.envd", "bench-conda:cpu", &args("cpu"), &[]);
+        assert!(first.success, "conda CPU variant: {}", first.error_text());
+        let (files, bytes) = (conda.downloads().len(), index.bytes_downloaded());
+        let start = Instant::now();
+        let second = build(&project, "build.envd", "bench-conda:gpu", &args("gpu"), &[]);
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        assert!(second.success, "conda GPU variant: {}", second.error_text());
+        samples.push((
+            ms,
+            conda.downloads().len() - files,
+            index.bytes_downloaded() - bytes,
+        ));
+    }
+    let ms = median(samples.iter().map(|s| s.0).collect());
+    let files = median(samples.iter().map(|s| s.1 as f64).collect());
+    let bytes = median(samples.iter().map(|s| s.2 as f64).collect());
+    println!();
+    println!(
+        "| conda scenario (real conda 26.7.1, median of {runs}) | time | conda package files fetched | index bytes |"
+    );
+    println!("|---|---|---|---|");
+    println!(
+        "| second variant after the first (env file with a pip: list) | {ms:.0} ms | {files} | {bytes} |"
+    );
 }
 
 fn print_tables(rows: &[Row], floor: &[Sample], replay: &[Sample], runs: usize, cold_runs: usize) {
