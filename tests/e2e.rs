@@ -550,24 +550,26 @@ fn four_builds_at_once_share_download_caches_safely() {
         let count = downloads.iter().filter(|d| d.starts_with(wheel)).count();
         assert!((1..=4).contains(&count), "{wheel}: {downloads:?}");
     }
-    let (project, name) = &projects[0];
-    let build_file = project.read("build.envd");
-    project.write(
-        "build.envd",
-        &build_file.replace(&nonce, &format!("{nonce}-again")),
-    );
-    let again = build(
-        project,
-        "build.envd",
-        "envd-e2e/concurrent-again:cpu",
-        &[
+    // A build that runs the installs again (its first step is new), on
+    // the caches the four left behind.
+    let build_again = |(project, name): &(Project, &str), extra: &[(&str, &str)]| {
+        let build_file = project.read("build.envd");
+        project.write(
+            "build.envd",
+            &build_file.replace(&nonce, &format!("{nonce}-again")),
+        );
+        let mut args = vec![
             ("ENVD_BASE_IMAGE", bases(name, "cpu")),
             ("ENVD_PIP_INDEX", index.url.as_str()),
             ("VARIANT", "cpu"),
-        ],
-        &[],
-    );
-    assert!(again.success, "{}", again.error_text());
+        ];
+        args.extend_from_slice(extra);
+        let tag = format!("envd-e2e/concurrent-again:{name}");
+        let out = build(project, "build.envd", &tag, &args, &[]);
+        assert!(out.success, "{}", out.error_text());
+        out
+    };
+    let again = build_again(&projects[0], &[]);
     assert!(
         again
             .executed()
@@ -592,25 +594,7 @@ fn four_builds_at_once_share_download_caches_safely() {
         );
     }
     let conda_files = conda.downloads();
-    let (project, name) = &projects[1];
-    let build_file = project.read("build.envd");
-    project.write(
-        "build.envd",
-        &build_file.replace(&nonce, &format!("{nonce}-again")),
-    );
-    let again = build(
-        project,
-        "build.envd",
-        "envd-e2e/concurrent-again:conda",
-        &[
-            ("ENVD_BASE_IMAGE", bases(name, "cpu")),
-            ("ENVD_PIP_INDEX", index.url.as_str()),
-            ("ENVD_CONDA_CHANNEL", conda.url.as_str()),
-            ("VARIANT", "cpu"),
-        ],
-        &[],
-    );
-    assert!(again.success, "{}", again.error_text());
+    let again = build_again(&projects[1], &[("ENVD_CONDA_CHANNEL", conda.url.as_str())]);
     assert!(
         again
             .executed()

@@ -448,6 +448,32 @@ pub fn inspect(image: &str) -> serde_json::Value {
     list[0].clone()
 }
 
+/// Starts one of the suite's Python servers on 127.0.0.1: `script` serving
+/// `root` (under the set-up's state), logging downloads to `log`, with
+/// `args`; returns it and the port it printed.
+fn serve<'a>(
+    script: &str,
+    root: &str,
+    log: &Path,
+    args: impl IntoIterator<Item = &'a str>,
+) -> (Child, String) {
+    let mut child = Command::new("python3")
+        .arg(repo_root().join(script))
+        .arg("--root")
+        .arg(state_dir().join(root))
+        .arg("--log")
+        .arg(log)
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 runs {script}: {e}"));
+    let mut port = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    (child, port.trim().to_string())
+}
+
 /// The suite's conda channel (`scripts/e2e-setup.sh conda` builds it),
 /// served on 127.0.0.1 as a site's conda mirror serves channels: under
 /// each of the names a build may ask for (`pkgs/main`, `conda-forge`, ...;
@@ -477,27 +503,11 @@ impl CondaMirror {
         let log =
             std::env::temp_dir().join(format!("envd-e2e-conda-{}-{name}.log", std::process::id()));
         let _ = fs::remove_file(&log);
-        let mut command = Command::new("python3");
-        command
-            .arg(repo_root().join("tests/e2e/conda/serve.py"))
-            .arg("--root")
-            .arg(state_dir().join("conda/channel"))
-            .arg("--log")
-            .arg(&log);
-        for channel in CONDA_CHANNEL_NAMES {
-            command.arg("--name").arg(channel);
-        }
-        let mut child = command
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs the conda channel server");
-        let mut port = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut port)
-            .unwrap();
+        let names = CONDA_CHANNEL_NAMES.iter().flat_map(|name| ["--name", name]);
+        let (child, port) = serve("tests/e2e/conda/serve.py", "conda/channel", &log, names);
         CondaMirror {
             child,
-            url: format!("http://127.0.0.1:{}", port.trim()),
+            url: format!("http://127.0.0.1:{port}"),
             log,
         }
     }
@@ -544,27 +554,11 @@ impl PackageIndex {
         let log =
             std::env::temp_dir().join(format!("envd-e2e-index-{}-{name}.log", std::process::id()));
         let _ = fs::remove_file(&log);
-        let mut command = Command::new("python3");
-        command
-            .arg(repo_root().join("tests/e2e/index/serve.py"))
-            .arg("--root")
-            .arg(state_dir().join("wheels"))
-            .arg("--log")
-            .arg(&log);
-        if let Some(login) = login {
-            command.arg("--login").arg(login);
-        }
-        let mut child = command
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs the index server");
-        let mut port = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut port)
-            .unwrap();
+        let login = login.into_iter().flat_map(|login| ["--login", login]);
+        let (child, port) = serve("tests/e2e/index/serve.py", "wheels", &log, login);
         PackageIndex {
             child,
-            url: format!("http://127.0.0.1:{}/simple", port.trim()),
+            url: format!("http://127.0.0.1:{port}/simple"),
             log,
         }
     }
