@@ -87,29 +87,46 @@ pub fn unknown_setting_warnings(args: &BTreeMap<String, String>) -> Vec<Diagnost
         .collect()
 }
 
+/// The mirror URL build arg `key` gives, if any: an http(s) URL without
+/// a login (`login` finds one; the error shows the value masked).
+fn mirror_url(
+    args: &BTreeMap<String, String>,
+    key: &str,
+    login: fn(&str, &str) -> Option<String>,
+    what: &str,
+    help: Option<&str>,
+) -> Result<Option<String>, Diagnostic> {
+    let Some(url) = args.get(key) else {
+        return Ok(None);
+    };
+    let error = |shown: &str, message: String| {
+        let source = SourceText::new(format!("--build-arg {key}"), shown);
+        Diagnostic::error(&source, Some(0..shown.len()), message)
+    };
+    if let Some(message) = login(key, url) {
+        return Err(error(&masked_login(url), message).with_help(super::LOGIN_HELP));
+    }
+    if !is_http_url(url) {
+        let mut error = error(url, format!("not an http(s) URL of {what}"));
+        if let Some(help) = help {
+            error = error.with_help(help);
+        }
+        return Err(error);
+    }
+    Ok(Some(url.clone()))
+}
+
 impl SiteSettings {
     pub fn from_build_args(args: &BTreeMap<String, String>) -> Result<SiteSettings, Diagnostic> {
         let arg_source =
             |key: &str, value: &str| SourceText::new(format!("--build-arg {key}"), value);
-        let pip_mirror = match args.get(PIP_INDEX_ARG) {
-            Some(url) if let Some(message) = super::login_in_url(PIP_INDEX_ARG, url) => {
-                // The value is shown with its login masked.
-                let masked = masked_login(url);
-                let source = arg_source(PIP_INDEX_ARG, &masked);
-                return Err(Diagnostic::error(&source, Some(0..masked.len()), message)
-                    .with_help(super::LOGIN_HELP));
-            }
-            Some(url) if is_http_url(url) => Some(url.clone()),
-            Some(url) => {
-                let source = arg_source(PIP_INDEX_ARG, url);
-                return Err(Diagnostic::error(
-                    &source,
-                    Some(0..url.len()),
-                    "not an http(s) URL of a package index",
-                ));
-            }
-            None => None,
-        };
+        let pip_mirror = mirror_url(
+            args,
+            PIP_INDEX_ARG,
+            super::login_in_url,
+            "a package index",
+            None,
+        )?;
         let python = match args.get(PYTHON_VERSION_ARG) {
             Some(version) => Some(PythonRequest::parse(&format!("python{version}")).map_err(
                 |e| {
@@ -123,25 +140,14 @@ impl SiteSettings {
             )?),
             None => None,
         };
-        let conda_mirror = match args.get(CONDA_CHANNEL_ARG) {
-            Some(url) if let Some(message) = super::conda_login_in_url(CONDA_CHANNEL_ARG, url) => {
-                let masked = masked_login(url);
-                let source = arg_source(CONDA_CHANNEL_ARG, &masked);
-                return Err(Diagnostic::error(&source, Some(0..masked.len()), message)
-                    .with_help(super::LOGIN_HELP));
-            }
-            Some(url) if is_http_url(url) => Some(CondaMirror::new(url)),
-            Some(url) => {
-                let source = arg_source(CONDA_CHANNEL_ARG, url);
-                return Err(Diagnostic::error(
-                    &source,
-                    Some(0..url.len()),
-                    "not an http(s) URL of a conda mirror",
-                )
-                .with_help("the URL under which the mirror serves channels by name: URL/conda-forge, URL/pkgs/main"));
-            }
-            None => None,
-        };
+        let conda_mirror = mirror_url(
+            args,
+            CONDA_CHANNEL_ARG,
+            super::conda_login_in_url,
+            "a conda mirror",
+            Some("the URL under which the mirror serves channels by name: URL/conda-forge, URL/pkgs/main"),
+        )?
+        .map(|url| CondaMirror::new(&url));
         Ok(SiteSettings {
             pip_mirror,
             python,
