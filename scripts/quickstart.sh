@@ -5,7 +5,11 @@
 # pip mirror at a package index served on 127.0.0.1, and runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/e2e-setup.sh all
+# Only what the example needs (the test suite's set-up also builds BuildKit,
+# an arm64 base and real conda).
+scripts/e2e-setup.sh images
+scripts/e2e-setup.sh wheels
+scripts/e2e-setup.sh frontend
 source scripts/lib/index.sh
 
 docker buildx build -f examples/aiges-wrapper/build.envd \
