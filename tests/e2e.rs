@@ -1615,11 +1615,11 @@ fn conda_s_own_errors_fail_at_their_line() {
         log.contains("PackagesNotFoundInChannelsError") && log.contains("envd-conda-missing"),
         "{log}"
     );
-    // A .condarc conda refuses: a list where conda wants a flag.
+    // A .condarc conda refuses: a channel priority it does not have.
     project.write(
         "build.envd",
         &format!(
-            "{SYNTAX}def build():\n    base(os=\"aiges_cpu\", language=\"python3\")\n    run(commands=[\"echo {} > /nonce\"])\n    config.conda_channel(channel=\"\"\"\nchannels: [defaults]\nshow_channel_urls: [1, 2]\n\"\"\")\n",
+            "{SYNTAX}def build():\n    base(os=\"aiges_cpu\", language=\"python3\")\n    run(commands=[\"echo {} > /nonce\"])\n    config.conda_channel(channel=\"\"\"\nchannels: [defaults]\nchannel_priority: sometimes\n\"\"\")\n",
             nonce()
         ),
     );
@@ -1631,6 +1631,12 @@ fn conda_s_own_errors_fail_at_their_line() {
         &[],
     );
     assert!(!refused.success);
+    let log = refused.logs("config.conda_channel: conda reads it");
+    assert!(
+        log.contains("CustomValidationError: Parameter channel_priority = 'sometimes'")
+            && log.contains("build.envd:5: conda refuses the .condarc this call writes"),
+        "{log}"
+    );
     let failed: Vec<&Vertex> = refused
         .vertices
         .iter()

@@ -92,8 +92,7 @@ pub fn rewrite(
     let root = parse_mapping(text)?;
     let mut channels = channels(text, &root, extra_channels)?;
     if let Some(mirror) = mirror {
-        channels = channels.iter().map(|c| mirror.channel(c)).collect();
-        channels.dedup();
+        channels = super::conda_mirror::dedup(channels.iter().map(|c| mirror.channel(c)));
     }
     let (dependencies, pip) = dependencies(text, &root)?;
     let exported_on = root

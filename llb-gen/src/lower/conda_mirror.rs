@@ -37,10 +37,18 @@ impl CondaMirror {
     /// name is kept (conda finds it under `channel_alias`, which steps get
     /// as the mirror), a URL becomes its name under the mirror.
     pub fn channel(&self, channel: &str) -> String {
-        if is_url(channel) {
-            format!("{}/{}", self.root, channel_name(channel))
-        } else {
-            channel.to_string()
+        match channel_name(channel) {
+            Some(name) if is_url(channel) => format!("{}/{name}", self.root),
+            _ => channel.to_string(),
+        }
+    }
+
+    /// A package spec whose channel is a URL (`https://host/ch::numpy`)
+    /// with that channel taken from the mirror; other specs as they are.
+    pub fn spec(&self, spec: &str) -> String {
+        match spec.rsplit_once("::") {
+            Some((channel, package)) => format!("{}::{package}", self.channel(channel)),
+            None => spec.to_string(),
         }
     }
 
@@ -92,7 +100,11 @@ impl CondaMirror {
                 let mapped: Vec<String> = items
                     .iter()
                     .filter_map(Value::as_str)
-                    .map(|c| format!("{}/{}", self.root, channel_name(c)))
+                    .map(|c| match channel_name(c) {
+                        Some(name) => format!("{}/{name}", self.root),
+                        // A bare name among the defaults: under the alias.
+                        None => format!("{}/{c}", self.root),
+                    })
                     .collect();
                 dedup(mapped.into_iter())
             }
@@ -122,7 +134,7 @@ impl CondaMirror {
 }
 
 /// Items in order, each once.
-fn dedup<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
+pub fn dedup<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
     let mut out: Vec<T> = vec![];
     for item in items {
         if !out.contains(&item) {
@@ -132,40 +144,75 @@ fn dedup<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
     out
 }
 
+/// A channel URL the mirror stands for: http(s), not a local `file://`
+/// channel.
 fn is_url(channel: &str) -> bool {
-    channel.contains("://")
+    let lower = channel.to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
 }
+
+/// conda's platform folders (`KNOWN_SUBDIRS`): a channel URL may end in one.
+const SUBDIRS: &[&str] = &[
+    "noarch",
+    "emscripten-wasm32",
+    "wasi-wasm32",
+    "freebsd-64",
+    "linux-32",
+    "linux-64",
+    "linux-aarch64",
+    "linux-armv6l",
+    "linux-armv7l",
+    "linux-ppc64",
+    "linux-ppc64le",
+    "linux-riscv64",
+    "linux-s390x",
+    "osx-64",
+    "osx-arm64",
+    "win-32",
+    "win-64",
+    "win-arm64",
+    "zos-z",
+];
 
 /// A channel URL's name, as conda names channels on the hosts mirrors
 /// copy: what follows `/pkgs/` keeps its prefix (`pkgs/main`, as on
 /// repo.anaconda.com), what follows `/cloud/` does not (`conda-forge`, as
 /// mirrors of conda.anaconda.org lay it out); otherwise the last part of
-/// the path. A platform folder (`linux-64`, `noarch`) at the end is not
-/// part of the name.
-pub fn channel_name(url: &str) -> String {
-    let path = url
-        .split_once("://")
-        .map_or(url, |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
+/// the path, with a label kept (`conda-forge/label/dev`). A platform
+/// folder (`linux-64`, `noarch`) at the end is not part of the name.
+/// `None` for a URL without a path, or not a URL.
+pub fn channel_name(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let path = rest.split_once('/').map_or("", |(_, p)| p);
+    let path = path.split(['?', '#']).next().unwrap_or(path);
     let mut parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    if parts.last().is_some_and(|last| {
-        *last == "noarch"
-            || last.contains("-64")
-            || last.contains("-aarch64")
-            || last.ends_with("-arm64")
-    }) {
+    if parts.last().is_some_and(|last| SUBDIRS.contains(last)) {
         parts.pop();
     }
-    if let Some(at) = parts.iter().rposition(|p| *p == "pkgs")
+    let label = parts
+        .iter()
+        .rposition(|p| *p == "label")
+        .filter(|at| *at > 0);
+    let (parts, label) = match label {
+        Some(at) => (&parts[..at], parts[at..].join("/")),
+        None => (&parts[..], String::new()),
+    };
+    let name = if let Some(at) = parts.iter().rposition(|p| *p == "pkgs")
         && at + 1 < parts.len()
     {
-        return parts[at..].join("/");
-    }
-    if let Some(at) = parts.iter().rposition(|p| *p == "cloud")
+        parts[at..].join("/")
+    } else if let Some(at) = parts.iter().rposition(|p| *p == "cloud")
         && at + 1 < parts.len()
     {
-        return parts[at + 1..].join("/");
-    }
-    parts.last().map_or_else(String::new, |p| (*p).to_string())
+        parts[at + 1..].join("/")
+    } else {
+        (*parts.last()?).to_string()
+    };
+    Some(if label.is_empty() {
+        name
+    } else {
+        format!("{name}/{label}")
+    })
 }
 
 #[cfg(test)]
@@ -196,9 +243,29 @@ mod tests {
                 "conda-forge",
             ),
             ("https://nexus.corp/repository/conda-proxy/", "conda-proxy"),
+            (
+                "https://conda.anaconda.org/conda-forge/label/dev",
+                "conda-forge/label/dev",
+            ),
+            (
+                "https://conda.anaconda.org/conda-forge/linux-ppc64le",
+                "conda-forge",
+            ),
+            ("https://host/foo-64/", "foo-64"),
         ] {
-            assert_eq!(channel_name(url), name, "{url}");
+            assert_eq!(channel_name(url).as_deref(), Some(name), "{url}");
         }
+        assert_eq!(channel_name("https://host"), None);
+        assert_eq!(channel_name("conda-forge"), None);
+        let mirror = CondaMirror::new(MIRROR);
+        // Local channels and URLs without a name stay as they are.
+        assert_eq!(mirror.channel("file:///srv/channel"), "file:///srv/channel");
+        assert_eq!(mirror.channel("https://host"), "https://host");
+        assert_eq!(
+            mirror.spec("https://conda.anaconda.org/conda-forge::numpy=1.24"),
+            "http://127.0.0.1:8080/conda/conda-forge::numpy=1.24"
+        );
+        assert_eq!(mirror.spec("conda-forge::numpy"), "conda-forge::numpy");
     }
 
     #[test]

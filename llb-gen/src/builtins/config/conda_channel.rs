@@ -45,8 +45,8 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
             if CONDA_SETTINGS.contains(&key) {
                 continue;
             }
-            let at = condarc
-                .find(&format!("{key}:"))
+            // The key where a line starts with it (a top-level key).
+            let at = line_starting_with(&condarc, &format!("{key}:"))
                 .and_then(|index| recording.locate_in_argument(&condarc, index));
             let help = if map.get(key).and_then(serde_yaml_ng::Value::as_str).is_some_and(|v| v.contains("://")) {
                 "as an entry of custom_channels (a channel name and its mirror), indent it under `custom_channels:`".to_string()
@@ -100,8 +100,27 @@ const CONDA_SETTINGS: &[&str] = &[
     "signing_metadata_url_base", "solver", "solver_ignore_timestamps", "ssl_verify", "subdir",
     "subdirs", "target_prefix_override", "trace", "track_features", "unsatisfiable_hints",
     "unsatisfiable_hints_check_depth", "update_modifier", "use_index_cache", "use_local",
-    "use_only_tar_bz2", "verbosity", "verify_threads", "whitelist_channels", "pkgs_path",
+    "use_only_tar_bz2", "verbosity", "verify_threads", "whitelist_channels",
+    // The older names conda still takes for some (aliases).
+    "add_binstar_token", "binstar_upload", "channel", "client_cert", "client_cert_key",
+    "conda-build", "copy", "disallow", "env_spec", "experimental_solver", "extra_platforms",
+    "pip_interop_enabled", "root_dir", "self_update", "softlink", "verbose", "verify_ssl",
+    "virtual_packages", "yes",
 ];
+
+/// The byte index of the first line whose text (after its indent) starts
+/// with `prefix`.
+fn line_starting_with(text: &str, prefix: &str) -> Option<usize> {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        if line.trim_start().starts_with(prefix) {
+            return Some(at + indent);
+        }
+        at += line.len();
+    }
+    None
+}
 
 /// A `.condarc` must be a YAML mapping; errors point at the line in build.envd.
 /// `locate` maps a byte index in the YAML text to a span in build.envd.

@@ -108,7 +108,12 @@ impl Lower for CondaPackages {
                 let channel = mirror.as_ref().map_or_else(|| c.clone(), |m| m.channel(c));
                 ["--channel".to_string(), channel]
             });
-            let args: Vec<String> = channel_args.chain(self.names.iter().cloned()).collect();
+            // `URL::package` names its channel too.
+            let names = self
+                .names
+                .iter()
+                .map(|n| mirror.as_ref().map_or_else(|| n.clone(), |m| m.spec(n)));
+            let args: Vec<String> = channel_args.chain(names).collect();
             script.push_str(&lowering.with_login_hint(
                 span,
                 "conda",
