@@ -16,6 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use envd_e2e::registry::Registry;
 use envd_e2e::*;
 
+/// The platforms of the multi-platform builds.
+const BOTH: &str = "linux/amd64,linux/arm64";
+
 /// The image `scripts/e2e-setup.sh buildkit` makes.
 const BUILDKIT_IMAGE: &str = "envd-test/buildkit:0.25.2";
 /// The arm64 twin of `envd-test/cpu` (`scripts/e2e-setup.sh arm64`).
@@ -160,6 +163,24 @@ impl Builder {
             "the builder runs BuildKit 0.25.2: {version}"
         );
         builder
+    }
+
+    /// `docker buildx build` of `project`'s build.envd on this builder,
+    /// with the site settings `args`, for `platforms` (the builder's
+    /// default when `None`), and `flags` (output, caches).
+    fn build(
+        &self,
+        project: &Project,
+        args: &[(String, String)],
+        platforms: Option<&str>,
+        flags: &[&str],
+    ) -> BuildOutput {
+        let mut all = vec!["--builder", self.name.as_str()];
+        if let Some(platforms) = platforms {
+            all.extend(["--platform", platforms]);
+        }
+        all.extend_from_slice(flags);
+        buildx(project, "build.envd", &envd_e2e::args(args), &all)
     }
 
     /// The container of node `i`, as buildx names it.
@@ -309,20 +330,11 @@ fn the_wrapper_builds_for_two_architectures_and_its_cache_fills_a_fresh_builder(
     let cache_to = format!("{cache},mode=max");
 
     let builder = Builder::create(&site, &[None]);
-    let first = buildx(
+    let first = builder.build(
         &project,
-        "build.envd",
-        &envd_e2e::args(&args),
-        &[
-            "--builder",
-            &builder.name,
-            "--platform",
-            "linux/amd64,linux/arm64",
-            "--output",
-            &output,
-            "--cache-to",
-            &cache_to,
-        ],
+        &args,
+        Some(BOTH),
+        &["--output", &output, "--cache-to", &cache_to],
     );
     assert!(first.success, "{}", first.error_text());
     // Each platform's steps are named after it.
@@ -371,20 +383,11 @@ fn the_wrapper_builds_for_two_architectures_and_its_cache_fills_a_fresh_builder(
     // A builder with nothing in it takes every step from the registry.
     let fresh = Builder::create(&site, &[None]);
     let cache_from = cache.clone();
-    let second = buildx(
+    let second = fresh.build(
         &project,
-        "build.envd",
-        &envd_e2e::args(&args),
-        &[
-            "--builder",
-            &fresh.name,
-            "--platform",
-            "linux/amd64,linux/arm64",
-            "--output",
-            &output,
-            "--cache-from",
-            &cache_from,
-        ],
+        &args,
+        Some(BOTH),
+        &["--output", &output, "--cache-from", &cache_from],
     );
     assert!(second.success, "{}", second.error_text());
     assert_eq!(
@@ -421,19 +424,7 @@ fn two_nodes_one_per_platform_each_pull_only_their_own_base() {
     let builder = Builder::create(&site, &[Some("linux/amd64"), Some("linux/arm64")]);
     let image = site.registry.reference("envd-e2e/nodes:1");
     let output = format!("type=image,name={image},push=true");
-    let built = buildx(
-        &project,
-        "build.envd",
-        &envd_e2e::args(&args),
-        &[
-            "--builder",
-            &builder.name,
-            "--platform",
-            "linux/amd64,linux/arm64",
-            "--output",
-            &output,
-        ],
-    );
+    let built = builder.build(&project, &args, Some(BOTH), &["--output", &output]);
     assert!(built.success, "{}", built.error_text());
 
     let amd64_layers = site.registry.layers("envd-test/cpu:amd64");
@@ -478,18 +469,8 @@ fn failures_are_located_and_base_platforms_checked_on_buildkit_025() {
     let index = PackageIndex::start("buildkit-errors");
     let builder = Builder::create(&site, &[None]);
     let project = Project::new("buildkit-errors");
-    let flags = |platform: &'static str| -> Vec<String> {
-        vec![
-            "--builder".to_string(),
-            builder.name.clone(),
-            "--platform".to_string(),
-            platform.to_string(),
-        ]
-    };
-    let build_on = |args: &[(String, String)], platform: &'static str| {
-        let flags = flags(platform);
-        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-        buildx(&project, "build.envd", &envd_e2e::args(args), &flags)
+    let build_on = |args: &[(String, String)], platform: &str| {
+        builder.build(&project, args, Some(platform), &[])
     };
 
     // A failing step: the daemon's error carries the build.envd excerpt.
@@ -620,11 +601,11 @@ fn the_remote_driver_builds_on_a_buildkitd_it_reaches_over_tcp() {
     project.write("wrapper/nonce.txt", &nonce());
     let image = site.registry.reference("envd-e2e/remote:1");
     let output = format!("type=image,name={image},push=true");
-    let built = buildx(
+    let built = builder.build(
         &project,
-        "build.envd",
-        &envd_e2e::args(&site.args(&index, &site.base)),
-        &["--builder", &name, "--output", &output],
+        &site.args(&index, &site.base),
+        None,
+        &["--output", &output],
     );
     drop(builder);
     assert!(built.success, "{}", built.error_text());

@@ -586,10 +586,7 @@ fn four_builds_at_once_share_download_caches_safely() {
     // each variant shared (locked, one at a time).
     for variant in ["cpu", "gpu"] {
         assert_eq!(
-            run_in(
-                &format!("envd-e2e/concurrent-conda:{variant}"),
-                "conda list --prefix /opt/conda envd-conda | awk '!/^#/ {print $1, $2}'"
-            ),
+            conda_list(&format!("envd-e2e/concurrent-conda:{variant}")),
             "envd-conda-alpha 2.0\nenvd-conda-beta 1.1\n"
         );
     }
@@ -723,13 +720,7 @@ fn a_build_file_saved_on_windows_builds() {
     assert_eq!(run_in(image, "cat /tmp/tab"), "a\tb");
     // Exported on Windows: the build string dropped and Windows' own `vc`
     // left out (each named in a warning), the rest installed by conda.
-    assert_eq!(
-        run_in(
-            image,
-            "conda list --prefix /opt/conda envd-conda | awk '!/^#/ {print $1, $2}'"
-        ),
-        "envd-conda-beta 1.0\n"
-    );
+    assert_eq!(conda_list(image), "envd-conda-beta 1.0\n");
     let warnings: Vec<&str> = out
         .vertices
         .iter()
@@ -1481,14 +1472,6 @@ fn a_private_mirror_login_comes_from_the_netrc_secret_and_is_kept_nowhere() {
         "{refused_offline}"
     );
     let _ = std::fs::remove_file(&netrc);
-}
-
-/// What conda lists in the image's base prefix, as `NAME VERSION` lines.
-fn conda_list(image: &str) -> String {
-    run_in(
-        image,
-        "conda list --prefix /opt/conda 'envd-conda' | awk '!/^#/ {print $1, $2}'",
-    )
 }
 
 #[test]

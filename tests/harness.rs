@@ -625,6 +625,15 @@ pub fn args(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// The suite's conda packages in the image's base prefix, as conda lists
+/// them: `NAME VERSION` lines.
+pub fn conda_list(image: &str) -> String {
+    run_in(
+        image,
+        "conda list --prefix /opt/conda envd-conda | awk '!/^#/ {print $1, $2}'",
+    )
+}
+
 /// Checks the seed example's image: every call of the file had its effect.
 pub fn check_seed_image(image: &str, index: &PackageIndex, conda: &CondaMirror) {
     let imports = run_in(
@@ -667,10 +676,7 @@ pub fn check_seed_image(image: &str, index: &PackageIndex, conda: &CondaMirror) 
     // Real conda installed the env file's packages at the versions asked
     // for (alpha 2.0 wants beta >=1.1,<2), with the prefix rewritten.
     assert_eq!(
-        run_in(
-            image,
-            "conda list --prefix /opt/conda envd-conda | awk '!/^#/ {print $1, $2}'"
-        ),
+        conda_list(image),
         "envd-conda-alpha 2.0\nenvd-conda-beta 1.1\nenvd-conda-prefixed 1.0\n"
     );
     assert!(

@@ -42,37 +42,38 @@ pub(super) fn check(
         .as_ref()
         .map(|arg| format!(" (set by --build-arg {arg})"))
         .unwrap_or_default();
-    let Some(found) = config.platform() else {
-        return Ok(Some(
+    let warning = |message: String, help: String| {
+        Ok(Some(
             Diagnostic::warning(
                 &INVALID_BASE_IMAGE_PLATFORM,
                 source,
-                Some(at),
-                format!(
-                    "{what} {reference}{chosen} names no platform in its config, so it cannot be checked against {target}"
-                ),
+                Some(at.clone()),
+                message,
             )
-            .with_help("an OCI image config names its os and architecture; rebuild or re-import the image with them (`docker import --platform`)"),
-        ));
+            .with_help(help),
+        ))
+    };
+    let Some(found) = config.platform() else {
+        return warning(
+            format!(
+                "{what} {reference}{chosen} names no platform in its config, so it cannot be checked against {target}"
+            ),
+            "an OCI image config names its os and architecture; rebuild or re-import the image with them (`docker import --platform`)".to_string(),
+        );
     };
     if found.normalized() == target.normalized() {
         return Ok(None);
     }
     if target.runs(&found) {
         // The Dockerfile frontend's wording, so users find the rule.
-        return Ok(Some(
-            Diagnostic::warning(
-                &INVALID_BASE_IMAGE_PLATFORM,
-                source,
-                Some(at),
-                format!(
-                    "{what} {reference}{chosen} was pulled with platform \"{found}\", expected \"{target}\" for current build"
-                ),
-            )
-            .with_help(format!(
+        return warning(
+            format!(
+                "{what} {reference}{chosen} was pulled with platform \"{found}\", expected \"{target}\" for current build"
+            ),
+            format!(
                 "{target} runs {found} programs, so the image works, but it is not built for {target}; name an image built for {target}"
-            )),
-        ));
+            ),
+        );
     }
     Err(Diagnostic::error(
         source,

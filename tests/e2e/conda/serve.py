@@ -15,57 +15,29 @@ fetched. With --login USER:PASSWORD every request needs that HTTP basic-auth
 login (401 otherwise), as a private mirror does. Prints the port.
 """
 import argparse
-import base64
 import json
 import os
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import sys
 from urllib.parse import unquote
+
+# The servers' shared handler (tests/e2e/serving.py).
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from serving import Handler, main  # noqa: E402
 
 PACKAGE_SUFFIXES = (".conda", ".tar.bz2")
 PLATFORM_SUBDIR = re.compile(r"(linux|osx|win|freebsd|zos|emscripten|wasi)-[a-z0-9_]+")
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
 
 
-class Channel(BaseHTTPRequestHandler):
-    root = "."
-    names = ()
-    log_path = None
-    login = None
-    lock = threading.Lock()
-
-    def log_message(self, *args):
-        pass
-
-    def send(self, status, body, content_type, cache):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        if cache:
-            self.send_header("Cache-Control", cache)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def not_found(self):
-        return self.send(404, b"not found\n", "text/plain", None)
-
-    def do_HEAD(self):
-        self.do_GET()
-
+class Channel(Handler):
     def do_GET(self):
-        if self.login is not None:
-            expected = "Basic " + base64.b64encode(self.login.encode()).decode()
-            if self.headers.get("Authorization") != expected:
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="envd-e2e"')
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
+        if self.refused():
+            return
         path = unquote(self.path.split("?")[0])
         # The longest name first: `pkgs` must not take `pkgs/main`'s requests.
-        for name in sorted(self.names, key=len, reverse=True):
+        names = (name.strip("/") for name in self.args.name)
+        for name in sorted(names, key=len, reverse=True):
             if path.startswith("/%s/" % name):
                 rest = path[len(name) + 2:].split("/")
                 break
@@ -84,32 +56,15 @@ class Channel(BaseHTTPRequestHandler):
         with open(file, "rb") as f:
             body = f.read()
         if filename.endswith(PACKAGE_SUFFIXES):
-            if self.command == "GET" and self.log_path:
-                with self.lock, open(self.log_path, "a") as log:
-                    log.write("%s\t%d\n" % (filename, len(body)))
-            return self.send(200, body, "application/octet-stream", "max-age=31536000, immutable")
+            return self.send_package(filename, body)
         content_type = "application/json" if filename.endswith(".json") else (
             "text/html" if filename.endswith(".html") else "application/octet-stream")
         return self.send(200, body, content_type, "max-age=60")
 
 
-def main():
+if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", required=True, help="the channel folder (make_channel.py's output)")
     parser.add_argument("--name", action="append", required=True,
                         help="a channel name to serve it under (repeatable), e.g. conda-forge or pkgs/main")
-    parser.add_argument("--log")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--login")
-    args = parser.parse_args()
-    Channel.root = args.root
-    Channel.names = tuple(name.strip("/") for name in args.name)
-    Channel.log_path = args.log
-    Channel.login = args.login
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Channel)
-    print(server.server_address[1], flush=True)
-    server.serve_forever()
-
-
-if __name__ == "__main__":
-    main()
+    main(Channel, parser)

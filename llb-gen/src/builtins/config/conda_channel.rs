@@ -167,22 +167,15 @@ impl Lower for CondaChannel {
         // A site's mirror (ENVD_CONDA_CHANNEL) replaces every channel the
         // text names, in the image's .condarc and for later conda steps.
         if let Some(mirror) = lowering.site.conda_mirror.clone() {
-            let condarc: serde_yaml_ng::Mapping =
-                serde_yaml_ng::from_str(&text).map_err(|e| {
-                    Diagnostic::error(
-                        lowering.source,
-                        Some(span.range()),
-                        format!("{}(): `channel` is not valid YAML: {}", SPEC.name, yaml_message(&e)),
-                    )
-                })?;
-            let (rewritten, defaults) = mirror.rewrite_condarc(&condarc);
-            text = serde_yaml_ng::to_string(&rewritten).map_err(|e| {
-                Diagnostic::error(
-                    lowering.source,
-                    Some(span.range()),
-                    format!("{}(): cannot write the .condarc: {e}", SPEC.name),
-                )
+            let at_call = |message: String| {
+                Diagnostic::error(lowering.source, Some(span.range()), format!("{}(): {message}", SPEC.name))
+            };
+            let condarc: serde_yaml_ng::Mapping = serde_yaml_ng::from_str(&text).map_err(|e| {
+                at_call(format!("`channel` is not valid YAML: {}", yaml_message(&e)))
             })?;
+            let (rewritten, defaults) = mirror.rewrite_condarc(&condarc);
+            text = serde_yaml_ng::to_string(&rewritten)
+                .map_err(|e| at_call(format!("cannot write the .condarc: {e}")))?;
             lowering.conda_env = mirror.env(Some(&defaults));
         }
         lowering.config_file(span, SPEC.name, "/etc/conda/.condarc", text)?;
