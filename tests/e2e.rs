@@ -1316,20 +1316,12 @@ fn occurrences_in_file_system(image: &str, needle: &str) -> usize {
 /// What `llb-gen --format json` prints for the build with `args`: the LLB,
 /// or the rendered errors.
 fn llb_gen_output(project: &Project, args: &[(&str, &str)]) -> String {
-    use llb_gen::llb::Platform;
-    use llb_gen::lower::LowerOptions;
     let text = std::fs::read_to_string(project.dir.join("build.envd")).unwrap();
-    let mut lower = LowerOptions::new(Platform::new("linux", "amd64"));
-    lower.build_args = args
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let options = llb_gen::CompileOptions {
-        target: None,
-        lower,
-        probe: None,
-        includes: Default::default(),
-    };
+    let options = llb_gen::CompileOptions::default().build_args(
+        args.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    );
     let files = llb_gen::disk::DiskContext::new(&project.dir).unwrap();
     match llb_gen::compile(&text, &options, &files, &llb_gen::disk::OfflineResolver) {
         Ok(compiled) => {

@@ -20,12 +20,6 @@ pub struct Bridge {
     lookup_timeout: Duration,
 }
 
-/// How long a lookup (ping, inputs, image config, file stat or read) may
-/// take before the build stops with an error rather than wait forever. A
-/// registry that does not answer is the usual cause. Solves have none:
-/// they may transfer a large context.
-pub const DEFAULT_LOOKUP_TIMEOUT: Duration = Duration::from_secs(300);
-
 /// Whether a path in a solved ref is a file or a directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PathKind {

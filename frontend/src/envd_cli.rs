@@ -12,8 +12,7 @@ use llb_gen::lower::{
     PYTHON_VERSION_ARG,
 };
 
-use crate::options::{INCLUDE_MIRRORS_ARG, LOOKUP_TIMEOUT_ARG};
-use crate::report::REPORT_ARG;
+use crate::options::{INCLUDE_MIRRORS_ARG, LOOKUP_TIMEOUT_ARG, REPORT_ARG};
 
 /// envd's long flag names, which it also took with one dash (Go's flag
 /// package): `-tag x` is `--tag x`.

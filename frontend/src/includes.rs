@@ -7,59 +7,83 @@
 //! kept with its URL: the evaluation reports it at the `include` call.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use envd_proto::pb;
-use llb_gen::checks::join_relative;
-use llb_gen::lang::{
-    IncludedFile, IncludedModules, bounded_files, fetched_bytes, too_many_repositories, unfetched,
+use llb_gen::includes::{
+    self, EntryKind, IncludedFile, IncludedModules, Repositories, Repository, envd_files,
 };
-use llb_gen::limits::{MAX_INCLUDED_BYTES, MAX_INCLUDED_FILES, MAX_INCLUDED_REPOSITORIES};
 use llb_gen::llb::{Git, WithOpOptions};
 use llb_gen::lower::ContextSource;
+use llb_gen::validate::join_relative;
+use tokio::runtime::Handle;
 
 use crate::bridge::{Bridge, PathKind};
 
-/// Folders deeper than this in an included repository are not searched.
-const MAX_DEPTH: usize = 16;
-
 /// Fetches every repository the build file includes (and those they
-/// include), each from its mirror if the site set one.
+/// include), each from its mirror if the site set one. The fetch loop is
+/// llb-gen's, on a blocking thread that waits on the bridge.
 pub async fn fetch(
-    bridge: &Bridge,
+    bridge: &Arc<Bridge>,
     text: &str,
     mirrors: &BTreeMap<String, String>,
     context: &ContextSource,
 ) -> IncludedModules {
-    let mut fetched = IncludedModules::new();
-    loop {
-        let next = unfetched(text, &fetched);
-        if next.is_empty() {
-            return fetched;
-        }
-        for url in next {
-            let files = if fetched.len() >= MAX_INCLUDED_REPOSITORIES {
-                Err(too_many_repositories())
-            } else {
-                let from = mirrors.get(&url).unwrap_or(&url);
-                let so_far = fetched_bytes(&fetched);
-                let source = match from.strip_prefix(CONTEXT_PREFIX) {
-                    Some(folder) => in_context(context, folder, &url),
-                    None => in_git(from),
-                };
-                let fetched_files = match source {
-                    Ok((def, root)) => read_envd_files(bridge, def, &root, so_far).await,
-                    Err(e) => Err(e),
-                };
-                fetched_files.map_err(|e| {
-                    if from == &url {
-                        e
-                    } else {
-                        format!("from its mirror {from}: {e}")
-                    }
-                })
+    let urls = includes::urls(text);
+    if urls.is_empty() {
+        return IncludedModules::new();
+    }
+    let site = Site {
+        bridge: bridge.clone(),
+        runtime: Handle::current(),
+        mirrors: mirrors.clone(),
+        context: context.clone(),
+    };
+    let text = text.to_string();
+    let fetched = tokio::task::spawn_blocking(move || includes::fetch(&text, &site)).await;
+    // A fetch that panicked is reported at each include call.
+    fetched.unwrap_or_else(|e| {
+        urls.into_iter()
+            .map(|url| (url, Err(format!("internal error while fetching: {e}"))))
+            .collect()
+    })
+}
+
+/// The repositories as BuildKit fetches them: git sources, or folders of
+/// the context, where the site's mirrors say.
+struct Site {
+    bridge: Arc<Bridge>,
+    runtime: Handle,
+    mirrors: BTreeMap<String, String>,
+    context: ContextSource,
+}
+
+impl Repositories for Site {
+    fn fetch(&self, url: &str, so_far: usize) -> Result<Vec<IncludedFile>, String> {
+        let from = self.mirrors.get(url).map_or(url, String::as_str);
+        let opened = match from.strip_prefix(CONTEXT_PREFIX) {
+            Some(folder) => in_context(&self.context, folder, url),
+            None => in_git(from),
+        };
+        let files = opened.and_then(|(def, root)| {
+            let reference = self
+                .runtime
+                .block_on(self.bridge.solve(def, &[]))
+                .map_err(|e| e.message().to_string())?;
+            let solved = Solved {
+                site: self,
+                reference,
+                root,
             };
-            fetched.insert(url, files);
-        }
+            envd_files(&solved, so_far)
+        });
+        files.map_err(|e| {
+            if from == url {
+                e
+            } else {
+                format!("from its mirror {from}: {e}")
+            }
+        })
     }
 }
 
@@ -99,55 +123,57 @@ fn in_context(
     Ok((def, folder))
 }
 
-/// The `*.envd` files under `root` of the solved definition, bounded.
-async fn read_envd_files(
-    bridge: &Bridge,
-    def: pb::Definition,
-    root: &str,
-    so_far: usize,
-) -> Result<Vec<IncludedFile>, String> {
-    let reference = bridge
-        .solve(def, &[])
-        .await
-        .map_err(|e| e.message().to_string())?;
-    let mut paths = vec![];
-    let mut folders = vec![(root.to_string(), 0)];
-    while let Some((folder, depth)) = folders.pop() {
-        let listed = bridge
-            .read_dir(&reference, if folder.is_empty() { "/" } else { &folder })
-            .await
+/// A solved repository: its files under `root` of the ref.
+struct Solved<'a> {
+    site: &'a Site,
+    reference: String,
+    root: String,
+}
+
+impl Solved<'_> {
+    fn path(&self, relative: &str) -> String {
+        match (self.root.is_empty(), relative.is_empty()) {
+            (true, _) => relative.to_string(),
+            (false, true) => self.root.clone(),
+            (false, false) => format!("{}/{relative}", self.root),
+        }
+    }
+}
+
+impl Repository for Solved<'_> {
+    fn list(&self, folder: &str) -> Result<Vec<(String, EntryKind)>, String> {
+        let path = self.path(folder);
+        let listed = self
+            .site
+            .runtime
+            .block_on(
+                self.site
+                    .bridge
+                    .read_dir(&self.reference, if path.is_empty() { "/" } else { &path }),
+            )
             .map_err(|e| e.message().to_string())?;
-        for (name, kind) in listed {
-            let path = if folder.is_empty() {
-                name.clone()
-            } else {
-                format!("{folder}/{name}")
-            };
-            match kind {
-                PathKind::Dir if name != ".git" && depth < MAX_DEPTH => {
-                    folders.push((path, depth + 1))
-                }
-                PathKind::File if name.ends_with(".envd") => paths.push(path),
-                _ => {}
-            }
-        }
-        if paths.len() > MAX_INCLUDED_FILES {
-            return Err(format!("it has more than {MAX_INCLUDED_FILES} .envd files"));
-        }
+        Ok(listed
+            .into_iter()
+            .map(|(name, kind)| {
+                let kind = match kind {
+                    PathKind::Dir => EntryKind::Folder,
+                    PathKind::File => EntryKind::File,
+                };
+                (name, kind)
+            })
+            .collect())
     }
-    let mut files = vec![];
-    for path in paths {
-        let bytes = bridge
-            .read_file(&reference, &path, MAX_INCLUDED_BYTES + 1)
-            .await
-            .map_err(|e| e.message().to_string())?
-            .unwrap_or_default();
-        // Paths in the repository: the context folder is its root.
-        let relative = path
-            .strip_prefix(root)
-            .map_or(path.as_str(), |p| p.trim_start_matches('/'))
-            .to_string();
-        files.push((relative, bytes));
+
+    fn read(&self, path: &str, limit: usize) -> Result<Vec<u8>, String> {
+        let bytes = self
+            .site
+            .runtime
+            .block_on(
+                self.site
+                    .bridge
+                    .read_file(&self.reference, &self.path(path), limit),
+            )
+            .map_err(|e| e.message().to_string())?;
+        Ok(bytes.unwrap_or_default())
     }
-    bounded_files(files, so_far)
 }

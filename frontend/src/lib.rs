@@ -1,22 +1,40 @@
 //! The BuildKit gateway frontend for build.envd: talks to BuildKit over
-//! stdio, compiles the build file with `llb-gen`, solves, and returns the
-//! image (or a located error).
+//! stdio, reads the request once, and answers it: a build (compiled with
+//! `llb-gen`, solved, the image returned) or a subrequest, or a located
+//! error.
+//!
+//! Modules, each importing only those before it (`tests/layering.rs`):
+//! [`stdio`], the transport; [`options`], the frontend's options and
+//! settings; [`error`] and [`locate`], errors as clients show them;
+//! [`bridge`], BuildKit's `LLBBridge` calls; [`caps`], what the daemon
+//! lacks; [`progress`] and [`report`], steps shown to the client;
+//! [`context`], context files and base images through the bridge;
+//! [`includes`], included repositories through the bridge; [`request`],
+//! the request read once; [`solve`], a build; [`subrequest`], the other
+//! answers. [`envd_cli`] is the host-side `envd build` drop-in.
 
-pub mod bridge;
-pub mod build;
-pub mod caps;
-pub mod context;
-pub mod envd_cli;
-pub mod error;
-pub mod includes;
-pub mod locate;
+pub mod stdio;
 pub mod options;
+pub mod error;
+pub mod locate;
+pub mod bridge;
+pub mod caps;
 pub mod progress;
 pub mod report;
-pub mod stdio;
+pub mod context;
+pub mod includes;
+pub mod request;
+pub mod solve;
 pub mod subrequest;
+pub mod envd_cli;
 
+use std::path::PathBuf;
 use std::sync::Arc;
+
+use llb_gen::subrequests::{self, Subrequest};
+
+use crate::error::FrontendError;
+use crate::request::{Reads, Request};
 
 /// Runs one build over stdio with the options in the environment; returns
 /// the process exit code.
@@ -48,7 +66,7 @@ pub async fn serve(
 ) -> i32 {
     let lookup_timeout = options
         .as_ref()
-        .map_or(bridge::DEFAULT_LOOKUP_TIMEOUT, |o| o.lookup_timeout);
+        .map_or(options::DEFAULT_LOOKUP_TIMEOUT, |o| o.lookup_timeout);
     let bridge = match bridge::Bridge::connect(channel, lookup_timeout).await {
         Ok(bridge) => Arc::new(bridge),
         Err(e) => {
@@ -62,7 +80,7 @@ pub async fn serve(
     let task = tokio::spawn({
         let bridge = bridge.clone();
         async move {
-            let built = build::build(bridge, options, probe, &mut timeline).await;
+            let built = respond(&bridge, options, probe, &mut timeline).await;
             (built, timeline)
         }
     });
@@ -88,5 +106,36 @@ pub async fn serve(
             eprintln!("envd-frontend: return failed: {e}");
             1
         }
+    }
+}
+
+/// The answer to the request: a subrequest's, or a build's.
+async fn respond(
+    bridge: &Arc<bridge::Bridge>,
+    options: Result<options::Options, options::OptionError>,
+    probe: Option<PathBuf>,
+    timeline: &mut report::Timeline,
+) -> Result<envd_proto::gateway::Result, FrontendError> {
+    let options = options?;
+    let probe = probe.ok_or_else(|| {
+        FrontendError::Internal("cannot find envd-frontend's own program".to_string())
+    })?;
+    match options.request_id.clone() {
+        None => {
+            let request = Request::read(bridge, options, Reads::Includes, timeline).await?;
+            solve::build(bridge, request, &probe, timeline).await
+        }
+        // Unknown ones get BuildKit's "unsupported request", which clients
+        // recognise.
+        Some(id) => match Subrequest::from_id(&id) {
+            None => Err(FrontendError::UnsupportedSubrequest(id)),
+            // It reads nothing.
+            Some(Subrequest::Describe) => Ok(subrequest::result_of(&subrequests::describe())),
+            Some(asked) => {
+                let reads = subrequest::reads(asked);
+                let request = Request::read(bridge, options, reads, timeline).await?;
+                subrequest::answer(bridge, asked, request, &probe).await
+            }
+        },
     }
 }

@@ -7,8 +7,6 @@ use std::time::Duration;
 use envd_proto::opts;
 use llb_gen::llb::{NetworkMode, Platform, ResolveMode};
 
-use crate::bridge::DEFAULT_LOOKUP_TIMEOUT;
-
 /// A cache source to import (`--cache-from`), as BuildKit sends it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 pub struct CacheImport {
@@ -45,6 +43,20 @@ pub const INCLUDE_MIRRORS_ARG: &str = "ENVD_INCLUDE_MIRRORS";
 
 /// Build arg: seconds a lookup call to the daemon may take.
 pub const LOOKUP_TIMEOUT_ARG: &str = "ENVD_FRONTEND_LOOKUP_TIMEOUT";
+
+/// How long a lookup (ping, inputs, image config, file stat or read) may
+/// take before the build stops with an error rather than wait forever. A
+/// registry that does not answer is the usual cause. Solves have none:
+/// they may transfer a large context.
+pub const DEFAULT_LOOKUP_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Build arg that asks for the frontend's report (`crate::report`).
+pub const REPORT_ARG: &str = "ENVD_FRONTEND_REPORT";
+
+/// Build arg that makes the compiler's thread panic: the hidden trigger
+/// the end-to-end suite uses to check that a panic reaches the client as
+/// an error. No build file can set it.
+pub const TEST_PANIC_ARG: &str = "ENVD_FRONTEND_TEST_PANIC";
 
 /// Options that change a build in ways this frontend does not implement.
 const UNSUPPORTED: &[&str] = &[
@@ -117,7 +129,7 @@ impl Options {
             options.include_mirrors = mirrors(value).map_err(|reason| OptionError::Invalid {
                 key: format!("{}{INCLUDE_MIRRORS_ARG}", opts::BUILD_ARG_PREFIX),
                 // Shown without the logins of its URLs.
-                value: llb_gen::checks::mask_logins(value),
+                value: llb_gen::validate::mask_logins(value),
                 reason,
             })?;
         }
@@ -201,16 +213,16 @@ fn mirrors(value: &str) -> Result<BTreeMap<String, String>, String> {
         .filter(|pair| !pair.is_empty())
         .map(|pair| match pair.split_once('=') {
             // A mirror's URL goes into the git source op and its name.
-            Some((_, mirror)) if llb_gen::checks::url_login(mirror).is_some() => Err(format!(
+            Some((_, mirror)) if llb_gen::validate::url_login(mirror).is_some() => Err(format!(
                 "the mirror {:?} carries a login (user:password@), which BuildKit would keep with the git source and show in the step's name: name a mirror that needs no login",
-                llb_gen::checks::masked_login(mirror),
+                llb_gen::validate::masked_login(mirror),
             )),
             Some((url, mirror)) if !url.is_empty() && !mirror.is_empty() => {
                 Ok((url.to_string(), mirror.to_string()))
             }
             _ => Err(format!(
                 "expected URL=MIRROR pairs, got {:?}",
-                llb_gen::checks::mask_logins(pair)
+                llb_gen::validate::mask_logins(pair)
             )),
         })
         .collect()
@@ -340,8 +352,8 @@ mod tests {
         for setting in [
             INCLUDE_MIRRORS_ARG,
             LOOKUP_TIMEOUT_ARG,
-            crate::report::REPORT_ARG,
-            crate::build::TEST_PANIC_ARG,
+            REPORT_ARG,
+            TEST_PANIC_ARG,
         ] {
             assert!(
                 llb_gen::lower::FRONTEND_SETTINGS.contains(&setting),

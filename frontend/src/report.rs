@@ -9,11 +9,7 @@ use std::time::{Duration, Instant};
 use envd_proto::opts;
 
 use crate::bridge::Bridge;
-use crate::options::OptionError;
-use crate::options::raw_from_env;
-
-/// Build arg that asks for the report.
-pub const REPORT_ARG: &str = "ENVD_FRONTEND_REPORT";
+use crate::options::{OptionError, REPORT_ARG, raw_from_env};
 
 /// Prefix of the report step's name, for tools that parse it.
 pub const REPORT_PREFIX: &str = "envd-frontend report:";

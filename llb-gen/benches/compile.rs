@@ -7,9 +7,7 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use llb_gen::llb::Platform;
-use llb_gen::lower::{
-    BaseResolver, ContextFiles, FileKind, ImageConfig, LowerOptions, ResolvedBase,
-};
+use llb_gen::lower::{BaseResolver, ContextFiles, FileKind, ImageConfig, ResolvedBase};
 use llb_gen::{CompileOptions, compile};
 
 /// The seed fixture's context, read once before measuring.
@@ -52,12 +50,7 @@ fn seed_example(c: &mut Criterion) {
         ("build.txt".to_string(), read("build.txt")),
         ("detectron2".to_string(), None),
     ]));
-    let mut options = CompileOptions {
-        target: None,
-        lower: LowerOptions::new(Platform::new("linux", "amd64")),
-        probe: None,
-        includes: Default::default(),
-    };
+    let mut options = CompileOptions::default();
     c.bench_function("compile seed example", |b| {
         b.iter(|| {
             compile(black_box(&text), &options, &files, &Offline).map(|c| c.definition.def.len())

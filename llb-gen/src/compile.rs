@@ -5,14 +5,20 @@ use std::path::PathBuf;
 
 use envd_proto::pb;
 
-use crate::build::{self, BuildSpec};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
-use crate::lang::{self, IncludedModules};
+use crate::includes::IncludedModules;
+use crate::lang;
 use crate::limits::MAX_BUILD_FILE_BYTES;
-use crate::lower::{BaseResolver, ContextFiles, LowerOptions, Lowered};
+use crate::llb::{NetworkMode, Platform, ResolveMode};
+use crate::lower::{BaseResolver, ContextFiles, ContextSource, LowerOptions, Lowered};
+use crate::plan::{self, BuildSpec};
 use crate::probe;
 
-#[derive(Clone, Debug)]
+/// What a compile is asked, with defaults (`build.envd`, `linux/amd64`,
+/// target `build`, no probe, nothing included); every caller (the
+/// frontend, `llb-gen`, the language server, the subrequests, the fuzz
+/// targets) describes its compile with these builder methods.
+#[derive(Clone, Debug, Default)]
 pub struct CompileOptions {
     /// The function to run; `build` when `None`.
     pub target: Option<String>,
@@ -22,14 +28,66 @@ pub struct CompileOptions {
     /// time. Callers that parse untrusted files give their own binary.
     pub probe: Option<PathBuf>,
     /// The repositories build.envd includes, fetched by the caller
-    /// ([`included_urls`] lists them).
+    /// (`crate::includes::fetch`).
     pub includes: IncludedModules,
 }
 
-/// The repository URLs build.envd includes, for the caller to fetch before
-/// it compiles.
-pub fn included_urls(text: &str) -> Vec<String> {
-    lang::include_urls(text)
+impl CompileOptions {
+    /// The build file's name, as diagnostics and the source map show it.
+    pub fn filename(mut self, filename: impl Into<String>) -> Self {
+        self.lower.filename = filename.into();
+        self
+    }
+
+    pub fn target(mut self, target: Option<String>) -> Self {
+        self.target = target;
+        self
+    }
+
+    pub fn platform(mut self, platform: Platform) -> Self {
+        self.lower.platform = platform;
+        self
+    }
+
+    pub fn build_args(mut self, build_args: BTreeMap<String, String>) -> Self {
+        self.lower.build_args = build_args;
+        self
+    }
+
+    pub fn network(mut self, network: NetworkMode) -> Self {
+        self.lower.network = network;
+        self
+    }
+
+    pub fn resolve_mode(mut self, resolve_mode: ResolveMode) -> Self {
+        self.lower.resolve_mode = resolve_mode;
+        self
+    }
+
+    pub fn context(mut self, context: ContextSource) -> Self {
+        self.lower.context = context;
+        self
+    }
+
+    pub fn no_cache(mut self, no_cache: bool) -> Self {
+        self.lower.no_cache = no_cache;
+        self
+    }
+
+    pub fn merge_layers(mut self, merge_layers: bool) -> Self {
+        self.lower.merge_layers = merge_layers;
+        self
+    }
+
+    pub fn probe(mut self, program: Option<PathBuf>) -> Self {
+        self.probe = program;
+        self
+    }
+
+    pub fn includes(mut self, includes: IncludedModules) -> Self {
+        self.includes = includes;
+        self
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -56,7 +114,7 @@ pub fn compile(
     )
     .map_err(|error| Diagnostics(vec![error]))?;
     let evaluated = evaluate_bounded(&source, options)?;
-    let lowered = build::lower(&evaluated.spec, &source, &options.lower, files, resolver).map_err(
+    let lowered = plan::lower(&evaluated.spec, &source, &options.lower, files, resolver).map_err(
         |errors| {
             let mut all = evaluated.warnings.clone();
             all.extend(errors.0);
@@ -72,6 +130,57 @@ pub fn compile(
         definition,
         warnings,
     })
+}
+
+/// Each platform's compile of one build, and the warnings of all of them,
+/// each once in the order first seen (a base's platform warns for its
+/// platform only).
+#[derive(Clone, Debug)]
+pub struct CompiledPlatforms {
+    pub builds: Vec<(Platform, Compiled)>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Compiles the build for each of `platforms` (at least one): evaluated in
+/// the probe once, since evaluation does not depend on the platform, and
+/// with the platform in each op's name when there are several. On failure
+/// the diagnostics hold the warnings so far, then the error.
+pub fn compile_platforms(
+    text: &str,
+    options: &CompileOptions,
+    platforms: &[Platform],
+    files: &dyn ContextFiles,
+    resolver: &dyn BaseResolver,
+) -> Result<CompiledPlatforms, Diagnostics> {
+    let mut builds = vec![];
+    let mut warnings: Vec<Diagnostic> = vec![];
+    for (i, platform) in platforms.iter().enumerate() {
+        let mut options = options.clone().platform(platform.clone());
+        options.lower.platform_in_names = platforms.len() > 1;
+        if i > 0 {
+            options.probe = None;
+        }
+        match compile(text, &options, files, resolver) {
+            Ok(compiled) => {
+                add_new(&mut warnings, compiled.warnings.iter().cloned());
+                builds.push((platform.clone(), compiled));
+            }
+            Err(Diagnostics(found)) => {
+                add_new(&mut warnings, found);
+                return Err(Diagnostics(warnings));
+            }
+        }
+    }
+    Ok(CompiledPlatforms { builds, warnings })
+}
+
+/// Appends the findings that `shown` does not hold yet.
+fn add_new(shown: &mut Vec<Diagnostic>, found: impl IntoIterator<Item = Diagnostic>) {
+    for finding in found {
+        if !shown.contains(&finding) {
+            shown.push(finding);
+        }
+    }
 }
 
 /// Evaluates the target of `options` in the probe first, when one is

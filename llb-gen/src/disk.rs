@@ -5,11 +5,13 @@
 use std::fs;
 use std::io::Read;
 
-use crate::lang::{
-    IncludedFile, IncludedModules, bounded_files, fetched_bytes, too_many_repositories, unfetched,
-};
-use crate::limits::{MAX_CONTEXT_FILE_BYTES, MAX_INCLUDED_FILES, MAX_INCLUDED_REPOSITORIES};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use crate::includes::{
+    self, EntryKind, IncludedFile, IncludedModules, Repositories, Repository, envd_files,
+};
+use crate::limits::MAX_CONTEXT_FILE_BYTES;
 
 use crate::llb::Platform;
 use crate::lower::{BaseResolver, ContextFiles, FileKind, ImageConfig, ResolvedBase};
@@ -81,40 +83,54 @@ impl ContextFiles for DiskContext {
     }
 }
 
-/// The `*.envd` files under `dir`, as an included repository's files
-/// (paths relative to `dir`), within the bounds on includes with
-/// `so_far` bytes fetched already.
-pub fn included_files(dir: &Path, so_far: usize) -> Result<Vec<IncludedFile>, String> {
-    let mut paths = vec![];
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        let entries = fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
-        for entry in entries {
+/// Included repositories as folders on disk, by URL; a URL without a
+/// folder cannot be fetched, for the reason `missing` gives (`{url}` in it
+/// is the URL).
+pub struct IncludeFolders<'a> {
+    pub folders: &'a BTreeMap<String, PathBuf>,
+    pub missing: &'a str,
+}
+
+impl Repositories for IncludeFolders<'_> {
+    fn fetch(&self, url: &str, so_far: usize) -> Result<Vec<IncludedFile>, String> {
+        match self.folders.get(url) {
+            Some(dir) => envd_files(&Folder(dir), so_far),
+            None => Err(self.missing.replace("{url}", url)),
+        }
+    }
+}
+
+/// One included repository's folder.
+struct Folder<'a>(&'a Path);
+
+impl Repository for Folder<'_> {
+    fn list(&self, folder: &str) -> Result<Vec<(String, EntryKind)>, String> {
+        let dir = self.0.join(folder);
+        let mut listed = vec![];
+        for entry in fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
             let entry = entry.map_err(|e| e.to_string())?;
+            // Links are not followed: the file type of the entry itself.
             let kind = entry.file_type().map_err(|e| e.to_string())?;
-            let path = entry.path();
-            if kind.is_dir() && entry.file_name() != ".git" {
-                folders.push(path);
-            } else if kind.is_file() && path.extension().is_some_and(|e| e == "envd") {
-                paths.push(path);
-            }
+            let kind = if kind.is_dir() {
+                EntryKind::Folder
+            } else if kind.is_file() {
+                EntryKind::File
+            } else {
+                EntryKind::Other
+            };
+            listed.push((entry.file_name().to_string_lossy().into_owned(), kind));
         }
-        if paths.len() > MAX_INCLUDED_FILES {
-            return Err(format!("it has more than {MAX_INCLUDED_FILES} .envd files"));
-        }
+        Ok(listed)
     }
-    let mut files = vec![];
-    for path in paths {
-        let bytes = read_prefix(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let relative = path.strip_prefix(dir).unwrap_or(&path);
-        let relative = relative
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        files.push((relative, bytes));
+
+    fn read(&self, path: &str, limit: usize) -> Result<Vec<u8>, String> {
+        let full = self.0.join(path);
+        let mut bytes = vec![];
+        fs::File::open(&full)
+            .and_then(|file| file.take(limit as u64).read_to_end(&mut bytes))
+            .map_err(|e| format!("{}: {e}", full.display()))?;
+        Ok(bytes)
     }
-    bounded_files(files, so_far)
 }
 
 /// The repositories build.envd includes (and those they include), each
@@ -122,25 +138,8 @@ pub fn included_files(dir: &Path, so_far: usize) -> Result<Vec<IncludedFile>, St
 /// its `include` call.
 pub fn included_from_folders(
     text: &str,
-    folders: &std::collections::BTreeMap<String, PathBuf>,
+    folders: &BTreeMap<String, PathBuf>,
     missing: &str,
 ) -> IncludedModules {
-    let mut fetched = IncludedModules::new();
-    loop {
-        let next = unfetched(text, &fetched);
-        if next.is_empty() {
-            return fetched;
-        }
-        for url in next {
-            let files = if fetched.len() >= MAX_INCLUDED_REPOSITORIES {
-                Err(too_many_repositories())
-            } else {
-                match folders.get(&url) {
-                    Some(folder) => included_files(folder, fetched_bytes(&fetched)),
-                    None => Err(missing.replace("{url}", &url)),
-                }
-            };
-            fetched.insert(url, files);
-        }
-    }
+    includes::fetch(text, &IncludeFolders { folders, missing })
 }

@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use crate::diagnostics::{Diagnostics, SourceText};
 use crate::llb::Platform;
 use crate::lower::{
-    BaseResolver, ContextFiles, FileKind, ImageConfig, LowerOptions, ResolvedBase, conda_env,
-    requirements,
+    BaseResolver, ContextFiles, FileKind, ImageConfig, ResolvedBase, conda_env, requirements,
 };
 use crate::{CompileOptions, Compiled, compile};
 
@@ -55,16 +54,9 @@ impl Input {
 
     /// Compiles the input as `llb-gen` would, with every base image known.
     pub fn compile(&self) -> Result<Compiled, Diagnostics> {
-        let mut lower = LowerOptions::new(Platform::new("linux", "amd64"));
-        lower.build_args = self.build_args.clone();
-        let options = CompileOptions {
-            target: None,
-            lower,
-            // In-process only: libFuzzer's own memory limit stands in for
-            // the probe's.
-            probe: None,
-            includes: Default::default(),
-        };
+        // In-process only (no probe): libFuzzer's own memory limit stands
+        // in for the probe's.
+        let options = CompileOptions::default().build_args(self.build_args.clone());
         compile(&self.build_envd, &options, &self.files, &AnyImage)
     }
 }

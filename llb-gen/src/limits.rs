@@ -1,7 +1,7 @@
 //! Bounds on what the compiler reads, so no input can make it crash, hang
 //! or grow without bound: each is an error located at its cause. The
 //! Starlark evaluation's own bounds (statements, heap, call depth) are in
-//! `lang::limits`, the nesting bounds in `lang::nesting`.
+//! `lang::budget`, the nesting bounds in `lang::nesting`.
 
 /// Bytes of build.envd.
 pub const MAX_BUILD_FILE_BYTES: usize = 1 << 20;
@@ -22,6 +22,9 @@ pub const MAX_YAML_FLOW_DEPTH: usize = 64;
 pub const MAX_INCLUDED_REPOSITORIES: usize = 8;
 pub const MAX_INCLUDED_FILES: usize = 256;
 pub const MAX_INCLUDED_BYTES: usize = 2 << 20;
+/// Folders deep in an included repository that are searched for `*.envd`
+/// files.
+pub const MAX_INCLUDED_DEPTH: usize = 16;
 
 /// Address space of the process that evaluates build.envd first
 /// (`probe`): one Starlark statement can build a value of any size before

@@ -23,7 +23,8 @@ use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::lang::{self, IncludedModules};
+use crate::includes::IncludedModules;
+use crate::lang;
 use crate::limits::{
     MAX_BUILD_FILE_BYTES, MAX_EVALUATION_BYTES, MAX_EVALUATION_SECONDS, MAX_INCLUDED_BYTES,
 };

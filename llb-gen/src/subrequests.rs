@@ -7,20 +7,84 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::builtins::Step;
-use crate::checks::mask_logins;
-use crate::compile::{CompileOptions, build_source, evaluate_bounded};
+use crate::builtins::{Step, Tool};
+use crate::compile::{CompileOptions, build_source, compile_platforms, evaluate_bounded};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
+use crate::ir::Located;
 use crate::lang::{self, FileOutline};
+use crate::llb::Platform;
 use crate::lower::{
-    CONDA_CHANNEL_ARG, INSTALL_BASE_ARG, OVERRIDE_ANY, PIP_INDEX_ARG, PYTHON_VERSION_ARG,
-    override_arg, table_image, table_name,
+    BaseResolver, CONDA_CHANNEL_ARG, ContextFiles, INSTALL_BASE_ARG, OVERRIDE_ANY, PIP_INDEX_ARG,
+    PYTHON_VERSION_ARG, override_arg, table_image, table_name,
 };
+use crate::validate::mask_logins;
 
 pub const DESCRIBE: &str = "frontend.subrequests.describe";
 pub const OUTLINE: &str = "frontend.outline";
 pub const TARGETS: &str = "frontend.targets";
 pub const LINT: &str = "frontend.lint";
+
+/// A subrequest this frontend answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subrequest {
+    Describe,
+    Targets,
+    Outline,
+    Lint,
+}
+
+impl Subrequest {
+    /// The subrequest of BuildKit's request id (`frontend.outline`); `None`
+    /// for one this frontend does not answer.
+    pub fn from_id(id: &str) -> Option<Subrequest> {
+        Some(match id {
+            DESCRIBE => Subrequest::Describe,
+            TARGETS => Subrequest::Targets,
+            OUTLINE => Subrequest::Outline,
+            LINT => Subrequest::Lint,
+            _ => return None,
+        })
+    }
+}
+
+/// What a subrequest reads: the build file, the compile a build would run
+/// (its target, build args, includes and probe), the platforms it builds,
+/// and where context files and base images are looked up.
+pub struct Inputs<'a> {
+    pub text: &'a str,
+    pub options: &'a CompileOptions,
+    pub platforms: &'a [Platform],
+    pub files: &'a dyn ContextFiles,
+    pub resolver: &'a dyn BaseResolver,
+    /// The caller's own settings, listed after the compiler's in an outline.
+    pub settings: Vec<OutlineArg>,
+}
+
+/// The answer to `request`, the same for the frontend and `llb-gen --call`.
+/// A build file that does not evaluate is the error (for `lint`, the
+/// result's error instead: its findings so far, then the error).
+pub fn answer(request: Subrequest, inputs: &Inputs) -> Result<Answer, Diagnostics> {
+    let filename = &inputs.options.lower.filename;
+    Ok(match request {
+        Subrequest::Describe => describe(),
+        Subrequest::Targets => targets(filename, inputs.text).map_err(Diagnostics::from)?,
+        Subrequest::Outline => {
+            let mut outline = outline(filename, inputs.text, inputs.options)?;
+            outline.args.extend(inputs.settings.iter().cloned());
+            outline.answer()
+        }
+        Subrequest::Lint => {
+            let compiled = compile_platforms(
+                inputs.text,
+                inputs.options,
+                inputs.platforms,
+                inputs.files,
+                inputs.resolver,
+            );
+            lint(compiled.as_ref().map(|c| c.warnings.as_slice()))
+        }
+    })
+}
 
 /// Every subrequest's definition version (BuildKit's are all 1.0.0).
 const VERSION: &str = "1.0.0";
@@ -223,7 +287,7 @@ pub fn outline(
 
 /// The `ENVD_*` settings that change what this build makes.
 fn site_settings(
-    spec: &crate::build::BuildSpec,
+    spec: &crate::plan::BuildSpec,
     given: &BTreeMap<String, String>,
 ) -> Vec<OutlineArg> {
     let value = |name: &str| given.get(name).map(|v| mask_logins(v));
@@ -260,19 +324,12 @@ fn site_settings(
         });
     }
     // Run steps get the mirror too (as PIP_INDEX_URL).
+    let uses = |tool: Tool| move |step: &&Located<Step>| step.value.spec().tools.contains(&tool);
     let pip_step = spec.steps.iter().find(|step| match &step.value {
         Step::Run(run) => run.command.contains("pip"),
-        other => matches!(
-            other.spec().name,
-            "install.python_packages" | "config.pip_index"
-        ),
+        _ => uses(Tool::Pip)(step),
     });
-    let conda_step = spec.steps.iter().find(|step| {
-        matches!(
-            step.value.spec().name,
-            "install.conda_packages" | "config.conda_channel"
-        )
-    });
+    let conda_step = spec.steps.iter().find(uses(Tool::Conda));
     if let Some(step) = conda_step {
         settings.push(OutlineArg {
             name: CONDA_CHANNEL_ARG.to_string(),

@@ -13,7 +13,7 @@ use std::process::Command;
 use envd_proto::prost::Message;
 use llb_gen::disk::DiskContext;
 use llb_gen::llb::Platform;
-use llb_gen::lower::{BaseResolver, ImageConfig, LowerOptions, ResolvedBase};
+use llb_gen::lower::{BaseResolver, ImageConfig, ResolvedBase};
 use llb_gen::{CompileOptions, compile};
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
@@ -110,12 +110,7 @@ fn generate(rng: &mut Rng, dir: &Path) -> String {
 }
 
 fn compile_in_process(text: &str, dir: &Path) -> Vec<u8> {
-    let options = CompileOptions {
-        target: None,
-        lower: LowerOptions::new(Platform::new("linux", "amd64")),
-        probe: None,
-        includes: Default::default(),
-    };
+    let options = CompileOptions::default();
     let files = DiskContext::new(dir).unwrap();
     compile(text, &options, &files, &Offline)
         .unwrap_or_else(|d| panic!("{text}\n{}", d.render()))

@@ -19,7 +19,7 @@ use envd_proto::prost::Message;
 use libtest_mimic::{Arguments, Failed, Trial};
 use llb_gen::diagnostics::Diagnostics;
 use llb_gen::llb::{Platform, definition_to_json, sha256_hex};
-use llb_gen::lower::{BaseResolver, ImageConfig, LowerOptions, ResolvedBase};
+use llb_gen::lower::{BaseResolver, ImageConfig, ResolvedBase};
 use llb_gen::{CompileOptions, Compiled, compile};
 use serde::Deserialize;
 
@@ -114,29 +114,30 @@ fn compile_fixture(dir: &Path) -> Result<Compiled, Diagnostics> {
 fn compile_with(dir: &Path, options: FixtureOptions) -> Result<Compiled, Diagnostics> {
     let text = fs::read_to_string(dir.join("build.envd")).unwrap();
     let platform = Platform::parse(options.platform.as_deref().unwrap_or("linux/amd64")).unwrap();
-    let mut lower = LowerOptions::new(platform);
-    lower.build_args = options.build_args;
-    lower.merge_layers = options.merge_layers.unwrap_or(true);
-    lower.platform_in_names = options.platform_in_names;
     let registry = FixtureRegistry {
         base_platforms: options.base_platforms,
     };
-    let options = CompileOptions {
-        target: options.target,
-        lower,
-        // Every fixture goes through the evaluation probe, as in the
-        // frontend; some need its memory bound.
-        probe: Some(PathBuf::from(env!("CARGO_BIN_EXE_llb-gen"))),
-        includes: llb_gen::disk::included_from_folders(
-            &text,
-            &options
-                .includes
-                .iter()
-                .map(|(url, folder)| (url.clone(), dir.join(folder)))
-                .collect(),
-            "the fixture gives no folder for it",
-        ),
-    };
+    let includes = llb_gen::disk::included_from_folders(
+        &text,
+        &options
+            .includes
+            .iter()
+            .map(|(url, folder)| (url.clone(), dir.join(folder)))
+            .collect(),
+        "the fixture gives no folder for it",
+    );
+    // Every fixture goes through the evaluation probe, as in the frontend;
+    // some need its memory bound.
+    let mut compile_options = CompileOptions::default()
+        .target(options.target)
+        .platform(platform)
+        .build_args(options.build_args)
+        .merge_layers(options.merge_layers.unwrap_or(true))
+        .probe(Some(PathBuf::from(env!("CARGO_BIN_EXE_llb-gen"))))
+        .includes(includes);
+    // As a build of several platforms names its ops.
+    compile_options.lower.platform_in_names = options.platform_in_names;
+    let options = compile_options;
     let files = llb_gen::disk::DiskContext::new(dir).unwrap();
     compile(&text, &options, &files, &registry)
 }

@@ -6,9 +6,7 @@
 use std::cell::RefCell;
 
 use llb_gen::llb::Platform;
-use llb_gen::lower::{
-    BaseResolver, ContextFiles, FileKind, ImageConfig, LowerOptions, ResolvedBase,
-};
+use llb_gen::lower::{BaseResolver, ContextFiles, FileKind, ImageConfig, ResolvedBase};
 use llb_gen::{CompileOptions, compile};
 
 /// Context files and a registry in memory that record what is asked of them.
@@ -58,12 +56,7 @@ impl BaseResolver for Recorder {
 fn lookups_are_announced_before_the_first_one_waits() {
     let text = "def build():\n    base(os=\"ubuntu22.04\")\n    install.python_packages(requirements=\"requirements.txt\")\n    io.copy(src=\"service\", dest=\"/srv\")\n    io.copy(src=\".\", dest=\"/all\")\n";
     let recorder = Recorder::default();
-    let options = CompileOptions {
-        target: None,
-        lower: LowerOptions::new(Platform::new("linux", "amd64")),
-        probe: None,
-        includes: Default::default(),
-    };
+    let options = CompileOptions::default();
     compile(text, &options, &recorder, &recorder)
         .map_err(|d| d.render())
         .unwrap();

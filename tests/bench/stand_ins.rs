@@ -10,7 +10,7 @@ use envd_e2e::{Project, repo_root};
 use envd_proto::prost::Message;
 use llb_gen::disk::DiskContext;
 use llb_gen::llb::{NetworkMode, Platform};
-use llb_gen::lower::{BaseResolver, ImageConfig, LowerOptions, ResolvedBase};
+use llb_gen::lower::{BaseResolver, ImageConfig, ResolvedBase};
 use llb_gen::{CompileOptions, compile};
 
 pub const FLOOR_IMAGE: &str = "envd-frontend-floor:bench";
@@ -51,19 +51,16 @@ impl BaseResolver for DaemonImages {
 /// context sent as `context`, a daemon with merge ops).
 pub fn build_replay_image(project: &Project, build_args: &[(&str, &str)]) {
     let text = std::fs::read_to_string(project.dir.join("build.envd")).unwrap();
-    let mut lower = LowerOptions::new(Platform::new("linux", "amd64"));
-    lower.network = NetworkMode::Host;
-    lower.build_args = build_args
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect::<BTreeMap<_, _>>();
-    let options = CompileOptions {
-        target: None,
-        lower,
-        // The replay's definition is computed ahead; only its bytes matter.
-        probe: None,
-        includes: Default::default(),
-    };
+    // The replay's definition is computed ahead (no probe); only its bytes
+    // matter.
+    let options = CompileOptions::default()
+        .network(NetworkMode::Host)
+        .build_args(
+            build_args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+        );
     let files = DiskContext::new(&project.dir).unwrap();
     let compiled = compile(&text, &options, &files, &DaemonImages)
         .unwrap_or_else(|d| panic!("{}", d.render()));

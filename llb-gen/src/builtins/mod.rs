@@ -11,23 +11,27 @@ pub mod stubs;
 
 use serde::Serialize;
 
-use crate::checks::join_relative;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lint;
 use crate::lower::Lowering;
+use crate::validate::join_relative;
 
-pub use spec::{ArgValue, Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
+pub use spec::{ArgValue, Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool};
 
 /// The registry: a folder block per namespace (`globals` holds the
-/// top-level functions), a line per builtin, `=> Variant` for the ones
-/// that record a step of their own.
+/// top-level functions), a line per file, `=> Variant` for the ones that
+/// record a step of their own, and `+ OTHER` for each further builtin the
+/// file implements (an alias, a twin), which the file declares as a
+/// `static OTHER: Spec` beside its `SPEC`.
 macro_rules! registry {
-    ($( $namespace:ident { $( $name:ident $( => $variant:ident )? ; )* } )*) => {
+    ($( $namespace:ident { $( $name:ident $( => $variant:ident )? $( + $other:ident )* ; )* } )*) => {
         $( pub mod $namespace { $( pub mod $name; )* } )*
 
         /// Every builtin, in the order the reference lists them.
-        pub static ALL: &[&Spec] = &[ $( $( &$namespace::$name::SPEC, )* )* ];
+        pub static ALL: &[&Spec] = &[
+            $( $( &$namespace::$name::SPEC, $( &$namespace::$name::$other, )* )* )*
+        ];
 
         /// One image-changing call, in source order.
         #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -40,7 +44,9 @@ macro_rules! registry {
             /// The builtin that recorded this step.
             pub fn spec(&self) -> &'static Spec {
                 match self {
-                    $( $( $( Step::$variant(_) => &$namespace::$name::SPEC, )? )* )*
+                    $( $( $( Step::$variant(step) => {
+                        step.builtin().unwrap_or(&$namespace::$name::SPEC)
+                    } )? )* )*
                 }
             }
 
@@ -78,8 +84,7 @@ registry! {
     install {
         python_packages => PythonPackages;
         conda_packages => CondaPackages;
-        system_packages => SystemPackages;
-        apt_packages => AptPackages;
+        system_packages => SystemPackages + APT_PACKAGES;
         r_packages => RPackages;
         julia_packages => JuliaPackages;
         cuda;
@@ -95,8 +100,7 @@ registry! {
         apt_source => AptSource;
         entrypoint => Entrypoint;
         repo => Repo;
-        cran_mirror => CranMirror;
-        julia_pkg_server => JuliaPkgServer;
+        package_mirror => PackageMirror + JULIA_PKG_SERVER;
         jupyter;
         gpu;
         shm_size;
@@ -189,7 +193,7 @@ fn debian_packages(spec: &Spec, args: &Args) -> Result<Vec<String>, BuiltinError
         spec,
         "name",
         args.str_list("name"),
-        crate::checks::is_debian_package,
+        crate::validate::is_debian_package,
     )?;
     if names.is_empty() {
         return Err(nothing_to_install(spec, "name=[...]"));
@@ -211,7 +215,7 @@ fn package_names(
     // A URL requirement (`pkg @ https://...`, a conda channel URL) goes
     // into the step's command: refused with a login in it.
     for name in &names {
-        for (_, url) in crate::checks::urls_in(name) {
+        for (_, url) in crate::validate::urls_in(name) {
             let message = if spec.name.starts_with("install.conda") {
                 crate::lower::conda_login_in_url(&format!("{}(): `{param}` entry", spec.name), url)
             } else {
@@ -235,7 +239,7 @@ fn package_names(
 fn http_url(spec: &Spec, param: &str, url: &str) -> Result<String, BuiltinError> {
     // The login first: the other message quotes the URL.
     without_login(spec, &format!("`{param}`"), url)?;
-    if !crate::checks::is_http_url(url) {
+    if !crate::validate::is_http_url(url) {
         return Err(BuiltinError::new(format!(
             "{}(): `{param}` {url:?} is not an http(s) URL",
             spec.name

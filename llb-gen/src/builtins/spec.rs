@@ -6,10 +6,10 @@
 use std::fmt;
 use std::ops::Range;
 
-use crate::checks::closest;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{BaseRequest, CudaRequest, Span};
 use crate::lint::Rule;
+use crate::validate::closest;
 
 use super::Step;
 use crate::lower::Lowering;
@@ -23,12 +23,22 @@ pub struct Spec {
     pub params: Params,
     /// A setting that replaces the image's: calling it twice is an error.
     pub once: bool,
+    /// The package managers its step runs or configures: the site's mirror
+    /// setting for each applies to it.
+    pub tools: &'static [Tool],
     /// Checks the bound arguments and records what the call asks for.
     pub record: fn(&Args, &mut dyn Recording) -> Result<(), BuiltinError>,
 }
 
+/// A package manager whose mirror a site can set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    Pip,
+    Conda,
+}
+
 /// The parameters a builtin takes.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub enum Params {
     Declared(&'static [Param]),
     /// Anything: builtins kept only so envd files still load.
@@ -247,6 +257,11 @@ pub struct Args {
 }
 
 impl Args {
+    /// The builtin called (an alias's own spec, when it was the alias).
+    pub fn spec(&self) -> &'static Spec {
+        self.spec
+    }
+
     /// The given values; fails when a required parameter is missing.
     pub fn new(
         spec: &'static Spec,
@@ -387,6 +402,11 @@ pub trait Lower {
     /// Context paths the step reads, so lookups can start early (required:
     /// a step that forgot would read them one by one, later).
     fn context_paths(&self) -> Vec<&str>;
+    /// The builtin that recorded the step, when its file holds several (an
+    /// alias, a twin); else the file's `SPEC`.
+    fn builtin(&self) -> Option<&'static Spec> {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -405,6 +425,7 @@ mod tests {
             Param::positional("dest", Kind::Str, "").required(),
         ]),
         once: false,
+        tools: &[],
         record,
     };
 

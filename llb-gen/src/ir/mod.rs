@@ -1,7 +1,7 @@
 //! The plain data every stage shares: where a call was made (its span and
 //! the calls that led to it), a value located at its call, and what
 //! `base()` asks for. The steps are the builtins' (`builtins::Step`); the
-//! whole build is `build::BuildSpec`.
+//! whole build is `plan::BuildSpec`.
 
 use serde::Serialize;
 

@@ -6,7 +6,7 @@
 mod args;
 mod function;
 mod include;
-mod limits;
+mod budget;
 mod nesting;
 mod outline;
 mod recorder;
@@ -21,22 +21,19 @@ use starlark::eval::{BeforeStmtFunc, Evaluator};
 use starlark::syntax::{AstModule, Dialect};
 use starlark::values::Value;
 
-use crate::build::{self, BuildSpec};
 use crate::builtins::{self, BuiltinError, Spec};
-use crate::checks::{closest, find_on_line};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
+use crate::includes::IncludedModules;
 use crate::limits::{MAX_BUILD_FILE_BYTES, describe_bytes};
+use crate::plan::{self, BuildSpec};
+use crate::validate::{closest, find_on_line};
 
-pub use include::{
-    IncludedFile, IncludedModules, bounded_files, fetched_bytes, too_many_repositories, unfetched,
-    urls as include_urls,
-};
-pub use limits::last_statement;
+pub use budget::last_statement;
 pub use outline::{BuildArgRead, FileOutline, Target, outline};
 pub use whitespace::expand as expand_whitespace;
 
+use budget::LimitError;
 use function::EnvdFunction;
-use limits::LimitError;
 use recorder::Recorder;
 
 /// The function run when no target is given.
@@ -92,7 +89,7 @@ pub fn evaluate(
     match outcome {
         Ok(Ok(target_span)) => {
             let mut warnings = warnings.clone();
-            let spec = build::assemble(
+            let spec = plan::assemble(
                 source,
                 target,
                 target_span,
@@ -142,22 +139,22 @@ fn run(
     // to the context, so `_build_context_dir + "/models"` names ./models.
     globals.set(BUILD_CONTEXT_DIR_GLOBAL, ".");
     let globals = globals.build();
-    let _ = recorder.globals.set(globals.clone());
+    let _ = recorder.includes.globals.set(globals.clone());
 
     Module::with_temp_heap(|module| {
         let mut eval = Evaluator::new(&module);
         eval.extra = Some(recorder);
         let limit =
             |e: anyhow::Error| Diagnostic::error(source, None, format!("internal error: {e}"));
-        eval.set_max_callstack_size(limits::MAX_CALL_DEPTH)
+        eval.set_max_callstack_size(budget::MAX_CALL_DEPTH)
             .map_err(limit)?;
-        eval.set_max_tick_count(limits::MAX_TICKS).map_err(limit)?;
+        eval.set_max_tick_count(budget::MAX_TICKS).map_err(limit)?;
         eval.before_stmt_for_dap(BeforeStmtFunc::from_dyn(Box::new(
-            limits::StatementBudget::new(source.name()),
+            budget::StatementBudget::new(source.name()),
         )));
         // Errors without a location of their own (the tick bound) are
         // at the statement that was running.
-        let at_statement = |d: Diagnostic| d.with_location_if_missing(limits::last_statement());
+        let at_statement = |d: Diagnostic| d.with_location_if_missing(budget::last_statement());
 
         eval.eval_module(ast, &globals)
             .map_err(|e| at_statement(to_diagnostic(source, e)))?;
@@ -425,14 +422,14 @@ fn friendlier(message: String) -> String {
         ),
         "Starlark call stack overflow" => format!(
             "calls nest more than {} deep; build files cannot recurse without bound",
-            limits::MAX_CALL_DEPTH
+            budget::MAX_CALL_DEPTH
         ),
         m if m.starts_with("`load` is not allowed") => {
             "load() is not supported: a build file loads no other files; share functions with include(git=\"URL\")".to_string()
         }
         m if m.starts_with("Execution duration limit") => format!(
             "build.envd ran more than {} loop iterations and calls; is there a runaway loop?",
-            limits::MAX_TICKS
+            budget::MAX_TICKS
         ),
         _ => message,
     }

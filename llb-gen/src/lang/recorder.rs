@@ -16,15 +16,15 @@ use starlark::environment::Globals;
 use starlark::eval::Evaluator;
 use starlark::values::OwnedFrozenValue;
 
-use crate::build::Recorded;
 use crate::builtins::Step;
 use crate::builtins::{BuiltinError, Recording};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, CallSite, CudaRequest, Located, Span};
 use crate::limits::MAX_STEPS;
 use crate::lint::Rule;
+use crate::plan::Recorded;
 
-use super::include::IncludedModules;
+use crate::includes::IncludedModules;
 
 #[derive(ProvidesStaticType)]
 pub struct Recorder {
@@ -33,15 +33,21 @@ pub struct Recorder {
     /// Steps recorded so far, against [`MAX_STEPS`].
     steps: Cell<usize>,
     pub warnings: RefCell<Vec<Diagnostic>>,
+    /// What the `include` global works with.
+    pub includes: IncludeState,
+}
+
+/// The state of `include` (`super::include`) during one evaluation.
+pub struct IncludeState {
     /// The repositories `include` may evaluate, fetched beforehand.
-    pub includes: IncludedModules,
+    pub fetched: IncludedModules,
     /// The globals, for `include` to evaluate files with.
     pub globals: OnceCell<Globals>,
     /// The `include` call being evaluated, for calls its files make.
-    pub include_site: Cell<Option<CallSite>>,
+    pub site: Cell<Option<CallSite>>,
     /// URLs whose files are being evaluated, innermost last (a cycle is
     /// an error).
-    pub including: RefCell<Vec<String>>,
+    pub chain: RefCell<Vec<String>>,
     /// Included modules evaluated so far, by URL.
     pub modules: RefCell<BTreeMap<String, Vec<(String, OwnedFrozenValue)>>>,
 }
@@ -53,11 +59,13 @@ impl Recorder {
             calls: RefCell::new(vec![]),
             steps: Cell::new(0),
             warnings: RefCell::new(vec![]),
-            includes,
-            globals: OnceCell::new(),
-            include_site: Cell::new(None),
-            including: RefCell::new(vec![]),
-            modules: RefCell::new(BTreeMap::new()),
+            includes: IncludeState {
+                fetched: includes,
+                globals: OnceCell::new(),
+                site: Cell::new(None),
+                chain: RefCell::new(vec![]),
+                modules: RefCell::new(BTreeMap::new()),
+            },
         }
     }
 
@@ -92,7 +100,7 @@ impl Recorder {
         let here = if frames.is_empty() {
             // A call made while an included file is evaluated: at the
             // `include` call, when that is known.
-            self.include_site.get().unwrap_or(CallSite {
+            self.includes.site.get().unwrap_or(CallSite {
                 start: 0,
                 end: 0,
                 line: 1,

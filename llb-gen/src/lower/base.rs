@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::checks::{closest, quoted};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, CudaRequest, Located, PythonRequest};
 use crate::llb::ImageRef;
+use crate::validate::{closest, quoted};
 
 use super::shell::quote;
 

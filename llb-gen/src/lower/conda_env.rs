@@ -8,10 +8,10 @@
 
 use serde_yaml_ng::{Mapping, Value};
 
-use crate::checks::{find_on_line, yaml_flow_too_deep, yaml_message};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::limits::MAX_YAML_FLOW_DEPTH;
 use crate::lint::CONDA_EXPORT_PLATFORM;
+use crate::validate::{find_on_line, yaml_flow_too_deep, yaml_message};
 
 /// What an env file asks for, ready to install.
 #[derive(Debug, PartialEq)]
@@ -257,7 +257,7 @@ fn channels(
     for channel in listed {
         if let Some(message) = super::conda_login_in_url("the channel", &channel) {
             // The excerpt shows the file with the login masked.
-            let masked = crate::checks::masked_login(&channel);
+            let masked = crate::validate::masked_login(&channel);
             let start = text.text().find(&channel).unwrap_or(0);
             let shown = SourceText::new(text.name(), text.text().replace(&channel, &masked));
             return Err(

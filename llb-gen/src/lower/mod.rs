@@ -98,11 +98,11 @@ pub struct LowerOptions {
     pub platform_in_names: bool,
 }
 
-impl LowerOptions {
-    pub fn new(platform: Platform) -> LowerOptions {
+impl Default for LowerOptions {
+    fn default() -> LowerOptions {
         LowerOptions {
             filename: "build.envd".to_string(),
-            platform,
+            platform: Platform::new("linux", "amd64"),
             network: NetworkMode::Default,
             resolve_mode: ResolveMode::Default,
             context: ContextSource::default(),

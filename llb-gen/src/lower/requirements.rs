@@ -4,10 +4,10 @@
 
 use std::ops::Range;
 
-use crate::checks::{join_relative, parent_dir};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::limits::MAX_REQUIREMENTS_DEPTH;
 use crate::pep508::is_url;
+use crate::validate::{join_relative, parent_dir};
 
 use super::context::{ContextFiles, read_text};
 

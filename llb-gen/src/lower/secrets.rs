@@ -7,10 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::checks::{conda_url_login, masked_login, url_login};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::lint::SECRET_IN_BUILD_ARG;
 use crate::llb::{Mount, SecretMount};
+use crate::validate::{conda_url_login, masked_login, url_login};
 
 use super::shell;
 
@@ -52,13 +52,13 @@ fn refusal(what: &str, url: &str, login: &str) -> String {
 /// login masked.
 pub fn check_kept_text(source: &SourceText, kept_as: &str) -> Result<(), Diagnostic> {
     let text = source.text();
-    let Some((at, url, login)) = crate::checks::urls_in(text)
+    let Some((at, url, login)) = crate::validate::urls_in(text)
         .into_iter()
         .find_map(|(at, url)| url_login(url).map(|login| (at, url, login)))
     else {
         return Ok(());
     };
-    let masked = crate::checks::mask_logins(text);
+    let masked = crate::validate::mask_logins(text);
     let shown = SourceText::new(source.name(), masked);
     let end = at + masked_login(url).len();
     Err(Diagnostic::error(
@@ -123,7 +123,7 @@ pub fn build_arg_warnings(build_args: &BTreeMap<String, String>) -> Vec<Diagnost
         let looks_secret = words(key)
             .iter()
             .any(|w| SECRET_WORDS.contains(&w.as_str()));
-        let url_with_login = crate::checks::urls_in(value)
+        let url_with_login = crate::validate::urls_in(value)
             .into_iter()
             .find_map(|(_, url)| url_login(url));
         let (why, help) = match (looks_secret, url_with_login) {

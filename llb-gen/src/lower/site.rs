@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::checks::{host_of, is_http_url, masked_login};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::PythonRequest;
+use crate::validate::{host_of, is_http_url, masked_login};
 
 use super::conda_mirror::{CONDA_CHANNEL_ARG, CondaMirror};
 
@@ -76,7 +76,7 @@ pub fn unknown_setting_warnings(args: &BTreeMap<String, String>) -> Vec<Diagnost
                 .copied()
                 .filter(|k| *k != HIDDEN_TEST_SETTING)
                 .collect();
-            if let Some(close) = crate::checks::closest(key, listed.iter().copied()) {
+            if let Some(close) = crate::validate::closest(key, listed.iter().copied()) {
                 warning = warning.with_help(format!("did you mean {close}?"));
             }
             warning.with_help(format!(

@@ -1,5 +1,5 @@
 //! `llb-gen lsp`: a language server over stdio (lsp-server's transport)
-//! for build.envd. The answers are `llb_gen::editor`'s; this file keeps
+//! for build.envd. The answers are `llb_gen::language_server`'s; this file keeps
 //! the open documents and routes requests and notifications.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use serde_json::{Value, json};
 
-use llb_gen::editor;
+use llb_gen::language_server;
 
 /// Serves one editor until it shuts the server down.
 pub fn serve() -> anyhow::Result<()> {
@@ -66,7 +66,7 @@ impl Server {
             let text = self.documents.get(uri)?;
             let line = params["position"]["line"].as_u64()?;
             let character = params["position"]["character"].as_u64()?;
-            let offset = editor::offset_of(
+            let offset = language_server::offset_of(
                 text,
                 usize::try_from(line).ok()?,
                 usize::try_from(character).ok()?,
@@ -75,16 +75,18 @@ impl Server {
         };
         let result = match (request.method.as_str(), at(&request.params)) {
             ("textDocument/completion", Some((text, offset))) => {
-                json!(editor::completion(text, offset))
+                json!(language_server::completion(text, offset))
             }
-            ("textDocument/hover", Some((text, offset))) => json!(editor::hover(text, offset)),
+            ("textDocument/hover", Some((text, offset))) => {
+                json!(language_server::hover(text, offset))
+            }
             ("textDocument/signatureHelp", Some((text, offset))) => {
-                json!(editor::signature_help(text, offset))
+                json!(language_server::signature_help(text, offset))
             }
             ("textDocument/definition", Some((text, offset))) => {
                 let uri = &request.params["textDocument"]["uri"];
                 json!(
-                    editor::definition(text, offset)
+                    language_server::definition(text, offset)
                         .map(|range| json!({"uri": uri, "range": range}))
                 )
             }
@@ -165,7 +167,7 @@ impl Server {
             return vec![];
         };
         let text = self.documents.get(&uri).cloned().unwrap_or_default();
-        let found = editor::diagnostics(&path, &text, self.probe.clone());
+        let found = language_server::diagnostics(&path, &text, self.probe.clone());
         let files: Vec<String> = found.keys().map(|p| uri_of(p)).collect();
         let mut out: Vec<Notification> = self
             .published

@@ -12,7 +12,7 @@ use clap::{Parser, ValueEnum};
 use envd_proto::prost::Message;
 use llb_gen::disk::OfflineResolver;
 use llb_gen::llb::{NetworkMode, Platform, definition_to_json};
-use llb_gen::lower::LowerOptions;
+use llb_gen::subrequests::{self, Inputs, Subrequest};
 use llb_gen::{CompileOptions, compile};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -39,6 +39,17 @@ enum Call {
     /// The subrequests the frontend answers.
     #[value(name = "subrequests.describe")]
     Describe,
+}
+
+impl Call {
+    fn subrequest(self) -> Subrequest {
+        match self {
+            Call::Targets => Subrequest::Targets,
+            Call::Outline => Subrequest::Outline,
+            Call::Check => Subrequest::Lint,
+            Call::Describe => Subrequest::Describe,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -92,7 +103,7 @@ static ALLOCATOR: llb_gen::probe::ProbeAllocator = llb_gen::probe::ProbeAllocato
 
 /// The repositories build.envd includes, from the folders given for them;
 /// the others are errors at their `include` call.
-fn included(text: &str, given: &[String]) -> anyhow::Result<llb_gen::lang::IncludedModules> {
+fn included(text: &str, given: &[String]) -> anyhow::Result<llb_gen::includes::IncludedModules> {
     let mut folders = std::collections::BTreeMap::new();
     for pair in given {
         let (url, folder) = pair
@@ -132,16 +143,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    // Answered before the build file is read: it reads nothing.
     if let Some(Call::Describe) = args.call {
-        let answer = llb_gen::subrequests::describe();
-        println!(
-            "{}",
-            if args.json {
-                &answer.json
-            } else {
-                answer.text.trim_end()
-            }
-        );
+        print_answer(&subrequests::describe(), args.json)?;
         return Ok(ExitCode::SUCCESS);
     }
     let text = std::fs::read_to_string(&args.path)
@@ -161,59 +165,40 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Some(p) => Platform::parse(p)?,
         None => host_platform(),
     };
-    let mut lower = LowerOptions::new(platform);
-    lower.filename = args.path.file_name().map_or("build.envd".to_string(), |n| {
+    let filename = args.path.file_name().map_or("build.envd".to_string(), |n| {
         n.to_string_lossy().into_owned()
     });
-    lower.build_args = parse_build_args(&args.build_args)?;
-    lower.network = match args.network {
-        Network::Default => NetworkMode::Default,
-        Network::Host => NetworkMode::Host,
-        Network::None => NetworkMode::None,
-    };
-    let options = CompileOptions {
-        target: args.target.clone(),
-        lower,
-        probe: Some(
-            std::env::current_exe()
-                .context("cannot find this program to start its evaluation probe")?,
-        ),
-        includes: included(&text, &args.includes)?,
-    };
+    let options = CompileOptions::default()
+        .filename(filename)
+        .target(args.target.clone())
+        .platform(platform.clone())
+        .build_args(parse_build_args(&args.build_args)?)
+        .network(match args.network {
+            Network::Default => NetworkMode::Default,
+            Network::Host => NetworkMode::Host,
+            Network::None => NetworkMode::None,
+        })
+        .probe(Some(std::env::current_exe().context(
+            "cannot find this program to start its evaluation probe",
+        )?))
+        .includes(included(&text, &args.includes)?);
     if let Some(call) = args.call {
-        let filename = options.lower.filename.clone();
-        let answer = match call {
-            // Answered above, before the file is read.
-            Call::Describe => llb_gen::subrequests::describe(),
-            Call::Targets => match llb_gen::subrequests::targets(&filename, &text) {
-                Ok(answer) => answer,
-                Err(error) => {
-                    eprint!("{}", error.render());
-                    return Ok(ExitCode::from(1));
-                }
-            },
-            Call::Outline => match llb_gen::subrequests::outline(&filename, &text, &options) {
-                Ok(outline) => outline.answer(),
-                Err(diagnostics) => {
-                    eprint!("{}", diagnostics.render());
-                    return Ok(ExitCode::from(1));
-                }
-            },
-            Call::Check => {
-                let compiled = compile(&text, &options, &files, &OfflineResolver);
-                llb_gen::subrequests::lint(compiled.as_ref().map(|c| c.warnings.as_slice()))
+        let inputs = Inputs {
+            text: &text,
+            options: &options,
+            platforms: std::slice::from_ref(&platform),
+            files: &files,
+            resolver: &OfflineResolver,
+            settings: vec![],
+        };
+        let answer = match subrequests::answer(call.subrequest(), &inputs) {
+            Ok(answer) => answer,
+            Err(diagnostics) => {
+                eprint!("{}", diagnostics.render());
+                return Ok(ExitCode::from(1));
             }
         };
-        let mut out = std::io::stdout().lock();
-        out.write_all(if args.json {
-            answer.json.as_bytes()
-        } else {
-            answer.text.as_bytes()
-        })?;
-        if args.json {
-            writeln!(out)?;
-        }
-        out.flush()?;
+        print_answer(&answer, args.json)?;
         return Ok(ExitCode::from(answer.status_code.unwrap_or(0)));
     }
     let compiled = match compile(&text, &options, &files, &OfflineResolver) {
@@ -243,6 +228,17 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A subrequest's answer: its text as buildx prints it, or its JSON.
+fn print_answer(answer: &subrequests::Answer, json: bool) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", answer.json)?;
+    } else {
+        out.write_all(answer.text.as_bytes())?;
+    }
+    out.flush()
 }
 
 fn parse_build_args(args: &[String]) -> anyhow::Result<BTreeMap<String, String>> {

@@ -18,6 +18,7 @@ pub static SPEC: Spec = Spec {
         Param::named("mode", Kind::Str, "accepted with a warning: envd never implemented it"),
     ]),
     once: true,
+    tools: &[],
     record,
 };
 

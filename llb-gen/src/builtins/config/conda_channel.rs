@@ -5,8 +5,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
-use crate::checks::{yaml_flow_too_deep, yaml_message};
+use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool};
+use crate::validate::{yaml_flow_too_deep, yaml_message};
 use crate::limits::MAX_YAML_FLOW_DEPTH;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
@@ -24,6 +24,7 @@ pub static SPEC: Spec = Spec {
         ),
     ]),
     once: true,
+    tools: &[Tool::Conda],
     record,
 };
 
@@ -137,7 +138,7 @@ fn validate_condarc(
         return Err(error);
     }
     // Channel URLs with a login would be kept in /etc/conda/.condarc.
-    if let Some((at, message)) = crate::checks::urls_in(text)
+    if let Some((at, message)) = crate::validate::urls_in(text)
         .into_iter()
         .find_map(|(at, url)| crate::lower::conda_login_in_url(&format!("{func}(): the URL"), url).map(|m| (at, m)))
     {

@@ -16,6 +16,7 @@ pub static SPEC: Spec = Spec {
         "the program and its arguments",
     )]),
     once: true,
+    tools: &[],
     record,
 };
 

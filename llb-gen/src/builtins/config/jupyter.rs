@@ -8,6 +8,7 @@ pub static SPEC: Spec = Spec {
     summary: "nothing in the image (accepted with a warning): starts Jupyter in envd's development environment",
     params: Params::Any,
     once: false,
+    tools: &[],
     record,
 };
 

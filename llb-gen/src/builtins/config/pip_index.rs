@@ -5,9 +5,8 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, http_url, warn_unused_mode,
-};
-use crate::checks::host_of;
+    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, http_url, warn_unused_mode, Tool};
+use crate::validate::host_of;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::{Lowering, PipIndexSettings};
@@ -22,6 +21,7 @@ pub static SPEC: Spec = Spec {
         Param::named("mode", Kind::Str, "accepted with a warning: envd never implemented it"),
     ]),
     once: true,
+    tools: &[Tool::Pip],
     record,
 };
 

@@ -20,6 +20,7 @@ pub static SPEC: Spec = Spec {
         Param::positional("description", Kind::Str, "what the environment is for"),
     ]),
     once: true,
+    tools: &[],
     record,
 };
 

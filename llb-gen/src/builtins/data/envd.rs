@@ -8,6 +8,7 @@ pub static SPEC: Spec = Spec {
     summary: "nothing in the image (accepted with a warning): an envd-managed data folder on the host, for `runtime.mount`",
     params: Params::Any,
     once: false,
+    tools: &[],
     record,
 };
 

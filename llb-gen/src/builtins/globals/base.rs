@@ -22,6 +22,7 @@ pub static SPEC: Spec = Spec {
         Param::named("image", Kind::Str, "an image reference, instead of `os`"),
     ]),
     once: false,
+    tools: &[],
     record,
 };
 

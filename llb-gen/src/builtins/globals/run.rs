@@ -30,6 +30,7 @@ pub static SPEC: Spec = Spec {
         ),
     ]),
     once: false,
+    tools: &[],
     record,
 };
 

@@ -8,6 +8,7 @@ pub static SPEC: Spec = Spec {
     summary: "nothing in the image (accepted with a warning): sets the shell of envd's development environment",
     params: Params::Any,
     once: false,
+    tools: &[],
     record,
 };
 

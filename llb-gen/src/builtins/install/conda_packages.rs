@@ -7,8 +7,7 @@ use serde::Serialize;
 
 use crate::builtins::{
     Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, context_path,
-    nothing_to_install, package_names,
-};
+    nothing_to_install, package_names, Tool};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::llb::{BindMount, FileOp, Mkfile, WithOpOptions};
@@ -31,6 +30,7 @@ pub static SPEC: Spec = Spec {
         ),
     ]),
     once: false,
+    tools: &[Tool::Conda],
     record,
 };
 

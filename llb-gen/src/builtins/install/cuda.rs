@@ -17,6 +17,7 @@ pub static SPEC: Spec = Spec {
         Param::positional("cudnn", Kind::Str, "cuDNN major version; `8` when not given"),
     ]),
     once: false,
+    tools: &[],
     record,
 };
 

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, package_names, nothing_to_install};
-use crate::builtins::config::julia_pkg_server::MIRROR_KIND;
+use crate::builtins::config::package_mirror::JULIA as MIRROR_KIND;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::{Lowering, shell};
@@ -17,6 +17,7 @@ pub static SPEC: Spec = Spec {
     summary: "Julia packages with `Pkg.add`",
     params: Params::Declared(&[Param::positional("name", Kind::StrList, "Julia package names").required()]),
     once: false,
+    tools: &[],
     record,
 };
 

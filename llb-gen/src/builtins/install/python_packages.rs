@@ -9,8 +9,7 @@ use serde::Serialize;
 
 use crate::builtins::{
     Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, context_path,
-    nothing_to_install, package_names,
-};
+    nothing_to_install, package_names, Tool};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::llb::BindMount;
@@ -29,6 +28,7 @@ pub static SPEC: Spec = Spec {
         Param::named("local_wheels", Kind::StrList, "`.whl` files in the context"),
     ]),
     once: false,
+    tools: &[Tool::Pip],
     record,
 };
 
@@ -137,7 +137,7 @@ fn split_pip_options(entries: Vec<String>) -> Result<(Vec<String>, Vec<String>),
             if let Some(message) = crate::lower::login_in_url(&format!("{func}(): {option}"), url) {
                 return Err(BuiltinError::new(message).help(crate::lower::LOGIN_HELP));
             }
-            if !crate::checks::is_http_url(url) {
+            if !crate::validate::is_http_url(url) {
                 return Err(BuiltinError::new(format!(
                     "{func}(): {option} in `name` entry {entry:?} needs an http(s) URL, got {url:?}"
                 )));

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, package_names, nothing_to_install};
-use crate::builtins::config::cran_mirror::MIRROR_KIND;
+use crate::builtins::config::package_mirror::CRAN as MIRROR_KIND;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::llb::{CacheMount, CacheSharing};
@@ -24,6 +24,7 @@ pub static SPEC: Spec = Spec {
     summary: "R packages from CRAN, with `Rscript` and a download cache",
     params: Params::Declared(&[Param::positional("name", Kind::StrList, "CRAN package names").required()]),
     once: false,
+    tools: &[],
     record,
 };
 

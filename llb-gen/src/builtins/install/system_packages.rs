@@ -1,5 +1,6 @@
-//! `install.system_packages(name)`: `apt-get install` with apt's archives and lists
-//! cached across builds (`lower::apt`).
+//! `install.system_packages(name)` and its alias `install.apt_packages`:
+//! `apt-get install` with apt's archives and lists cached across builds
+//! (`lower::apt`), shown under the name the call used.
 
 use serde::Serialize;
 
@@ -15,25 +16,50 @@ pub static SPEC: Spec = Spec {
     summary: "`apt-get install` with the apt caches",
     params: Params::Declared(&[DEBIAN_PACKAGES]),
     once: false,
+    tools: &[],
     record,
+};
+
+/// envd's other name for the same install.
+pub static APT_PACKAGES: Spec = Spec {
+    name: "install.apt_packages",
+    summary: "`apt-get install` with the apt caches (envd's other name)",
+    ..SPEC
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SystemPackages {
+    /// The name the call used, when it was the alias.
+    #[serde(skip_serializing_if = "is_main_name")]
+    pub builtin: &'static str,
     pub names: Vec<String>,
 }
 
+fn is_main_name(name: &&'static str) -> bool {
+    *name == SPEC.name
+}
+
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
-    let names = debian_packages(&SPEC, args)?;
-    recording.step(SystemPackages { names }.into())
+    let spec = args.spec();
+    let names = debian_packages(spec, args)?;
+    let builtin = spec.name;
+    recording.step(SystemPackages { builtin, names }.into())
 }
 
 impl Lower for SystemPackages {
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
-        lowering.apt_install(span, SPEC.name, &self.names)
+        lowering.apt_install(span, self.builtin, &self.names)
     }
 
     fn context_paths(&self) -> Vec<&str> {
         vec![]
+    }
+
+    fn builtin(&self) -> Option<&'static Spec> {
+        Some(if self.builtin == APT_PACKAGES.name {
+            &APT_PACKAGES
+        } else {
+            &SPEC
+        })
     }
 }

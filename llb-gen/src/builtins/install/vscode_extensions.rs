@@ -8,6 +8,7 @@ pub static SPEC: Spec = Spec {
     summary: "nothing in the image (accepted with a warning): installs VS Code extensions for envd's development environment",
     params: Params::Any,
     once: false,
+    tools: &[],
     record,
 };
 

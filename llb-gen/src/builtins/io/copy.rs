@@ -25,6 +25,7 @@ pub static SPEC: Spec = Spec {
             .required(),
     ]),
     once: false,
+    tools: &[],
     record,
 };
 

@@ -31,6 +31,7 @@ pub static SPEC: Spec = Spec {
         ),
     ]),
     once: false,
+    tools: &[],
     record,
 };
 

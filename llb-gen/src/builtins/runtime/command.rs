@@ -8,6 +8,7 @@ pub static SPEC: Spec = Spec {
     summary: "nothing in the image (accepted with a warning): names commands for `envd exec` to run in the environment",
     params: Params::Any,
     once: false,
+    tools: &[],
     record,
 };
 

@@ -8,6 +8,7 @@ pub static SPEC: Spec = Spec {
     summary: "nothing in the image (accepted with a warning): starts background commands when envd runs the environment",
     params: Params::Any,
     once: false,
+    tools: &[],
     record,
 };
 

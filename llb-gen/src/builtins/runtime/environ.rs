@@ -20,6 +20,7 @@ pub static SPEC: Spec = Spec {
         ),
     ]),
     once: false,
+    tools: &[],
     record,
 };
 

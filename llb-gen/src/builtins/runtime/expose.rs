@@ -28,6 +28,7 @@ pub static SPEC: Spec = Spec {
         ),
     ]),
     once: false,
+    tools: &[],
     record,
 };
 

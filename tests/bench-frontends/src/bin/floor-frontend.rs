@@ -3,7 +3,8 @@
 //! returns it with an image config; it reads no build file.
 
 use envd_bench_frontends::{BoxError, main_of, return_image};
-use envd_frontend::bridge::{Bridge, DEFAULT_LOOKUP_TIMEOUT};
+use envd_frontend::bridge::Bridge;
+use envd_frontend::options::DEFAULT_LOOKUP_TIMEOUT;
 use envd_frontend::stdio;
 use llb_gen::llb::{FileOp, Mkfile, State};
 

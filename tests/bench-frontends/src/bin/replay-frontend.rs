@@ -5,7 +5,8 @@
 //! image: what is left is the cost of the graph itself.
 
 use envd_bench_frontends::{BoxError, main_of, return_image};
-use envd_frontend::bridge::{Bridge, DEFAULT_LOOKUP_TIMEOUT};
+use envd_frontend::bridge::Bridge;
+use envd_frontend::options::DEFAULT_LOOKUP_TIMEOUT;
 use envd_frontend::stdio;
 use envd_proto::pb;
 use envd_proto::prost::Message;

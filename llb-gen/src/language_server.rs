@@ -15,8 +15,7 @@ use crate::compile::{CompileOptions, compile};
 use crate::diagnostics::{Diagnostic, Severity, SourceText};
 use crate::disk::{DiskContext, OfflineResolver, included_from_folders};
 use crate::lang::{BUILD_ARGS_GLOBAL, BUILD_CONTEXT_DIR_GLOBAL};
-use crate::llb::Platform;
-use crate::lower::{DEFAULT_BASES, LowerOptions, base_aliases};
+use crate::lower::{DEFAULT_BASES, base_aliases};
 
 /// The byte offset of LSP position (`line`, `character`) in `text`,
 /// clamped to the text.
@@ -63,18 +62,14 @@ pub fn diagnostics(
     let filename = path.file_name().map_or("build.envd".to_string(), |n| {
         n.to_string_lossy().into_owned()
     });
-    let mut lower = LowerOptions::new(Platform::new("linux", "amd64"));
-    lower.filename = filename.clone();
-    let options = CompileOptions {
-        target: None,
-        lower,
-        probe,
-        includes: included_from_folders(
+    let options = CompileOptions::default()
+        .filename(filename.clone())
+        .probe(probe)
+        .includes(included_from_folders(
             text,
             &BTreeMap::new(),
             "the editor does not fetch {url}; the build does",
-        ),
-    };
+        ));
     let found = match DiskContext::new(dir) {
         Ok(files) => match compile(text, &options, &files, &OfflineResolver) {
             Ok(compiled) => compiled.warnings,
