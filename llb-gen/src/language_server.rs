@@ -5,7 +5,8 @@
 //! definitions of the file's functions. Positions are LSP's: 0-based lines
 //! and UTF-16 columns.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -15,7 +16,7 @@ use crate::compile::{CompileOptions, compile};
 use crate::diagnostics::{Diagnostic, Severity, SourceText};
 use crate::disk::{DiskContext, OfflineResolver, included_from_folders};
 use crate::lang::{BUILD_ARGS_GLOBAL, BUILD_CONTEXT_DIR_GLOBAL};
-use crate::lower::{DEFAULT_BASES, base_aliases};
+use crate::lower::{ContextFiles, DEFAULT_BASES, FileKind, base_aliases};
 
 /// The byte offset of LSP position (`line`, `character`) in `text`,
 /// clamped to the text.
@@ -49,15 +50,79 @@ fn range(text: &str, span: &std::ops::Range<usize>) -> Value {
     json!({"start": position_of(text, span.start), "end": position_of(text, span.end)})
 }
 
+/// The byte offset of an LSP position (UTF-16 characters) in `text`, for an
+/// edit: `None` when the line is past the end of the text. A character
+/// past the end of its line is the line's end, as the protocol says.
+pub fn edit_offset(text: &str, line: usize, character: usize) -> Option<usize> {
+    let lines = text.split_inclusive('\n').count();
+    // The line after a final newline (or the only line of "") exists.
+    let last = if text.is_empty() || text.ends_with('\n') {
+        lines
+    } else {
+        lines - 1
+    };
+    (line <= last).then(|| offset_of(text, line, character))
+}
+
+/// `text` with the range from (`start`) to (`end`), LSP positions of
+/// (line, character), replaced by `new`; an error when the range is not in
+/// the text, which the editor must not have sent.
+pub fn apply_edit(
+    text: &str,
+    start: (usize, usize),
+    end: (usize, usize),
+    new: &str,
+) -> Result<String, String> {
+    let outside = |(line, character): (usize, usize)| format!("line {line}, character {character}");
+    let from = edit_offset(text, start.0, start.1).ok_or_else(|| {
+        format!(
+            "the change starts outside the document ({})",
+            outside(start)
+        )
+    })?;
+    let to = edit_offset(text, end.0, end.1)
+        .ok_or_else(|| format!("the change ends outside the document ({})", outside(end)))?;
+    if to < from {
+        return Err(format!(
+            "the change ends ({}) before it starts ({})",
+            outside(end),
+            outside(start)
+        ));
+    }
+    Ok(format!("{}{new}{}", &text[..from], &text[to..]))
+}
+
+/// A compile's diagnostics by file, and the files beside build.envd it
+/// read, which an editor can watch.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub diagnostics: BTreeMap<PathBuf, Vec<Value>>,
+    pub reads: Vec<PathBuf>,
+}
+
+/// The context folder, noting each path the compile looks up.
+struct Noted<'a> {
+    files: &'a DiskContext,
+    paths: RefCell<BTreeSet<String>>,
+}
+
+impl ContextFiles for Noted<'_> {
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+        self.paths.borrow_mut().insert(path.to_string());
+        self.files.read(path)
+    }
+
+    fn kind(&self, path: &str) -> Result<Option<FileKind>, String> {
+        self.paths.borrow_mut().insert(path.to_string());
+        self.files.kind(path)
+    }
+}
+
 /// The diagnostics of a compile of `path` with `text`, by the file they
 /// are in (build.envd itself, or the env.yaml and requirements files it
-/// reads from its folder). Base images are not looked up (no registry),
-/// and included repositories are not fetched.
-pub fn diagnostics(
-    path: &Path,
-    text: &str,
-    probe: Option<PathBuf>,
-) -> BTreeMap<PathBuf, Vec<Value>> {
+/// reads from its folder), and the files it read. Base images are not
+/// looked up (no registry), and included repositories are not fetched.
+pub fn diagnostics(path: &Path, text: &str, probe: Option<PathBuf>) -> Checked {
     let dir = path.parent().unwrap_or(Path::new("."));
     let filename = path.file_name().map_or("build.envd".to_string(), |n| {
         n.to_string_lossy().into_owned()
@@ -70,11 +135,25 @@ pub fn diagnostics(
             &BTreeMap::new(),
             "the editor does not fetch {url}; the build does",
         ));
+    let mut reads = vec![];
     let found = match DiskContext::new(dir) {
-        Ok(files) => match compile(text, &options, &files, &OfflineResolver) {
-            Ok(compiled) => compiled.warnings,
-            Err(diagnostics) => diagnostics.0,
-        },
+        Ok(files) => {
+            let noted = Noted {
+                files: &files,
+                paths: RefCell::new(BTreeSet::new()),
+            };
+            let compiled = compile(text, &options, &noted, &OfflineResolver);
+            reads = noted
+                .paths
+                .into_inner()
+                .iter()
+                .map(|p| dir.join(p))
+                .collect();
+            match compiled {
+                Ok(compiled) => compiled.warnings,
+                Err(diagnostics) => diagnostics.0,
+            }
+        }
         Err(e) => vec![Diagnostic::error(
             &SourceText::new(filename.clone(), text),
             None,
@@ -98,7 +177,10 @@ pub fn diagnostics(
         };
         by_file.entry(file).or_default().push(lsp);
     }
-    by_file
+    Checked {
+        diagnostics: by_file,
+        reads,
+    }
 }
 
 /// The offset in `original` (the editor's text) of `offset` in the text
@@ -486,6 +568,31 @@ pub fn definition(text: &str, offset: usize) -> Option<Value> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn edits_apply_in_utf16_positions_and_outside_ranges_are_errors() {
+        let text = "a = \"é\"\nb = 1\n";
+        // After `é` (one UTF-16 unit): replace `"` to the end of line 0.
+        assert_eq!(
+            apply_edit(text, (0, 6), (0, 7), "!").unwrap(),
+            "a = \"é!\nb = 1\n"
+        );
+        // Inserting at the line after the final newline is appending.
+        assert_eq!(
+            apply_edit(text, (2, 0), (2, 0), "c = 2").unwrap(),
+            format!("{text}c = 2")
+        );
+        // A character past its line's end is the line's end.
+        assert_eq!(
+            apply_edit(text, (1, 99), (1, 99), " + 1").unwrap(),
+            "a = \"é\"\nb = 1 + 1\n"
+        );
+        let past = apply_edit(text, (3, 0), (3, 0), "x").unwrap_err();
+        assert!(past.contains("outside the document"), "{past}");
+        assert!(apply_edit(text, (1, 0), (0, 0), "x").is_err());
+        assert!(apply_edit("", (0, 0), (0, 0), "x").is_ok());
+        assert!(apply_edit("", (1, 0), (1, 0), "x").is_err());
+    }
+
     fn labels(items: &[Value]) -> Vec<String> {
         items
             .iter()
@@ -517,7 +624,7 @@ mod tests {
         let path = dir.join("build.envd");
         let found = diagnostics(&path, text, None);
         let _ = std::fs::remove_dir_all(&dir);
-        let d = &found[&path][0];
+        let d = &found.diagnostics[&path][0];
         assert_eq!(
             d["range"]["start"],
             json!({"line": 1, "character": 1}),

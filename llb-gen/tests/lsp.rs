@@ -233,3 +233,148 @@ fn files_the_build_reads_are_read_beside_it() {
     session.notify("exit", Value::Null);
     session.child.wait().unwrap();
 }
+
+impl Session {
+    /// The next message with `method`, skipping others.
+    fn next(&self, method: &str) -> Value {
+        loop {
+            let message = self.receive();
+            if message["method"] == method {
+                return message;
+            }
+        }
+    }
+
+    /// The next diagnostics published for `uri`: the whole params (with
+    /// the version they are for).
+    fn published_for(&self, uri: &str) -> Value {
+        loop {
+            let message = self.next("textDocument/publishDiagnostics");
+            if message["params"]["uri"] == uri {
+                return message["params"].clone();
+            }
+        }
+    }
+
+    fn stop(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        assert!(self.child.wait().unwrap().success());
+    }
+}
+
+#[test]
+fn changes_are_edits_at_versions_and_late_ones_are_dropped() {
+    let dir = project("versions");
+    let path = dir.join("build.envd");
+    let uri = format!("file://{}", path.display());
+    let misspelt = "def build():\n    base(os=\"aiges_cpu\", language=\"python3.8\")\n    install.pyton_packages(name=[\"six\"])\n";
+    let mut session = Session::start();
+    let init = session.request("initialize", json!({"capabilities": {}}));
+    assert_eq!(init["capabilities"]["textDocumentSync"], 2);
+    session.notify("initialized", json!({}));
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "starlark", "version": 1, "text": misspelt}}),
+    );
+    let opened = session.published_for(&uri);
+    assert_eq!(opened["version"], 1);
+    assert_eq!(opened["diagnostics"].as_array().unwrap().len(), 1);
+
+    // Version 3 inserts the missing `h` (line 2, after `install.pyt`).
+    session.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [
+            {"range": {"start": {"line": 2, "character": 15}, "end": {"line": 2, "character": 15}}, "text": "h"}
+        ]}),
+    );
+    let fixed = session.published_for(&uri);
+    assert_eq!(fixed["version"], 3);
+    assert_eq!(fixed["diagnostics"], json!([]), "{fixed}");
+
+    // Version 2 arrives late, as Helix sent it: dropped, so the save
+    // after it checks version 3's text.
+    session.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": misspelt}]}),
+    );
+    session.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let saved = session.published_for(&uri);
+    assert_eq!(saved["version"], 3);
+    assert_eq!(saved["diagnostics"], json!([]), "{saved}");
+
+    // A range past the end of the document is an error the editor shows;
+    // the text stays as it was.
+    session.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 4}, "contentChanges": [
+            {"range": {"start": {"line": 40, "character": 0}, "end": {"line": 40, "character": 0}}, "text": "x"}
+        ]}),
+    );
+    let shown = session.next("window/showMessage");
+    assert_eq!(shown["params"]["type"], 1);
+    let message = shown["params"]["message"].as_str().unwrap();
+    assert!(message.contains("outside the document"), "{message}");
+    session.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let after = session.published_for(&uri);
+    assert_eq!(after["version"], 3);
+    assert_eq!(after["diagnostics"], json!([]), "{after}");
+    session.stop();
+}
+
+#[test]
+fn files_the_build_reads_are_watched_and_a_fix_there_clears_them() {
+    let dir = project("watched");
+    let path = dir.join("build.envd");
+    let uri = format!("file://{}", path.display());
+    let requirements = dir.join("requirements.txt");
+    let requirements_uri = format!("file://{}", requirements.display());
+    let text = "def build():\n    base(os=\"aiges_cpu\", language=\"python3.8\")\n    install.python_packages(requirements=\"requirements.txt\")\n";
+    std::fs::write(&path, text).unwrap();
+    std::fs::write(&requirements, "six\nnot a requirement !!\n").unwrap();
+    let mut session = Session::start();
+    session.request(
+        "initialize",
+        json!({"capabilities": {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}}),
+    );
+    session.notify("initialized", json!({}));
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "starlark", "version": 1, "text": text}}),
+    );
+    let in_file = session.published_for(&requirements_uri);
+    assert_eq!(in_file["diagnostics"].as_array().unwrap().len(), 1);
+    // The file is not open in the editor: no version.
+    assert!(in_file.get("version").is_none(), "{in_file}");
+    let register = session.next("client/registerCapability");
+    let watchers = &register["params"]["registrations"][0]["registerOptions"]["watchers"];
+    let patterns: Vec<&str> = watchers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["globPattern"].as_str().unwrap())
+        .collect();
+    assert!(
+        patterns.contains(&requirements.to_str().unwrap()),
+        "{patterns:?}"
+    );
+    // The editor acknowledges the registration.
+    let id = register["id"].clone();
+    session.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+
+    // Fixed and saved in another program: the editor reports the change.
+    std::fs::write(&requirements, "six\n").unwrap();
+    session.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": requirements_uri, "type": 2}]}),
+    );
+    let cleared = session.published_for(&requirements_uri);
+    assert_eq!(cleared["diagnostics"], json!([]), "{cleared}");
+    session.stop();
+}
