@@ -39,6 +39,8 @@ struct FakeBridge {
     resolve_image_config: Behaviour,
     returned: Arc<Mutex<Option<gateway::ReturnRequest>>>,
     warned: Arc<Mutex<Vec<gateway::WarnRequest>>>,
+    /// Every Solve the frontend asked for, in order.
+    solved: Arc<Mutex<Vec<gateway::SolveRequest>>>,
     drop_connection: Arc<Notify>,
 }
 
@@ -131,8 +133,9 @@ impl LlbBridge for FakeBridge {
 
     async fn solve(
         &self,
-        _: Request<gateway::SolveRequest>,
+        request: Request<gateway::SolveRequest>,
     ) -> Result<Response<gateway::SolveResponse>, Status> {
+        self.solved.lock().expect("lock").push(request.into_inner());
         Ok(Response::new(gateway::SolveResponse {
             result: Some(gateway::Result {
                 result: Some(result::Result::Ref(gateway::Ref {
@@ -280,6 +283,7 @@ struct Outcome {
     exit_code: i32,
     returned: Option<gateway::ReturnRequest>,
     warned: Vec<gateway::WarnRequest>,
+    solved: Vec<gateway::SolveRequest>,
 }
 
 impl Outcome {
@@ -374,11 +378,13 @@ async fn serve(scenario: Scenario) -> Outcome {
     });
     let returned = Arc::new(Mutex::new(None));
     let warned = Arc::new(Mutex::new(vec![]));
+    let solved = Arc::new(Mutex::new(vec![]));
     let drop_connection = Arc::new(Notify::new());
     let fake = FakeBridge {
         build_file,
         lacking,
         warned: warned.clone(),
+        solved: solved.clone(),
         read_file,
         resolve_image_config,
         returned: returned.clone(),
@@ -407,10 +413,12 @@ async fn serve(scenario: Scenario) -> Outcome {
     server.abort();
     let returned = returned.lock().expect("lock").take();
     let warned = std::mem::take(&mut *warned.lock().expect("lock"));
+    let solved = std::mem::take(&mut *solved.lock().expect("lock"));
     Outcome {
         exit_code,
         returned,
         warned,
+        solved,
     }
 }
 
@@ -534,12 +542,52 @@ async fn targets_and_lint_read_the_build_file_and_solve_nothing_else() {
         metadata_text(&targets, "result.txt"),
         "TARGET          DESCRIPTION\nbuild (default) \n"
     );
+    assert_eq!(solved_names(&targets), [LOAD_BUILD_FILE]);
     let lint = subrequest("frontend.lint").await;
     assert_eq!(
         metadata_text(&lint, "result.txt"),
         "Check complete, no warnings found.\n"
     );
     assert_eq!(metadata_text(&lint, "result.statuscode"), "0");
+    // Lint compiles as a build does: it looks files up in the context
+    // (each a narrowed Solve), and never solves the build's graph.
+    let lint_solved = solved_names(&lint);
+    assert_eq!(lint_solved[0], LOAD_BUILD_FILE);
+    assert!(lint_solved.iter().all(|n| is_lookup(n)), "{lint_solved:?}");
+    // A build, by contrast, solves its graph too.
+    let built = solved_names(&serve(Scenario::default()).await);
+    assert_eq!(
+        built.iter().filter(|n| !is_lookup(n)).count(),
+        1,
+        "{built:?}"
+    );
+}
+
+/// A Solve that reads the build file or looks a context path up.
+fn is_lookup(name: &str) -> bool {
+    name == LOAD_BUILD_FILE || name.starts_with("envd-frontend: look up ")
+}
+
+/// The progress name of the Solve that loads the build file.
+const LOAD_BUILD_FILE: &str = "[envd-frontend] load build definition from build.envd";
+
+/// The last op's progress name of each graph solved, in order.
+fn solved_names(outcome: &Outcome) -> Vec<String> {
+    outcome
+        .solved
+        .iter()
+        .map(|request| {
+            let definition = request.definition.as_ref().expect("a definition");
+            // The terminal op (last) has no name; the op it selects does.
+            let named = definition
+                .metadata
+                .values()
+                .filter_map(|m| m.description.get("llb.customname"))
+                .cloned()
+                .collect::<Vec<_>>();
+            named.last().cloned().unwrap_or_default()
+        })
+        .collect()
 }
 
 #[tokio::test]

@@ -235,27 +235,51 @@ fn install_base_runs_the_gpu_steps_as_the_cpu_build_does() -> Result<(), Failed>
     Ok(())
 }
 
-/// Each rule's finding shows in some fixture's snapshot, so each rule is
+/// Each rule's finding is among some fixture's results, so each rule is
 /// demonstrated and kept working.
-fn every_lint_rule_has_a_fixture() -> Result<(), Failed> {
-    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
-    let mut text = String::new();
-    for entry in fs::read_dir(snapshots).unwrap() {
-        let path = entry.unwrap().path();
-        // Accepted snapshots only, not pending `.snap.new` files.
-        if path.extension().is_some_and(|e| e == "snap") {
-            text.push_str(&fs::read_to_string(path).unwrap());
-        }
+fn every_lint_rule_has_a_fixture(dirs: &[PathBuf]) -> Result<(), Failed> {
+    let mut found: Vec<&str> = vec![];
+    for dir in dirs {
+        let diagnostics = match compile_fixture(dir) {
+            Ok(compiled) => compiled.warnings,
+            Err(diagnostics) => diagnostics.0,
+        };
+        found.extend(diagnostics.iter().filter_map(|d| d.rule.map(|r| r.name)));
     }
     let missing: Vec<&str> = llb_gen::lint::RULES
         .iter()
         .map(|rule| rule.name)
-        .filter(|name| !text.contains(&format!(": warning[{name}]: ")))
+        .filter(|name| !found.contains(name))
         .collect();
     if missing.is_empty() {
         Ok(())
     } else {
         Err(format!("no fixture shows a warning of: {}", missing.join(", ")).into())
+    }
+}
+
+/// The fixture folders are exactly those with accepted snapshots: a folder
+/// that went missing leaves its snapshot behind, and one added has none.
+fn fixture_folders_match_their_snapshots(dirs: &[(&str, PathBuf)]) -> Result<(), Failed> {
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut expected: Vec<String> = fs::read_dir(snapshots)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|file| file.strip_suffix(".snap").map(str::to_string))
+        .filter(|name| name.starts_with("valid__") || name.starts_with("invalid__"))
+        .collect();
+    expected.sort();
+    let mut found: Vec<String> = dirs
+        .iter()
+        .map(|(kind, dir)| format!("{kind}__{}", name(dir)))
+        .collect();
+    found.sort();
+    let orphans: Vec<&String> = expected.iter().filter(|e| !found.contains(e)).collect();
+    let new: Vec<&String> = found.iter().filter(|f| !expected.contains(f)).collect();
+    if orphans.is_empty() && new.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("snapshots without a fixture folder: {orphans:?}; fixture folders without a snapshot: {new:?}").into())
     }
 }
 
@@ -267,18 +291,19 @@ fn main() {
     )];
     let valid = fixtures("valid");
     let invalid = fixtures("invalid");
-    // A fixture folder that went missing must not pass silently.
-    trials.push(Trial::test("fixture_folders_are_found", {
-        let (valid, invalid) = (valid.len(), invalid.len());
-        move || match (valid >= 23, invalid >= 64) {
-            (true, true) => Ok(()),
-            _ => Err(format!("found {valid} valid and {invalid} invalid fixtures").into()),
-        }
-    }));
+    let all: Vec<(&str, PathBuf)> = valid
+        .iter()
+        .map(|dir| ("valid", dir.clone()))
+        .chain(invalid.iter().map(|dir| ("invalid", dir.clone())))
+        .collect();
+    let dirs: Vec<PathBuf> = all.iter().map(|(_, dir)| dir.clone()).collect();
     trials.push(Trial::test(
-        "every_lint_rule_has_a_fixture",
-        every_lint_rule_has_a_fixture,
+        "fixture_folders_match_their_snapshots",
+        move || fixture_folders_match_their_snapshots(&all),
     ));
+    trials.push(Trial::test("every_lint_rule_has_a_fixture", move || {
+        every_lint_rule_has_a_fixture(&dirs)
+    }));
     for dir in valid {
         trials.push(Trial::test(format!("valid/{}", name(&dir)), move || {
             check_valid(&dir)
