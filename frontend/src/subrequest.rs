@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use envd_proto::gateway;
+use llb_gen::lower::describe_setting;
 use llb_gen::subrequests::{self, Answer, Inputs, OutlineArg, Subrequest};
 
 use crate::bridge::Bridge;
@@ -62,26 +63,17 @@ pub fn result_of(answer: &Answer) -> gateway::Result {
 
 /// The frontend's own settings an outline lists, with their values.
 fn frontend_settings(request: &Request) -> Vec<OutlineArg> {
-    let setting = |name: &str, description: &str| OutlineArg {
+    let setting = |name: &str| OutlineArg {
         name: name.to_string(),
         value: request.options.build_args.get(name).cloned(),
-        description: description.to_string(),
+        description: describe_setting(name).to_string(),
         span: None,
     };
     let mut settings = vec![];
     if !request.includes.is_empty() {
-        settings.push(setting(
-            INCLUDE_MIRRORS_ARG,
-            "where included repositories are fetched from: URL=git-url or URL=context:FOLDER, space-separated",
-        ));
+        settings.push(setting(INCLUDE_MIRRORS_ARG));
     }
-    settings.push(setting(
-        LOOKUP_TIMEOUT_ARG,
-        "seconds each lookup in the daemon may take (default 300)",
-    ));
-    settings.push(setting(
-        REPORT_ARG,
-        "1: show a step with the frontend's timings and memory",
-    ));
+    settings.push(setting(LOOKUP_TIMEOUT_ARG));
+    settings.push(setting(REPORT_ARG));
     settings
 }

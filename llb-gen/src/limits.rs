@@ -34,6 +34,89 @@ pub const MAX_EVALUATION_BYTES: usize = 256 << 20;
 /// well within it.
 pub const MAX_EVALUATION_SECONDS: u64 = 10;
 
+/// One bound as the documentation lists it: what is bounded, its value,
+/// and where its error points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bound {
+    pub what: &'static str,
+    pub value: String,
+    pub error_at: &'static str,
+}
+
+impl Bound {
+    pub fn new(what: &'static str, value: String, error_at: &'static str) -> Bound {
+        Bound {
+            what,
+            value,
+            error_at,
+        }
+    }
+}
+
+/// The bounds of this module, for the documentation's table.
+pub fn bounds() -> Vec<Bound> {
+    vec![
+        Bound::new(
+            "build.envd's size",
+            describe_bytes(MAX_BUILD_FILE_BYTES),
+            "the line that passes it",
+        ),
+        Bound::new(
+            "a context file the compiler reads (requirements, env.yaml)",
+            format!(
+                "{} (no more is read)",
+                describe_bytes(MAX_CONTEXT_FILE_BYTES)
+            ),
+            "the call that names it",
+        ),
+        Bound::new(
+            "steps in one build",
+            MAX_STEPS.to_string(),
+            "the call that passes it",
+        ),
+        Bound::new(
+            "requirements files including each other",
+            format!("{MAX_REQUIREMENTS_DEPTH} deep"),
+            "the including line",
+        ),
+        Bound::new(
+            "brackets open at once in YAML (`.condarc` texts, env.yaml)",
+            MAX_YAML_FLOW_DEPTH.to_string(),
+            "the bracket",
+        ),
+        Bound::new(
+            "repositories one build includes",
+            MAX_INCLUDED_REPOSITORIES.to_string(),
+            "the `include` call",
+        ),
+        Bound::new(
+            "`.envd` files of one included repository",
+            MAX_INCLUDED_FILES.to_string(),
+            "the `include` call",
+        ),
+        Bound::new(
+            "bytes of all included `.envd` files together",
+            describe_bytes(MAX_INCLUDED_BYTES),
+            "the `include` call",
+        ),
+        Bound::new(
+            "folders searched in an included repository",
+            format!("{MAX_INCLUDED_DEPTH} deep"),
+            "(deeper ones are not searched)",
+        ),
+        Bound::new(
+            "memory of the evaluation (the probe's address space)",
+            describe_bytes(MAX_EVALUATION_BYTES),
+            "the statement that ran out",
+        ),
+        Bound::new(
+            "time of the evaluation (the probe)",
+            format!("{MAX_EVALUATION_SECONDS} s"),
+            "the file",
+        ),
+    ]
+}
+
 /// "1 MiB", "4 MiB": a bound as the errors say it.
 pub fn describe_bytes(bytes: usize) -> String {
     format!("{} MiB", bytes >> 20)

@@ -15,7 +15,7 @@ use crate::lang::{self, FileOutline};
 use crate::llb::Platform;
 use crate::lower::{
     BaseResolver, CONDA_CHANNEL_ARG, ContextFiles, INSTALL_BASE_ARG, OVERRIDE_ANY, PIP_INDEX_ARG,
-    PYTHON_VERSION_ARG, override_arg, table_image, table_name,
+    PYTHON_VERSION_ARG, describe_setting, override_arg, table_image, table_name,
 };
 use crate::validate::mask_logins;
 
@@ -295,7 +295,7 @@ fn site_settings(
     let mut settings = vec![OutlineArg {
         name: OVERRIDE_ANY.to_string(),
         value: value(OVERRIDE_ANY),
-        description: "an image that replaces the base image, whatever base() names".to_string(),
+        description: describe_setting(OVERRIDE_ANY).to_string(),
         span: base_span.clone(),
     }];
     if let Some(name) = table_name(&spec.base.value.image) {
@@ -310,16 +310,14 @@ fn site_settings(
     settings.push(OutlineArg {
         name: INSTALL_BASE_ARG.to_string(),
         value: value(INSTALL_BASE_ARG),
-        description:
-            "a base the steps run on, whose changes are merged onto the base (base families)"
-                .to_string(),
+        description: describe_setting(INSTALL_BASE_ARG).to_string(),
         span: None,
     });
     if spec.base.value.python.is_some() {
         settings.push(OutlineArg {
             name: PYTHON_VERSION_ARG.to_string(),
             value: value(PYTHON_VERSION_ARG),
-            description: "the Python version the image must have, instead of base()'s".to_string(),
+            description: describe_setting(PYTHON_VERSION_ARG).to_string(),
             span: base_span,
         });
     }
@@ -334,7 +332,7 @@ fn site_settings(
         settings.push(OutlineArg {
             name: CONDA_CHANNEL_ARG.to_string(),
             value: value(CONDA_CHANNEL_ARG),
-            description: "a conda mirror every channel the build names is taken from".to_string(),
+            description: describe_setting(CONDA_CHANNEL_ARG).to_string(),
             span: Some(step.span.range()),
         });
     }
@@ -342,8 +340,7 @@ fn site_settings(
         settings.push(OutlineArg {
             name: PIP_INDEX_ARG.to_string(),
             value: value(PIP_INDEX_ARG),
-            description: "a pip mirror every pip step uses, instead of config.pip_index's"
-                .to_string(),
+            description: describe_setting(PIP_INDEX_ARG).to_string(),
             span: Some(step.span.range()),
         });
     }

@@ -29,6 +29,54 @@ use crate::plan::{self, BuildSpec};
 use crate::validate::{closest, find_on_line};
 
 pub use budget::last_statement;
+
+/// The bounds of the evaluation itself (`budget`, `nesting`), for the
+/// documentation's table.
+pub fn bounds() -> Vec<crate::limits::Bound> {
+    use crate::limits::Bound;
+    let count = |n: u64| {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    vec![
+        Bound::new(
+            "Starlark statements; calls and loop iterations",
+            format!(
+                "{}; {}",
+                count(budget::MAX_STATEMENTS),
+                count(budget::MAX_TICKS)
+            ),
+            "the statement",
+        ),
+        Bound::new(
+            "Starlark heap, checked before each statement",
+            crate::limits::describe_bytes(budget::MAX_HEAP_BYTES),
+            "the statement",
+        ),
+        Bound::new(
+            "nested calls",
+            budget::MAX_CALL_DEPTH.to_string(),
+            "the call",
+        ),
+        Bound::new(
+            "brackets open at once in build.envd",
+            nesting::MAX_BRACKET_DEPTH.to_string(),
+            "the bracket",
+        ),
+        Bound::new(
+            "operators in one statement (each can nest an expression)",
+            nesting::MAX_OPERATORS.to_string(),
+            "the operator",
+        ),
+    ]
+}
 pub use outline::{BuildArgRead, FileOutline, Target, outline};
 pub use whitespace::expand as expand_whitespace;
 

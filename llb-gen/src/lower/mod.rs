@@ -41,8 +41,8 @@ pub use ignore::{DOCKERIGNORE, Ignore};
 pub use image_config::{ContainerConfig, DEFAULT_PATH, History, ImageConfig};
 pub use secrets::{LOGIN_HELP, NETRC_SECRET_ID, check_kept_text, conda_login_in_url, login_in_url};
 pub use site::{
-    FRONTEND_SETTINGS, PIP_INDEX_ARG, PYTHON_VERSION_ARG, PipIndexSettings, SiteSettings,
-    known_settings,
+    FRONTEND_SETTINGS, PIP_INDEX_ARG, PYTHON_VERSION_ARG, PipIndexSettings, SETTINGS, SiteSettings,
+    describe_setting, known_settings,
 };
 
 /// Label holding the SHA-256 of the build.envd the image was built from.

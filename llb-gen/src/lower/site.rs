@@ -26,6 +26,57 @@ pub struct SiteSettings {
     pub conda_mirror: Option<CondaMirror>,
 }
 
+/// Every site setting with what it does, as the outline and the README's
+/// table describe it. `ENVD_BASE_IMAGE_<NAME>` stands for one per base
+/// name.
+pub const SETTINGS: &[(&str, &str)] = &[
+    (
+        super::OVERRIDE_ANY,
+        "an image that replaces the base image, whatever base() names",
+    ),
+    (
+        "ENVD_BASE_IMAGE_<NAME>",
+        "the image of a base name (ENVD_BASE_IMAGE_AIGES_GPU for aiges_gpu)",
+    ),
+    (
+        super::INSTALL_BASE_ARG,
+        "a base the steps run on, whose changes are merged onto the base (base families)",
+    ),
+    (
+        PYTHON_VERSION_ARG,
+        "the Python version the image must have, instead of base()'s",
+    ),
+    (
+        PIP_INDEX_ARG,
+        "a pip mirror every pip step uses, instead of config.pip_index's",
+    ),
+    (
+        CONDA_CHANNEL_ARG,
+        "a conda mirror every channel the build names is taken from",
+    ),
+    (
+        "ENVD_INCLUDE_MIRRORS",
+        "where included repositories are fetched from: URL=git-url or URL=context:FOLDER, space-separated",
+    ),
+    (
+        "ENVD_FRONTEND_LOOKUP_TIMEOUT",
+        "seconds each lookup in the daemon may take (default 300)",
+    ),
+    (
+        "ENVD_FRONTEND_REPORT",
+        "1: show a step with the frontend's timings and memory",
+    ),
+];
+
+/// What setting `name` does (from [`SETTINGS`]); empty for a name that is
+/// no setting.
+pub fn describe_setting(name: &str) -> &'static str {
+    SETTINGS
+        .iter()
+        .find(|(setting, _)| *setting == name)
+        .map_or("", |(_, description)| description)
+}
+
 /// The site settings the frontend itself reads (not the compiler): named
 /// here so that a misspelt setting can be told from them. The frontend's
 /// tests check its constants are listed.
@@ -226,6 +277,22 @@ impl PipIndexSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_setting_is_described_and_every_description_is_a_setting() {
+        for setting in known_settings() {
+            if setting != HIDDEN_TEST_SETTING {
+                assert!(!describe_setting(setting).is_empty(), "{setting}");
+            }
+        }
+        for (setting, _) in SETTINGS {
+            assert!(
+                known_settings().contains(setting)
+                    || setting.starts_with(super::super::OVERRIDE_PREFIX),
+                "{setting}"
+            );
+        }
+    }
 
     fn settings(pairs: &[(&str, &str)]) -> Result<SiteSettings, Diagnostic> {
         SiteSettings::from_build_args(
