@@ -320,6 +320,9 @@ fn build_variant(
 #[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn variants_share_layers_and_downloads() {
     require_setup();
+    if skip_without_merge_ops("variants_share_layers_and_downloads") {
+        return;
+    }
     let index = PackageIndex::start("variants");
     let project = Project::new("variants");
     project
@@ -374,6 +377,9 @@ fn variants_share_layers_and_downloads() {
 #[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn install_base_runs_the_gpu_variant_on_the_cpu_steps() {
     require_setup();
+    if skip_without_merge_ops("install_base_runs_the_gpu_variant_on_the_cpu_steps") {
+        return;
+    }
     let index = PackageIndex::start("family");
     let project = Project::new("family");
     let nonce = nonce();
@@ -447,6 +453,9 @@ fn install_base_runs_the_gpu_variant_on_the_cpu_steps() {
 #[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn install_base_that_the_base_does_not_extend_is_an_error() {
     require_setup();
+    if skip_without_merge_ops("install_base_that_the_base_does_not_extend_is_an_error") {
+        return;
+    }
     let project = Project::new("family-error");
     project.write(
         "build.envd",

@@ -50,6 +50,28 @@ pub fn envd_cli() -> PathBuf {
 }
 
 /// Fails with a clear message when the set-up is missing.
+/// Whether the daemon keeps images in containerd's store, where BuildKit
+/// has merge and diff ops; a daemon with the classic store (the default of
+/// many installs) has neither.
+pub fn daemon_has_merge_ops() -> bool {
+    Command::new("docker")
+        .args(["info", "--format", "{{json .DriverStatus}}"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("io.containerd.snapshotter"))
+}
+
+/// Skips the calling test (true) on a daemon without merge and diff ops,
+/// saying why and how to enable them, as `scripts/e2e-setup.sh` does.
+pub fn skip_without_merge_ops(test: &str) -> bool {
+    if daemon_has_merge_ops() {
+        return false;
+    }
+    eprintln!(
+        "skipped {test}: it needs BuildKit's merge and diff ops, which a dockerd with the classic image store lacks; add {{\"features\": {{\"containerd-snapshotter\": true}}}} to /etc/docker/daemon.json and restart dockerd"
+    );
+    true
+}
+
 pub fn require_setup() {
     let ok = |args: &[&str]| {
         Command::new("docker")
