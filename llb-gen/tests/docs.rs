@@ -54,42 +54,35 @@ fn stubs_are_current() {
 
 #[test]
 fn readme_table_is_current() {
-    let path = repo_file("README.md");
-    let _rewriting = REWRITING.lock().unwrap();
-    let readme = fs::read_to_string(&path).unwrap();
-    let start = readme
-        .find(README_TABLE_START)
-        .unwrap_or_else(|| panic!("README.md has no line {README_TABLE_START}"))
-        + README_TABLE_START.len();
-    let end = readme
-        .find(README_TABLE_END)
-        .unwrap_or_else(|| panic!("README.md has no line {README_TABLE_END}"));
-    let expected = format!("\n{}", readme_table());
-    if updating() {
-        let updated = format!("{}{expected}{}", &readme[..start], &readme[end..]);
-        fs::write(&path, updated).unwrap();
-        return;
-    }
-    assert!(
-        readme[start..end] == expected,
-        "the builtin table in README.md {STALE}"
+    block_is_current(
+        "README.md",
+        README_TABLE_START,
+        README_TABLE_END,
+        &readme_table(),
+        "builtin",
     );
 }
 
 /// The block of `file` between the markers of generated table `name` is
 /// `table`.
 fn generated_block_is_current(file: &str, name: &str, table: &str) {
+    let start_marker = format!("<!-- generated: {name} (llb-gen/tests/docs.rs); do not edit -->");
+    let end_marker = format!("<!-- end of generated: {name} -->");
+    block_is_current(file, &start_marker, &end_marker, table, name);
+}
+
+/// The text of `file` between `start_marker` and `end_marker` is `table`
+/// (the `name` table).
+fn block_is_current(file: &str, start_marker: &str, end_marker: &str, table: &str, name: &str) {
     let path = repo_file(file);
     let _rewriting = REWRITING.lock().unwrap();
     let text = fs::read_to_string(&path).unwrap();
-    let start_marker = format!("<!-- generated: {name} (llb-gen/tests/docs.rs); do not edit -->");
-    let end_marker = format!("<!-- end of generated: {name} -->");
     let start = text
-        .find(&start_marker)
+        .find(start_marker)
         .unwrap_or_else(|| panic!("{file} has no line {start_marker}"))
         + start_marker.len();
     let end = text
-        .find(&end_marker)
+        .find(end_marker)
         .unwrap_or_else(|| panic!("{file} has no line {end_marker}"));
     let expected = format!("\n{table}");
     if updating() {
