@@ -31,6 +31,7 @@ ensure_trixie_source() {
 
 ensure_docker() {
   if docker info >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; then
+    check_image_store
     return
   fi
   if ! command -v dockerd >/dev/null 2>&1 || ! docker buildx version >/dev/null 2>&1; then

@@ -114,13 +114,8 @@ pub fn compile(
     )
     .map_err(|error| Diagnostics(vec![error]))?;
     let evaluated = evaluate_bounded(&source, options)?;
-    let lowered = plan::lower(&evaluated.spec, &source, &options.lower, files, resolver).map_err(
-        |errors| {
-            let mut all = evaluated.warnings.clone();
-            all.extend(errors.0);
-            Diagnostics(all)
-        },
-    )?;
+    let lowered = plan::lower(&evaluated.spec, &source, &options.lower, files, resolver)
+        .map_err(|errors| Diagnostics::after_warnings(evaluated.warnings.clone(), errors.0))?;
     let definition = lowered.state.marshal();
     let mut warnings = evaluated.warnings;
     warnings.extend(lowered.warnings.iter().cloned());
@@ -166,6 +161,7 @@ pub fn compile_platforms(
                 builds.push((platform.clone(), compiled));
             }
             Err(Diagnostics(found)) => {
+                // The error last, after this platform's warnings.
                 add_new(&mut warnings, found);
                 return Err(Diagnostics(warnings));
             }

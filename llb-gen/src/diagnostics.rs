@@ -323,6 +323,15 @@ pub(crate) fn language_of(name: &str) -> &'static str {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// What a stage that failed reports: the warnings it gave before, then
+    /// what stopped it (every stage reports in this order).
+    pub fn after_warnings(
+        warnings: impl IntoIterator<Item = Diagnostic>,
+        stopped: impl IntoIterator<Item = Diagnostic>,
+    ) -> Diagnostics {
+        Diagnostics(warnings.into_iter().chain(stopped).collect())
+    }
+
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter().filter(|d| d.severity == Severity::Error)
     }

@@ -129,11 +129,7 @@ pub fn evaluate(
         run(source, target, build_args, &recorder)
     }));
     let warnings = recorder.warnings.take();
-    let fail = |error: Diagnostic| {
-        let mut all = warnings.clone();
-        all.push(error);
-        Diagnostics(all)
-    };
+    let fail = |error: Diagnostic| Diagnostics::after_warnings(warnings.clone(), [error]);
     match outcome {
         Ok(Ok(target_span)) => {
             let mut warnings = warnings.clone();

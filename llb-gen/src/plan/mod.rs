@@ -66,9 +66,7 @@ pub fn lower(
         resolver,
     )?;
     let failed = |warnings: &[Diagnostic], error: Diagnostic| {
-        let mut all = warnings.to_vec();
-        all.push(error);
-        Diagnostics(all)
+        Diagnostics::after_warnings(warnings.iter().cloned(), [error])
     };
     for step in &spec.steps {
         if let Err(error) = step.value.lower(&mut lowering, &step.span) {
