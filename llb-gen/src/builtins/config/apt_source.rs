@@ -15,7 +15,11 @@ pub static SPEC: Spec = Spec {
     summary: "`/etc/apt/sources.list`",
     params: Params::Declared(&[
         Param::positional("source", Kind::Str, "the text of sources.list").required(),
-        Param::named("mode", Kind::Str, "accepted with a warning: envd never implemented it"),
+        Param::named(
+            "mode",
+            Kind::Str,
+            "accepted with a warning: envd never implemented it",
+        ),
     ]),
     once: true,
     tools: &[],
@@ -30,7 +34,10 @@ pub struct AptSource {
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
     let source = args.required_str("source")?;
     if source.trim().is_empty() {
-        return Err(BuiltinError::new(format!("{}(): `source` is empty", SPEC.name)));
+        return Err(BuiltinError::new(format!(
+            "{}(): `source` is empty",
+            SPEC.name
+        )));
     }
     warn_unused_mode(&SPEC, args, recording);
     recording.step(AptSource { source }.into())?;

@@ -6,11 +6,11 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool};
-use crate::validate::{yaml_flow_too_deep, yaml_message};
-use crate::limits::MAX_YAML_FLOW_DEPTH;
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
+use crate::limits::MAX_YAML_FLOW_DEPTH;
 use crate::lower::{Lowering, shell};
+use crate::validate::{yaml_flow_too_deep, yaml_message};
 
 pub static SPEC: Spec = Spec {
     name: "config.conda_channel",
@@ -49,15 +49,23 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
             // The key where a line starts with it (a top-level key).
             let at = line_starting_with(&condarc, &format!("{key}:"))
                 .and_then(|index| recording.locate_in_argument(&condarc, index));
-            let help = if map.get(key).and_then(serde_yaml_ng::Value::as_str).is_some_and(|v| v.contains("://")) {
+            let help = if map
+                .get(key)
+                .and_then(serde_yaml_ng::Value::as_str)
+                .is_some_and(|v| v.contains("://"))
+            {
                 "as an entry of custom_channels (a channel name and its mirror), indent it under `custom_channels:`".to_string()
             } else {
-                "remove it, or name a setting conda has (`conda config --describe` lists them)".to_string()
+                "remove it, or name a setting conda has (`conda config --describe` lists them)"
+                    .to_string()
             };
             recording.warn_at(
                 &crate::lint::CONDARC_KEY_IGNORED,
                 at,
-                format!("{}(): `{key}` is not a conda setting: conda ignores it", SPEC.name),
+                format!(
+                    "{}(): `{key}` is not a conda setting: conda ignores it",
+                    SPEC.name
+                ),
                 &help,
             );
         }
@@ -76,37 +84,143 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
 /// The settings conda 26.7 reads from a `.condarc` (`context.list_parameters()`),
 /// and the older names it still takes.
 const CONDA_SETTINGS: &[&str] = &[
-    "add_anaconda_token", "add_pip_as_python_dependency", "aggressive_update_packages",
-    "allow_conda_downgrades", "allow_cycles", "allow_non_channel_urls", "allow_softlinks",
-    "allowlist_channels", "always_copy", "always_softlink", "always_yes", "anaconda_upload",
-    "auto_activate", "auto_activate_base", "auto_stack", "auto_update_conda", "bld_path",
-    "changeps1", "channel_alias", "channel_priority", "channel_settings", "channels",
-    "client_ssl_cert", "client_ssl_cert_key", "clobber", "conda_build", "console",
-    "create_default_packages", "croot", "custom_channels", "custom_multichannels", "debug",
-    "default_activation_env", "default_channels", "default_python", "default_threads",
-    "denylist_channels", "deps_modifier", "dev", "disallowed_packages", "download_only",
-    "dry_run", "enable_private_envs", "env_prompt", "environment_specifier", "envs_dirs",
-    "envs_path", "envvars_force_uppercase", "error_upload_url", "execute_threads",
-    "experimental", "export_platforms", "extra_safety_checks", "fetch_threads", "force",
-    "force_32bit", "force_reinstall", "force_remove", "ignore_pinned", "json", "list_fields",
-    "local_repodata_ttl", "migrated_channel_aliases", "migrated_custom_channels", "no_lock",
-    "no_plugins", "non_admin_enabled", "notify_outdated_conda", "number_channel_notices",
-    "offline", "override_channels_enabled", "override_virtual_packages", "path_conflict",
-    "pinned_packages", "pkgs_dirs", "plugins", "prefix_data_interoperability", "preview",
-    "protect_frozen_envs", "proxy_servers", "quiet", "register_envs",
-    "remote_backoff_factor", "remote_connect_timeout_secs", "remote_max_retries",
-    "remote_read_timeout_secs", "repodata_fns", "repodata_threads", "repodata_use_shards",
-    "repodata_use_zst", "report_errors", "rollback_enabled", "root_prefix", "safety_checks",
-    "sat_solver", "separate_format_cache", "shortcuts", "shortcuts_only", "show_channel_urls",
-    "signing_metadata_url_base", "solver", "solver_ignore_timestamps", "ssl_verify", "subdir",
-    "subdirs", "target_prefix_override", "trace", "track_features", "unsatisfiable_hints",
-    "unsatisfiable_hints_check_depth", "update_modifier", "use_index_cache", "use_local",
-    "use_only_tar_bz2", "verbosity", "verify_threads", "whitelist_channels",
+    "add_anaconda_token",
+    "add_pip_as_python_dependency",
+    "aggressive_update_packages",
+    "allow_conda_downgrades",
+    "allow_cycles",
+    "allow_non_channel_urls",
+    "allow_softlinks",
+    "allowlist_channels",
+    "always_copy",
+    "always_softlink",
+    "always_yes",
+    "anaconda_upload",
+    "auto_activate",
+    "auto_activate_base",
+    "auto_stack",
+    "auto_update_conda",
+    "bld_path",
+    "changeps1",
+    "channel_alias",
+    "channel_priority",
+    "channel_settings",
+    "channels",
+    "client_ssl_cert",
+    "client_ssl_cert_key",
+    "clobber",
+    "conda_build",
+    "console",
+    "create_default_packages",
+    "croot",
+    "custom_channels",
+    "custom_multichannels",
+    "debug",
+    "default_activation_env",
+    "default_channels",
+    "default_python",
+    "default_threads",
+    "denylist_channels",
+    "deps_modifier",
+    "dev",
+    "disallowed_packages",
+    "download_only",
+    "dry_run",
+    "enable_private_envs",
+    "env_prompt",
+    "environment_specifier",
+    "envs_dirs",
+    "envs_path",
+    "envvars_force_uppercase",
+    "error_upload_url",
+    "execute_threads",
+    "experimental",
+    "export_platforms",
+    "extra_safety_checks",
+    "fetch_threads",
+    "force",
+    "force_32bit",
+    "force_reinstall",
+    "force_remove",
+    "ignore_pinned",
+    "json",
+    "list_fields",
+    "local_repodata_ttl",
+    "migrated_channel_aliases",
+    "migrated_custom_channels",
+    "no_lock",
+    "no_plugins",
+    "non_admin_enabled",
+    "notify_outdated_conda",
+    "number_channel_notices",
+    "offline",
+    "override_channels_enabled",
+    "override_virtual_packages",
+    "path_conflict",
+    "pinned_packages",
+    "pkgs_dirs",
+    "plugins",
+    "prefix_data_interoperability",
+    "preview",
+    "protect_frozen_envs",
+    "proxy_servers",
+    "quiet",
+    "register_envs",
+    "remote_backoff_factor",
+    "remote_connect_timeout_secs",
+    "remote_max_retries",
+    "remote_read_timeout_secs",
+    "repodata_fns",
+    "repodata_threads",
+    "repodata_use_shards",
+    "repodata_use_zst",
+    "report_errors",
+    "rollback_enabled",
+    "root_prefix",
+    "safety_checks",
+    "sat_solver",
+    "separate_format_cache",
+    "shortcuts",
+    "shortcuts_only",
+    "show_channel_urls",
+    "signing_metadata_url_base",
+    "solver",
+    "solver_ignore_timestamps",
+    "ssl_verify",
+    "subdir",
+    "subdirs",
+    "target_prefix_override",
+    "trace",
+    "track_features",
+    "unsatisfiable_hints",
+    "unsatisfiable_hints_check_depth",
+    "update_modifier",
+    "use_index_cache",
+    "use_local",
+    "use_only_tar_bz2",
+    "verbosity",
+    "verify_threads",
+    "whitelist_channels",
     // The older names conda still takes for some (aliases).
-    "add_binstar_token", "binstar_upload", "channel", "client_cert", "client_cert_key",
-    "conda-build", "copy", "disallow", "env_spec", "experimental_solver", "extra_platforms",
-    "pip_interop_enabled", "root_dir", "self_update", "softlink", "verbose", "verify_ssl",
-    "virtual_packages", "yes",
+    "add_binstar_token",
+    "binstar_upload",
+    "channel",
+    "client_cert",
+    "client_cert_key",
+    "conda-build",
+    "copy",
+    "disallow",
+    "env_spec",
+    "experimental_solver",
+    "extra_platforms",
+    "pip_interop_enabled",
+    "root_dir",
+    "self_update",
+    "softlink",
+    "verbose",
+    "verify_ssl",
+    "virtual_packages",
+    "yes",
 ];
 
 /// The byte index of the first line whose text (after its indent) starts
@@ -140,7 +254,9 @@ fn validate_condarc(
     // Channel URLs with a login would be kept in /etc/conda/.condarc.
     if let Some((at, message)) = crate::validate::urls_in(text)
         .into_iter()
-        .find_map(|(at, url)| crate::lower::conda_login_in_url(&format!("{func}(): the URL"), url).map(|m| (at, m)))
+        .find_map(|(at, url)| {
+            crate::lower::conda_login_in_url(&format!("{func}(): the URL"), url).map(|m| (at, m))
+        })
     {
         let mut error = BuiltinError::new(message).help(crate::lower::LOGIN_HELP);
         error.span = locate(at);
@@ -169,7 +285,11 @@ impl Lower for CondaChannel {
         // text names, in the image's .condarc and for later conda steps.
         if let Some(mirror) = lowering.site.conda_mirror.clone() {
             let at_call = |message: String| {
-                Diagnostic::error(lowering.source, Some(span.range()), format!("{}(): {message}", SPEC.name))
+                Diagnostic::error(
+                    lowering.source,
+                    Some(span.range()),
+                    format!("{}(): {message}", SPEC.name),
+                )
             };
             let condarc: serde_yaml_ng::Mapping = serde_yaml_ng::from_str(&text).map_err(|e| {
                 at_call(format!("`channel` is not valid YAML: {}", yaml_message(&e)))
@@ -190,7 +310,12 @@ impl Lower for CondaChannel {
             "if command -v conda >/dev/null 2>&1; then conda config --show >/dev/null || {{ echo {} >&2; exit 1; }}; fi\n",
             shell::quote(&failure)
         );
-        lowering.exec_step(span, &format!("{}: conda reads it", SPEC.name), script, vec![])
+        lowering.exec_step(
+            span,
+            &format!("{}: conda reads it", SPEC.name),
+            script,
+            vec![],
+        )
     }
 
     fn context_paths(&self) -> Vec<&str> {

@@ -5,11 +5,13 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, http_url, warn_unused_mode, Tool};
-use crate::validate::host_of;
+    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool, http_url,
+    warn_unused_mode,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::{Lowering, PipIndexSettings};
+use crate::validate::host_of;
 
 pub static SPEC: Spec = Spec {
     name: "config.pip_index",
@@ -18,7 +20,11 @@ pub static SPEC: Spec = Spec {
         Param::positional("url", Kind::Str, "the index URL").required(),
         Param::named("extra_url", Kind::Str, "an extra index URL"),
         Param::named("trust", Kind::Bool, "trust the indexes' hosts (plain http)"),
-        Param::named("mode", Kind::Str, "accepted with a warning: envd never implemented it"),
+        Param::named(
+            "mode",
+            Kind::Str,
+            "accepted with a warning: envd never implemented it",
+        ),
     ]),
     once: true,
     tools: &[Tool::Pip],
@@ -74,7 +80,10 @@ fn pip_trusts_plain_http(url: &str) -> bool {
         Some(v6) => v6.split(']').next().unwrap_or(v6),
         None => host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h),
     };
-    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Lower for PipIndex {

@@ -147,20 +147,65 @@ const CONDA: Instead = Instead {
 
 /// pip options that take a value (the value is not a package).
 const PIP_VALUE_OPTIONS: &[&str] = &[
-    "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url", "-f",
-    "--find-links", "-t", "--target", "--prefix", "--root", "--trusted-host", "--platform",
-    "--python-version", "--implementation", "--abi", "--src", "--upgrade-strategy", "--cache-dir",
-    "--log", "--proxy", "--retries", "--timeout", "--exists-action", "--cert", "--client-cert",
-    "--global-option", "--config-settings", "-C", "--no-binary", "--only-binary", "--progress-bar",
-    "--use-deprecated", "--use-feature", "--report", "--python", "--log-file", "--root-user-action",
+    "-c",
+    "--constraint",
+    "-e",
+    "--editable",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "-t",
+    "--target",
+    "--prefix",
+    "--root",
+    "--trusted-host",
+    "--platform",
+    "--python-version",
+    "--implementation",
+    "--abi",
+    "--src",
+    "--upgrade-strategy",
+    "--cache-dir",
+    "--log",
+    "--proxy",
+    "--retries",
+    "--timeout",
+    "--exists-action",
+    "--cert",
+    "--client-cert",
+    "--global-option",
+    "--config-settings",
+    "-C",
+    "--no-binary",
+    "--only-binary",
+    "--progress-bar",
+    "--use-deprecated",
+    "--use-feature",
+    "--report",
+    "--python",
+    "--log-file",
+    "--root-user-action",
     "--keyring-provider",
 ];
 
 /// Options before a subcommand that take a value (apt's `-o`, `-c`, `-t`;
 /// pip's global ones), so the value is not taken for the subcommand.
 const GLOBAL_VALUE_OPTIONS: &[&str] = &[
-    "-o", "-c", "-t", "--proxy", "--timeout", "--retries", "--cache-dir", "--log", "--python",
-    "--prefix", "-p", "-n", "--name",
+    "-o",
+    "-c",
+    "-t",
+    "--proxy",
+    "--timeout",
+    "--retries",
+    "--cache-dir",
+    "--log",
+    "--python",
+    "--prefix",
+    "-p",
+    "-n",
+    "--name",
 ];
 
 /// Whether `command` installs packages a builtin installs with a cache:
@@ -208,9 +253,15 @@ fn builtin_for(command: &str) -> Option<Instead> {
             if program == "pip" || program.starts_with("pip3") {
                 pip_installs_from_index(install_args).then_some(PIP)
             } else if matches!(program, "apt-get" | "apt" | "aptitude") {
-                install_args.iter().any(|a| !a.starts_with('-')).then_some(APT)
+                install_args
+                    .iter()
+                    .any(|a| !a.starts_with('-'))
+                    .then_some(APT)
             } else if matches!(program, "conda" | "mamba" | "micromamba") {
-                install_args.iter().any(|a| !a.starts_with('-')).then_some(CONDA)
+                install_args
+                    .iter()
+                    .any(|a| !a.starts_with('-'))
+                    .then_some(CONDA)
             } else {
                 None
             }
@@ -229,7 +280,11 @@ fn after_subcommand<'a>(args: &'a [&'a str], name: &str) -> Option<&'a [&'a str]
         if !arg.starts_with('-') {
             return None;
         }
-        i += if GLOBAL_VALUE_OPTIONS.contains(arg) { 2 } else { 1 };
+        i += if GLOBAL_VALUE_OPTIONS.contains(arg) {
+            2
+        } else {
+            1
+        };
     }
     None
 }
@@ -269,12 +324,18 @@ mod tests {
             ("pip install numpy==1.24", Some(PIP)),
             ("python3 -m pip install -r requirements.txt", Some(PIP)),
             ("cd /srv && pip3 install --no-cache-dir torch", Some(PIP)),
-            ("DEBIAN_FRONTEND=noninteractive apt-get install -y libgl1", Some(APT)),
+            (
+                "DEBIAN_FRONTEND=noninteractive apt-get install -y libgl1",
+                Some(APT),
+            ),
             ("sudo apt install -y git", Some(APT)),
             ("conda install -y -c conda-forge faiss-cpu", Some(CONDA)),
             ("/opt/conda/bin/mamba install numpy", Some(CONDA)),
             ("apt-get -y -o Dpkg::Use-Pty=0 install git", Some(APT)),
-            ("sudo -E python -m pip --no-cache-dir install six", Some(PIP)),
+            (
+                "sudo -E python -m pip --no-cache-dir install six",
+                Some(PIP),
+            ),
             ("pip install --no-cache-dir \\\n  numpy", Some(PIP)),
         ] {
             assert_eq!(builtin_for(command), expected, "{command}");

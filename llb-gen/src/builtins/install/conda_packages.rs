@@ -6,8 +6,9 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, context_path,
-    nothing_to_install, package_names, Tool};
+    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool, context_path,
+    nothing_to_install, package_names,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::llb::{BindMount, FileOp, Mkfile, WithOpOptions};
@@ -64,7 +65,10 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         .map(|p| context_path(&SPEC, "env_file", &p))
         .transpose()?;
     if names.is_empty() && env_file.is_none() {
-        return Err(nothing_to_install(&SPEC, "name=[...] or env_file=\"env.yaml\""));
+        return Err(nothing_to_install(
+            &SPEC,
+            "name=[...] or env_file=\"env.yaml\"",
+        ));
     }
     recording.step(
         CondaPackages {
@@ -117,20 +121,23 @@ impl Lower for CondaPackages {
             script.push_str(&lowering.with_login_hint(
                 span,
                 "conda",
-                &format!("conda install --yes --prefix \"$prefix\" {}", shell::join(&args)),
+                &format!(
+                    "conda install --yes --prefix \"$prefix\" {}",
+                    shell::join(&args)
+                ),
             ));
             script.push('\n');
         }
         if let Some(path) = &self.env_file {
             let text = lowering.read_text(span, "conda environment file", path)?;
-            let env = conda_env::rewrite(&text, &self.channels, lowering.site.conda_mirror.as_ref())?;
+            let env =
+                conda_env::rewrite(&text, &self.channels, lowering.site.conda_mirror.as_ref())?;
             lowering.warnings.extend(env.warnings.iter().cloned());
             let file = FileOp::new(&lowering.scratch())
                 .mkfile(Mkfile::new("/environment.yml", env.conda_yaml).mode(0o644))
-                .custom_name(lowering.op_name(&format!(
-                    "{} {path} (rewritten for the image)",
-                    SPEC.name
-                )))
+                .custom_name(
+                    lowering.op_name(&format!("{} {path} (rewritten for the image)", SPEC.name)),
+                )
                 .location(lowering.location(span))
                 .build()
                 .map_err(|e| lowering.llb_error(span, e))?;

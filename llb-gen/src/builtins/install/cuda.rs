@@ -14,7 +14,11 @@ pub static SPEC: Spec = Spec {
     summary: "the CUDA variant of the base image (from the base table)",
     params: Params::Declared(&[
         Param::positional("version", Kind::Str, "CUDA version, e.g. `11.8.0`").required(),
-        Param::positional("cudnn", Kind::Str, "cuDNN major version; `8` when not given"),
+        Param::positional(
+            "cudnn",
+            Kind::Str,
+            "cuDNN major version; `8` when not given",
+        ),
     ]),
     once: false,
     tools: &[],
@@ -28,7 +32,9 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| DEFAULT_CUDNN.to_string());
     let is_version = |v: &str| {
-        !v.is_empty() && v.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        !v.is_empty()
+            && v.split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
     };
     if !is_version(&version) {
         return Err(BuiltinError::new(format!(

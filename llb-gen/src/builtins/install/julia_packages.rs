@@ -6,8 +6,11 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, package_names, nothing_to_install};
 use crate::builtins::config::package_mirror::JULIA as MIRROR_KIND;
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, nothing_to_install,
+    package_names,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::{Lowering, shell};
@@ -15,7 +18,9 @@ use crate::lower::{Lowering, shell};
 pub static SPEC: Spec = Spec {
     name: "install.julia_packages",
     summary: "Julia packages with `Pkg.add`",
-    params: Params::Declared(&[Param::positional("name", Kind::StrList, "Julia package names").required()]),
+    params: Params::Declared(&[
+        Param::positional("name", Kind::StrList, "Julia package names").required(),
+    ]),
     once: false,
     tools: &[],
     record,
@@ -51,7 +56,10 @@ impl Lower for JuliaPackages {
             .map(|n| format!("\"{}\"", n.strip_suffix(".jl").unwrap_or(n)))
             .collect();
         let expression = format!("using Pkg; Pkg.add([{}])", packages.join(", "));
-        let no_julia = lowering.failure(span, "install.julia_packages needs julia on the base image's PATH");
+        let no_julia = lowering.failure(
+            span,
+            "install.julia_packages needs julia on the base image's PATH",
+        );
         let server = server
             .map(|url| format!("JULIA_PKG_SERVER={} ", shell::quote(&url)))
             .unwrap_or_default();

@@ -8,8 +8,9 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, context_path,
-    nothing_to_install, package_names, Tool};
+    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool, context_path,
+    nothing_to_install, package_names,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::llb::BindMount;
@@ -19,7 +20,11 @@ pub static SPEC: Spec = Spec {
     name: "install.python_packages",
     summary: "one `pip install` with the pip cache",
     params: Params::Declared(&[
-        Param::positional("name", Kind::StrList, "requirement specifiers (`torch==1.10`)"),
+        Param::positional(
+            "name",
+            Kind::StrList,
+            "requirement specifiers (`torch==1.10`)",
+        ),
         Param::named(
             "requirements",
             Kind::Str,
@@ -127,7 +132,10 @@ fn split_pip_options(entries: Vec<String>) -> Result<(Vec<String>, Vec<String>),
                 return Err(BuiltinError::new(format!(
                     "{func}(): pip option {option:?} in `name` entry {entry:?} is not supported"
                 ))
-                .help(format!("options envd files use are passed on: {}", known.join(", "))));
+                .help(format!(
+                    "options envd files use are passed on: {}",
+                    known.join(", ")
+                )));
             };
             options.push(option.to_string());
             if !takes_url {
@@ -269,7 +277,11 @@ mod tests {
     fn a_site_mirror_replaces_the_index_of_names() {
         let step = PythonPackages {
             names: vec!["six".into()],
-            pip_options: vec!["-i".into(), "https://pypi.example/simple".into(), "--pre".into()],
+            pip_options: vec![
+                "-i".into(),
+                "https://pypi.example/simple".into(),
+                "--pre".into(),
+            ],
             requirements: None,
             local_wheels: vec![],
         };
@@ -277,6 +289,9 @@ mod tests {
             step.site_pip_options(Some("http://mirror.local/simple")),
             ["-i", "http://mirror.local/simple", "--pre"]
         );
-        assert_eq!(step.site_pip_options(None)[1], "https://pypi.example/simple");
+        assert_eq!(
+            step.site_pip_options(None)[1],
+            "https://pypi.example/simple"
+        );
     }
 }

@@ -6,8 +6,11 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, package_names, nothing_to_install};
 use crate::builtins::config::package_mirror::CRAN as MIRROR_KIND;
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, nothing_to_install,
+    package_names,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::llb::{CacheMount, CacheSharing};
@@ -22,7 +25,9 @@ const CRAN_CACHE_ID: &str = "envd-frontend/cran";
 pub static SPEC: Spec = Spec {
     name: "install.r_packages",
     summary: "R packages from CRAN, with `Rscript` and a download cache",
-    params: Params::Declared(&[Param::positional("name", Kind::StrList, "CRAN package names").required()]),
+    params: Params::Declared(&[
+        Param::positional("name", Kind::StrList, "CRAN package names").required(),
+    ]),
     once: false,
     tools: &[],
     record,
@@ -62,7 +67,8 @@ impl Lower for RPackages {
             .mirror(MIRROR_KIND)
             .unwrap_or_else(|| DEFAULT_CRAN.to_string());
         let packages: Vec<String> = self.names.iter().map(|n| format!("\"{n}\"")).collect();
-        let not_installed = r_string(&lowering.failure(span, "install.r_packages could not install: "));
+        let not_installed =
+            r_string(&lowering.failure(span, "install.r_packages could not install: "));
         let expression = format!(
             "options(repos = c(CRAN = \"{mirror}\")); pkgs <- c({}); \
              install.packages(pkgs, destdir = \"{CRAN_CACHE_DIR}\"); \
@@ -70,7 +76,10 @@ impl Lower for RPackages {
              if (length(missing) > 0) {{ message({not_installed}, paste(missing, collapse = \", \")); quit(status = 1) }}",
             packages.join(", ")
         );
-        let no_r = lowering.failure(span, "install.r_packages needs R (Rscript) on the base image's PATH");
+        let no_r = lowering.failure(
+            span,
+            "install.r_packages needs R (Rscript) on the base image's PATH",
+        );
         let script = format!(
             "set -eu\ncommand -v Rscript >/dev/null 2>&1 || {{ echo {} >&2; exit 127; }}\nmkdir -p {CRAN_CACHE_DIR}\nRscript -e {}\n",
             shell::quote(&no_r),

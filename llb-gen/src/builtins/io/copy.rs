@@ -4,11 +4,13 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, context_path};
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, context_path,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
-use crate::llb::Copy as CopyAction;
 use crate::lint;
+use crate::llb::Copy as CopyAction;
 use crate::lower::{DOCKERIGNORE, FileKind, Lowering};
 
 pub static SPEC: Spec = Spec {
@@ -17,9 +19,13 @@ pub static SPEC: Spec = Spec {
     params: Params::Declared(&[
         // envd before 0.2 named them `src` and `dest` (as AIGES' documents
         // do), envd v1 `source` and `target`.
-        Param::positional("host_path", Kind::Str, "a file or folder in the build context")
-            .aliases(&["src", "source"])
-            .required(),
+        Param::positional(
+            "host_path",
+            Kind::Str,
+            "a file or folder in the build context",
+        )
+        .aliases(&["src", "source"])
+        .required(),
         Param::positional("envd_path", Kind::Str, "an absolute path in the image")
             .aliases(&["dest", "target"])
             .required(),
@@ -43,7 +49,10 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
             "{}(): `envd_path` {dest:?} must be an absolute path in the image",
             SPEC.name
         ))
-        .help(format!("e.g. envd_path=\"/{}\"", dest.trim_start_matches("./"))));
+        .help(format!(
+            "e.g. envd_path=\"/{}\"",
+            dest.trim_start_matches("./")
+        )));
     }
     recording.step(Copy { src, dest }.into())?;
     Ok(())

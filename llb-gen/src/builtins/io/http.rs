@@ -50,7 +50,11 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     let checksum = args.str("checksum").filter(|c| !c.is_empty());
     if let Some(checksum) = &checksum {
         let hex = checksum.strip_prefix("sha256:").unwrap_or("");
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if hex.len() != 64
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             let mut error = BuiltinError::new(format!(
                 "{func}(): `checksum` {checksum:?} is not a sha256 digest"
             ));

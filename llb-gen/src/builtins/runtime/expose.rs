@@ -13,14 +13,22 @@ pub static SPEC: Spec = Spec {
     name: "runtime.expose",
     summary: "image ExposedPorts",
     params: Params::Declared(&[
-        Param::positional("envd_port", Kind::Int, "the TCP port the service listens on, 1 to 65535")
-            .required(),
+        Param::positional(
+            "envd_port",
+            Kind::Int,
+            "the TCP port the service listens on, 1 to 65535",
+        )
+        .required(),
         Param::positional(
             "host_port",
             Kind::Int,
             "no effect on an image: the host port envd published it on",
         ),
-        Param::positional("service", Kind::Str, "no effect on an image: a name envd showed"),
+        Param::positional(
+            "service",
+            Kind::Str,
+            "no effect on an image: a name envd showed",
+        ),
         Param::positional(
             "listen_addr",
             Kind::Str,
