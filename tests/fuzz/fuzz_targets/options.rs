@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = envd_frontend::report::requested(
             options
                 .build_args
-                .get(envd_frontend::report::REPORT_ARG)
+                .get(envd_frontend::options::REPORT_ARG)
                 .map(String::as_str),
         );
     }
