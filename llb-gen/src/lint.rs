@@ -115,6 +115,12 @@ pub static CONDARC_KEY_IGNORED: Rule = Rule {
 };
 
 /// Every rule, in the order the reference page lists them.
+pub static EMPTY_INSTALL: Rule = Rule {
+    name: "EmptyInstall",
+    description: "An install call with nothing to install",
+    explanation: "envd 0.4 accepted an install call with an empty list (or no arguments) and skipped it, so files that generate their package lists can end up with one. The call adds nothing to the image; remove it, or check that the list was meant to be empty.",
+};
+
 pub static RULES: &[&Rule] = &[
     &BASE_IMAGE_UNPINNED,
     &INVALID_BASE_IMAGE_PLATFORM,
@@ -130,6 +136,7 @@ pub static RULES: &[&Rule] = &[
     &DEPRECATED_ALIAS,
     &CONDA_EXPORT_PLATFORM,
     &CONDARC_KEY_IGNORED,
+    &EMPTY_INSTALL,
 ];
 
 /// The reference page's section on the rules.

@@ -187,22 +187,24 @@ const DEBIAN_PACKAGES: Param = Param::positional(
     "Debian package names, optionally `=version` or `/release`",
 );
 
-/// The checked, non-empty `name` list of a Debian package builtin's call.
+/// The checked `name` list of a Debian package builtin's call.
 fn debian_packages(spec: &Spec, args: &Args) -> Result<Vec<String>, BuiltinError> {
-    let names = package_names(
+    package_names(
         spec,
         "name",
         args.str_list("name"),
         crate::validate::is_debian_package,
-    )?;
-    if names.is_empty() {
-        return Err(nothing_to_install(spec, "name=[...]"));
-    }
-    Ok(names)
+    )
 }
 
-fn nothing_to_install(spec: &Spec, what: &str) -> BuiltinError {
-    BuiltinError::new(format!("{}(): nothing to install", spec.name)).help(format!("pass {what}"))
+/// An install call with nothing to install: envd 0.4 accepted it and
+/// skipped it, so it is a warning and no step. `what` is what it takes.
+fn nothing_to_install(spec: &Spec, what: &str, recording: &mut dyn Recording) {
+    recording.warn(
+        &lint::EMPTY_INSTALL,
+        format!("{}() installs nothing: envd skipped it", spec.name),
+        &format!("pass {what}, or remove the call"),
+    );
 }
 
 /// The names, or an error naming the first that `valid` refuses.

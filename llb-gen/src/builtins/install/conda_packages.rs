@@ -65,10 +65,15 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         .map(|p| context_path(&SPEC, "env_file", &p))
         .transpose()?;
     if names.is_empty() && env_file.is_none() {
-        return Err(nothing_to_install(
-            &SPEC,
-            "name=[...] or env_file=\"env.yaml\"",
-        ));
+        // envd added a call's channels to its one install of every conda
+        // package; here each call is its own install, so they go nowhere.
+        let what = if channels.is_empty() {
+            "name=[...] or env_file=\"env.yaml\""
+        } else {
+            "name=[...] with the channels (channels alone apply to no install here)"
+        };
+        nothing_to_install(&SPEC, what, recording);
+        return Ok(());
     }
     recording.step(
         CondaPackages {

@@ -41,7 +41,8 @@ fn is_julia_package(name: &str) -> bool {
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
     let names = package_names(&SPEC, "name", args.str_list("name"), is_julia_package)?;
     if names.is_empty() {
-        return Err(nothing_to_install(&SPEC, "name=[...]"));
+        nothing_to_install(&SPEC, "name=[...]", recording);
+        return Ok(());
     }
     recording.step(JuliaPackages { names }.into())?;
     Ok(())

@@ -72,10 +72,12 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         })
         .collect::<Result<Vec<_>, _>>()?;
     if names.is_empty() && requirements.is_none() && local_wheels.is_empty() {
-        return Err(nothing_to_install(
+        nothing_to_install(
             &SPEC,
             "name=[...], requirements=\"...\" or local_wheels=[...]",
-        ));
+            recording,
+        );
+        return Ok(());
     }
     recording.step(
         PythonPackages {

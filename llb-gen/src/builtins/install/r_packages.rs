@@ -50,7 +50,8 @@ fn is_r_package(name: &str) -> bool {
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
     let names = package_names(&SPEC, "name", args.str_list("name"), is_r_package)?;
     if names.is_empty() {
-        return Err(nothing_to_install(&SPEC, "name=[...]"));
+        nothing_to_install(&SPEC, "name=[...]", recording);
+        return Ok(());
     }
     recording.step(RPackages { names }.into())?;
     Ok(())

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::builtins::{
     Args, BuiltinError, DEBIAN_PACKAGES, Lower, Params, Recording, Spec, debian_packages,
+    nothing_to_install,
 };
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
@@ -42,6 +43,10 @@ fn is_main_name(name: &&'static str) -> bool {
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
     let spec = args.spec();
     let names = debian_packages(spec, args)?;
+    if names.is_empty() {
+        nothing_to_install(spec, "name=[...]", recording);
+        return Ok(());
+    }
     let builtin = spec.name;
     recording.step(SystemPackages { builtin, names }.into())
 }
