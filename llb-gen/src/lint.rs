@@ -121,6 +121,12 @@ pub static EMPTY_INSTALL: Rule = Rule {
     explanation: "envd 0.4 accepted an install call with an empty list (or no arguments) and skipped it, so files that generate their package lists can end up with one. The call adds nothing to the image; remove it, or check that the list was meant to be empty.",
 };
 
+pub static CUDA_VERSION_CHOSEN: Rule = Rule {
+    name: "CudaVersionChosen",
+    description: "install.cuda() names a CUDA major.minor version, and the base table's newest patch release of it is used",
+    explanation: "envd wrote the version into an image tag as given; NVIDIA's images are tagged with full versions (11.2.2), so envd files often say `version=\"11.2\"` for the table's 11.2 image. The build uses the newest 11.2 release the table has and says which; write the full version to choose it yourself.",
+};
+
 pub static RULES: &[&Rule] = &[
     &BASE_IMAGE_UNPINNED,
     &INVALID_BASE_IMAGE_PLATFORM,
@@ -137,6 +143,7 @@ pub static RULES: &[&Rule] = &[
     &CONDA_EXPORT_PLATFORM,
     &CONDARC_KEY_IGNORED,
     &EMPTY_INSTALL,
+    &CUDA_VERSION_CHOSEN,
 ];
 
 /// The reference page's section on the rules.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, CudaRequest, Located, PythonRequest};
+use crate::lint;
 use crate::llb::ImageRef;
 use crate::validate::{closest, quoted};
 
@@ -191,10 +192,12 @@ pub fn chosen_by_build_arg(
     }
     let name = table_name(&base.value.image)?;
     let entry = match &base.value.cuda {
-        Some(cuda) => format!(
-            "{name}{CUDA_INFIX}{}-cudnn{}",
-            cuda.value.version, cuda.value.cudnn
-        ),
+        Some(cuda) => {
+            let CudaRequest { version, cudnn } = &cuda.value;
+            let version = table_cuda_version(name, version, cudnn, build_args)
+                .unwrap_or_else(|| version.clone());
+            format!("{name}{CUDA_INFIX}{version}-cudnn{cudnn}")
+        }
         None => name.to_string(),
     };
     let key = override_arg(&entry);
@@ -222,9 +225,11 @@ fn cuda_variant(
         .with_help("name a CUDA image in base() and remove install.cuda(), or use a table name such as \"ubuntu22.04\""));
     };
     let CudaRequest { version, cudnn } = &cuda.value;
-    let variant = format!("{os}{CUDA_INFIX}{version}-cudnn{cudnn}");
-    if let Some(image) = table_image(&variant, build_args) {
-        return Ok(image);
+    if let Some(table_version) = table_cuda_version(os, version, cudnn, build_args) {
+        let variant = format!("{os}{CUDA_INFIX}{table_version}-cudnn{cudnn}");
+        if let Some(image) = table_image(&variant, build_args) {
+            return Ok(image);
+        }
     }
     let prefix = format!("{os}{CUDA_INFIX}");
     let known: Vec<&str> = DEFAULT_BASES
@@ -244,6 +249,63 @@ fn cuda_variant(
     Err(d.with_help(format!(
         "or name your image with --build-arg {OVERRIDE_ANY}=IMAGE"
     )))
+}
+
+/// The version of the table's CUDA variant for `install.cuda(version)`:
+/// the version itself when the table (or a site's override) has it; for a
+/// major.minor version without one, the newest patch release of that
+/// minor the table has, as envd's users wrote `version="11.2"` for it.
+fn table_cuda_version(
+    os: &str,
+    version: &str,
+    cudnn: &str,
+    build_args: &BTreeMap<String, String>,
+) -> Option<String> {
+    let variant = |v: &str| format!("{os}{CUDA_INFIX}{v}-cudnn{cudnn}");
+    if table_image(&variant(version), build_args).is_some() {
+        return Some(version.to_string());
+    }
+    if version.split('.').count() != 2 {
+        return None;
+    }
+    let prefix = format!("{os}{CUDA_INFIX}{version}.");
+    let suffix = format!("-cudnn{cudnn}");
+    DEFAULT_BASES
+        .iter()
+        .filter_map(|(name, _)| name.strip_prefix(&prefix)?.strip_suffix(&suffix))
+        .filter_map(|patch| Some((patch.parse::<u32>().ok()?, patch)))
+        .max()
+        .map(|(_, patch)| format!("{version}.{patch}"))
+}
+
+/// A warning at `install.cuda()` when its major.minor version stands for
+/// the table's newest patch release of it, naming that release.
+pub fn cuda_version_warning(
+    source: &SourceText,
+    base: &Located<BaseRequest>,
+    build_args: &BTreeMap<String, String>,
+) -> Option<Diagnostic> {
+    let cuda = base.value.cuda.as_ref()?;
+    if build_args.contains_key(OVERRIDE_ANY) {
+        return None;
+    }
+    let os = table_name(&base.value.image)?;
+    let CudaRequest { version, cudnn } = &cuda.value;
+    let chosen = table_cuda_version(os, version, cudnn, build_args)?;
+    (chosen != *version).then(|| {
+        Diagnostic::warning(
+            &lint::CUDA_VERSION_CHOSEN,
+            source,
+            Some(cuda.span.range()),
+            format!(
+                "install.cuda(version=\"{version}\") uses CUDA {chosen}, the newest {version} release in the base table"
+            ),
+        )
+        .with_help(format!(
+            "write version=\"{chosen}\" to say so; a site points {} at its own image",
+            override_arg(&format!("{os}{CUDA_INFIX}{chosen}-cudnn{cudnn}"))
+        ))
+    })
 }
 
 /// What is unpinned about the image reference build.envd gives in
@@ -351,6 +413,28 @@ exit 1
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cuda_minor_version_is_the_tables_newest_patch_release_and_an_exact_one_wins() {
+        let none = BTreeMap::new();
+        let version = |os, v, cudnn| table_cuda_version(os, v, cudnn, &none);
+        assert_eq!(
+            version("ubuntu22.04", "11.2", "8").as_deref(),
+            Some("11.2.2")
+        );
+        assert_eq!(
+            version("ubuntu20.04", "12.3", "9").as_deref(),
+            Some("12.3.2")
+        );
+        assert_eq!(
+            version("ubuntu22.04", "11.6.2", "8").as_deref(),
+            Some("11.6.2")
+        );
+        // No such minor, or a cuDNN the minor lacks, or a bare major.
+        assert_eq!(version("ubuntu22.04", "10.2", "7"), None);
+        assert_eq!(version("ubuntu22.04", "12.3", "8"), None);
+        assert_eq!(version("ubuntu22.04", "11", "8"), None);
+    }
     use crate::ir::Span;
 
     fn request(image: &str) -> Located<BaseRequest> {

@@ -226,6 +226,11 @@ impl<'a> Lowering<'a> {
         };
         let base_state = image_state(&base_image, resolved.digest)?;
         let mut warnings: Vec<Diagnostic> = platform_warning.into_iter().collect();
+        warnings.extend(base::cuda_version_warning(
+            source,
+            base,
+            &options.build_args,
+        ));
         let (state, exec_config, family) = match install_base {
             Some(install_base) if !family::same_image(&install_base, &base_image) => {
                 let start = family::start(
