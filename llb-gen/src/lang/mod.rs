@@ -9,6 +9,7 @@ mod include;
 mod budget;
 mod nesting;
 mod outline;
+mod parse_errors;
 mod recorder;
 mod whitespace;
 
@@ -169,7 +170,7 @@ fn run(
     nesting::check(source.text())
         .map_err(|too_deep| Diagnostic::error(source, Some(too_deep.span), too_deep.message))?;
     let ast = AstModule::parse(source.name(), source.text().to_string(), &dialect)
-        .map_err(|e| to_diagnostic(source, e))?;
+        .map_err(|e| parse_error(source, e))?;
     let mut globals = GlobalsBuilder::extended_by(&[
         LibraryExtension::StructType,
         LibraryExtension::Json,
@@ -327,6 +328,20 @@ fn missing_target(source: &SourceText, target: &str, module: &Module) -> Diagnos
 
 /// A Starlark error as a diagnostic at the innermost location, with notes
 /// for the calls that led there.
+/// A parse error, named by its cause where the text shows it (a merge
+/// conflict left in the file, a missing comma between strings).
+pub(super) fn parse_error(source: &SourceText, error: starlark::Error) -> Diagnostic {
+    if let Some(conflict) = parse_errors::conflict_marker(source) {
+        return conflict;
+    }
+    let diagnostic = to_diagnostic(source, error);
+    diagnostic
+        .span
+        .as_ref()
+        .and_then(|at| parse_errors::missing_comma(source, at))
+        .unwrap_or(diagnostic)
+}
+
 fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
     let in_build_file = |file: &starlark::codemap::CodeMap| file.filename() == source.name();
     let range = |s: &starlark::codemap::FileSpan| {

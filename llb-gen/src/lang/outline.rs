@@ -9,7 +9,7 @@ use starlark::codemap::Span;
 use starlark::syntax::AstModule;
 use starlark::syntax::ast::{ArgumentP, AstExpr, AstLiteral, AstStmt, ExprP, ParameterP, StmtP};
 
-use super::{BUILD_ARGS_GLOBAL, DEFAULT_TARGET, dialect, nesting, to_diagnostic, too_large};
+use super::{BUILD_ARGS_GLOBAL, DEFAULT_TARGET, dialect, nesting, parse_error, too_large};
 use crate::diagnostics::{Diagnostic, SourceText};
 
 /// A top-level function that takes no required arguments.
@@ -54,7 +54,7 @@ pub fn outline(source: &SourceText) -> Result<FileOutline, Diagnostic> {
     nesting::check(source.text())
         .map_err(|too_deep| Diagnostic::error(source, Some(too_deep.span), too_deep.message))?;
     let ast = AstModule::parse(source.name(), source.text().to_string(), &dialect())
-        .map_err(|e| to_diagnostic(source, e))?;
+        .map_err(|e| parse_error(source, e))?;
     let mut outline = FileOutline::default();
     for statement in top_level(ast.statement()) {
         if let StmtP::Def(def) = &statement.node {
