@@ -803,6 +803,52 @@ fn io_http_downloads_what_its_checksum_names_and_nothing_else() {
 
 #[test]
 #[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn an_editable_install_of_the_context_is_installed_as_a_plain_package() {
+    require_setup();
+    let index = PackageIndex::start("editable");
+    let project = Project::new("editable");
+    project
+        .write(
+            "build.envd",
+            &format!(
+                "{SYNTAX}def build():\n    base(os=\"aiges_cpu\")\n    install.python_packages(requirements=\"requirements.txt\")\n"
+            ),
+        )
+        .write("requirements.txt", "envd-test-alpha==1.0\n-e .\n")
+        .write(
+            "setup.py",
+            "from setuptools import setup\nsetup(name='editable-service', version='1.0', packages=['editable_service'])\n",
+        )
+        .write("editable_service/__init__.py", "NAME = 'editable service'\n");
+    let args = [
+        ("ENVD_BASE_IMAGE", "envd-test/cpu:latest"),
+        ("ENVD_PIP_INDEX", index.url.as_str()),
+    ];
+    let out = build(&project, "build.envd", "envd-e2e/editable:1", &args, &[]);
+    assert!(out.success, "{}", out.error_text());
+    let warned: Vec<&str> = out
+        .vertices
+        .iter()
+        .map(|v| v.name.as_str())
+        .filter(|n| n.starts_with("warning: requirements.txt:2"))
+        .collect();
+    assert_eq!(warned.len(), 1, "the warning is shown as a step");
+    // Installed from the step's own copy of the context, into the image's
+    // site-packages: nothing points at the mount the image does not keep.
+    let found = run_in(
+        "envd-e2e/editable:1",
+        "cd / && python3 -c 'import editable_service, envd_test_alpha; print(editable_service.NAME, editable_service.__file__)'",
+    );
+    assert!(found.starts_with("editable service /"), "{found}");
+    assert!(!found.contains("envd-frontend/context"), "{found}");
+    assert!(
+        found.contains("-packages/editable_service/__init__.py"),
+        "{found}"
+    );
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn run_mount_host_sees_the_context_without_copying_it() {
     require_setup();
     let project = Project::new("mount-host");

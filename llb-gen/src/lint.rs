@@ -127,6 +127,12 @@ pub static CUDA_VERSION_CHOSEN: Rule = Rule {
     explanation: "envd wrote the version into an image tag as given; NVIDIA's images are tagged with full versions (11.2.2), so envd files often say `version=\"11.2\"` for the table's 11.2 image. The build uses the newest 11.2 release the table has and says which; write the full version to choose it yourself.",
 };
 
+pub static EDITABLE_INSTALL: Rule = Rule {
+    name: "EditableInstall",
+    description: "A requirements file installs a folder of the build context in editable mode (`-e .`)",
+    explanation: "envd ran `pip install -r` with the build context mounted for the step, so `-e .` installed the project editable, pointing at a mount the image does not keep. The image gets the folder installed as a plain package instead, which works the same until someone edits its files. To edit them in the container, copy the folder with `io.copy` and run `pip install -e` on that copy.",
+};
+
 pub static RULES: &[&Rule] = &[
     &BASE_IMAGE_UNPINNED,
     &INVALID_BASE_IMAGE_PLATFORM,
@@ -144,6 +150,7 @@ pub static RULES: &[&Rule] = &[
     &CONDARC_KEY_IGNORED,
     &EMPTY_INSTALL,
     &CUDA_VERSION_CHOSEN,
+    &EDITABLE_INSTALL,
 ];
 
 /// The reference page's section on the rules.

@@ -30,15 +30,65 @@ const VALUE_OPTIONS: &[&str] = &[
 /// The file and line that include another requirements file.
 type IncludedAt = (SourceText, Range<usize>);
 
-/// Reads `path` and the files it includes; returns every path read, the
-/// top file first.
+/// A requirements file and those it includes, checked.
+#[derive(Debug, Default)]
+pub struct Requirements {
+    /// Every file read, the top file first.
+    pub files: Vec<String>,
+    /// The local folders installed editable (`-e .`), which an image
+    /// installs as plain packages.
+    pub editable: Vec<Editable>,
+}
+
+/// An editable install of a local folder: the line, and the folder
+/// relative to the context (envd ran pip in the context's folder).
+#[derive(Debug)]
+pub struct Editable {
+    pub file: SourceText,
+    pub line: Range<usize>,
+    pub folder: String,
+    /// Extras asked for (`[dev]`), as written.
+    pub extras: String,
+}
+
+impl Requirements {
+    /// The files with editable lines, rewritten so pip installs each
+    /// folder from `mount` (where the context is mounted) as a plain
+    /// package.
+    pub fn without_editable(&self, mount: &str) -> Vec<(String, String)> {
+        let mut rewritten: Vec<(String, String)> = vec![];
+        for editable in &self.editable {
+            let name = editable.file.name();
+            if rewritten.iter().any(|(file, _)| file == name) {
+                continue;
+            }
+            let mut text = editable.file.text().to_string();
+            let mut lines: Vec<&Editable> = self
+                .editable
+                .iter()
+                .filter(|e| e.file.name() == name)
+                .collect();
+            // From the last line up, so earlier lines keep their offsets.
+            lines.sort_by_key(|e| std::cmp::Reverse(e.line.start));
+            for e in lines {
+                let plain = format!("{mount}/{}{}", e.folder, e.extras);
+                text.replace_range(e.line.clone(), &plain);
+            }
+            rewritten.push((name.to_string(), text));
+        }
+        rewritten
+    }
+}
+
+/// Reads `path` and the files it includes, checked line by line.
 pub fn collect(
     files: &dyn ContextFiles,
     source: &SourceText,
     span: Range<usize>,
     path: &str,
-) -> Result<Vec<String>, Diagnostic> {
+) -> Result<Requirements, Diagnostic> {
     let mut seen: Vec<String> = vec![];
+    let mut editable: Vec<Editable> = vec![];
     // Each file with the line that included it and how deep it is.
     let mut pending: Vec<(String, Option<IncludedAt>, usize)> = vec![(path.to_string(), None, 0)];
     while let Some((path, included_at, depth)) = pending.pop() {
@@ -62,17 +112,30 @@ pub fn collect(
             Some((parent, at)) => read_text(files, parent, at.clone(), "requirements file", &path)?,
         };
         seen.push(path.clone());
-        for (include, at) in check(&text)? {
+        let checked = check(&text)?;
+        for (include, at) in checked.includes {
             pending.push((include, Some((text.clone(), at)), depth + 1));
         }
+        editable.extend(checked.editable);
     }
-    Ok(seen)
+    Ok(Requirements {
+        files: seen,
+        editable,
+    })
+}
+
+/// What one file's lines name: the files it includes, with the line
+/// naming each, and its editable installs of local folders.
+struct Checked {
+    includes: Vec<(String, Range<usize>)>,
+    editable: Vec<Editable>,
 }
 
 /// Checks every line; returns the context paths of `-r`/`-c` includes with
-/// the span of the line naming them.
-fn check(text: &SourceText) -> Result<Vec<(String, Range<usize>)>, Diagnostic> {
+/// the span of the line naming them, and the editable local folders.
+fn check(text: &SourceText) -> Result<Checked, Diagnostic> {
     let mut includes = vec![];
+    let mut editable = vec![];
     for (line, range) in logical_lines(text.text()) {
         let error = |message: String| Diagnostic::error(text, Some(range.clone()), message);
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -94,10 +157,31 @@ fn check(text: &SourceText) -> Result<Vec<(String, Range<usize>)>, Diagnostic> {
             }
             "-e" | "--editable" => match value {
                 Some(v) if is_url(v) => {}
-                _ => {
-                    return Err(error(format!("{line:?}: editable installs of local paths are not supported here: an editable install points at the build context, which the image does not contain"))
-                        .with_help("copy the project with io.copy and install it with run(commands=[\"pip install -e /path\"])"));
+                Some(v) => {
+                    let (folder, extras) = match v.find('[') {
+                        Some(i) => v.split_at(i),
+                        None => (v, ""),
+                    };
+                    let folder = join_relative("", folder)
+                        .map(|f| if f.is_empty() { ".".to_string() } else { f })
+                        .ok_or_else(|| {
+                            error(format!(
+                                "{option} {v}: the folder is outside the build context"
+                            ))
+                        })?;
+                    if line.contains(['\'', '"', '$', '`']) || words.len() > 2 {
+                        return Err(error(format!(
+                            "{line:?}: an editable install here is a folder, and at most its extras"
+                        )));
+                    }
+                    editable.push(Editable {
+                        file: text.clone(),
+                        line: range.clone(),
+                        folder,
+                        extras: extras.to_string(),
+                    });
                 }
+                None => return Err(error(format!("{option} needs a folder or a URL"))),
             },
             o if FLAGS.contains(&o) => {}
             o if VALUE_OPTIONS.contains(&o) => {
@@ -116,7 +200,7 @@ fn check(text: &SourceText) -> Result<Vec<(String, Range<usize>)>, Diagnostic> {
             _ => check_requirement(&line).map_err(error)?,
         }
     }
-    Ok(includes)
+    Ok(Checked { includes, editable })
 }
 
 /// A requirement line: a specifier, then any `--hash=...` options.
@@ -181,8 +265,40 @@ mod tests {
 
     fn check_text(text: &str) -> Result<Vec<String>, String> {
         check(&SourceText::new("reqs/build.txt", text))
-            .map(|v| v.into_iter().map(|(p, _)| p).collect())
+            .map(|c| c.includes.into_iter().map(|(p, _)| p).collect())
             .map_err(|d| d.render())
+    }
+
+    #[test]
+    fn editable_folders_become_plain_installs_from_the_mount() {
+        let file = SourceText::new(
+            "requirements.txt",
+            "six\n-e .\n--editable ./lib[dev]\nflask\n",
+        );
+        let checked = check(&file).unwrap();
+        let folders: Vec<(&str, &str)> = checked
+            .editable
+            .iter()
+            .map(|e| (e.folder.as_str(), e.extras.as_str()))
+            .collect();
+        assert_eq!(folders, [(".", ""), ("lib", "[dev]")]);
+        let requirements = Requirements {
+            files: vec!["requirements.txt".into()],
+            editable: checked.editable,
+        };
+        let rewritten = requirements.without_editable("/m");
+        assert_eq!(
+            rewritten,
+            [(
+                "requirements.txt".to_string(),
+                "six\n/m/.\n/m/lib[dev]\nflask\n".to_string()
+            )]
+        );
+        assert!(
+            check_text("-e ../outside\n")
+                .unwrap_err()
+                .contains("outside the build context")
+        );
     }
 
     #[test]
@@ -206,11 +322,6 @@ mod tests {
         );
         let err = check_text("numpy\n\n=1.0\n").unwrap_err();
         assert!(err.starts_with("reqs/build.txt:3:1: error:"), "{err}");
-        assert!(
-            check_text("-e ./local\n")
-                .unwrap_err()
-                .contains("editable installs of local paths")
-        );
         assert!(
             check_text("./pkg.whl\n")
                 .unwrap_err()

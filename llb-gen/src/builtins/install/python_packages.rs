@@ -13,6 +13,7 @@ use crate::builtins::{
 };
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
+use crate::lint;
 use crate::llb::BindMount;
 use crate::lower::{CONTEXT_MOUNT, FileKind, Lowering, requirements, shell};
 
@@ -169,13 +170,28 @@ impl Lower for PythonPackages {
         args.extend(self.names.iter().cloned());
         let mut context_paths: Vec<String> = vec![];
         let mut title: Vec<String> = self.names.clone();
+        // Requirements files rewritten in the step's own copy of the
+        // context, so editable local folders install as plain packages.
+        let mut rewritten: Vec<(String, String)> = vec![];
         if let Some(path) = &self.requirements {
-            context_paths.extend(requirements::collect(
-                &lowering.files,
-                lowering.source,
-                span.range(),
-                path,
-            )?);
+            let read = requirements::collect(&lowering.files, lowering.source, span.range(), path)?;
+            context_paths.extend(read.files.iter().cloned());
+            for editable in &read.editable {
+                context_paths.push(editable.folder.clone());
+                lowering.warnings.push(
+                    Diagnostic::warning(
+                        &lint::EDITABLE_INSTALL,
+                        &editable.file,
+                        Some(editable.line.clone()),
+                        format!(
+                            "an editable install of the context's {} is installed as a plain package: the image has no build context for it to point at",
+                            if editable.folder == "." { "folder".to_string() } else { format!("folder {}", editable.folder) }
+                        ),
+                    )
+                    .with_help("envd installed it editable from the context mounted for the step, which the image does not keep; copy the folder with io.copy and run pip install -e there if the image must edit it"),
+                );
+            }
+            rewritten = read.without_editable(CONTEXT_MOUNT);
             args.extend(["-r".to_string(), format!("{CONTEXT_MOUNT}/{path}")]);
             title.push(format!("-r {path}"));
         }
@@ -195,10 +211,27 @@ impl Lower for PythonPackages {
         let mut mounts = vec![lowering.pip_cache()];
         if !context_paths.is_empty() {
             let context = lowering.context(span, &name, &context_paths)?;
-            mounts.push(BindMount::new(CONTEXT_MOUNT, &context).into());
+            let mount = BindMount::new(CONTEXT_MOUNT, &context);
+            // pip builds a local folder in place; the writes are thrown away.
+            let mount = if rewritten.is_empty() {
+                mount
+            } else {
+                mount.writable()
+            };
+            mounts.push(mount.into());
         }
+        let rewrites: String = rewritten
+            .iter()
+            .map(|(file, text)| {
+                format!(
+                    "printf '%s' {} > {}\n",
+                    shell::quote(text),
+                    shell::quote(&format!("{CONTEXT_MOUNT}/{file}"))
+                )
+            })
+            .collect();
         let script = format!(
-            "set -eu\n{}\n{}\n",
+            "set -eu\n{rewrites}{}\n{}\n",
             lowering.find_python(span, SPEC.name),
             lowering.with_login_hint(
                 span,
