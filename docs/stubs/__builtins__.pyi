@@ -178,9 +178,7 @@ class _Config:
         """
     def entrypoint(self, args: Optional[List[str]] = ...) -> None:
         """
-        Image Entrypoint (clears Cmd).
-
-        It sets the image's configuration: a build calls it at most once.
+        Image Entrypoint (clears Cmd); each call adds its args.
 
         | parameter | also accepted as | positional | type | default | meaning |
         |---|---|---|---|---|---|

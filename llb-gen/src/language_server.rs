@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::builtins::{ALL, Param, Params, Spec, reference};
+use crate::builtins::{Param, Params, Spec, of_syntax, reference};
 use crate::compile::{CompileOptions, compile};
 use crate::diagnostics::{Diagnostic, Severity, SourceText};
 use crate::disk::{DiskContext, OfflineResolver, included_from_folders};
+use crate::ir::Syntax;
 use crate::lang::{BUILD_ARGS_GLOBAL, BUILD_CONTEXT_DIR_GLOBAL};
 use crate::lower::{ContextFiles, DEFAULT_BASES, FileKind, base_aliases};
 
@@ -343,12 +344,17 @@ fn word_at(text: &str, offset: usize) -> Option<(String, std::ops::Range<usize>)
     Some((text[start..end].to_string(), start..end)).filter(|(w, _)| !w.is_empty())
 }
 
-fn spec_named(name: &str) -> Option<&'static Spec> {
-    ALL.iter().copied().find(|s| s.name == name)
+/// The builtins of the syntax `text` is written in.
+fn builtins_of(text: &str) -> impl Iterator<Item = &'static Spec> {
+    of_syntax(Syntax::of(text))
 }
 
-fn namespaces() -> Vec<&'static str> {
-    let mut names: Vec<&str> = ALL.iter().filter_map(|s| s.split_name().0).collect();
+fn spec_named(text: &str, name: &str) -> Option<&'static Spec> {
+    builtins_of(text).find(|s| s.name == name)
+}
+
+fn namespaces(text: &str) -> Vec<&'static str> {
+    let mut names: Vec<&str> = builtins_of(text).filter_map(|s| s.split_name().0).collect();
     names.dedup();
     names
 }
@@ -373,9 +379,12 @@ pub fn completion(text: &str, offset: usize) -> Vec<Value> {
         offset -= 1;
     }
     let (frames, in_string) = scan(text, offset);
-    let call = frames
-        .last()
-        .and_then(|f| f.callee.as_deref().and_then(spec_named).map(|s| (s, f)));
+    let call = frames.last().and_then(|f| {
+        f.callee
+            .as_deref()
+            .and_then(|name| spec_named(text, name))
+            .map(|s| (s, f))
+    });
     if in_string {
         if let Some((spec, frame)) = call
             && spec.name == "base"
@@ -402,8 +411,7 @@ pub fn completion(text: &str, offset: usize) -> Vec<Value> {
         String::new()
     };
     if let Some((namespace, _)) = typed.rsplit_once('.') {
-        return ALL
-            .iter()
+        return builtins_of(text)
             .filter(|s| s.split_name().0 == Some(namespace))
             .map(|s| item(s.split_name().1, FUNCTION, s.summary))
             .collect();
@@ -426,13 +434,12 @@ pub fn completion(text: &str, offset: usize) -> Vec<Value> {
             })
             .collect();
     }
-    let mut items: Vec<Value> = ALL
-        .iter()
+    let mut items: Vec<Value> = builtins_of(text)
         .filter(|s| s.split_name().0.is_none())
         .map(|s| item(s.name, FUNCTION, s.summary))
         .collect();
     items.extend(
-        namespaces()
+        namespaces(text)
             .into_iter()
             .map(|n| item(n, MODULE, "envd builtins")),
     );
@@ -462,15 +469,14 @@ pub fn completion(text: &str, offset: usize) -> Vec<Value> {
 /// Hover text for the builtin (or namespace) under the cursor.
 pub fn hover(text: &str, offset: usize) -> Option<Value> {
     let (word, span) = word_at(text, offset)?;
-    let markdown = match spec_named(&word) {
+    let markdown = match spec_named(text, &word) {
         Some(spec) => format!(
             "```python\n{}\n```\n{}",
             spec.signature_plain(),
             reference::spec_section(spec)
         ),
-        None if namespaces().contains(&word.as_str()) => {
-            let functions: Vec<String> = ALL
-                .iter()
+        None if namespaces(text).contains(&word.as_str()) => {
+            let functions: Vec<String> = builtins_of(text)
                 .filter(|s| s.split_name().0 == Some(word.as_str()))
                 .map(|s| format!("- `{}`: {}", s.name, s.summary))
                 .collect();
@@ -489,7 +495,7 @@ pub fn hover(text: &str, offset: usize) -> Option<Value> {
 pub fn signature_help(text: &str, offset: usize) -> Option<Value> {
     let (frames, _) = scan(text, offset);
     let frame = frames.last()?;
-    let spec = spec_named(frame.callee.as_deref()?)?;
+    let spec = spec_named(text, frame.callee.as_deref()?)?;
     let params: &[Param] = match spec.params {
         Params::Declared(params) => params,
         Params::Any => &[],
@@ -567,6 +573,25 @@ pub fn definition(text: &str, offset: usize) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn completion_and_hover_follow_the_files_syntax() {
+        let labels = |text: &str| -> Vec<String> {
+            completion(text, text.len())
+                .iter()
+                .map(|i| i["label"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let v0 = labels("def build():\n    install.");
+        let v1 = labels("# syntax=v1\ndef build():\n    install.");
+        assert!(v0.contains(&"system_packages".to_string()), "{v0:?}");
+        assert!(!v0.contains(&"uv".to_string()), "{v0:?}");
+        assert!(v1.contains(&"uv".to_string()), "{v1:?}");
+        assert!(!v1.contains(&"system_packages".to_string()), "{v1:?}");
+        let text = "# syntax=v1\ndef build():\n    base(image=\"x\")\n";
+        let shown = hover(text, text.find("base").unwrap()).unwrap();
+        assert!(shown.to_string().contains("dev"), "{shown}");
+    }
 
     #[test]
     fn edits_apply_in_utf16_positions_and_outside_ranges_are_errors() {

@@ -42,14 +42,18 @@ fn reference_page_is_current() {
 
 #[test]
 fn stubs_are_current() {
-    let path = repo_file(llb_gen::builtins::stubs::STUB_PATH);
-    let expected = llb_gen::builtins::stubs::stub_file();
-    if updating() {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, &expected).unwrap();
+    use llb_gen::builtins::stubs::{STUB_PATH, STUB_PATH_V1, stub_file_of};
+    use llb_gen::ir::Syntax;
+    for (file, syntax) in [(STUB_PATH, Syntax::V0), (STUB_PATH_V1, Syntax::V1)] {
+        let path = repo_file(file);
+        let expected = stub_file_of(syntax);
+        if updating() {
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, &expected).unwrap();
+        }
+        let actual = fs::read_to_string(&path).unwrap_or_default();
+        assert!(actual == expected, "{} {STALE}", path.display());
     }
-    let actual = fs::read_to_string(&path).unwrap_or_default();
-    assert!(actual == expected, "{} {STALE}", path.display());
 }
 
 #[test]

@@ -12,12 +12,40 @@ pub mod stubs;
 use serde::Serialize;
 
 use crate::diagnostics::Diagnostic;
-use crate::ir::Span;
+use crate::ir::{Span, Syntax};
 use crate::lint;
 use crate::lower::Lowering;
 use crate::validate::join_relative;
 
-pub use spec::{ArgValue, Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool};
+pub use spec::{
+    ArgValue, Args, BOTH, BuiltinError, Kind, Lower, ONLY_V0, ONLY_V1, Param, Params, Recording,
+    Spec, Tool,
+};
+
+/// A builtin of envd v1 that envd-frontend does not build yet: `what` is
+/// what envd 1.x did for it, which its error says at the call.
+macro_rules! not_built_in_v1 {
+    ($static:ident, $name:literal, $what:literal) => {
+        pub static $static: $crate::builtins::Spec = $crate::builtins::Spec {
+            name: $name,
+            summary: concat!("not built by envd-frontend yet: ", $what),
+            params: $crate::builtins::Params::Any,
+            once: false,
+            tools: &[],
+            syntaxes: $crate::builtins::ONLY_V1,
+            record: |args, _| $crate::builtins::refuse_in_v1(args.spec(), $what),
+        };
+    };
+}
+
+/// The error of a v1 builtin not built yet, at its call.
+fn refuse_in_v1(spec: &Spec, what: &str) -> Result<(), BuiltinError> {
+    Err(BuiltinError::new(format!(
+        "{}() is envd v1's, and envd-frontend does not build it yet: {what}",
+        spec.name
+    ))
+    .help("build this file with envd 1.x for now"))
+}
 
 /// The registry: a folder block per namespace (`globals` holds the
 /// top-level functions), a line per file, `=> Variant` for the ones that
@@ -76,8 +104,8 @@ macro_rules! registry {
 
 registry! {
     globals {
-        base;
-        run => Run;
+        base + V1;
+        run => Run + V1;
         shell;
         git_config;
     }
@@ -89,9 +117,10 @@ registry! {
         julia_packages => JuliaPackages;
         cuda;
         vscode_extensions;
+        v1_tools + CONDA + UV + PIXI + R_LANG + JULIA + RUST + GO + NODEJS + CODEX + CONDA_PACKAGES + R_PACKAGES + JULIA_PACKAGES + CUDA;
     }
     io {
-        copy => Copy;
+        copy => Copy + V1;
         http => Http;
     }
     config {
@@ -105,6 +134,7 @@ registry! {
         gpu;
         shm_size;
         rstudio_server;
+        v1_settings + CONDA_CHANNEL + JUPYTER + CRAN_MIRROR + JULIA_PKG_SERVER;
     }
     runtime {
         environ => Environ;
@@ -117,6 +147,13 @@ registry! {
     data {
         envd;
     }
+}
+
+/// The builtins of one syntax, in the registry's order.
+pub fn of_syntax(syntax: Syntax) -> impl Iterator<Item = &'static Spec> {
+    ALL.iter()
+        .copied()
+        .filter(move |spec| spec.syntaxes.contains(&syntax))
 }
 
 /// The record of builtins that only configure envd's interactive
@@ -355,12 +392,17 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_parameters_are_well_formed() {
-        for (i, spec) in ALL.iter().enumerate() {
-            assert!(
-                ALL[..i].iter().all(|other| other.name != spec.name),
-                "{} is registered twice",
-                spec.name
-            );
+        for syntax in [Syntax::V0, Syntax::V1] {
+            let names: Vec<&str> = of_syntax(syntax).map(|spec| spec.name).collect();
+            for (i, name) in names.iter().enumerate() {
+                assert!(
+                    !names[..i].contains(name),
+                    "{name} is registered twice in {}",
+                    syntax.name()
+                );
+            }
+        }
+        for spec in ALL {
             assert!(!spec.summary.is_empty(), "{} has no summary", spec.name);
             let params = spec.params();
             for (j, param) in params.iter().enumerate() {

@@ -2,17 +2,19 @@
 //! (`docs/build-envd-reference.md`) and the README's builtin table. Tests
 //! compare both with the files and fail when they are stale.
 
-use super::{ALL, Params, Spec};
+use super::{Params, Spec, of_syntax};
+use crate::ir::Syntax;
 
 /// Marks around the generated table in README.md.
 pub const README_TABLE_START: &str =
     "<!-- builtin table: generated from llb-gen/src/builtins; do not edit -->";
 pub const README_TABLE_END: &str = "<!-- end of builtin table -->";
 
-/// The README's table: a row per builtin, its parameters and effect.
+/// The README's table: a row per builtin of envd v0 (the AIGES files'
+/// syntax), its parameters and effect.
 pub fn readme_table() -> String {
     let mut out = String::from("| builtin | parameters (aliases) | effect |\n|---|---|---|\n");
-    for spec in ALL {
+    for spec in of_syntax(Syntax::V0) {
         out.push_str(&format!(
             "| `{}` | {} | {} |\n",
             spec.name,
@@ -52,8 +54,16 @@ pub fn reference_page() -> String {
          envd also accepted). `None` for any argument means \"not given\". A call that gives an\n\
          unknown parameter, a parameter twice, or a value of the wrong type is an error at its line.\n",
     );
-    for spec in ALL {
+    for spec in of_syntax(Syntax::V0) {
         out.push_str(&format!("\n## `{}`\n", spec.name));
+        if spec.syntaxes.contains(&Syntax::V1) {
+            out.push_str("\nThe same in envd v1 (`# syntax=v1`).\n");
+        }
+        out.push_str(&spec_section(spec));
+    }
+    out.push_str(V1_INTRO);
+    for spec in of_syntax(Syntax::V1).filter(|spec| !spec.syntaxes.contains(&Syntax::V0)) {
+        out.push_str(&format!("\n## `{}` (envd v1)\n", spec.name));
         out.push_str(&spec_section(spec));
     }
     out.push_str(LANGUAGE_GLOBALS);
@@ -101,6 +111,11 @@ pub fn spec_section(spec: &Spec) -> String {
     out
 }
 
+/// The heading of the v1 builtins, after the v0 ones.
+const V1_INTRO: &str = "\n## envd v1's own builtins\n\n\
+A file whose first line says `# syntax=v1` (or `# syntax=aiges/envd-frontend v1`) is envd v1's:\n\
+it has the builtins above that say so, and these. `docs/envd-v1.md` says what each does here.\n";
+
 /// The names build.envd has besides the builtins, which the language
 /// itself defines (`crate::lang`).
 const LANGUAGE_GLOBALS: &str = "\n## Besides the builtins\n\n\
@@ -127,23 +142,27 @@ fn capitalize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builtins::ALL;
 
     #[test]
     fn every_builtin_is_in_the_table_and_the_page() {
         let table = readme_table();
         let page = reference_page();
-        for spec in ALL {
+        for spec in of_syntax(Syntax::V0) {
             assert!(
                 table.contains(&format!("| `{}` |", spec.name)),
                 "{}",
                 spec.name
             );
+        }
+        for spec in ALL {
             assert!(
                 page.contains(&format!("## `{}`", spec.name)),
                 "{}",
                 spec.name
             );
         }
+        assert!(page.contains("## `base` (envd v1)"));
         assert!(table.contains(
             "| `io.copy` | `host_path` (`src`, `source`), `envd_path` (`dest`, `target`) |"
         ));

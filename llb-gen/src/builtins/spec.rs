@@ -7,7 +7,7 @@ use std::fmt;
 use std::ops::Range;
 
 use crate::diagnostics::Diagnostic;
-use crate::ir::{BaseRequest, CudaRequest, Span};
+use crate::ir::{BaseRequest, CudaRequest, Span, Syntax};
 use crate::lint::Rule;
 use crate::validate::closest;
 
@@ -26,9 +26,18 @@ pub struct Spec {
     /// The package managers its step runs or configures: the site's mirror
     /// setting for each applies to it.
     pub tools: &'static [Tool],
+    /// The envd syntaxes it belongs to ([`ONLY_V0`], [`ONLY_V1`], [`BOTH`]).
+    pub syntaxes: &'static [Syntax],
     /// Checks the bound arguments and records what the call asks for.
     pub record: fn(&Args, &mut dyn Recording) -> Result<(), BuiltinError>,
 }
+
+/// A builtin of envd v0 only (envd 0.x).
+pub const ONLY_V0: &[Syntax] = &[Syntax::V0];
+/// A builtin of envd v1 only (envd 1.x).
+pub const ONLY_V1: &[Syntax] = &[Syntax::V1];
+/// A builtin both syntaxes have, with the same meaning.
+pub const BOTH: &[Syntax] = &[Syntax::V0, Syntax::V1];
 
 /// A package manager whose mirror a site can set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -426,6 +435,7 @@ mod tests {
         ]),
         once: false,
         tools: &[],
+        syntaxes: ONLY_V0,
         record,
     };
 

@@ -3,13 +3,22 @@
 //! `__builtins__.pyi` at the project's root as names every file has.
 
 use super::spec::{Kind, Param, Params, Spec};
-use super::{ALL, reference};
+use super::{of_syntax, reference};
+use crate::ir::Syntax;
 
-/// Where the generated stub file lives in this repository.
+/// Where the generated stub file of envd v0 lives in this repository.
 pub const STUB_PATH: &str = "docs/stubs/__builtins__.pyi";
+/// And that of envd v1.
+pub const STUB_PATH_V1: &str = "docs/stubs/v1/__builtins__.pyi";
 
-/// The whole stub file.
+/// The stub file of envd v0.
 pub fn stub_file() -> String {
+    stub_file_of(Syntax::V0)
+}
+
+/// The whole stub file of a syntax.
+pub fn stub_file_of(syntax: Syntax) -> String {
+    let specs: Vec<&Spec> = of_syntax(syntax).collect();
     let mut out = String::from(
         "# build.envd's names for Python editors (Pyright, Pylance): put this file in the\n\
          # folder of build.envd (or the project's root) and open build.envd as Python.\n\
@@ -22,7 +31,7 @@ pub fn stub_file() -> String {
          def include(git: str) -> Any:\n    \"\"\"A repository of .envd files, evaluated as one module.\"\"\"\n",
     );
     let mut namespaces: Vec<&str> = vec![];
-    for spec in ALL {
+    for spec in &specs {
         if let (None, function) = spec.split_name() {
             out.push('\n');
             out.push_str(&function_stub(spec, function, ""));
@@ -40,7 +49,7 @@ pub fn stub_file() -> String {
                 "    class _Path:\n        huggingface: str\n        dgl: str\n    path: _Path\n",
             );
         }
-        for spec in ALL {
+        for spec in &specs {
             if let (Some(ns), function) = spec.split_name()
                 && ns == namespace
             {
@@ -149,7 +158,7 @@ mod tests {
             "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
             "return", "try", "while", "with", "yield",
         ];
-        for spec in ALL {
+        for spec in super::super::ALL {
             let names: Vec<&str> = spec
                 .params()
                 .iter()
@@ -175,9 +184,15 @@ mod tests {
         ), "{stubs}");
         assert!(stubs.contains("\ninstall: _Install\n"));
         assert!(stubs.contains("\ndef shell(*args: Any, **kwargs: Any) -> None:"));
-        for spec in ALL {
+        for spec in of_syntax(Syntax::V0) {
             let (_, function) = spec.split_name();
             assert!(stubs.contains(&format!("def {function}(")), "{}", spec.name);
         }
+        let v1 = stub_file_of(Syntax::V1);
+        assert!(
+            v1.contains("def base(image: Optional[str] = ..., dev: Optional[bool] = ...) -> None:"),
+            "{v1}"
+        );
+        assert!(!v1.contains("def system_packages("), "{v1}");
     }
 }

@@ -31,6 +31,48 @@ impl Span {
     }
 }
 
+/// The envd syntax a build file is written in: envd 0.x's v0 (the AIGES
+/// files) or envd 1.x's v1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Syntax {
+    #[default]
+    V0,
+    V1,
+}
+
+impl Syntax {
+    /// The syntax line 1 asks for: v1 when it contains `# syntax=v1`, as
+    /// envd 1.x reads it, or when a `# syntax=` directive names a frontend
+    /// and then `v1` (`# syntax=aiges/envd-frontend v1`: BuildKit runs the
+    /// first word and passes the rest on); v0 otherwise, as envd 0.x read
+    /// files without the line. A byte-order mark before it is no part of
+    /// the line.
+    pub fn of(text: &str) -> Syntax {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let first = text.lines().next().unwrap_or_default();
+        if first.contains("# syntax=v1") {
+            return Syntax::V1;
+        }
+        let directive = first
+            .trim_start()
+            .strip_prefix('#')
+            .map(str::trim_start)
+            .and_then(|rest| rest.strip_prefix("syntax="));
+        match directive {
+            Some(value) if value.split_whitespace().skip(1).any(|word| word == "v1") => Syntax::V1,
+            _ => Syntax::V0,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Syntax::V0 => "v0",
+            Syntax::V1 => "v1",
+        }
+    }
+}
+
 /// What `base()` asked for, before the image table resolves it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BaseRequest {
@@ -176,6 +218,20 @@ pub struct Located<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_syntax_is_read_from_line_one() {
+        assert_eq!(Syntax::of("# syntax=v1\ndef build(): pass\n"), Syntax::V1);
+        assert_eq!(Syntax::of("\u{feff}# syntax=v1\n"), Syntax::V1);
+        assert_eq!(Syntax::of("# syntax=aiges/envd-frontend v1\n"), Syntax::V1);
+        assert_eq!(Syntax::of("#syntax=aiges/envd-frontend:1 v1\n"), Syntax::V1);
+        assert_eq!(Syntax::of("# syntax=aiges/envd-frontend\n"), Syntax::V0);
+        assert_eq!(
+            Syntax::of("def build():\n    pass # syntax=v1\n"),
+            Syntax::V0
+        );
+        assert_eq!(Syntax::of(""), Syntax::V0);
+    }
 
     #[test]
     fn languages() {

@@ -25,6 +25,7 @@ use starlark::values::Value;
 use crate::builtins::{self, BuiltinError, Spec};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::includes::IncludedModules;
+use crate::ir::Syntax;
 use crate::limits::{MAX_BUILD_FILE_BYTES, describe_bytes};
 use crate::plan::{self, BuildSpec};
 use crate::validate::{closest, find_on_line};
@@ -111,23 +112,12 @@ pub fn evaluate(
     if let Some(error) = too_large(source) {
         return Err(Diagnostics(vec![error]));
     }
-    if let Some(header) = v1_syntax_header(source.text()) {
-        return Err(Diagnostics(vec![
-            Diagnostic::error(
-                source,
-                Some(header),
-                "this file uses envd's v1 syntax (`# syntax=v1`), which envd-frontend does not build",
-            )
-            .with_help(
-                "envd-frontend builds envd v0 files, the syntax AIGES' documents use; remove the line to build it as v0",
-            ),
-        ]));
-    }
+    let syntax = Syntax::of(source.text());
     let recorder = Recorder::new(source, includes.clone());
     // starlark-rust asserts on some overflows (e.g. string lengths) instead of
     // returning errors; a panic there must still end as a located diagnostic.
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        run(source, target, build_args, &recorder)
+        run(source, syntax, target, build_args, &recorder)
     }));
     let warnings = recorder.warnings.take();
     let fail = |error: Diagnostic| Diagnostics::after_warnings(warnings.clone(), [error]);
@@ -136,6 +126,7 @@ pub fn evaluate(
             let mut warnings = warnings.clone();
             let spec = plan::assemble(
                 source,
+                syntax,
                 target,
                 target_span,
                 recorder.calls.take(),
@@ -162,6 +153,7 @@ pub fn evaluate(
 /// the target function's span for whole-file errors.
 fn run(
     source: &SourceText,
+    syntax: Syntax,
     target: &str,
     build_args: &BTreeMap<String, String>,
     recorder: &Recorder,
@@ -177,7 +169,7 @@ fn run(
         LibraryExtension::Map,
         LibraryExtension::Filter,
     ]);
-    add_builtins(&mut globals);
+    add_builtins(&mut globals, syntax);
     globals.set(BUILD_ARGS_GLOBAL, build_args.clone());
     globals.set("include", include::IncludeFunction);
     // envd's absolute path of the build context; paths here are relative
@@ -230,15 +222,6 @@ fn too_large(source: &SourceText) -> Option<Diagnostic> {
     })
 }
 
-/// The first line, when it asks for envd's v1 syntax: envd read only the
-/// first line, and took anything else for v0.
-fn v1_syntax_header(text: &str) -> Option<std::ops::Range<usize>> {
-    let first = text.lines().next()?;
-    first
-        .contains("# syntax=v1")
-        .then(|| 0..first.trim_end().len())
-}
-
 /// envd v0's `data.path` strings: folders of well-known datasets, for
 /// `runtime.mount(envd_path=...)`.
 const DATA_PATHS: &[(&str, &str)] = &[("huggingface", "~/.cache/huggingface"), ("dgl", "~/.dgl")];
@@ -253,9 +236,13 @@ fn dialect() -> Dialect {
 
 /// Every registered builtin: top-level ones as globals, the others in
 /// their namespace (`io.copy`).
-fn add_builtins(globals: &mut GlobalsBuilder) {
+/// The builtins of `syntax`, as Starlark functions and namespaces.
+fn add_builtins(globals: &mut GlobalsBuilder, syntax: Syntax) {
     let mut namespaces: Vec<(&str, Vec<&'static Spec>)> = vec![];
-    for &spec in builtins::ALL {
+    for &spec in builtins::ALL
+        .iter()
+        .filter(|spec| spec.syntaxes.contains(&syntax))
+    {
         match spec.split_name() {
             (None, name) => globals.set(name, EnvdFunction::new(spec)),
             (Some(namespace), _) => match namespaces.iter_mut().find(|(n, _)| *n == namespace) {
@@ -389,7 +376,7 @@ fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
             };
             let message = first_line(&message);
             let called = span.as_ref().and_then(|s| source.text().get(s.clone()));
-            let (message, helps) = match unknown_name(&message, called) {
+            let (message, helps) = match unknown_name(&message, called, Syntax::of(source.text())) {
                 Some(reworded) => reworded,
                 None => (friendlier(message), vec![]),
             };
@@ -419,7 +406,11 @@ fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
 /// its namespace: the message says so in envd's terms, with the nearest
 /// name and the namespace's functions as help. `called` is the text the
 /// error points at (`install.pyton_packages(...)`).
-fn unknown_name(message: &str, called: Option<&str>) -> Option<(String, Vec<String>)> {
+fn unknown_name(
+    message: &str,
+    called: Option<&str>,
+    syntax: Syntax,
+) -> Option<(String, Vec<String>)> {
     // Starlark: "Variable `bsae` not found, did you mean `base`?" and
     // "Object of type `namespace` has no attribute `x`, did you mean `y`?".
     let quoted = |text: &str| -> Vec<String> {
@@ -437,7 +428,10 @@ fn unknown_name(message: &str, called: Option<&str>) -> Option<(String, Vec<Stri
             helps.push(format!("did you mean `{close}`?"));
         }
         return Some((
-            format!("`{name}` is not defined in build.envd or by envd v0"),
+            format!(
+                "`{name}` is not defined in build.envd or by envd {}",
+                syntax.name()
+            ),
             helps,
         ));
     }
@@ -454,6 +448,7 @@ fn unknown_name(message: &str, called: Option<&str>) -> Option<(String, Vec<Stri
         }
         let functions: Vec<&str> = builtins::ALL
             .iter()
+            .filter(|spec| spec.syntaxes.contains(&syntax))
             .filter_map(|spec| match spec.split_name() {
                 (Some(ns), name) if ns == namespace => Some(name),
                 _ => None,
@@ -461,12 +456,16 @@ fn unknown_name(message: &str, called: Option<&str>) -> Option<(String, Vec<Stri
             .collect();
         if !functions.is_empty() {
             helps.push(format!(
-                "envd v0's {namespace} functions: {}",
+                "envd {}'s {namespace} functions: {}",
+                syntax.name(),
                 functions.join(", ")
             ));
         }
         return Some((
-            format!("`{namespace}.{member}` is not an envd v0 function"),
+            format!(
+                "`{namespace}.{member}` is not an envd {} function",
+                syntax.name()
+            ),
             helps,
         ));
     }

@@ -125,6 +125,11 @@ impl ImageConfig {
         self.config.cmd = None;
     }
 
+    /// No command: an image that runs only its entrypoint.
+    pub fn clear_cmd(&mut self) {
+        self.config.cmd = None;
+    }
+
     /// Adds `port` (`8080/tcp`) to ExposedPorts.
     pub fn expose_port(&mut self, port: &str) {
         let ports = self

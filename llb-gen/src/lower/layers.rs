@@ -11,6 +11,39 @@ use super::Lowering;
 use super::context::{FileKind, read_text, require_kind};
 
 impl Lowering<'_> {
+    /// Copies `src` of `from` to `dest` on the image itself, with
+    /// BuildKit's own rules (a folder that exists at `dest` takes the
+    /// source inside it; missing parents are made), as envd v1 copied.
+    pub(crate) fn copy_onto_image(
+        &mut self,
+        span: &Span,
+        name: &str,
+        from: &State,
+        src: &str,
+        dest: &str,
+    ) -> Result<(), Diagnostic> {
+        let applied = FileOp::new(&self.state)
+            .copy(Copy::new(from, src, dest).create_dest_path(true))
+            .custom_name(self.op_name(name))
+            .location(self.location(span))
+            .build()
+            .map_err(|e| self.llb_error(span, e))?;
+        self.state = applied;
+        self.history(span, name, false);
+        Ok(())
+    }
+
+    /// An image as a source of files, for the build's platform.
+    pub(crate) fn image_source(&self, span: &Span, reference: &str) -> Result<State, Diagnostic> {
+        crate::llb::Image::new(reference)
+            .resolve_mode(self.options.resolve_mode)
+            .platform(self.options.platform.clone())
+            .custom_name(self.op_name(&format!("image {reference}")))
+            .location(self.location(span))
+            .build()
+            .map_err(|e| self.llb_error(span, e))
+    }
+
     /// Adds files to the image. With merge ops the files are a layer built
     /// on scratch and merged on: the same op for every base, so variants
     /// compute it once (Dockerfile's `COPY --link`). Daemons without merge

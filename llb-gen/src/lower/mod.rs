@@ -154,6 +154,9 @@ pub struct Lowering<'a> {
     mirrors_used: BTreeSet<&'static str>,
     /// Warnings about what the steps read.
     pub(crate) warnings: Vec<Diagnostic>,
+    /// The entrypoint build.envd's `config.entrypoint` calls made so far
+    /// (they add up), which replaces the base image's.
+    pub(crate) entrypoint: Vec<String>,
 }
 
 impl<'a> Lowering<'a> {
@@ -272,6 +275,7 @@ impl<'a> Lowering<'a> {
             mirrors: BTreeMap::new(),
             mirrors_used: BTreeSet::new(),
             warnings,
+            entrypoint: vec![],
         };
         lowering
             .warnings

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::builtins::Step;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
-use crate::ir::{BaseRequest, CudaRequest, Located};
+use crate::ir::{BaseRequest, CudaRequest, Located, Syntax};
 use crate::lower::{BaseResolver, ContextFiles, LowerOptions, Lowered, Lowering};
 
 pub use rules::assemble;
@@ -22,13 +22,20 @@ pub enum Recorded {
     Step(Located<Step>),
 }
 
-/// The whole build: one base, then steps in source order.
+/// The whole build: one base, then steps in source order (envd v1's in
+/// its fixed order of phases, `rules::v1_phase`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BuildSpec {
+    #[serde(skip_serializing_if = "is_v0")]
+    pub syntax: Syntax,
     /// The function that was run (`build` unless a target was given).
     pub target: String,
     pub base: Located<BaseRequest>,
     pub steps: Vec<Located<Step>>,
+}
+
+fn is_v0(syntax: &Syntax) -> bool {
+    *syntax == Syntax::V0
 }
 
 impl BuildSpec {
@@ -74,7 +81,12 @@ pub fn lower(
         }
     }
     let warnings = lowering.warnings.clone();
-    lowering
+    let mut lowered = lowering
         .finish(&spec.target)
-        .map_err(|error| failed(&warnings, error))
+        .map_err(|error| failed(&warnings, error))?;
+    if spec.syntax == Syntax::V1 {
+        // envd v1 never sets Cmd: the base image's is dropped.
+        lowered.config.clear_cmd();
+    }
+    Ok(lowered)
 }

@@ -4,8 +4,9 @@
 
 use super::{BuildSpec, Recorded};
 use crate::builtins::Step;
+use crate::builtins::globals::base::V1_DEFAULT_IMAGE;
 use crate::diagnostics::{Diagnostic, SourceText};
-use crate::ir::{BaseRequest, CudaRequest, Located, PythonRequest, Span};
+use crate::ir::{BaseRequest, CudaRequest, Located, PythonRequest, Span, Syntax};
 use crate::lint::BASE_NOT_CALLED;
 
 /// envd v0's base when a file calls no `base()` (its `NewGraph`): Ubuntu
@@ -17,6 +18,7 @@ pub const DEFAULT_OS: &str = "ubuntu22.04";
 /// target function, for diagnostics about the file as a whole.
 pub fn assemble(
     source: &SourceText,
+    syntax: Syntax,
     target: &str,
     target_span: std::ops::Range<usize>,
     recorded: Vec<Recorded>,
@@ -70,6 +72,21 @@ pub fn assemble(
     }
     let mut base = match base {
         Some(base) => base,
+        // envd v1 builds on ubuntu:22.04 unless base() names an image.
+        None if syntax == Syntax::V1 => Located {
+            value: BaseRequest {
+                image: V1_DEFAULT_IMAGE.to_string(),
+                python: None,
+                other_language: None,
+                cuda: None,
+            },
+            span: Span {
+                start: target_span.start,
+                end: target_span.end,
+                line: source.line_col(target_span.start).0,
+                called_from: vec![],
+            },
+        },
         None => {
             warnings.push(
                 Diagnostic::warning(
@@ -101,9 +118,34 @@ pub fn assemble(
         }
     };
     base.value.cuda = cuda;
+    if syntax == Syntax::V1 {
+        // A stable sort: calls of one phase keep their order.
+        steps.sort_by_key(|step| v1_phase(&step.value));
+    }
     Ok(BuildSpec {
+        syntax,
         target: target.to_string(),
         base,
         steps,
     })
+}
+
+/// Where a step goes in envd v1's build, which runs in fixed phases
+/// whatever the order of the calls (envd 1.3's `CompileLLB`): settings of
+/// the image first, then the apt source, apt packages, package indexes,
+/// packages, downloads, copies, and `run` last.
+fn v1_phase(step: &Step) -> u8 {
+    match step {
+        Step::Environ(_) | Step::Expose(_) | Step::Entrypoint(_) | Step::Repo(_) => 0,
+        Step::AptSource(_) => 1,
+        Step::SystemPackages(_) => 2,
+        Step::PipIndex(_) | Step::CondaChannel(_) | Step::PackageMirror(_) => 3,
+        Step::PythonPackages(_)
+        | Step::CondaPackages(_)
+        | Step::RPackages(_)
+        | Step::JuliaPackages(_) => 4,
+        Step::Http(_) => 5,
+        Step::Copy(_) => 6,
+        Step::Run(_) => 7,
+    }
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, warn_unused_mode,
+    Args, BOTH, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, warn_unused_mode,
 };
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
@@ -23,6 +23,7 @@ pub static SPEC: Spec = Spec {
     ]),
     once: true,
     tools: &[],
+    syntaxes: BOTH,
     record,
 };
 

@@ -5,7 +5,9 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool};
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, ONLY_V0, Param, Params, Recording, Spec, Tool,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::limits::MAX_YAML_FLOW_DEPTH;
@@ -25,6 +27,7 @@ pub static SPEC: Spec = Spec {
     ]),
     once: true,
     tools: &[Tool::Conda],
+    syntaxes: ONLY_V0,
     record,
 };
 

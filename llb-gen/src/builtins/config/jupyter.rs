@@ -1,7 +1,7 @@
 //! `config.jupyter`: starts Jupyter in envd's development environment.
 //! Accepted so envd files load; it puts nothing in an image.
 
-use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
+use crate::builtins::{Args, BuiltinError, ONLY_V0, Params, Recording, Spec, dev_only};
 
 pub static SPEC: Spec = Spec {
     name: "config.jupyter",
@@ -9,6 +9,7 @@ pub static SPEC: Spec = Spec {
     params: Params::Any,
     once: false,
     tools: &[],
+    syntaxes: ONLY_V0,
     record,
 };
 

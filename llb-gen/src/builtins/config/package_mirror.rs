@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, lower_mirror, mirror_url,
+    Args, BuiltinError, Kind, Lower, ONLY_V0, Param, Params, Recording, Spec, lower_mirror,
+    mirror_url,
 };
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
@@ -21,6 +22,7 @@ pub static SPEC: Spec = Spec {
     params: Params::Declared(&[Param::positional("url", Kind::Str, "an http(s) URL").required()]),
     once: true,
     tools: &[],
+    syntaxes: ONLY_V0,
     record,
 };
 

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool, http_url,
+    Args, BOTH, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool, http_url,
     warn_unused_mode,
 };
 use crate::diagnostics::Diagnostic;
@@ -28,6 +28,7 @@ pub static SPEC: Spec = Spec {
     ]),
     once: true,
     tools: &[Tool::Pip],
+    syntaxes: BOTH,
     record,
 };
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
+use crate::builtins::{Args, BOTH, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::Lowering;
@@ -21,6 +21,7 @@ pub static SPEC: Spec = Spec {
     ]),
     once: true,
     tools: &[],
+    syntaxes: BOTH,
     record,
 };
 

@@ -1,8 +1,8 @@
 //! `base(os, language, image)`: the base image, and the Python it must
-//! have. Lowering starts from it (see `lower::base`), so it records a base
-//! request rather than a step.
+//! have; envd v1's `base(image, dev)` ([`V1`]). Lowering starts from it
+//! (see `lower::base`), so it records a base request rather than a step.
 
-use crate::builtins::{Args, BuiltinError, Kind, Param, Params, Recording, Spec};
+use crate::builtins::{Args, BuiltinError, Kind, ONLY_V0, ONLY_V1, Param, Params, Recording, Spec};
 use crate::ir::{BaseRequest, OtherLanguage, PythonRequest};
 
 pub static SPEC: Spec = Spec {
@@ -23,8 +23,54 @@ pub static SPEC: Spec = Spec {
     ]),
     once: false,
     tools: &[],
+    syntaxes: ONLY_V0,
     record,
 };
+
+/// envd v1's `base(image="ubuntu:22.04", dev=False)`.
+pub static V1: Spec = Spec {
+    name: "base",
+    summary: "base image (envd v1)",
+    params: Params::Declared(&[
+        Param::positional(
+            "image",
+            Kind::Str,
+            "an image reference (default `ubuntu:22.04`)",
+        ),
+        Param::positional(
+            "dev",
+            Kind::Bool,
+            "envd's development environment (user `envd`, sshd, shell prompt): not built here",
+        ),
+    ]),
+    once: false,
+    tools: &[],
+    syntaxes: ONLY_V1,
+    record: record_v1,
+};
+
+/// envd v1's base image when `base()` names none.
+pub const V1_DEFAULT_IMAGE: &str = "ubuntu:22.04";
+
+fn record_v1(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    if args.bool("dev") {
+        return Err(BuiltinError::new(
+            "base(dev=True) builds envd's development environment (a user `envd`, sshd, horust, starship, shell prompts), which envd-frontend does not build yet",
+        )
+        .help("build the image without dev=True (base(image=...)), or with envd 1.x"));
+    }
+    let image = args
+        .str("image")
+        .filter(|image| !image.trim().is_empty())
+        .unwrap_or_else(|| V1_DEFAULT_IMAGE.to_string());
+    recording.base(BaseRequest {
+        image,
+        python: None,
+        other_language: None,
+        cuda: None,
+    });
+    Ok(())
+}
 
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
     let image = match (args.str("os"), args.str("image")) {

@@ -4,10 +4,14 @@
 //! (writable, the writes thrown away), as envd did, and not copied in.
 //! envd ran commands in `/home/envd/<environment>`; images without a
 //! working directory get the context there, at [`MOUNT_HOST_FALLBACK`].
+//! envd v1's `run` ([`V1`]) is one step per call: its commands as one
+//! `bash` script under `set -euo pipefail`, always in that folder.
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, ONLY_V0, ONLY_V1, Param, Params, Recording, Spec,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lint;
@@ -31,11 +35,21 @@ pub static SPEC: Spec = Spec {
     ]),
     once: false,
     tools: &[],
+    syntaxes: ONLY_V0,
     record,
 };
 
+/// envd v1's `run(commands, mount_host)`.
+pub static V1: Spec = Spec {
+    summary: "the commands of a call as one bash script (`set -euo pipefail`), a step per call",
+    syntaxes: ONLY_V1,
+    record: record_v1,
+    ..SPEC
+};
+
 /// Where `mount_host` mounts the context on an image whose working
-/// directory is `/`.
+/// directory is `/`. envd named the folder after the client's folder,
+/// which BuildKit does not send.
 pub const MOUNT_HOST_FALLBACK: &str = "/home/envd/build-context";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -43,9 +57,45 @@ pub struct Run {
     pub command: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub mount_host: bool,
+    /// envd v1's run: a bash script in [`MOUNT_HOST_FALLBACK`].
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub v1: bool,
+}
+
+fn record_v1(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    let commands = checked_commands(args, recording)?;
+    recording.step(
+        Run {
+            command: commands.join("\n"),
+            mount_host: args.bool("mount_host"),
+            v1: true,
+        }
+        .into(),
+    )
 }
 
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    let commands = checked_commands(args, recording)?;
+    let mount_host = args.bool("mount_host");
+    for command in commands {
+        recording.step(
+            Run {
+                command,
+                mount_host,
+                v1: false,
+            }
+            .into(),
+        )?;
+    }
+    Ok(())
+}
+
+/// The commands of a call, each checked and the ones a builtin does
+/// better warned about.
+fn checked_commands(
+    args: &Args,
+    recording: &mut dyn Recording,
+) -> Result<Vec<String>, BuiltinError> {
     let commands = args.str_list("commands");
     if commands.is_empty() {
         return Err(BuiltinError::new("run(): `commands` is empty")
@@ -54,7 +104,6 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     if commands.iter().any(|c| c.trim().is_empty()) {
         return Err(BuiltinError::new("run(): a command is empty"));
     }
-    let mount_host = args.bool("mount_host");
     for command in &commands {
         if let Some(builtin) = builtin_for(command) {
             // Located from its first character: the text is verbatim in
@@ -76,16 +125,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
             );
         }
     }
-    for command in commands {
-        recording.step(
-            Run {
-                command,
-                mount_host,
-            }
-            .into(),
-        )?;
-    }
-    Ok(())
+    Ok(commands)
 }
 
 impl Lower for Run {
@@ -93,6 +133,14 @@ impl Lower for Run {
         let name = format!("run {}", one_line(&self.command));
         let mut mounts = vec![lowering.pip_cache()];
         let mut cwd = lowering.exec_config.working_dir().to_string();
+        let mut script = self.command.clone();
+        if self.v1 {
+            cwd = MOUNT_HOST_FALLBACK.to_string();
+            script = format!(
+                "exec bash -c {}",
+                crate::lower::shell::quote(&format!("set -euo pipefail\n{}\n", self.command))
+            );
+        }
         if self.mount_host {
             // The root cannot be a mount: an image without a working
             // directory gets envd's home for its environments.
@@ -102,11 +150,15 @@ impl Lower for Run {
             let context = lowering.context(span, "run", &[".".to_string()])?;
             mounts.push(BindMount::new(cwd.clone(), &context).writable().into());
         }
-        lowering.exec_step_in(span, &name, self.command.clone(), mounts, &cwd)
+        lowering.exec_step_in(span, &name, script, mounts, &cwd)
     }
 
     fn context_paths(&self) -> Vec<&str> {
         if self.mount_host { vec!["."] } else { vec![] }
+    }
+
+    fn builtin(&self) -> Option<&'static Spec> {
+        self.v1.then_some(&V1)
     }
 }
 

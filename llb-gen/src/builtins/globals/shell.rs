@@ -1,7 +1,7 @@
 //! `shell`: sets the shell of envd's development environment.
 //! Accepted so envd files load; it puts nothing in an image.
 
-use crate::builtins::{Args, BuiltinError, Params, Recording, Spec, dev_only};
+use crate::builtins::{Args, BOTH, BuiltinError, Params, Recording, Spec, dev_only};
 
 pub static SPEC: Spec = Spec {
     name: "shell",
@@ -9,6 +9,7 @@ pub static SPEC: Spec = Spec {
     params: Params::Any,
     once: false,
     tools: &[],
+    syntaxes: BOTH,
     record,
 };
 

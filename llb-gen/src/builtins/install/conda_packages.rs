@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool, context_path,
+    Args, BuiltinError, Kind, Lower, ONLY_V0, Param, Params, Recording, Spec, Tool, context_path,
     nothing_to_install, package_names,
 };
 use crate::diagnostics::Diagnostic;
@@ -32,6 +32,7 @@ pub static SPEC: Spec = Spec {
     ]),
     once: false,
     tools: &[Tool::Conda],
+    syntaxes: ONLY_V0,
     record,
 };
 

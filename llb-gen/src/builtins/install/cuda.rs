@@ -3,7 +3,7 @@
 //! Each variant is a base table name (`ubuntu22.04-cuda11.8.0-cudnn8`),
 //! overridable like the others; `lower::base` resolves it.
 
-use crate::builtins::{Args, BuiltinError, Kind, Param, Params, Recording, Spec};
+use crate::builtins::{Args, BuiltinError, Kind, ONLY_V0, Param, Params, Recording, Spec};
 use crate::ir::CudaRequest;
 
 /// envd's cuDNN when `cudnn` is not given.
@@ -22,6 +22,7 @@ pub static SPEC: Spec = Spec {
     ]),
     once: false,
     tools: &[],
+    syntaxes: ONLY_V0,
     record,
 };
 

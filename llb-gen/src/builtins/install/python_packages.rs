@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool, context_path,
+    Args, BOTH, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, Tool, context_path,
     nothing_to_install, package_names,
 };
 use crate::diagnostics::Diagnostic;
@@ -35,6 +35,7 @@ pub static SPEC: Spec = Spec {
     ]),
     once: false,
     tools: &[Tool::Pip],
+    syntaxes: BOTH,
     record,
 };
 

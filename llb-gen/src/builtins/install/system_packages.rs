@@ -5,8 +5,8 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, DEBIAN_PACKAGES, Lower, Params, Recording, Spec, debian_packages,
-    nothing_to_install,
+    Args, BOTH, BuiltinError, DEBIAN_PACKAGES, Lower, ONLY_V0, Params, Recording, Spec,
+    debian_packages, nothing_to_install,
 };
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
@@ -18,6 +18,7 @@ pub static SPEC: Spec = Spec {
     params: Params::Declared(&[DEBIAN_PACKAGES]),
     once: false,
     tools: &[],
+    syntaxes: ONLY_V0,
     record,
 };
 
@@ -25,6 +26,7 @@ pub static SPEC: Spec = Spec {
 pub static APT_PACKAGES: Spec = Spec {
     name: "install.apt_packages",
     summary: "`apt-get install` with the apt caches (envd's other name)",
+    syntaxes: BOTH,
     ..SPEC
 };
 

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, context_path,
+    Args, BuiltinError, Kind, Lower, ONLY_V0, ONLY_V1, Param, Params, Recording, Spec, context_path,
 };
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
@@ -32,13 +32,82 @@ pub static SPEC: Spec = Spec {
     ]),
     once: false,
     tools: &[],
+    syntaxes: ONLY_V0,
     record,
+};
+
+/// envd v1's `io.copy(source, target, image)`: from the context, or from
+/// an image, onto the image with BuildKit's copy rules, as envd v1 copied.
+pub static V1: Spec = Spec {
+    name: "io.copy",
+    summary: "copy from the build context or an image (envd v1)",
+    params: Params::Declared(&[
+        Param::positional(
+            "source",
+            Kind::Str,
+            "a file or folder in the build context, or in `image`",
+        )
+        .required(),
+        Param::positional("target", Kind::Str, "an absolute path in the image").required(),
+        Param::named(
+            "image",
+            Kind::Str,
+            "an image to copy from, instead of the context",
+        ),
+    ]),
+    once: false,
+    tools: &[],
+    syntaxes: ONLY_V1,
+    record: record_v1,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Copy {
     pub src: String,
     pub dest: String,
+    /// envd v1's copy: onto the image, from `image` when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub v1: Option<V1From>,
+}
+
+/// Where envd v1's copy takes its files from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum V1From {
+    Context,
+    Image(String),
+}
+
+fn record_v1(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    let image = args.str("image").filter(|image| !image.is_empty());
+    let source = args.required_str("source")?;
+    let src = match &image {
+        // A path in the image: absolute there.
+        Some(_) => format!("/{}", source.trim_start_matches('/')),
+        None => context_path(&V1, "source", &source)?,
+    };
+    let dest = args.required_str("target")?;
+    if !dest.starts_with('/') {
+        return Err(BuiltinError::new(format!(
+            "io.copy(): `target` {dest:?} must be an absolute path in the image"
+        )));
+    }
+    if let Some(image) = &image
+        && let Err(e) = crate::llb::ImageRef::parse(image)
+    {
+        return Err(BuiltinError::new(format!(
+            "io.copy(): `image` {image:?}: {e}"
+        )));
+    }
+    let from = image.map_or(V1From::Context, V1From::Image);
+    recording.step(
+        Copy {
+            src,
+            dest,
+            v1: Some(from),
+        }
+        .into(),
+    )
 }
 
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
@@ -54,7 +123,14 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
             dest.trim_start_matches("./")
         )));
     }
-    recording.step(Copy { src, dest }.into())?;
+    recording.step(
+        Copy {
+            src,
+            dest,
+            v1: None,
+        }
+        .into(),
+    )?;
     Ok(())
 }
 
@@ -63,6 +139,9 @@ impl Lower for Copy {
     /// (the context root's contents land in DEST); a file at DEST, or at
     /// `DEST/<name>` when DEST ends with `/`.
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
+        if let Some(from) = &self.v1 {
+            return self.lower_v1(lowering, span, from);
+        }
         let (src, dest) = (self.src.as_str(), self.dest.as_str());
         let kind = lowering.require_kind(span, "io.copy source", src)?;
         let name = src.rsplit('/').next().unwrap_or(src);
@@ -100,7 +179,50 @@ impl Lower for Copy {
     }
 
     fn context_paths(&self) -> Vec<&str> {
-        vec![&self.src]
+        match &self.v1 {
+            Some(V1From::Image(_)) => vec![],
+            _ => vec![&self.src],
+        }
+    }
+
+    fn builtin(&self) -> Option<&'static Spec> {
+        self.v1.is_some().then_some(&V1)
+    }
+}
+
+impl Copy {
+    /// envd v1's copy: onto the image itself, with BuildKit's rules.
+    fn lower_v1(
+        &self,
+        lowering: &mut Lowering<'_>,
+        span: &Span,
+        from: &V1From,
+    ) -> Result<(), Diagnostic> {
+        let dest = self.dest.as_str();
+        match from {
+            V1From::Context => {
+                let src = self.src.as_str();
+                lowering.require_kind(span, "io.copy source", src)?;
+                let shown = if src == "." {
+                    "./".to_string()
+                } else {
+                    format!("./{src}")
+                };
+                let title = format!("io.copy {shown} -> {dest}");
+                let context = lowering.context(span, &title, &[src.to_string()])?;
+                let path = if src == "." {
+                    "/".to_string()
+                } else {
+                    format!("/{src}")
+                };
+                lowering.copy_onto_image(span, &title, &context, &path, dest)
+            }
+            V1From::Image(image) => {
+                let title = format!("io.copy {image}:{} -> {dest}", self.src);
+                let source = lowering.image_source(span, image)?;
+                lowering.copy_onto_image(span, &title, &source, &self.src, dest)
+            }
+        }
     }
 }
 

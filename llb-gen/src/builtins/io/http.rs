@@ -5,7 +5,9 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, http_url};
+use crate::builtins::{
+    Args, BOTH, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, http_url,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::llb::{Copy, Http as HttpSource, WithOpOptions};
@@ -32,6 +34,7 @@ pub static SPEC: Spec = Spec {
     ]),
     once: false,
     tools: &[],
+    syntaxes: BOTH,
     record,
 };
 

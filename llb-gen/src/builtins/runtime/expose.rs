@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
+use crate::builtins::{Args, BOTH, BuiltinError, Kind, Lower, Param, Params, Recording, Spec};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::Lowering;
@@ -37,6 +37,7 @@ pub static SPEC: Spec = Spec {
     ]),
     once: false,
     tools: &[],
+    syntaxes: BOTH,
     record,
 };
 

@@ -1,0 +1,339 @@
+# build.envd's names for Python editors (Pyright, Pylance): put this file in the
+# folder of build.envd (or the project's root) and open build.envd as Python.
+# Generated from the builtin specs of envd-frontend's llb-gen; do not edit.
+from typing import Any, Dict, List, Optional
+
+build_args: Dict[str, str]
+"""The build's --build-arg values (read-only)."""
+_build_context_dir: str
+"""The build context, "."."""
+
+def include(git: str) -> Any:
+    """A repository of .envd files, evaluated as one module."""
+
+def base(image: Optional[str] = ..., dev: Optional[bool] = ...) -> None:
+    """
+    Base image (envd v1).
+
+    | parameter | also accepted as | positional | type | default | meaning |
+    |---|---|---|---|---|---|
+    | `image` |  | yes | a string | `None` | an image reference (default `ubuntu:22.04`) |
+    | `dev` |  | yes | True or False | `False` | envd's development environment (user `envd`, sshd, shell prompt): not built here |
+    """
+
+def run(commands: Optional[List[str]] = ..., mount_host: Optional[bool] = ...) -> None:
+    """
+    The commands of a call as one bash script (`set -euo pipefail`), a step per call.
+
+    | parameter | also accepted as | positional | type | default | meaning |
+    |---|---|---|---|---|---|
+    | `commands` |  | yes | a list of strings | `[]` | shell commands, each run as its own step |
+    | `mount_host` |  | yes | True or False | `False` | mount the build context at the working directory while they run |
+    """
+
+def shell(*args: Any, **kwargs: Any) -> None:
+    """
+    Nothing in the image (accepted with a warning): sets the shell of envd's development environment.
+
+    It takes any arguments and reads none of them.
+    """
+
+def git_config(*args: Any, **kwargs: Any) -> None:
+    """
+    Nothing in the image (accepted with a warning): sets git's identity in envd's development environment.
+
+    It takes any arguments and reads none of them.
+    """
+
+class _Install:
+    def python_packages(self, name: Optional[List[str]] = ..., *, requirements: Optional[str] = ..., local_wheels: Optional[List[str]] = ...) -> None:
+        """
+        One `pip install` with the pip cache.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `name` |  | yes | a list of strings | `[]` | requirement specifiers (`torch==1.10`) |
+        | `requirements` |  | no | a string | `None` | a requirements file in the context; nested `-r`/`-c` files are read too |
+        | `local_wheels` |  | no | a list of strings | `[]` | `.whl` files in the context |
+        """
+    def apt_packages(self, name: Optional[List[str]] = ...) -> None:
+        """
+        `apt-get install` with the apt caches (envd's other name).
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `name` |  | yes | a list of strings | `[]` | Debian package names, optionally `=version` or `/release` |
+        """
+    def vscode_extensions(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Nothing in the image (accepted with a warning): installs VS Code extensions for envd's development environment.
+
+        It takes any arguments and reads none of them.
+        """
+    def python(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x installs Python with micromamba from conda's channels.
+
+        It takes any arguments and reads none of them.
+        """
+    def conda(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x downloads Miniconda (or micromamba with use_mamba=True).
+
+        It takes any arguments and reads none of them.
+        """
+    def uv(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x downloads uv and installs Python with it.
+
+        It takes any arguments and reads none of them.
+        """
+    def pixi(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x downloads pixi.
+
+        It takes any arguments and reads none of them.
+        """
+    def r_lang(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x installs R from its apt repository.
+
+        It takes any arguments and reads none of them.
+        """
+    def julia(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x downloads Julia.
+
+        It takes any arguments and reads none of them.
+        """
+    def rust(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x downloads rustup and installs Rust.
+
+        It takes any arguments and reads none of them.
+        """
+    def go(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x downloads Go.
+
+        It takes any arguments and reads none of them.
+        """
+    def nodejs(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x downloads Node.js.
+
+        It takes any arguments and reads none of them.
+        """
+    def codex(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x downloads OpenAI's codex.
+
+        It takes any arguments and reads none of them.
+        """
+    def conda_packages(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x installs them into the conda that install.conda() downloads.
+
+        It takes any arguments and reads none of them.
+        """
+    def r_packages(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x installs them into the R of install.r_lang().
+
+        It takes any arguments and reads none of them.
+        """
+    def julia_packages(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x installs them into the Julia of install.julia().
+
+        It takes any arguments and reads none of them.
+        """
+    def cuda(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x bases the image on NVIDIA's CUDA runtime image.
+
+        It takes any arguments and reads none of them.
+        """
+
+install: _Install
+
+class _Io:
+    def copy(self, source: str, target: str, *, image: Optional[str] = ...) -> None:
+        """
+        Copy from the build context or an image (envd v1).
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `source` |  | yes | a string | required | a file or folder in the build context, or in `image` |
+        | `target` |  | yes | a string | required | an absolute path in the image |
+        | `image` |  | no | a string | `None` | an image to copy from, instead of the context |
+        """
+    def http(self, url: str, checksum: Optional[str] = ..., filename: Optional[str] = ...) -> None:
+        """
+        A download checked by its checksum, into /home/envd/extra_source/.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `url` |  | yes | a string | required | an http:// or https:// URL |
+        | `checksum` |  | yes | a string | `None` | `sha256:<hex>`: BuildKit fails the build if the download differs |
+        | `filename` |  | yes | a string | `None` | the file's name; else the server's or the URL's |
+        """
+
+io: _Io
+
+class _Config:
+    def pip_index(self, url: str, *, extra_url: Optional[str] = ..., trust: Optional[bool] = ..., mode: Optional[str] = ...) -> None:
+        """
+        `/etc/pip.conf`.
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `url` |  | yes | a string | required | the index URL |
+        | `extra_url` |  | no | a string | `None` | an extra index URL |
+        | `trust` |  | no | True or False | `False` | trust the indexes' hosts (plain http) |
+        | `mode` |  | no | a string | `None` | accepted with a warning: envd never implemented it |
+        """
+    def apt_source(self, source: str, *, mode: Optional[str] = ...) -> None:
+        """
+        `/etc/apt/sources.list`.
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `source` |  | yes | a string | required | the text of sources.list |
+        | `mode` |  | no | a string | `None` | accepted with a warning: envd never implemented it |
+        """
+    def entrypoint(self, args: Optional[List[str]] = ...) -> None:
+        """
+        Image Entrypoint (clears Cmd); each call adds its args.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `args` |  | yes | a list of strings | `[]` | the program and its arguments |
+        """
+    def repo(self, url: str, description: Optional[str] = ...) -> None:
+        """
+        Image labels org.opencontainers.image.source and .description.
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `url` |  | yes | a string | required | the repository's URL |
+        | `description` |  | yes | a string | `None` | what the environment is for |
+        """
+    def gpu(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Nothing in the image (accepted with a warning): asks envd for GPUs when it runs the environment.
+
+        It takes any arguments and reads none of them.
+        """
+    def shm_size(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Nothing in the image (accepted with a warning): sets the shared memory size when envd runs the environment.
+
+        It takes any arguments and reads none of them.
+        """
+    def rstudio_server(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Nothing in the image (accepted with a warning): starts RStudio Server in envd's development environment.
+
+        It takes any arguments and reads none of them.
+        """
+    def owner(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x owns the image's files and user by this uid and gid.
+
+        It takes any arguments and reads none of them.
+        """
+    def conda_channel(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x configures the conda that install.conda() downloads.
+
+        It takes any arguments and reads none of them.
+        """
+    def jupyter(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x installs Jupyter into the image with pip.
+
+        It takes any arguments and reads none of them.
+        """
+    def cran_mirror(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x uses it for install.r_packages, which needs install.r_lang().
+
+        It takes any arguments and reads none of them.
+        """
+    def julia_pkg_server(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Not built by envd-frontend yet: envd 1.x stores it for Julia, which needs install.julia().
+
+        It takes any arguments and reads none of them.
+        """
+
+config: _Config
+
+class _Runtime:
+    def environ(self, env: Optional[Dict[str, str]] = ..., *, extra_path: Optional[List[str]] = ...) -> None:
+        """
+        Image Env and PATH.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `env` |  | yes | a dict of strings | `{}` | variables to set |
+        | `extra_path` |  | no | a list of strings | `[]` | absolute folders appended to PATH |
+        """
+    def expose(self, envd_port: int, host_port: Optional[int] = ..., service: Optional[str] = ..., listen_addr: Optional[str] = ...) -> None:
+        """
+        Image ExposedPorts.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `envd_port` |  | yes | an integer | required | the TCP port the service listens on, 1 to 65535 |
+        | `host_port` |  | yes | an integer | `None` | no effect on an image: the host port envd published it on |
+        | `service` |  | yes | a string | `None` | no effect on an image: a name envd showed |
+        | `listen_addr` |  | yes | a string | `None` | no effect on an image: the host address envd published it on |
+        """
+    def daemon(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Nothing in the image (accepted with a warning): starts background commands when envd runs the environment.
+
+        It takes any arguments and reads none of them.
+        """
+    def command(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Nothing in the image (accepted with a warning): names commands for `envd exec` to run in the environment.
+
+        It takes any arguments and reads none of them.
+        """
+    def mount(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Nothing in the image (accepted with a warning): mounts a host folder when envd runs the environment.
+
+        It takes any arguments and reads none of them.
+        """
+    def init(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Nothing in the image (accepted with a warning): runs commands when envd starts the environment.
+
+        It takes any arguments and reads none of them.
+        """
+
+runtime: _Runtime
+
+class _Data:
+    class _Path:
+        huggingface: str
+        dgl: str
+    path: _Path
+    def envd(self, *args: Any, **kwargs: Any) -> None:
+        """
+        Nothing in the image (accepted with a warning): an envd-managed data folder on the host, for `runtime.mount`.
+
+        It takes any arguments and reads none of them.
+        """
+
+data: _Data
