@@ -1675,3 +1675,124 @@ fn conda_s_own_errors_fail_at_their_line() {
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].location.as_deref(), Some("build.envd:5"));
 }
+
+/// An envd v1 serving file, as envd's own serving examples write one, its
+/// calls out of envd's order (envd 1.x builds in fixed phases).
+fn v1_serving_file(header: &str) -> String {
+    format!(
+        "{header}\ndef serving():\n    base(image=\"python:3.11-slim\")\n    run(commands=[\"test -f /srv/app/__init__.py\", \"python3 -c 'import app, envd_test_alpha; print(app.NAME)' > /ready\"])\n    io.copy(source=\"app\", target=\"/srv/app\")\n    install.python_packages(requirements=\"requirements.txt\")\n    install.apt_packages(name=[\"procps\"])\n    runtime.environ(env={{\"PYTHONPATH\": \"/srv\", \"NONCE\": \"{}\"}})\n    runtime.expose(envd_port=8000)\n    config.entrypoint([\"python3\", \"-m\", \"app\"])\n",
+        nonce()
+    )
+}
+
+/// What the v1 serving image must be: its files, config and entrypoint.
+fn check_v1_serving_image(image: &str) {
+    assert_eq!(run_in(image, "cat /ready"), "v1 app\n");
+    run_in(image, "command -v pkill >/dev/null");
+    let served = std::process::Command::new("docker")
+        .args(["run", "--rm", "--network=none", image])
+        .output()
+        .unwrap();
+    assert!(served.status.success(), "{served:?}");
+    assert_eq!(String::from_utf8_lossy(&served.stdout), "serving\n");
+    let config = std::process::Command::new("docker")
+        .args(["image", "inspect", "--format", "{{json .Config}}", image])
+        .output()
+        .unwrap();
+    let config: serde_json::Value = serde_json::from_slice(&config.stdout).unwrap();
+    assert_eq!(
+        config["Entrypoint"],
+        serde_json::json!(["python3", "-m", "app"])
+    );
+    assert!(config["Cmd"].is_null(), "envd v1 sets no Cmd: {config}");
+    assert!(config["ExposedPorts"]["8000/tcp"].is_object(), "{config}");
+}
+
+fn v1_project(name: &str, header: &str) -> Project {
+    let project = Project::new(name);
+    project
+        .write("build.envd", &v1_serving_file(header))
+        .write("requirements.txt", "envd-test-alpha==1.0\n")
+        .write("app/__init__.py", "NAME = 'v1 app'\n")
+        .write("app/__main__.py", "print('serving')\n");
+    project
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn an_envd_v1_serving_file_builds_by_build_arg_header_and_envd_build() {
+    require_setup();
+    let index = PackageIndex::start("v1-serving");
+    let site = [
+        ("ENVD_BASE_IMAGE", "envd-test/cpu:latest"),
+        ("ENVD_PIP_INDEX", index.url.as_str()),
+    ];
+    // envd 1.x's own header: BuildKit would run an image named `v1`;
+    // BUILDKIT_SYNTAX names this frontend instead, as the Dockerfile
+    // frontend reads it before the file's line.
+    let project = v1_project("v1-serving-arg", "# syntax=v1");
+    let mut with_syntax = site.to_vec();
+    with_syntax.push(("BUILDKIT_SYNTAX", "aiges/envd-frontend"));
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/v1-serving:arg",
+        &with_syntax,
+        &["--target", "serving"],
+    );
+    assert!(out.success, "{}", out.error_text());
+    check_v1_serving_image("envd-e2e/v1-serving:arg");
+    // The run is written first and succeeded: it ran after the copy and
+    // the install (/ready names the app and imported the package), as
+    // envd 1.x orders them (the fixture v1_serving shows the whole order).
+    // The header that names this frontend, which envd 1.x reads as v1 too.
+    let project = v1_project("v1-serving-header", "# syntax=aiges/envd-frontend v1");
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/v1-serving:header",
+        &site,
+        &["--target", "serving"],
+    );
+    assert!(out.success, "{}", out.error_text());
+    check_v1_serving_image("envd-e2e/v1-serving:header");
+
+    // envd's command line, the function named after the file.
+    let project = v1_project("v1-serving-envd", "# syntax=v1");
+    let output = std::process::Command::new(envd_cli())
+        .args([
+            "build",
+            "-t",
+            "envd-e2e/v1-serving:envd",
+            "-f",
+            "build.envd:serving",
+        ])
+        .args(["--network", "host"])
+        .current_dir(&project.dir)
+        .envs(site.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        .output()
+        .expect("envd runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    check_v1_serving_image("envd-e2e/v1-serving:envd");
+
+    // A failing v1 step points at its call.
+    project.write(
+        "failing.envd",
+        "# syntax=v1\ndef build():\n    base(image=\"python:3.11-slim\")\n    run(commands=[\"echo ok\", \"exit 3\"])\n",
+    );
+    let out = build(
+        &project,
+        "failing.envd",
+        "envd-e2e/v1-serving:failing",
+        &with_syntax,
+        &[],
+    );
+    assert!(!out.success);
+    let text = out.error_text();
+    assert!(text.contains("exit code: 3"), "{text}");
+    assert!(
+        text.contains(">>>     run(commands=[\"echo ok\", \"exit 3\"])"),
+        "the failing step points at its call: {text}"
+    );
+}
