@@ -133,6 +133,12 @@ pub static EDITABLE_INSTALL: Rule = Rule {
     explanation: "envd ran `pip install -r` with the build context mounted for the step, so `-e .` installed the project editable, pointing at a mount the image does not keep. The image gets the folder installed as a plain package instead, which works the same until someone edits its files. To edit them in the container, copy the folder with `io.copy` and run `pip install -e` on that copy.",
 };
 
+pub static SYNTAX_HEADER_MISSING: Rule = Rule {
+    name: "SyntaxHeaderMissing",
+    description: "A file without `# syntax=v1` that only envd v1 accepts",
+    explanation: "envd 1.x reads every file as v1; envd-frontend reads a file without the line as v0 first, as AIGES' files are, and as v1 only when v0 refuses it. Say which the file is with `# syntax=v1` on its first line (or `# syntax=aiges/envd-frontend v1`, which envd 1.x reads as v1 too), so it never depends on that guess.",
+};
+
 pub static RULES: &[&Rule] = &[
     &BASE_IMAGE_UNPINNED,
     &INVALID_BASE_IMAGE_PLATFORM,
@@ -151,6 +157,7 @@ pub static RULES: &[&Rule] = &[
     &EMPTY_INSTALL,
     &CUDA_VERSION_CHOSEN,
     &EDITABLE_INSTALL,
+    &SYNTAX_HEADER_MISSING,
 ];
 
 /// The reference page's section on the rules.

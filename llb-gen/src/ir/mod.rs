@@ -49,20 +49,29 @@ impl Syntax {
     /// files without the line. A byte-order mark before it is no part of
     /// the line.
     pub fn of(text: &str) -> Syntax {
+        Syntax::declared(text).unwrap_or(Syntax::V0)
+    }
+
+    /// The syntax line 1 names, if it names one (`# syntax=v0` too); a
+    /// file without (AIGES' `# syntax=aiges/envd-frontend` names none)
+    /// is read as the syntax that accepts it.
+    pub fn declared(text: &str) -> Option<Syntax> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let first = text.lines().next().unwrap_or_default();
-        if first.contains("# syntax=v1") {
-            return Syntax::V1;
+        for syntax in [Syntax::V1, Syntax::V0] {
+            if first.contains(&format!("# syntax={}", syntax.name())) {
+                return Some(syntax);
+            }
         }
         let directive = first
             .trim_start()
             .strip_prefix('#')
             .map(str::trim_start)
-            .and_then(|rest| rest.strip_prefix("syntax="));
-        match directive {
-            Some(value) if value.split_whitespace().skip(1).any(|word| word == "v1") => Syntax::V1,
-            _ => Syntax::V0,
-        }
+            .and_then(|rest| rest.strip_prefix("syntax="))?;
+        let words: Vec<&str> = directive.split_whitespace().skip(1).collect();
+        [Syntax::V1, Syntax::V0]
+            .into_iter()
+            .find(|syntax| words.contains(&syntax.name()))
     }
 
     pub fn name(self) -> &'static str {
@@ -231,6 +240,9 @@ mod tests {
             Syntax::V0
         );
         assert_eq!(Syntax::of(""), Syntax::V0);
+        assert_eq!(Syntax::declared("# syntax=aiges/envd-frontend\n"), None);
+        assert_eq!(Syntax::declared("# syntax=v0\n"), Some(Syntax::V0));
+        assert_eq!(Syntax::declared("def build():\n"), None);
     }
 
     #[test]

@@ -101,7 +101,10 @@ pub struct Evaluated {
 }
 
 /// Evaluates build.envd and runs its target function (default `build`).
-/// The error carries the warnings seen before it, then the error.
+/// The error carries the warnings seen before it, then the error. A file
+/// whose first line names no syntax is v0's when v0 accepts it, as AIGES
+/// files are; else v1's when v1 accepts it, with a warning at line 1;
+/// else the error of the syntax that got further into the file.
 pub fn evaluate(
     source: &SourceText,
     target: Option<&str>,
@@ -112,7 +115,64 @@ pub fn evaluate(
     if let Some(error) = too_large(source) {
         return Err(Diagnostics(vec![error]));
     }
-    let syntax = Syntax::of(source.text());
+    if let Some(syntax) = Syntax::declared(source.text()) {
+        return evaluate_as(syntax, source, target, build_args, includes);
+    }
+    let v0_error = match evaluate_as(Syntax::V0, source, target, build_args, includes) {
+        Ok(evaluated) => return Ok(evaluated),
+        Err(error) => error,
+    };
+    match evaluate_as(Syntax::V1, source, target, build_args, includes) {
+        Ok(mut evaluated) => {
+            evaluated
+                .warnings
+                .insert(0, header_missing(source, &v0_error));
+            Ok(evaluated)
+        }
+        Err(v1_error) => {
+            // The syntax whose error comes later in the file got further;
+            // at the same place, v1's when v0 only lacks the name there.
+            let at = |d: &Diagnostics| {
+                d.first_error()
+                    .and_then(|e| e.span.clone())
+                    .map(|s| s.start)
+            };
+            let v0_lacks_it = v0_error.first_error().is_some_and(|e| {
+                e.message.contains("has no parameter") || e.message.contains("envd v0")
+            });
+            if at(&v1_error) > at(&v0_error) || (at(&v1_error) == at(&v0_error) && v0_lacks_it) {
+                Err(v1_error)
+            } else {
+                Err(v0_error)
+            }
+        }
+    }
+}
+
+/// The warning on a file without `# syntax=v1` that only envd v1 accepts.
+fn header_missing(source: &SourceText, v0_error: &Diagnostics) -> Diagnostic {
+    let first_line = source.text().lines().next().unwrap_or_default().len();
+    let mut warning = Diagnostic::warning(
+        &crate::lint::SYNTAX_HEADER_MISSING,
+        source,
+        Some(0..first_line),
+        "build.envd has no `# syntax=v1` line and only envd v1 accepts it: it is built as envd v1",
+    )
+    .with_help("add `# syntax=v1` (or `# syntax=aiges/envd-frontend v1`) as its first line");
+    if let Some(error) = v0_error.first_error() {
+        warning = warning.with_help(format!("as envd v0: {}", error.message));
+    }
+    warning
+}
+
+/// Evaluates the file as `syntax`.
+fn evaluate_as(
+    syntax: Syntax,
+    source: &SourceText,
+    target: &str,
+    build_args: &BTreeMap<String, String>,
+    includes: &IncludedModules,
+) -> Result<Evaluated, Diagnostics> {
     let recorder = Recorder::new(source, includes.clone());
     // starlark-rust asserts on some overflows (e.g. string lengths) instead of
     // returning errors; a panic there must still end as a located diagnostic.
@@ -194,14 +254,15 @@ fn run(
         let at_statement = |d: Diagnostic| d.with_location_if_missing(budget::last_statement());
 
         eval.eval_module(ast, &globals)
-            .map_err(|e| at_statement(to_diagnostic(source, e)))?;
+            .map_err(|e| at_statement(to_diagnostic(source, syntax, e)))?;
         let target_span = find_def(source.text(), target);
         let function = match module.get(target) {
             Some(value) if is_callable(value) => value,
             _ => return Err(missing_target(source, target, &module)),
         };
         eval.eval_function(function, &[], &[]).map_err(|e| {
-            at_statement(to_diagnostic(source, e)).with_location_if_missing(target_span.clone())
+            at_statement(to_diagnostic(source, syntax, e))
+                .with_location_if_missing(target_span.clone())
         })?;
         Ok(target_span.unwrap_or(0..0))
     })
@@ -321,7 +382,7 @@ pub(super) fn parse_error(source: &SourceText, error: starlark::Error) -> Diagno
     if let Some(conflict) = parse_errors::conflict_marker(source) {
         return conflict;
     }
-    let diagnostic = to_diagnostic(source, error);
+    let diagnostic = to_diagnostic(source, Syntax::of(source.text()), error);
     diagnostic
         .span
         .as_ref()
@@ -329,7 +390,7 @@ pub(super) fn parse_error(source: &SourceText, error: starlark::Error) -> Diagno
         .unwrap_or(diagnostic)
 }
 
-fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
+fn to_diagnostic(source: &SourceText, syntax: Syntax, error: starlark::Error) -> Diagnostic {
     let in_build_file = |file: &starlark::codemap::CodeMap| file.filename() == source.name();
     let range = |s: &starlark::codemap::FileSpan| {
         s.span.begin().get() as usize..s.span.end().get() as usize
@@ -376,7 +437,7 @@ fn to_diagnostic(source: &SourceText, error: starlark::Error) -> Diagnostic {
             };
             let message = first_line(&message);
             let called = span.as_ref().and_then(|s| source.text().get(s.clone()));
-            let (message, helps) = match unknown_name(&message, called, Syntax::of(source.text())) {
+            let (message, helps) = match unknown_name(&message, called, syntax) {
                 Some(reworded) => reworded,
                 None => (friendlier(message), vec![]),
             };
