@@ -137,9 +137,14 @@ pub fn evaluate(
                     .and_then(|e| e.span.clone())
                     .map(|s| s.start)
             };
-            let v0_lacks_it = v0_error.first_error().is_some_and(|e| {
-                e.message.contains("has no parameter") || e.message.contains("envd v0")
-            });
+            // A name or parameter the syntax does not have.
+            let lacks = |d: &Diagnostics, syntax: Syntax| {
+                d.first_error().is_some_and(|e| {
+                    e.message.contains("has no parameter")
+                        || e.message.contains(&format!("envd {}", syntax.name()))
+                })
+            };
+            let v0_lacks_it = lacks(&v0_error, Syntax::V0) && !lacks(&v1_error, Syntax::V1);
             if at(&v1_error) > at(&v0_error) || (at(&v1_error) == at(&v0_error) && v0_lacks_it) {
                 Err(v1_error)
             } else {
