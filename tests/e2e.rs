@@ -1796,3 +1796,43 @@ fn an_envd_v1_serving_file_builds_by_build_arg_header_and_envd_build() {
         "the failing step points at its call: {text}"
     );
 }
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn a_v1_dev_file_without_its_header_builds_as_v1_and_says_so() {
+    require_setup();
+    let project = Project::new("v1-dev");
+    project.write(
+        "build.envd",
+        &format!(
+            "{SYNTAX}def build():\n    base(dev=True)\n    runtime.environ(env={{\"NONCE\": \"{}\"}})\n    run(commands=[\"whoami > who\", \"pwd >> who\"])\n",
+            nonce()
+        ),
+    );
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/v1-dev:1",
+        &[("ENVD_BASE_IMAGE", "envd-test/cpu:latest")],
+        &[],
+    );
+    assert!(out.success, "{}", out.error_text());
+    let warned: Vec<&str> = out
+        .vertices
+        .iter()
+        .map(|v| v.name.as_str())
+        .filter(|n| n.starts_with("warning: build.envd:1: build.envd has no `# syntax=v1` line"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{:?}", out.vertices);
+    // run() ran as envd in its folder, which is the image's user and
+    // working directory.
+    let image = "envd-e2e/v1-dev:1";
+    assert_eq!(
+        run_in(image, "cat /home/envd/build-context/who"),
+        "envd\n/home/envd/build-context\n"
+    );
+    assert_eq!(
+        run_in(image, "id -un && pwd"),
+        "envd\n/home/envd/build-context\n"
+    );
+}

@@ -18,7 +18,7 @@ def base(image: Optional[str] = ..., dev: Optional[bool] = ...) -> None:
     | parameter | also accepted as | positional | type | default | meaning |
     |---|---|---|---|---|---|
     | `image` |  | yes | a string | `None` | an image reference (default `ubuntu:22.04`) |
-    | `dev` |  | yes | True or False | `False` | envd's development environment (user `envd`, sshd, shell prompt): not built here |
+    | `dev` |  | yes | True or False | `False` | envd's development image: its user `envd` and folder, without its interactive tools |
     """
 
 def run(commands: Optional[List[str]] = ..., mount_host: Optional[bool] = ...) -> None:

@@ -95,6 +95,9 @@ pub struct BaseRequest {
     /// The CUDA variant `install.cuda()` asks for, located at that call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cuda: Option<Located<CudaRequest>>,
+    /// envd v1's `base(dev=True)`: the image gets envd's user and folder.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dev: bool,
 }
 
 /// The languages besides Python envd v0 knew. envd swapped in its own R

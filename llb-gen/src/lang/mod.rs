@@ -163,7 +163,15 @@ fn header_missing(source: &SourceText, v0_error: &Diagnostics) -> Diagnostic {
         Some(0..first_line),
         "build.envd has no `# syntax=v1` line and only envd v1 accepts it: it is built as envd v1",
     )
-    .with_help("add `# syntax=v1` (or `# syntax=aiges/envd-frontend v1`) as its first line");
+    .with_help(match source.text().lines().next() {
+        // A directive naming this frontend: `v1` after it says which.
+        Some(line) if line.trim_start().starts_with("# syntax=") => {
+            format!("write `{} v1` as its first line", line.trim_end())
+        }
+        _ => {
+            "add `# syntax=v1` (or `# syntax=aiges/envd-frontend v1`) as its first line".to_string()
+        }
+    });
     if let Some(error) = v0_error.first_error() {
         warning = warning.with_help(format!("as envd v0: {}", error.message));
     }

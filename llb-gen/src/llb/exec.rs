@@ -140,6 +140,8 @@ pub struct Exec {
     args: Vec<String>,
     env: Vec<(String, String)>,
     cwd: String,
+    /// The user the process runs as; empty: the image's default, root.
+    user: String,
     network: NetworkMode,
     mounts: Vec<Mount>,
     options: OpOptions,
@@ -152,6 +154,7 @@ impl Exec {
             args: args.into_iter().map(Into::into).collect(),
             env: vec![],
             cwd: "/".to_string(),
+            user: String::new(),
             network: NetworkMode::Default,
             mounts: vec![],
             options: OpOptions::default(),
@@ -171,6 +174,12 @@ impl Exec {
 
     pub fn cwd(mut self, cwd: impl Into<String>) -> Exec {
         self.cwd = cwd.into();
+        self
+    }
+
+    /// Runs the process as `user` (a name or `uid[:gid]`).
+    pub fn user(mut self, user: impl Into<String>) -> Exec {
+        self.user = user.into();
         self
     }
 
@@ -212,6 +221,7 @@ impl Exec {
                 args: self.args,
                 env: self.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
                 cwd: self.cwd,
+                user: self.user,
                 ..Default::default()
             }),
             mounts: pb_mounts,

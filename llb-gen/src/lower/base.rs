@@ -444,6 +444,7 @@ mod tests {
                 python: None,
                 other_language: None,
                 cuda: None,
+                dev: false,
             },
             span: Span {
                 start: 0,

@@ -60,6 +60,12 @@ const CONDA_PKGS_DIR: &str = "/var/cache/envd-frontend/conda-pkgs";
 /// Where context files an install step reads are mounted.
 pub(crate) const CONTEXT_MOUNT: &str = "/tmp/envd-frontend/context";
 
+/// envd v1's development user, its uid and gid where free, and its folder
+/// (envd named it after the client's folder, which BuildKit does not send).
+const DEV_USER: &str = "envd";
+const DEV_ID: u32 = 1000;
+pub(crate) const DEV_FOLDER: &str = "/home/envd/build-context";
+
 /// The base image as the resolver found it.
 #[derive(Clone, Debug)]
 pub struct ResolvedBase {
@@ -157,6 +163,9 @@ pub struct Lowering<'a> {
     /// The entrypoint build.envd's `config.entrypoint` calls made so far
     /// (they add up), which replaces the base image's.
     pub(crate) entrypoint: Vec<String>,
+    /// The user steps run as when not root (envd v1's `run` in a
+    /// `base(dev=True)` image runs as `envd`).
+    pub(crate) exec_user: Option<String>,
 }
 
 impl<'a> Lowering<'a> {
@@ -276,6 +285,7 @@ impl<'a> Lowering<'a> {
             mirrors_used: BTreeSet::new(),
             warnings,
             entrypoint: vec![],
+            exec_user: None,
         };
         lowering
             .warnings
@@ -294,6 +304,9 @@ impl<'a> Lowering<'a> {
                 format!("base(): the image {:?} {problem}", base.value.image),
                 &help,
             );
+        }
+        if base.value.dev {
+            lowering.dev_user()?;
         }
         lowering.ensure_python()?;
         lowering.check_other_language()?;
@@ -432,6 +445,7 @@ impl<'a> Lowering<'a> {
     ) -> Result<State, Diagnostic> {
         let mut exec = Exec::new(&self.state, ["/bin/sh", "-c", script.as_str()])
             .cwd(cwd)
+            .user(self.exec_user.clone().unwrap_or_default())
             .network(self.options.network)
             .custom_name(self.step_name(span, name))
             .ignore_cache(self.options.no_cache)
@@ -464,6 +478,40 @@ impl<'a> Lowering<'a> {
         exec.build()
             .map(|e| e.root())
             .map_err(|e| self.llb_error(span, e))
+    }
+
+    /// envd v1's `base(dev=True)` image, as far as an image needs it: the
+    /// user `envd` (uid and gid 1000 where free; envd took the host's), its
+    /// folder as the working directory, `USER` in the environment, and the
+    /// image's user.
+    fn dev_user(&mut self) -> Result<(), Diagnostic> {
+        let span = self.base.span.clone();
+        let missing = self.failure(
+            &span,
+            "base(dev=True) needs useradd and groupadd on the base image",
+        );
+        let script = format!(
+            "set -eu\n\
+             command -v useradd >/dev/null && command -v groupadd >/dev/null || {{ echo {} >&2; exit 127; }}\n\
+             if ! id envd >/dev/null 2>&1; then\n\
+             getent group envd >/dev/null 2>&1 || groupadd -g {DEV_ID} envd 2>/dev/null || groupadd envd\n\
+             useradd -m -g envd -s /bin/sh -u {DEV_ID} envd 2>/dev/null || useradd -m -g envd -s /bin/sh envd\n\
+             fi\n\
+             install -d -o envd -g envd {DEV_FOLDER}\n",
+            shell::quote(&missing)
+        );
+        self.exec_step_in(&span, "base(dev=True) user envd", script, vec![], "/")?;
+        for config in [&mut self.config, &mut self.exec_config] {
+            config.set_env("USER", DEV_USER);
+        }
+        self.config.config.user = Some(DEV_USER.to_string());
+        self.config.config.working_dir = Some(DEV_FOLDER.to_string());
+        Ok(())
+    }
+
+    /// The user envd v1's `run` steps run as: envd's in a dev image.
+    pub(crate) fn run_user(&self) -> Option<String> {
+        self.base.value.dev.then(|| DEV_USER.to_string())
     }
 
     /// The progress name of a step that runs commands: its build.envd

@@ -79,6 +79,7 @@ pub fn assemble(
                 python: None,
                 other_language: None,
                 cuda: None,
+                dev: false,
             },
             span: Span {
                 start: target_span.start,
@@ -107,6 +108,7 @@ pub fn assemble(
                     }),
                     other_language: None,
                     cuda: None,
+                    dev: false,
                 },
                 span: Span {
                     start: target_span.start,

@@ -4,6 +4,7 @@
 
 use crate::builtins::{Args, BuiltinError, Kind, ONLY_V0, ONLY_V1, Param, Params, Recording, Spec};
 use crate::ir::{BaseRequest, OtherLanguage, PythonRequest};
+use crate::lint;
 
 pub static SPEC: Spec = Spec {
     name: "base",
@@ -40,7 +41,7 @@ pub static V1: Spec = Spec {
         Param::positional(
             "dev",
             Kind::Bool,
-            "envd's development environment (user `envd`, sshd, shell prompt): not built here",
+            "envd's development image: its user `envd` and folder, without its interactive tools",
         ),
     ]),
     once: false,
@@ -53,11 +54,13 @@ pub static V1: Spec = Spec {
 pub const V1_DEFAULT_IMAGE: &str = "ubuntu:22.04";
 
 fn record_v1(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
-    if args.bool("dev") {
-        return Err(BuiltinError::new(
-            "base(dev=True) builds envd's development environment (a user `envd`, sshd, horust, starship, shell prompts), which envd-frontend does not build yet",
-        )
-        .help("build the image without dev=True (base(image=...)), or with envd 1.x"));
+    let dev = args.bool("dev");
+    if dev {
+        recording.warn(
+            &lint::NO_EFFECT_IN_IMAGE,
+            "base(dev=True): the image gets envd's user `envd`, its folder and environment; envd's development tools (its apt packages such as sudo and vim, envd-sshd, horust, starship, the shell prompt) are not built".to_string(),
+            "they serve envd's interactive environments (envd up), not an image; install what the image needs with install.apt_packages",
+        );
     }
     let image = args
         .str("image")
@@ -68,6 +71,7 @@ fn record_v1(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinEr
         python: None,
         other_language: None,
         cuda: None,
+        dev,
     });
     Ok(())
 }
@@ -105,6 +109,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         python,
         other_language,
         cuda: None,
+        dev: false,
     });
     Ok(())
 }

@@ -150,7 +150,11 @@ impl Lower for Run {
             let context = lowering.context(span, "run", &[".".to_string()])?;
             mounts.push(BindMount::new(cwd.clone(), &context).writable().into());
         }
-        lowering.exec_step_in(span, &name, script, mounts, &cwd)
+        // envd v1 runs them as its user in a dev image.
+        lowering.exec_user = if self.v1 { lowering.run_user() } else { None };
+        let ran = lowering.exec_step_in(span, &name, script, mounts, &cwd);
+        lowering.exec_user = None;
+        ran
     }
 
     fn context_paths(&self) -> Vec<&str> {
