@@ -130,8 +130,6 @@ pub fn evaluate(
             Ok(evaluated)
         }
         Err(v1_error) => {
-            // The syntax whose error comes later in the file got further;
-            // at the same place, v1's when v0 only lacks the name there.
             let at = |d: &Diagnostics| {
                 d.first_error()
                     .and_then(|e| e.span.clone())
@@ -140,15 +138,22 @@ pub fn evaluate(
             // A name or parameter the syntax does not have.
             let lacks = |d: &Diagnostics, syntax: Syntax| {
                 d.first_error().is_some_and(|e| {
+                    let name = syntax.name();
                     e.message.contains("has no parameter")
-                        || e.message.contains(&format!("envd {}", syntax.name()))
+                        || e.message.contains(&format!("or by envd {name}"))
+                        || e.message
+                            .contains(&format!("is not an envd {name} function"))
                 })
             };
-            let v0_lacks_it = lacks(&v0_error, Syntax::V0) && !lacks(&v1_error, Syntax::V1);
-            if at(&v1_error) > at(&v0_error) || (at(&v1_error) == at(&v0_error) && v0_lacks_it) {
-                Err(v1_error)
-            } else {
-                Err(v0_error)
+            // A file that uses a name only v1 has is v1's, whatever stops v1;
+            // one that uses a name only v0 has is v0's.
+            match (lacks(&v0_error, Syntax::V0), lacks(&v1_error, Syntax::V1)) {
+                (true, false) => Err(v1_error),
+                (false, true) => Err(v0_error),
+                // Else the syntax whose error comes later in the file got
+                // further (at the same place, v0's).
+                _ if at(&v1_error) > at(&v0_error) => Err(v1_error),
+                _ => Err(v0_error),
             }
         }
     }
