@@ -64,6 +64,15 @@ class _Install:
         |---|---|---|---|---|---|
         | `name` |  | yes | a list of strings | `[]` | Debian package names, optionally `=version` or `/release` |
         """
+    def cuda(self, version: str, cudnn: Optional[str] = ...) -> None:
+        """
+        NVIDIA's CUDA image for the base image (envd v1).
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `version` |  | yes | a string | required | CUDA version, e.g. `11.8.0` |
+        | `cudnn` |  | yes | a string | `None` | cuDNN major version; `8` when not given |
+        """
     def vscode_extensions(self, *args: Any, **kwargs: Any) -> None:
         """
         Nothing in the image (accepted with a warning): installs VS Code extensions for envd's development environment.
@@ -145,12 +154,6 @@ class _Install:
     def julia_packages(self, *args: Any, **kwargs: Any) -> None:
         """
         Not built by envd-frontend yet: envd 1.x installs them into the Julia of install.julia().
-
-        It takes any arguments and reads none of them.
-        """
-    def cuda(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x bases the image on NVIDIA's CUDA runtime image.
 
         It takes any arguments and reads none of them.
         """

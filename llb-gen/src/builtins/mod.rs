@@ -115,9 +115,9 @@ registry! {
         system_packages => SystemPackages + APT_PACKAGES;
         r_packages => RPackages;
         julia_packages => JuliaPackages;
-        cuda;
+        cuda + V1;
         vscode_extensions;
-        v1_tools + CONDA + UV + PIXI + R_LANG + JULIA + RUST + GO + NODEJS + CODEX + CONDA_PACKAGES + R_PACKAGES + JULIA_PACKAGES + CUDA;
+        v1_tools + CONDA + UV + PIXI + R_LANG + JULIA + RUST + GO + NODEJS + CODEX + CONDA_PACKAGES + R_PACKAGES + JULIA_PACKAGES;
     }
     io {
         copy => Copy + V1;

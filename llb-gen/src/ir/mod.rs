@@ -145,6 +145,10 @@ impl OtherLanguage {
 pub struct CudaRequest {
     pub version: String,
     pub cudnn: String,
+    /// envd v1's: NVIDIA's image named after the base image, not the
+    /// base table's variant.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub v1: bool,
 }
 
 /// `python`, `python3`, `python3.8`, `python3.8.10`.

@@ -153,6 +153,13 @@ pub fn resolve_reference(
         return Ok(image.clone());
     }
     if let Some(cuda) = &base.value.cuda {
+        if cuda.value.v1 {
+            return Ok(v1_cuda_image(
+                &base.value.image,
+                &cuda.value,
+                base.value.dev,
+            ));
+        }
         return cuda_variant(source, &base.value.image, cuda, build_args);
     }
     let requested = base.value.image.as_str();
@@ -193,7 +200,7 @@ pub fn chosen_by_build_arg(
     let name = table_name(&base.value.image)?;
     let entry = match &base.value.cuda {
         Some(cuda) => {
-            let CudaRequest { version, cudnn } = &cuda.value;
+            let CudaRequest { version, cudnn, .. } = &cuda.value;
             let version = table_cuda_version(name, version, cudnn, build_args)
                 .unwrap_or_else(|| version.clone());
             format!("{name}{CUDA_INFIX}{version}-cudnn{cudnn}")
@@ -202,6 +209,19 @@ pub fn chosen_by_build_arg(
     };
     let key = override_arg(&entry);
     build_args.contains_key(&key).then_some(key)
+}
+
+/// envd v1's CUDA image: NVIDIA's, its tag naming the CUDA and cuDNN
+/// versions, `devel` for a dev image (`runtime` else), and the base image
+/// without its first `:` (`ubuntu:22.04` gives `ubuntu22.04`).
+fn v1_cuda_image(image: &str, cuda: &CudaRequest, dev: bool) -> String {
+    let flavour = if dev { "devel" } else { "runtime" };
+    format!(
+        "docker.io/nvidia/cuda:{}-cudnn{}-{flavour}-{}",
+        cuda.version,
+        cuda.cudnn,
+        image.replacen(':', "", 1)
+    )
 }
 
 /// Separates a table name from its CUDA variant's suffix.
@@ -224,7 +244,7 @@ fn cuda_variant(
         )
         .with_help("name a CUDA image in base() and remove install.cuda(), or use a table name such as \"ubuntu22.04\""));
     };
-    let CudaRequest { version, cudnn } = &cuda.value;
+    let CudaRequest { version, cudnn, .. } = &cuda.value;
     if let Some(table_version) = table_cuda_version(os, version, cudnn, build_args) {
         let variant = format!("{os}{CUDA_INFIX}{table_version}-cudnn{cudnn}");
         if let Some(image) = table_image(&variant, build_args) {
@@ -286,11 +306,11 @@ pub fn cuda_version_warning(
     build_args: &BTreeMap<String, String>,
 ) -> Option<Diagnostic> {
     let cuda = base.value.cuda.as_ref()?;
-    if build_args.contains_key(OVERRIDE_ANY) {
+    if build_args.contains_key(OVERRIDE_ANY) || cuda.value.v1 {
         return None;
     }
     let os = table_name(&base.value.image)?;
-    let CudaRequest { version, cudnn } = &cuda.value;
+    let CudaRequest { version, cudnn, .. } = &cuda.value;
     let chosen = table_cuda_version(os, version, cudnn, build_args)?;
     (chosen != *version).then(|| {
         Diagnostic::warning(

@@ -3,7 +3,7 @@
 //! Each variant is a base table name (`ubuntu22.04-cuda11.8.0-cudnn8`),
 //! overridable like the others; `lower::base` resolves it.
 
-use crate::builtins::{Args, BuiltinError, Kind, ONLY_V0, Param, Params, Recording, Spec};
+use crate::builtins::{Args, BuiltinError, Kind, ONLY_V0, ONLY_V1, Param, Params, Recording, Spec};
 use crate::ir::CudaRequest;
 
 /// envd's cuDNN when `cudnn` is not given.
@@ -24,6 +24,15 @@ pub static SPEC: Spec = Spec {
     tools: &[],
     syntaxes: ONLY_V0,
     record,
+};
+
+/// envd v1's `install.cuda(version, cudnn="8")`: NVIDIA's CUDA image for
+/// the base image (`docker.io/nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04`
+/// for `ubuntu:22.04`; `devel` with `base(dev=True)`).
+pub static V1: Spec = Spec {
+    summary: "NVIDIA's CUDA image for the base image (envd v1)",
+    syntaxes: ONLY_V1,
+    ..SPEC
 };
 
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
@@ -50,6 +59,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
             SPEC.name
         )));
     }
-    recording.cuda(CudaRequest { version, cudnn });
+    let v1 = args.spec().syntaxes == ONLY_V1;
+    recording.cuda(CudaRequest { version, cudnn, v1 });
     Ok(())
 }

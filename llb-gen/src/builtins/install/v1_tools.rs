@@ -49,8 +49,3 @@ not_built_in_v1!(
     "install.julia_packages",
     "envd 1.x installs them into the Julia of install.julia()"
 );
-not_built_in_v1!(
-    CUDA,
-    "install.cuda",
-    "envd 1.x bases the image on NVIDIA's CUDA runtime image"
-);
