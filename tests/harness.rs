@@ -49,7 +49,6 @@ pub fn envd_cli() -> PathBuf {
     state_dir().join("bin/envd")
 }
 
-/// Fails with a clear message when the set-up is missing.
 /// Whether the daemon keeps images in containerd's store, where BuildKit
 /// has merge and diff ops; a daemon with the classic store (the default of
 /// many installs) has neither.
@@ -72,6 +71,7 @@ pub fn skip_without_merge_ops(test: &str) -> bool {
     true
 }
 
+/// Fails with a clear message when the set-up is missing.
 pub fn require_setup() {
     let ok = |args: &[&str]| {
         Command::new("docker")

@@ -571,21 +571,25 @@ fn is_lookup(name: &str) -> bool {
 /// The progress name of the Solve that loads the build file.
 const LOAD_BUILD_FILE: &str = "[envd-frontend] load build definition from build.envd";
 
-/// The last op's progress name of each graph solved, in order.
+/// The progress name of each graph solved (of the op its terminal op
+/// selects), in order.
 fn solved_names(outcome: &Outcome) -> Vec<String> {
+    use envd_proto::prost::Message;
     outcome
         .solved
         .iter()
         .map(|request| {
             let definition = request.definition.as_ref().expect("a definition");
-            // The terminal op (last) has no name; the op it selects does.
-            let named = definition
-                .metadata
-                .values()
-                .filter_map(|m| m.description.get("llb.customname"))
+            let terminal = envd_proto::pb::Op::decode(
+                definition.def.last().expect("a terminal op").as_slice(),
+            )
+            .expect("an op");
+            let selected = &terminal.inputs.first().expect("an input").digest;
+            definition.metadata[selected]
+                .description
+                .get("llb.customname")
                 .cloned()
-                .collect::<Vec<_>>();
-            named.last().cloned().unwrap_or_default()
+                .unwrap_or_default()
         })
         .collect()
 }

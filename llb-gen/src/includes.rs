@@ -230,9 +230,16 @@ pub fn envd_files(repository: &dyn Repository, so_far: usize) -> Result<Vec<Incl
         }
     }
     let mut files = vec![];
+    let mut read = so_far;
     for path in paths {
-        let bytes = repository.read(&path, MAX_INCLUDED_BYTES + 1)?;
+        // No more than the bytes left under the bound (and one to tell).
+        let limit = MAX_INCLUDED_BYTES.saturating_sub(read) + 1;
+        let bytes = repository.read(&path, limit)?;
+        read += bytes.len();
         files.push((path, bytes));
+        if read > MAX_INCLUDED_BYTES {
+            break;
+        }
     }
     bounded_files(files, so_far)
 }

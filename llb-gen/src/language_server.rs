@@ -26,7 +26,8 @@ pub fn offset_of(text: &str, line: usize, character: usize) -> usize {
     let rest = &text[start.min(text.len())..];
     let mut units = 0;
     for (i, c) in rest.char_indices() {
-        if units >= character || c == '\n' {
+        // The end of a line is before its break, `\r\n` included.
+        if units >= character || c == '\n' || (c == '\r' && rest[i..].starts_with("\r\n")) {
             return start + i;
         }
         units += c.len_utf16();
@@ -573,6 +574,15 @@ pub fn definition(text: &str, offset: usize) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_position_past_a_crlf_lines_end_is_before_its_break() {
+        assert_eq!(offset_of("ab\r\ncd", 0, 9), 2);
+        assert_eq!(
+            apply_edit("ab\r\ncd", (0, 9), (0, 9), "!").unwrap(),
+            "ab!\r\ncd"
+        );
+    }
 
     #[test]
     fn completion_and_hover_follow_the_files_syntax() {

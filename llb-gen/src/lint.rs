@@ -114,7 +114,6 @@ pub static CONDARC_KEY_IGNORED: Rule = Rule {
     explanation: "conda drops keys it does not know without a word. The AIGES process document's `.condarc` writes its `custom_channels` entries unindented, so they are top-level keys that conda ignores, and those channels come from conda's default host instead of the mirror. Indent them under `custom_channels:`.",
 };
 
-/// Every rule, in the order the reference page lists them.
 pub static EMPTY_INSTALL: Rule = Rule {
     name: "EmptyInstall",
     description: "An install call with nothing to install",
@@ -139,6 +138,7 @@ pub static SYNTAX_HEADER_MISSING: Rule = Rule {
     explanation: "envd 1.x reads every file as v1; envd-frontend reads a file without the line as v0 first, as AIGES' files are, and as v1 only when v0 refuses it. Say which the file is with `# syntax=v1` on its first line (or `# syntax=aiges/envd-frontend v1`, which envd 1.x reads as v1 too), so it never depends on that guess.",
 };
 
+/// Every rule, in the order the reference page lists them.
 pub static RULES: &[&Rule] = &[
     &BASE_IMAGE_UNPINNED,
     &INVALID_BASE_IMAGE_PLATFORM,

@@ -1,9 +1,12 @@
-//! The envd builtins, one file each (`install/python_packages.rs`). A file
-//! declares its builtin's [`Spec`] (name, parameters as data), records
-//! what a call asks for, and lowers the step it records. The registry
-//! below makes each known to the language ([`ALL`]), the IR ([`Step`]) and
-//! the lowering ([`Step::lower`]). Adding a builtin is one file, one
-//! registry line and one fixture.
+//! The envd builtins, one file each (`install/python_packages.rs`), with
+//! its aliases and twins (envd v1's form of a call) beside it, and the v1
+//! names not built yet together (`install/v1_tools.rs`,
+//! `config/v1_settings.rs`). A file declares its builtin's [`Spec`]
+//! (name, parameters as data, syntaxes), records what a call asks for,
+//! and lowers the step it records. The registry below makes each known to
+//! the language ([`ALL`], [`of_syntax`]), the IR ([`Step`]) and the
+//! lowering ([`Step::lower`]). Adding a builtin is one file, one registry
+//! line and one fixture.
 
 pub mod reference;
 mod spec;

@@ -162,7 +162,13 @@ mod tests {
                 spec.name
             );
         }
-        assert!(page.contains("## `base` (envd v1)"));
+        for spec in of_syntax(Syntax::V1).filter(|spec| !spec.syntaxes.contains(&Syntax::V0)) {
+            assert!(
+                page.contains(&format!("## `{}` (envd v1)", spec.name)),
+                "{}",
+                spec.name
+            );
+        }
         assert!(table.contains(
             "| `io.copy` | `host_path` (`src`, `source`), `envd_path` (`dest`, `target`) |"
         ));

@@ -412,7 +412,7 @@ pub trait Lower {
     /// a step that forgot would read them one by one, later).
     fn context_paths(&self) -> Vec<&str>;
     /// The builtin that recorded the step, when its file holds several (an
-    /// alias, a twin); else the file's `SPEC`.
+    /// alias, a twin); `None` means the file's `SPEC` ([`super::Step::spec`]).
     fn builtin(&self) -> Option<&'static Spec> {
         None
     }

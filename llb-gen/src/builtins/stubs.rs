@@ -11,11 +11,6 @@ pub const STUB_PATH: &str = "docs/stubs/__builtins__.pyi";
 /// And that of envd v1.
 pub const STUB_PATH_V1: &str = "docs/stubs/v1/__builtins__.pyi";
 
-/// The stub file of envd v0.
-pub fn stub_file() -> String {
-    stub_file_of(Syntax::V0)
-}
-
 /// The whole stub file of a syntax.
 pub fn stub_file_of(syntax: Syntax) -> String {
     let specs: Vec<&Spec> = of_syntax(syntax).collect();
@@ -178,7 +173,7 @@ mod tests {
 
     #[test]
     fn every_builtin_has_a_stub() {
-        let stubs = stub_file();
+        let stubs = stub_file_of(Syntax::V0);
         assert!(stubs.contains(
             "    def copy(self, host_path: str = ..., envd_path: str = ..., *, src: str = ..., source: str = ..., dest: str = ..., target: str = ...) -> None:"
         ), "{stubs}");

@@ -122,6 +122,10 @@ pub fn evaluate(
         Ok(evaluated) => return Ok(evaluated),
         Err(error) => error,
     };
+    // A file that ran out of a bound is not evaluated again.
+    if v0_error.first_error().is_some_and(|e| is_limit(&e.message)) {
+        return Err(v0_error);
+    }
     match evaluate_as(Syntax::V1, source, target, build_args, includes) {
         Ok(mut evaluated) => {
             evaluated
@@ -157,6 +161,13 @@ pub fn evaluate(
             }
         }
     }
+}
+
+/// Whether an error is an evaluation bound's (statements, heap, calls).
+fn is_limit(message: &str) -> bool {
+    ["ran more than", "used more than", "nest more than"]
+        .iter()
+        .any(|bound| message.contains(bound))
 }
 
 /// The warning on a file without `# syntax=v1` that only envd v1 accepts.
@@ -313,15 +324,11 @@ fn dialect() -> Dialect {
     }
 }
 
-/// Every registered builtin: top-level ones as globals, the others in
+/// The builtins of `syntax`: top-level ones as globals, the others in
 /// their namespace (`io.copy`).
-/// The builtins of `syntax`, as Starlark functions and namespaces.
 fn add_builtins(globals: &mut GlobalsBuilder, syntax: Syntax) {
     let mut namespaces: Vec<(&str, Vec<&'static Spec>)> = vec![];
-    for &spec in builtins::ALL
-        .iter()
-        .filter(|spec| spec.syntaxes.contains(&syntax))
-    {
+    for spec in builtins::of_syntax(syntax) {
         match spec.split_name() {
             (None, name) => globals.set(name, EnvdFunction::new(spec)),
             (Some(namespace), _) => match namespaces.iter_mut().find(|(n, _)| *n == namespace) {
@@ -392,15 +399,13 @@ fn missing_target(source: &SourceText, target: &str, module: &Module) -> Diagnos
     }
 }
 
-/// A Starlark error as a diagnostic at the innermost location, with notes
-/// for the calls that led there.
 /// A parse error, named by its cause where the text shows it (a merge
 /// conflict left in the file, a missing comma between strings).
 pub(super) fn parse_error(source: &SourceText, error: starlark::Error) -> Diagnostic {
-    if let Some(conflict) = parse_errors::conflict_marker(source) {
+    let diagnostic = to_diagnostic(source, Syntax::of(source.text()), error);
+    if let Some(conflict) = parse_errors::conflict_marker(source, diagnostic.span.as_ref()) {
         return conflict;
     }
-    let diagnostic = to_diagnostic(source, Syntax::of(source.text()), error);
     diagnostic
         .span
         .as_ref()
@@ -408,6 +413,8 @@ pub(super) fn parse_error(source: &SourceText, error: starlark::Error) -> Diagno
         .unwrap_or(diagnostic)
 }
 
+/// A Starlark error as a diagnostic at the innermost location, with notes
+/// for the calls that led there; names are `syntax`'s.
 fn to_diagnostic(source: &SourceText, syntax: Syntax, error: starlark::Error) -> Diagnostic {
     let in_build_file = |file: &starlark::codemap::CodeMap| file.filename() == source.name();
     let range = |s: &starlark::codemap::FileSpan| {
@@ -525,9 +532,7 @@ fn unknown_name(
         if let Some(close) = names.get(2) {
             helps.push(format!("did you mean `{namespace}.{close}`?"));
         }
-        let functions: Vec<&str> = builtins::ALL
-            .iter()
-            .filter(|spec| spec.syntaxes.contains(&syntax))
+        let functions: Vec<&str> = builtins::of_syntax(syntax)
             .filter_map(|spec| match spec.split_name() {
                 (Some(ns), name) if ns == namespace => Some(name),
                 _ => None,

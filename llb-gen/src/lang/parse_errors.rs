@@ -8,9 +8,10 @@ use std::ops::Range;
 use crate::diagnostics::{Diagnostic, SourceText};
 
 /// The first line that is a git conflict marker (`<<<<<<< `, `=======`,
-/// `>>>>>>> `, `|||||||`), when the file has a `<<<<<<<` line: a marker is
-/// never Starlark, so a file with one does not parse.
-pub fn conflict_marker(source: &SourceText) -> Option<Diagnostic> {
+/// `>>>>>>> `, `|||||||`), when the file has a `<<<<<<<` line and the
+/// parse error (`at`) is on a marker line: a marker is never Starlark,
+/// while a marker-like line in a string parses.
+pub fn conflict_marker(source: &SourceText, at: Option<&Range<usize>>) -> Option<Diagnostic> {
     let text = source.text();
     let is_marker = |line: &str, marker: &str| {
         line.strip_prefix(marker)
@@ -19,6 +20,7 @@ pub fn conflict_marker(source: &SourceText) -> Option<Diagnostic> {
     let mut offset = 0;
     let mut first: Option<Range<usize>> = None;
     let mut has_start = false;
+    let mut error_on_marker = at.is_none();
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_end_matches(['\n', '\r']);
         let marker = ["<<<<<<<", "=======", ">>>>>>>", "|||||||"]
@@ -27,10 +29,12 @@ pub fn conflict_marker(source: &SourceText) -> Option<Diagnostic> {
         if let Some(marker) = marker {
             has_start |= marker == "<<<<<<<";
             first.get_or_insert(offset..offset + trimmed.len());
+            error_on_marker |=
+                at.is_some_and(|at| (offset..offset + line.len()).contains(&at.start));
         }
         offset += line.len();
     }
-    let at = first.filter(|_| has_start)?;
+    let at = first.filter(|_| has_start && error_on_marker)?;
     Some(
         Diagnostic::error(
             source,
@@ -121,10 +125,15 @@ mod tests {
     #[test]
     fn a_conflict_is_found_at_its_first_marker() {
         let text = "def build():\n<<<<<<< HEAD\n    run([\"a\"])\n=======\n    run([\"b\"])\n>>>>>>> topic\n";
-        let d = conflict_marker(&source(text)).unwrap();
+        let marker = text.find("<<<").unwrap();
+        let d = conflict_marker(&source(text), Some(&(marker..marker + 2))).unwrap();
         assert_eq!(d.line(), Some(2));
         // A line of equals signs alone, in a text, is no conflict.
-        assert!(conflict_marker(&source("x = \"\"\"\n=======\n\"\"\"\n")).is_none());
+        assert!(conflict_marker(&source("x = \"\"\"\n=======\n\"\"\"\n"), None).is_none());
+        // Markers in a string, and a parse error elsewhere: not the cause.
+        let text = "x = \"\"\"\n<<<<<<< a\n=======\n\"\"\"\ny = (\n";
+        let end = text.len() - 1;
+        assert!(conflict_marker(&source(text), Some(&(end..end + 1))).is_none());
     }
 
     #[test]

@@ -154,11 +154,21 @@ pub fn resolve_reference(
     }
     if let Some(cuda) = &base.value.cuda {
         if cuda.value.v1 {
-            return Ok(v1_cuda_image(
-                &base.value.image,
-                &cuda.value,
-                base.value.dev,
-            ));
+            let image = v1_cuda_image(&base.value.image, &cuda.value, base.value.dev);
+            return match ImageRef::parse(&image) {
+                Ok(_) => Ok(image),
+                Err(e) => Err(Diagnostic::error(
+                    source,
+                    Some(cuda.span.range()),
+                    format!(
+                        "install.cuda(): envd v1 names NVIDIA's image after the base image, and {:?} gives no image reference ({image}: {e})",
+                        base.value.image
+                    ),
+                )
+                .with_help(format!(
+                    "use base(image=\"ubuntu:22.04\") (NVIDIA's tags name ubuntu22.04), or name the image with --build-arg {OVERRIDE_ANY}=IMAGE"
+                ))),
+            };
         }
         return cuda_variant(source, &base.value.image, cuda, build_args);
     }
@@ -433,6 +443,26 @@ exit 1
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn v1_cuda_images_are_named_after_the_base() {
+        let cuda = CudaRequest {
+            version: "11.8.0".into(),
+            cudnn: "8".into(),
+            v1: true,
+        };
+        assert_eq!(
+            v1_cuda_image("ubuntu:22.04", &cuda, false),
+            "docker.io/nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04"
+        );
+        assert_eq!(
+            v1_cuda_image("ubuntu:20.04", &cuda, true),
+            "docker.io/nvidia/cuda:11.8.0-cudnn8-devel-ubuntu20.04"
+        );
+        // A reference with a registry gives none: an error at the call.
+        let registry = v1_cuda_image("docker.io/library/ubuntu:22.04", &cuda, false);
+        assert!(ImageRef::parse(&registry).is_err(), "{registry}");
+    }
 
     #[test]
     fn a_cuda_minor_version_is_the_tables_newest_patch_release_and_an_exact_one_wins() {

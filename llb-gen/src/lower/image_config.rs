@@ -122,7 +122,7 @@ impl ImageConfig {
     /// Setting an entrypoint clears the base image's command, as Dockerfile's ENTRYPOINT does.
     pub fn set_entrypoint(&mut self, args: &[String]) {
         self.config.entrypoint = Some(args.to_vec());
-        self.config.cmd = None;
+        self.clear_cmd();
     }
 
     /// No command: an image that runs only its entrypoint.

@@ -64,7 +64,7 @@ pub(crate) const CONTEXT_MOUNT: &str = "/tmp/envd-frontend/context";
 /// (envd named it after the client's folder, which BuildKit does not send).
 const DEV_USER: &str = "envd";
 const DEV_ID: u32 = 1000;
-pub(crate) const DEV_FOLDER: &str = "/home/envd/build-context";
+pub const DEV_FOLDER: &str = "/home/envd/build-context";
 
 /// The base image as the resolver found it.
 #[derive(Clone, Debug)]

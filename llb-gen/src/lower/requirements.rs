@@ -221,7 +221,8 @@ fn relative_to(including: &str, path: &str) -> Result<String, String> {
 }
 
 /// Lines with comments removed and `\` continuations joined, each with the
-/// byte range of its first physical line.
+/// byte range of its physical lines (from the first's start to the last's
+/// end, without the line break).
 fn logical_lines(text: &str) -> Vec<(String, Range<usize>)> {
     let mut out = vec![];
     let mut current = String::new();
@@ -237,14 +238,14 @@ fn logical_lines(text: &str) -> Vec<(String, Range<usize>)> {
             None if line.trim_start().starts_with('#') => "",
             None => line,
         };
-        let start_range = start.get_or_insert(range).clone();
+        let first = start.get_or_insert(range.clone()).start;
         match code.strip_suffix('\\') {
             Some(continued) => current.push_str(continued),
             None => {
                 current.push_str(code);
                 let line = current.trim().to_string();
                 if !line.is_empty() {
-                    out.push((line, start_range));
+                    out.push((line, first..range.end));
                 }
                 current.clear();
                 start = None;
@@ -293,6 +294,16 @@ mod tests {
                 "requirements.txt".to_string(),
                 "six\n/m/.\n/m/lib[dev]\nflask\n".to_string()
             )]
+        );
+        // An editable line split with a backslash is rewritten whole.
+        let split = SourceText::new("r.txt", "-e \\\n  ./lib\nsix\n");
+        let requirements = Requirements {
+            files: vec!["r.txt".into()],
+            editable: check(&split).unwrap().editable,
+        };
+        assert_eq!(
+            requirements.without_editable("/m"),
+            [("r.txt".to_string(), "/m/lib\nsix\n".to_string())]
         );
         assert!(
             check_text("-e ../outside\n")

@@ -1,6 +1,7 @@
 //! Rules that need every call of the file: at most one `base()` (envd's
-//! default base when there is none), and settings that replace the
-//! image's (builtins whose spec says `once`) made at most once.
+//! default base when there is none), settings that replace the image's
+//! (builtins whose spec says `once`) made at most once, and envd v1's
+//! fixed order of phases ([`v1_phase`]).
 
 use super::{BuildSpec, Recorded};
 use crate::builtins::Step;

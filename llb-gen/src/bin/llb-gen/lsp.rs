@@ -279,7 +279,13 @@ impl Server {
             .into_iter()
             .filter(|old| !files.contains(old))
             .collect();
-        let version_of = |file: &str| self.documents.get(file).and_then(|d| d.version);
+        // Only the build file's text is the editor's; the files it reads
+        // were read from disk, whatever the editor holds of them.
+        let version_of = |file: &str| {
+            (file == uri)
+                .then(|| self.documents.get(file).and_then(|d| d.version))
+                .flatten()
+        };
         let mut out: Vec<Message> = cleared
             .iter()
             .map(|old| Message::Notification(publish(old, version_of(old), vec![])))

@@ -50,7 +50,7 @@ pub static V1: Spec = Spec {
 /// Where `mount_host` mounts the context on an image whose working
 /// directory is `/`. envd named the folder after the client's folder,
 /// which BuildKit does not send.
-pub const MOUNT_HOST_FALLBACK: &str = "/home/envd/build-context";
+pub const MOUNT_HOST_FALLBACK: &str = crate::lower::DEV_FOLDER;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Run {
@@ -104,8 +104,15 @@ fn checked_commands(
     if commands.iter().any(|c| c.trim().is_empty()) {
         return Err(BuiltinError::new("run(): a command is empty"));
     }
+    let v1 = args.spec().syntaxes == ONLY_V1;
     for command in &commands {
-        if let Some(builtin) = builtin_for(command) {
+        // v1 names apt's builtin apt_packages, and builds no conda yet.
+        let builtin = builtin_for(command).and_then(|builtin| match (v1, builtin) {
+            (true, APT) => Some(APT_V1),
+            (true, CONDA) => None,
+            (_, builtin) => Some(builtin),
+        });
+        if let Some(builtin) = builtin {
             // Located from its first character: the text is verbatim in
             // the call when found, so the range ends on a character.
             let shown = command.trim();
@@ -194,6 +201,11 @@ const APT: Instead = Instead {
     name: "install.system_packages()",
     does: "installs Debian packages",
     help: "write install.system_packages(name=[...]): apt's downloads stay in a cache mount, and config.apt_source applies",
+};
+const APT_V1: Instead = Instead {
+    name: "install.apt_packages()",
+    does: "installs Debian packages",
+    help: "write install.apt_packages(name=[...]): apt's downloads stay in a cache mount, and config.apt_source applies",
 };
 const CONDA: Instead = Instead {
     name: "install.conda_packages()",

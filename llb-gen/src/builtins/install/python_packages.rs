@@ -14,7 +14,7 @@ use crate::builtins::{
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lint;
-use crate::llb::BindMount;
+use crate::llb::{BindMount, FileOp, Mkfile, WithOpOptions};
 use crate::lower::{CONTEXT_MOUNT, FileKind, Lowering, requirements, shell};
 
 pub static SPEC: Spec = Spec {
@@ -211,28 +211,28 @@ impl Lower for PythonPackages {
         let name = format!("{} {}", SPEC.name, title.join(", "));
         let mut mounts = vec![lowering.pip_cache()];
         if !context_paths.is_empty() {
-            let context = lowering.context(span, &name, &context_paths)?;
-            let mount = BindMount::new(CONTEXT_MOUNT, &context);
-            // pip builds a local folder in place; the writes are thrown away.
-            let mount = if rewritten.is_empty() {
-                mount
-            } else {
-                mount.writable()
-            };
+            let mut context = lowering.context(span, &name, &context_paths)?;
+            let mut mount = BindMount::new(CONTEXT_MOUNT, &context);
+            if !rewritten.is_empty() {
+                // The step's copy of the context, its requirements files
+                // rewritten; pip builds a local folder in place, and the
+                // writes are thrown away.
+                let op = rewritten
+                    .iter()
+                    .fold(FileOp::new(&context), |op, (file, text)| {
+                        op.mkfile(Mkfile::new(format!("/{file}"), text.as_bytes()))
+                    });
+                context = op
+                    .custom_name(lowering.op_name(&format!("{name} (editable folders as plain)")))
+                    .location(lowering.location(span))
+                    .build()
+                    .map_err(|e| lowering.llb_error(span, e))?;
+                mount = BindMount::new(CONTEXT_MOUNT, &context).writable();
+            }
             mounts.push(mount.into());
         }
-        let rewrites: String = rewritten
-            .iter()
-            .map(|(file, text)| {
-                format!(
-                    "printf '%s' {} > {}\n",
-                    shell::quote(text),
-                    shell::quote(&format!("{CONTEXT_MOUNT}/{file}"))
-                )
-            })
-            .collect();
         let script = format!(
-            "set -eu\n{rewrites}{}\n{}\n",
+            "set -eu\n{}\n{}\n",
             lowering.find_python(span, SPEC.name),
             lowering.with_login_hint(
                 span,
