@@ -11,11 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::builtins::{Param, Params, Spec, of_syntax, reference};
+use crate::builtins::{Param, Params, Spec, of_syntax, reference, syntax_from_text};
 use crate::compile::{CompileOptions, compile};
 use crate::diagnostics::{Diagnostic, Severity, SourceText};
 use crate::disk::{DiskContext, OfflineResolver, included_from_folders};
-use crate::ir::Syntax;
 use crate::lang::{BUILD_ARGS_GLOBAL, BUILD_CONTEXT_DIR_GLOBAL};
 use crate::lower::{ContextFiles, DEFAULT_BASES, FileKind, base_aliases};
 
@@ -345,9 +344,9 @@ fn word_at(text: &str, offset: usize) -> Option<(String, std::ops::Range<usize>)
     Some((text[start..end].to_string(), start..end)).filter(|(w, _)| !w.is_empty())
 }
 
-/// The builtins of the syntax `text` is written in.
+/// The builtins of the syntax `text` is most likely written in.
 fn builtins_of(text: &str) -> impl Iterator<Item = &'static Spec> {
-    of_syntax(Syntax::of(text))
+    of_syntax(syntax_from_text(text))
 }
 
 fn spec_named(text: &str, name: &str) -> Option<&'static Spec> {
@@ -601,6 +600,9 @@ mod tests {
         let text = "# syntax=v1\ndef build():\n    base(image=\"x\")\n";
         let shown = hover(text, text.find("base").unwrap()).unwrap();
         assert!(shown.to_string().contains("dev"), "{shown}");
+        // Without the line, a file that calls a v1-only builtin is v1's.
+        let headerless = labels("def build():\n    base(dev=True)\n    install.");
+        assert!(headerless.contains(&"uv".to_string()), "{headerless:?}");
     }
 
     #[test]

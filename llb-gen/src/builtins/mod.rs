@@ -159,6 +159,25 @@ pub fn of_syntax(syntax: Syntax) -> impl Iterator<Item = &'static Spec> {
         .filter(move |spec| spec.syntaxes.contains(&syntax))
 }
 
+/// The syntax a file is most likely in, from its text alone, for editors
+/// (the compile decides by evaluating, `lang::evaluate`): the one line 1
+/// names, else v1 when the file calls a builtin only v1 has or passes
+/// `dev=`, else v0.
+pub fn syntax_from_text(text: &str) -> Syntax {
+    if let Some(syntax) = Syntax::declared(text) {
+        return syntax;
+    }
+    let v0_names: Vec<&str> = of_syntax(Syntax::V0).map(|spec| spec.name).collect();
+    let calls_v1_only = of_syntax(Syntax::V1)
+        .filter(|spec| !v0_names.contains(&spec.name))
+        .any(|spec| text.contains(&format!("{}(", spec.name)));
+    if calls_v1_only || text.contains("dev=True") {
+        Syntax::V1
+    } else {
+        Syntax::V0
+    }
+}
+
 /// The record of builtins that only configure envd's interactive
 /// environments: a warning, nothing in the image.
 fn dev_only(spec: &Spec, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
