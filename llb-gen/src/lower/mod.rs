@@ -163,9 +163,6 @@ pub struct Lowering<'a> {
     /// The entrypoint build.envd's `config.entrypoint` calls made so far
     /// (they add up), which replaces the base image's.
     pub(crate) entrypoint: Vec<String>,
-    /// The user steps run as when not root (envd v1's `run` in a
-    /// `base(dev=True)` image runs as `envd`).
-    pub(crate) exec_user: Option<String>,
 }
 
 impl<'a> Lowering<'a> {
@@ -285,7 +282,6 @@ impl<'a> Lowering<'a> {
             mirrors_used: BTreeSet::new(),
             warnings,
             entrypoint: vec![],
-            exec_user: None,
         };
         lowering
             .warnings
@@ -424,7 +420,20 @@ impl<'a> Lowering<'a> {
         mounts: Vec<Mount>,
         cwd: &str,
     ) -> Result<(), Diagnostic> {
-        self.state = self.exec(span, name, script, mounts, cwd)?;
+        self.exec_step_as(span, name, script, mounts, cwd, None)
+    }
+
+    /// [`Self::exec_step_in`] as `user` (root, the default, when `None`).
+    pub(crate) fn exec_step_as(
+        &mut self,
+        span: &Span,
+        name: &str,
+        script: String,
+        mounts: Vec<Mount>,
+        cwd: &str,
+        user: Option<&str>,
+    ) -> Result<(), Diagnostic> {
+        self.state = self.exec(span, name, script, mounts, cwd, user)?;
         self.history(span, name, false);
         Ok(())
     }
@@ -442,10 +451,11 @@ impl<'a> Lowering<'a> {
         script: String,
         mounts: Vec<Mount>,
         cwd: &str,
+        user: Option<&str>,
     ) -> Result<State, Diagnostic> {
         let mut exec = Exec::new(&self.state, ["/bin/sh", "-c", script.as_str()])
             .cwd(cwd)
-            .user(self.exec_user.clone().unwrap_or_default())
+            .user(user.unwrap_or_default())
             .network(self.options.network)
             .custom_name(self.step_name(span, name))
             .ignore_cache(self.options.no_cache)

@@ -71,24 +71,26 @@ pub fn assemble(
             }
         }
     }
+    // The base a build gets without base(), located at its function.
+    let default_base = |image: &str, python: Option<PythonRequest>| Located {
+        value: BaseRequest {
+            image: image.to_string(),
+            python,
+            other_language: None,
+            cuda: None,
+            dev: false,
+        },
+        span: Span {
+            start: target_span.start,
+            end: target_span.end,
+            line: source.line_col(target_span.start).0,
+            called_from: vec![],
+        },
+    };
     let mut base = match base {
         Some(base) => base,
         // envd v1 builds on ubuntu:22.04 unless base() names an image.
-        None if syntax == Syntax::V1 => Located {
-            value: BaseRequest {
-                image: V1_DEFAULT_IMAGE.to_string(),
-                python: None,
-                other_language: None,
-                cuda: None,
-                dev: false,
-            },
-            span: Span {
-                start: target_span.start,
-                end: target_span.end,
-                line: source.line_col(target_span.start).0,
-                called_from: vec![],
-            },
-        },
+        None if syntax == Syntax::V1 => default_base(V1_DEFAULT_IMAGE, None),
         None => {
             warnings.push(
                 Diagnostic::warning(
@@ -99,25 +101,12 @@ pub fn assemble(
                 )
                 .with_help("call base(os=..., language=...) to choose the base image, e.g. base(os=\"aiges_cpu\", language=\"python3.8\")"),
             );
-            Located {
-                value: BaseRequest {
-                    image: DEFAULT_OS.to_string(),
-                    python: Some(PythonRequest {
-                        major: 3,
-                        minor: None,
-                        patch: None,
-                    }),
-                    other_language: None,
-                    cuda: None,
-                    dev: false,
-                },
-                span: Span {
-                    start: target_span.start,
-                    end: target_span.end,
-                    line: source.line_col(target_span.start).0,
-                    called_from: vec![],
-                },
-            }
+            let python3 = PythonRequest {
+                major: 3,
+                minor: None,
+                patch: None,
+            };
+            default_base(DEFAULT_OS, Some(python3))
         }
     };
     base.value.cuda = cuda;

@@ -158,10 +158,8 @@ impl Lower for Run {
             mounts.push(BindMount::new(cwd.clone(), &context).writable().into());
         }
         // envd v1 runs them as its user in a dev image.
-        lowering.exec_user = if self.v1 { lowering.run_user() } else { None };
-        let ran = lowering.exec_step_in(span, &name, script, mounts, &cwd);
-        lowering.exec_user = None;
-        ran
+        let user = if self.v1 { lowering.run_user() } else { None };
+        lowering.exec_step_as(span, &name, script, mounts, &cwd, user.as_deref())
     }
 
     fn context_paths(&self) -> Vec<&str> {
