@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
+use llb_gen::lower::downloads::DOWNLOAD_MIRRORS_ARG;
 use llb_gen::lower::{
     CONDA_CHANNEL_ARG, INSTALL_BASE_ARG, OVERRIDE_ANY, OVERRIDE_PREFIX, PIP_INDEX_ARG,
     PYTHON_VERSION_ARG,
@@ -72,6 +73,7 @@ const SITE_SETTINGS: &[&str] = &[
     PYTHON_VERSION_ARG,
     INSTALL_BASE_ARG,
     INCLUDE_MIRRORS_ARG,
+    DOWNLOAD_MIRRORS_ARG,
     REPORT_ARG,
     LOOKUP_TIMEOUT_ARG,
 ];
@@ -109,7 +111,7 @@ const REFUSED: &[(&str, &str)] = &[
     name = "envd",
     version,
     about = "envd build, through docker buildx and envd-frontend",
-    after_help = "Site settings in the environment (ENVD_BASE_IMAGE, ENVD_BASE_IMAGE_<NAME>, ENVD_PIP_INDEX,\nENVD_CONDA_CHANNEL, ENVD_PYTHON_VERSION, ENVD_INSTALL_BASE, ENVD_INCLUDE_MIRRORS, ENVD_FRONTEND_REPORT,\nENVD_FRONTEND_LOOKUP_TIMEOUT) are passed as build args. ENVD_FRONTEND_IMAGE names the\nfrontend image (default aiges/envd-frontend)."
+    after_help = "Site settings in the environment (ENVD_BASE_IMAGE, ENVD_BASE_IMAGE_<NAME>, ENVD_PIP_INDEX,\nENVD_CONDA_CHANNEL, ENVD_PYTHON_VERSION, ENVD_INSTALL_BASE, ENVD_INCLUDE_MIRRORS,\nENVD_DOWNLOAD_MIRRORS, ENVD_FRONTEND_REPORT, ENVD_FRONTEND_LOOKUP_TIMEOUT) are passed as build args. ENVD_FRONTEND_IMAGE names the\nfrontend image (default aiges/envd-frontend)."
 )]
 pub struct Cli {
     /// Show the build's progress in full (`--progress=plain`).

@@ -56,6 +56,16 @@ class _Install:
         | `requirements` |  | no | a string | `None` | a requirements file in the context; nested `-r`/`-c` files are read too |
         | `local_wheels` |  | no | a list of strings | `[]` | `.whl` files in the context |
         """
+    def conda_packages(self, name: Optional[List[str]] = ..., *, channel: Optional[List[str]] = ..., env_file: Optional[str] = ...) -> None:
+        """
+        `conda install` into install.python()'s environment, with install.conda()'s conda (envd v1).
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `name` |  | yes | a list of strings | `[]` | conda specs (`numpy=1.21`) |
+        | `channel` |  | no | a list of strings | `[]` | channels, before those of the environment file |
+        | `env_file` |  | no | a string | `None` | an environment file in the context (`conda env export > env.yaml`) |
+        """
     def apt_packages(self, name: Optional[List[str]] = ...) -> None:
         """
         `apt-get install` with the apt caches (envd's other name).
@@ -79,29 +89,85 @@ class _Install:
 
         It takes any arguments and reads none of them.
         """
-    def python(self, *args: Any, **kwargs: Any) -> None:
+    def python(self, version: Optional[str] = ...) -> None:
         """
-        Not built by envd-frontend yet: envd 1.x installs Python with micromamba from conda's channels.
+        Python in the conda environment /opt/conda/envs/envd, by micromamba or install.conda()'s conda (envd v1).
 
-        It takes any arguments and reads none of them.
-        """
-    def conda(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x downloads Miniconda (or micromamba with use_mamba=True).
+        It sets the image's configuration: a build calls it at most once.
 
-        It takes any arguments and reads none of them.
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `version` |  | yes | a string | `None` | `3.x` or `3.x.y`; `3.11` when not given |
         """
-    def uv(self, *args: Any, **kwargs: Any) -> None:
+    def conda(self, use_mamba: Optional[bool] = ...) -> None:
         """
-        Not built by envd-frontend yet: envd 1.x downloads uv and installs Python with it.
+        Miniconda (or micromamba) at /opt/conda, for install.python()'s environment (envd v1).
 
-        It takes any arguments and reads none of them.
-        """
-    def pixi(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x downloads pixi.
+        It sets the image's configuration: a build calls it at most once.
 
-        It takes any arguments and reads none of them.
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `use_mamba` |  | yes | True or False | `False` | micromamba from its image instead of Miniconda's installer |
+        """
+    def uv(self, python_version: Optional[str] = ...) -> None:
+        """
+        Uv's release into /usr/bin, and the Python `uv python install` fetches (envd v1).
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `python_version` |  | yes | a string | `None` | the Python uv installs; `3.11` when not given |
+        """
+    def pixi(self, use_pixi_mirror: Optional[bool] = ..., pypi_index: Optional[str] = ...) -> None:
+        """
+        Pixi's release at /usr/bin/pixi, and its mirror settings (envd v1).
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `use_pixi_mirror` |  | yes | True or False | `False` | take conda-forge from prefix.dev's mirror |
+        | `pypi_index` |  | yes | a string | `None` | the PyPI index pixi uses |
+        """
+    def go(self, version: Optional[str] = ...) -> None:
+        """
+        Go's release at /usr/local/go, on PATH (envd v1).
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `version` |  | yes | a string | `None` | the Go version; envd's 1.25.3 when not given |
+        """
+    def nodejs(self, version: Optional[str] = ...) -> None:
+        """
+        Node.js's release at /opt/nodejs, on PATH (envd v1).
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `version` |  | yes | a string | `None` | the Node.js version; envd's 25.1.0 when not given |
+        """
+    def julia(self) -> None:
+        """
+        Julia 1.10.10's release at /opt/julia, on PATH (envd v1).
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        """
+    def codex(self, version: Optional[str] = ...) -> None:
+        """
+        OpenAI's codex release at /usr/bin/codex (envd v1).
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `version` |  | yes | a string | `None` | a release tag of openai/codex; rust-v0.98.0 when not given |
         """
     def r_lang(self, *args: Any, **kwargs: Any) -> None:
         """
@@ -109,39 +175,9 @@ class _Install:
 
         It takes any arguments and reads none of them.
         """
-    def julia(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x downloads Julia.
-
-        It takes any arguments and reads none of them.
-        """
     def rust(self, *args: Any, **kwargs: Any) -> None:
         """
         Not built by envd-frontend yet: envd 1.x downloads rustup and installs Rust.
-
-        It takes any arguments and reads none of them.
-        """
-    def go(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x downloads Go.
-
-        It takes any arguments and reads none of them.
-        """
-    def nodejs(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x downloads Node.js.
-
-        It takes any arguments and reads none of them.
-        """
-    def codex(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x downloads OpenAI's codex.
-
-        It takes any arguments and reads none of them.
-        """
-    def conda_packages(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x installs them into the conda that install.conda() downloads.
 
         It takes any arguments and reads none of them.
         """

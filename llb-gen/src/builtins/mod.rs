@@ -114,13 +114,21 @@ registry! {
     }
     install {
         python_packages => PythonPackages;
-        conda_packages => CondaPackages;
+        conda_packages => CondaPackages + V1;
         system_packages => SystemPackages + APT_PACKAGES;
         r_packages => RPackages;
         julia_packages => JuliaPackages;
         cuda + V1;
         vscode_extensions;
-        v1_tools + CONDA + UV + PIXI + R_LANG + JULIA + RUST + GO + NODEJS + CODEX + CONDA_PACKAGES + R_PACKAGES + JULIA_PACKAGES;
+        python => Python;
+        conda => Conda;
+        uv => Uv;
+        pixi => Pixi;
+        go => Go;
+        nodejs => NodeJs;
+        julia => Julia;
+        codex => Codex;
+        v1_tools + RUST + R_PACKAGES + JULIA_PACKAGES;
     }
     io {
         copy => Copy + V1;
@@ -175,6 +183,32 @@ pub fn syntax_from_text(text: &str) -> Syntax {
         Syntax::V1
     } else {
         Syntax::V0
+    }
+}
+
+/// The version a v1 download builtin asks for: the release's own when
+/// none is given; else one of digits, letters, `.`, `-` and `_` (it goes
+/// into the release's URL), e.g. `example`.
+fn release_version(
+    spec: &Spec,
+    args: &Args,
+    release: &crate::lower::downloads::Release,
+    example: &str,
+) -> Result<String, BuiltinError> {
+    match args.str("version").filter(|v| !v.is_empty()) {
+        None => Ok(release.version.to_string()),
+        Some(v)
+            if v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+                && !v.starts_with(['.', '-']) =>
+        {
+            Ok(v)
+        }
+        Some(v) => Err(BuiltinError::new(format!(
+            "{}(): `version` {v:?} is no {} version",
+            spec.name, release.tool
+        ))
+        .help(format!("e.g. {}(version={example:?})", spec.name))),
     }
 }
 

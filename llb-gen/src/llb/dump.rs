@@ -171,6 +171,12 @@ fn file_action_json(a: &pb::FileAction) -> Value {
         None => return out,
     };
     out[kind] = body;
+    // Shown only when asked, so snapshots of plain copies stay as they were.
+    if let Some(pb::file_action::Action::Copy(c)) = &a.action
+        && c.attempt_unpack_docker_compatibility
+    {
+        out[kind]["attemptUnpack"] = json!(true);
+    }
     out
 }
 

@@ -71,6 +71,7 @@ pub struct Copy {
     dest: String,
     contents_only: bool,
     create_dest_path: bool,
+    unpack: bool,
 }
 
 impl Copy {
@@ -81,6 +82,7 @@ impl Copy {
             dest: dest.into(),
             contents_only: false,
             create_dest_path: false,
+            unpack: false,
         }
     }
 
@@ -92,6 +94,13 @@ impl Copy {
 
     pub fn create_dest_path(mut self, create: bool) -> Copy {
         self.create_dest_path = create;
+        self
+    }
+
+    /// Docker's `ADD` of an archive: a tar `src` (plain, gzip, bzip2 or xz)
+    /// is extracted into the folder `dest`; anything else is copied.
+    pub fn unpack(mut self, unpack: bool) -> Copy {
+        self.unpack = unpack;
         self
     }
 }
@@ -135,6 +144,7 @@ impl Action {
                     mode: KEEP_MODE,
                     dir_copy_contents: c.contents_only,
                     create_dest_path: c.create_dest_path,
+                    attempt_unpack_docker_compatibility: c.unpack,
                     timestamp: NO_TIMESTAMP,
                     ..Default::default()
                 })
@@ -284,11 +294,28 @@ mod tests {
                     ("/detectron2", "/detectron2")
                 );
                 assert!(c.create_dest_path && !c.dir_copy_contents);
+                assert!(!c.attempt_unpack_docker_compatibility);
                 assert_eq!(c.mode, -1, "modes are kept");
             }
             other => panic!("{other:?}"),
         }
         assert_eq!(top_caps(&state), ["file.base"]);
+    }
+
+    #[test]
+    fn an_unpacking_copy_asks_buildkit_to_extract() {
+        let archive = Local::new("context").build().unwrap();
+        let state = FileOp::new(&State::scratch())
+            .copy(Copy::new(&archive, "/uv.tar.gz", "/").unpack(true))
+            .build()
+            .unwrap();
+        match &file_of(&top_op(&state)).actions[0].action {
+            Some(pb::file_action::Action::Copy(c)) => {
+                assert!(c.attempt_unpack_docker_compatibility);
+                assert_eq!((c.src.as_str(), c.dest.as_str()), ("/uv.tar.gz", "/"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -67,7 +67,7 @@ impl CondaMirror {
         ]
     }
 
-    fn default_channels(&self) -> Vec<String> {
+    pub(crate) fn default_channels(&self) -> Vec<String> {
         DEFAULT_CHANNEL_NAMES
             .iter()
             .map(|name| format!("{}/{name}", self.root))

@@ -11,6 +11,7 @@ mod base_platform;
 pub(crate) mod conda_env;
 pub(crate) mod conda_mirror;
 mod context;
+pub mod downloads;
 mod family;
 mod ignore;
 mod image_config;
@@ -163,6 +164,8 @@ pub struct Lowering<'a> {
     /// The entrypoint build.envd's `config.entrypoint` calls made so far
     /// (they add up), which replaces the base image's.
     pub(crate) entrypoint: Vec<String>,
+    /// envd v1: the conda `install.conda()` put at /opt/conda, once lowered.
+    pub(crate) v1_conda: Option<downloads::CondaKind>,
 }
 
 impl<'a> Lowering<'a> {
@@ -282,6 +285,7 @@ impl<'a> Lowering<'a> {
             mirrors_used: BTreeSet::new(),
             warnings,
             entrypoint: vec![],
+            v1_conda: None,
         };
         lowering
             .warnings
@@ -517,6 +521,14 @@ impl<'a> Lowering<'a> {
         self.config.config.user = Some(DEV_USER.to_string());
         self.config.config.working_dir = Some(DEV_FOLDER.to_string());
         Ok(())
+    }
+
+    /// Appends folders to the PATH of the image and of later steps.
+    pub(crate) fn append_path(&mut self, dirs: &[&str]) {
+        let dirs: Vec<String> = dirs.iter().map(|dir| dir.to_string()).collect();
+        for config in [&mut self.config, &mut self.exec_config] {
+            config.append_path(&dirs);
+        }
     }
 
     /// The user envd v1's `run` steps run as: envd's in a dev image.

@@ -10,6 +10,7 @@ use crate::ir::PythonRequest;
 use crate::validate::{host_of, is_http_url, masked_login};
 
 use super::conda_mirror::{CONDA_CHANNEL_ARG, CondaMirror};
+use super::downloads::{DOWNLOAD_MIRRORS_ARG, DownloadMirrors};
 
 /// `--build-arg ENVD_PIP_INDEX=http://mirror/simple`: every pip step uses
 /// this index; the file's own index setting writes it to pip.conf instead.
@@ -24,6 +25,8 @@ pub struct SiteSettings {
     pub python: Option<PythonRequest>,
     /// `ENVD_CONDA_CHANNEL`: where every conda channel comes from.
     pub conda_mirror: Option<CondaMirror>,
+    /// `ENVD_DOWNLOAD_MIRRORS`: where envd v1's tool downloads come from.
+    pub download_mirrors: DownloadMirrors,
 }
 
 /// Every site setting with what it does, as the outline and the README's
@@ -53,6 +56,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         CONDA_CHANNEL_ARG,
         "a conda mirror every channel the build names is taken from",
+    ),
+    (
+        DOWNLOAD_MIRRORS_ARG,
+        "where envd v1's downloads (uv, Miniconda, Go, ...) and tool images come from: PREFIX=REPLACEMENT rules, space-separated; REPLACEMENT#sha256=HEX checks that rule's files against HEX",
     ),
     (
         "ENVD_INCLUDE_MIRRORS",
@@ -98,6 +105,7 @@ pub fn known_settings() -> Vec<&'static str> {
         PYTHON_VERSION_ARG,
         CONDA_CHANNEL_ARG,
         super::INSTALL_BASE_ARG,
+        DOWNLOAD_MIRRORS_ARG,
     ];
     known.extend_from_slice(FRONTEND_SETTINGS);
     known
@@ -203,6 +211,7 @@ impl SiteSettings {
             pip_mirror,
             python,
             conda_mirror,
+            download_mirrors: DownloadMirrors::from_build_args(args)?,
         })
     }
 

@@ -8,7 +8,7 @@ use crate::builtins::Step;
 use crate::builtins::globals::base::V1_DEFAULT_IMAGE;
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, CudaRequest, Located, PythonRequest, Span, Syntax};
-use crate::lint::BASE_NOT_CALLED;
+use crate::lint::{BASE_NOT_CALLED, EMPTY_INSTALL};
 
 /// envd v0's base when a file calls no `base()` (its `NewGraph`): Ubuntu
 /// 22.04 with Python 3.
@@ -111,6 +111,7 @@ pub fn assemble(
     };
     base.value.cuda = cuda;
     if syntax == Syntax::V1 {
+        v1_conda_rules(source, &mut steps, warnings)?;
         // A stable sort: calls of one phase keep their order.
         steps.sort_by_key(|step| v1_phase(&step.value));
     }
@@ -122,22 +123,87 @@ pub fn assemble(
     })
 }
 
+/// envd 1.x's rules of conda, which its calls checked as they were made:
+/// `install.conda_packages` after `install.conda()`; and conda is installed
+/// by `install.python()` only, so without it `install.conda()` installs
+/// nothing (a warning, and the step goes) and conda packages have nowhere
+/// to go (an error at their call).
+fn v1_conda_rules(
+    source: &SourceText,
+    steps: &mut Vec<Located<Step>>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<(), Diagnostic> {
+    let conda_at = steps
+        .iter()
+        .position(|step| matches!(step.value, Step::Conda(_)));
+    let has_python = steps
+        .iter()
+        .any(|step| matches!(step.value, Step::Python(_)));
+    for (at, step) in steps.iter().enumerate() {
+        if !matches!(&step.value, Step::CondaPackages(p) if p.v1) {
+            continue;
+        }
+        let error = |message: &str, help: &str| {
+            Diagnostic::error(source, Some(step.span.range()), message).with_help(help)
+        };
+        match conda_at {
+            Some(conda) if conda < at && has_python => {}
+            Some(conda) if conda < at => {
+                return Err(error(
+                    "install.conda_packages() needs install.python(): envd 1.x installs conda only with Python",
+                    "call install.python() too",
+                ));
+            }
+            _ => {
+                return Err(error(
+                    "cannot install conda packages when conda is not installed (envd 1.x refuses this too)",
+                    "call install.conda() before install.conda_packages()",
+                ));
+            }
+        }
+    }
+    if let Some(conda) = conda_at
+        && !has_python
+    {
+        warnings.push(
+            Diagnostic::warning(
+                &EMPTY_INSTALL,
+                source,
+                Some(steps[conda].span.range()),
+                "install.conda() installs nothing without install.python(), as in envd 1.x",
+            )
+            .with_help(
+                "call install.python() to get conda and its environment /opt/conda/envs/envd",
+            ),
+        );
+        steps.remove(conda);
+    }
+    Ok(())
+}
+
 /// Where a step goes in envd v1's build, which runs in fixed phases
 /// whatever the order of the calls (envd 1.3's `CompileLLB`): settings of
-/// the image first, then the apt source, apt packages, package indexes,
-/// packages, downloads, copies, and `run` last.
+/// the image first, then the apt source, apt packages, the languages
+/// (conda before the Python it makes), package indexes, pip, conda, uv,
+/// pixi and the other languages' packages, downloads, copies, agents, and
+/// `run` last.
 fn v1_phase(step: &Step) -> u8 {
     match step {
         Step::Environ(_) | Step::Expose(_) | Step::Entrypoint(_) | Step::Repo(_) => 0,
         Step::AptSource(_) => 1,
         Step::SystemPackages(_) => 2,
-        Step::PipIndex(_) | Step::CondaChannel(_) | Step::PackageMirror(_) => 3,
-        Step::PythonPackages(_)
-        | Step::CondaPackages(_)
-        | Step::RPackages(_)
-        | Step::JuliaPackages(_) => 4,
-        Step::Http(_) => 5,
-        Step::Copy(_) => 6,
-        Step::Run(_) => 7,
+        Step::Conda(_) => 3,
+        Step::Python(_) | Step::Go(_) | Step::NodeJs(_) | Step::Julia(_) => 4,
+        Step::PipIndex(_) | Step::PackageMirror(_) => 5,
+        Step::PythonPackages(_) => 6,
+        Step::CondaChannel(_) => 7,
+        Step::CondaPackages(_) => 8,
+        Step::Uv(_) => 9,
+        Step::Pixi(_) => 10,
+        Step::RPackages(_) | Step::JuliaPackages(_) => 11,
+        Step::Http(_) => 12,
+        Step::Copy(_) => 13,
+        Step::Codex(_) => 14,
+        Step::Run(_) => 15,
     }
 }

@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, ONLY_V0, Param, Params, Recording, Spec, Tool, context_path,
-    nothing_to_install, package_names,
+    Args, BuiltinError, Kind, Lower, ONLY_V0, ONLY_V1, Param, Params, Recording, Spec, Tool,
+    context_path, nothing_to_install, package_names,
 };
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
@@ -36,6 +36,14 @@ pub static SPEC: Spec = Spec {
     record,
 };
 
+/// envd v1's `install.conda_packages`: into the environment
+/// `install.python()` made, with install.conda()'s conda.
+pub static V1: Spec = Spec {
+    summary: "`conda install` into install.python()'s environment, with install.conda()'s conda (envd v1)",
+    syntaxes: ONLY_V1,
+    ..SPEC
+};
+
 /// Where the rewritten conda environment file is mounted.
 const CONDA_ENV_MOUNT: &str = "/tmp/envd-frontend/conda";
 
@@ -44,9 +52,13 @@ pub struct CondaPackages {
     pub names: Vec<String>,
     pub channels: Vec<String>,
     pub env_file: Option<String>,
+    /// envd v1's: into /opt/conda/envs/envd with install.conda()'s conda.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub v1: bool,
 }
 
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
+    let v1 = args.spec().syntaxes == ONLY_V1;
     let names = package_names(&SPEC, "name", args.str_list("name"), is_conda_spec)?;
     let channels = args.str_list("channel");
     if let Some(bad) = channels
@@ -59,12 +71,19 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         )));
     }
     for channel in &channels {
-        super::super::without_login(&SPEC, "`channel`", channel)?;
+        crate::builtins::without_login(&SPEC, "`channel`", channel)?;
     }
     let env_file = args
         .str("env_file")
         .map(|p| context_path(&SPEC, "env_file", &p))
         .transpose()?;
+    if v1 && env_file.is_some() && !(names.is_empty() && channels.is_empty()) {
+        // envd 1.x's own rule.
+        return Err(BuiltinError::new(format!(
+            "{}(): `env_file` and `name`/`channel` are mutually exclusive",
+            SPEC.name
+        )));
+    }
     if names.is_empty() && env_file.is_none() {
         // envd added a call's channels to its one install of every conda
         // package; here each call is its own install, so they go nowhere.
@@ -81,6 +100,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
             names,
             channels,
             env_file,
+            v1,
         }
         .into(),
     )?;
@@ -103,13 +123,32 @@ fn is_conda_spec(spec: &str) -> bool {
 
 impl Lower for CondaPackages {
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
-        let mut script = format!(
-            "set -eu\ncommand -v conda >/dev/null 2>&1 || {{ echo {} >&2; exit 127; }}\nprefix=\"${{CONDA_PREFIX:-$(conda info --base)}}\"\n",
-            shell::quote(&lowering.failure(
-                span,
-                &format!("{} needs conda on the base image's PATH", SPEC.name)
-            ))
-        );
+        let (mut script, conda, micromamba) = if self.v1 {
+            let Some(kind) = lowering.v1_conda else {
+                return Err(Diagnostic::error(
+                    lowering.source,
+                    Some(span.range()),
+                    format!("{}() needs install.conda() and install.python()", SPEC.name),
+                ));
+            };
+            (
+                format!(
+                    "set -eu\nprefix={}\n",
+                    crate::builtins::install::python::ENVD_PREFIX
+                ),
+                kind.command(),
+                kind == crate::lower::downloads::CondaKind::Micromamba,
+            )
+        } else {
+            let script = format!(
+                "set -eu\ncommand -v conda >/dev/null 2>&1 || {{ echo {} >&2; exit 127; }}\nprefix=\"${{CONDA_PREFIX:-$(conda info --base)}}\"\n",
+                shell::quote(&lowering.failure(
+                    span,
+                    &format!("{} needs conda on the base image's PATH", SPEC.name)
+                ))
+            );
+            (script, "conda", false)
+        };
         let mut mounts = vec![lowering.conda_cache()];
         let mut title: Vec<String> = self.names.clone();
         if !self.names.is_empty() {
@@ -128,7 +167,7 @@ impl Lower for CondaPackages {
                 span,
                 "conda",
                 &format!(
-                    "conda install --yes --prefix \"$prefix\" {}",
+                    "{conda} install --yes --prefix \"$prefix\" {}",
                     shell::join(&args)
                 ),
             ));
@@ -151,9 +190,15 @@ impl Lower for CondaPackages {
             script.push_str(&lowering.with_login_hint(
                 span,
                 "conda",
-                &format!(
-                    "conda env update --prefix \"$prefix\" --file {CONDA_ENV_MOUNT}/environment.yml"
-                ),
+                &if micromamba {
+                    format!(
+                        "{conda} install --yes --prefix \"$prefix\" --file {CONDA_ENV_MOUNT}/environment.yml"
+                    )
+                } else {
+                    format!(
+                        "{conda} env update --prefix \"$prefix\" --file {CONDA_ENV_MOUNT}/environment.yml"
+                    )
+                },
             ));
             script.push('\n');
             if !env.pip.is_empty() {
@@ -176,6 +221,10 @@ impl Lower for CondaPackages {
 
     fn context_paths(&self) -> Vec<&str> {
         self.env_file.iter().map(String::as_str).collect()
+    }
+
+    fn builtin(&self) -> Option<&'static Spec> {
+        Some(if self.v1 { &V1 } else { &SPEC })
     }
 }
 
