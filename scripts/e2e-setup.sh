@@ -137,6 +137,18 @@ ensure_wheels() {
   touch "$dir/.complete"
 }
 
+# PyPI's uv wheel, which carries the uv binary of envd 1.3.4's pinned uv
+# release: the end-to-end suite repacks it as that release's archive and
+# serves it through ENVD_DOWNLOAD_MIRRORS (GitHub is not reached here).
+UV_VERSION=0.9.22
+ensure_uv_wheel() {
+  local dir="$STATE_DIR/uv"
+  compgen -G "$dir/uv-$UV_VERSION-*.whl" >/dev/null && return
+  log "fetching uv $UV_VERSION's wheel into $dir"
+  mkdir -p "$dir"
+  python3 -m pip download -q --only-binary :all: --no-deps -d "$dir" "uv==$UV_VERSION"
+}
+
 ensure_frontend() {
   log "building the frontend image aiges/envd-frontend:latest"
   # Static, and not position-independent: no relocation table to carry.
@@ -359,7 +371,7 @@ case "${1:-all}" in
   docker) ensure_docker ;;
   images) ensure_docker; ensure_images ;;
   conda) ensure_docker; ensure_images; ensure_conda ;;
-  wheels) ensure_wheels ;;
+  wheels) ensure_wheels; ensure_uv_wheel ;;
   frontend) ensure_docker; ensure_frontend ;;
   envd) ensure_envd_cli ;;
   registry) ensure_registry ;;
@@ -367,7 +379,7 @@ case "${1:-all}" in
   buildkit) ensure_docker; ensure_images; ensure_buildkit ;;
   qemu) ensure_qemu ;;
   arm64) ensure_docker; ensure_arm64_image ;;
-  all) ensure_docker; ensure_git; ensure_registry; ensure_docker20; ensure_images; ensure_wheels; ensure_conda; ensure_frontend
+  all) ensure_docker; ensure_git; ensure_registry; ensure_docker20; ensure_images; ensure_wheels; ensure_uv_wheel; ensure_conda; ensure_frontend
        ensure_envd_cli; ensure_buildkit; ensure_arm64_image ;;
   *) echo "usage: $0 [docker|images|conda|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|all]" >&2; exit 2 ;;
 esac

@@ -1836,3 +1836,84 @@ fn a_v1_dev_file_without_its_header_builds_as_v1_and_says_so() {
         "envd\n/home/envd/build-context\n"
     );
 }
+
+/// envd 1.3.4's uv release archive for x86_64 (`uv-x86_64-unknown-linux-
+/// gnu/uv` and `uvx`), repacked from PyPI's uv wheel of the same version,
+/// which carries the same programs (`scripts/e2e-setup.sh wheels` fetches
+/// it; GitHub is not reached here).
+fn uv_release_archive() -> Vec<u8> {
+    let wheels = state_dir().join("uv");
+    let wheel = std::fs::read_dir(&wheels)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.to_string_lossy().ends_with(".whl"))
+        .expect("scripts/e2e-setup.sh wheels fetches uv's wheel");
+    let repack = r#"
+import io, sys, tarfile, zipfile
+out = io.BytesIO()
+with zipfile.ZipFile(sys.argv[1]) as wheel, tarfile.open(fileobj=out, mode="w:gz") as tar:
+    for name in ("uv", "uvx"):
+        data = wheel.read(next(n for n in wheel.namelist() if n.endswith(".data/scripts/" + name)))
+        info = tarfile.TarInfo("uv-x86_64-unknown-linux-gnu/" + name)
+        info.size, info.mode = len(data), 0o755
+        tar.addfile(info, io.BytesIO(data))
+sys.stdout.buffer.write(out.getvalue())
+"#;
+    let output = std::process::Command::new("python3")
+        .args(["-c", repack])
+        .arg(&wheel)
+        .output()
+        .expect("python3 runs");
+    assert!(output.status.success(), "{output:?}");
+    output.stdout
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn install_uv_comes_through_the_sites_download_mirror() {
+    require_setup();
+    let port = serve_files(vec![(
+        "/astral-sh/uv/releases/download/0.9.22/uv-x86_64-unknown-linux-gnu.tar.gz".to_string(),
+        uv_release_archive(),
+    )]);
+    let project = Project::new("v1-uv");
+    project.write(
+        "build.envd",
+        &format!(
+            "# syntax=aiges/envd-frontend v1\ndef build():\n    base(image=\"envd-test/cpu:latest\")\n    run(commands=[\"echo {} > /nonce\"])\n    install.uv(python_version=\"3.12\")\n",
+            nonce()
+        ),
+    );
+    let mirror = format!("https://github.com/astral-sh/=http://127.0.0.1:{port}/astral-sh/");
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/v1-uv:1",
+        &[("ENVD_DOWNLOAD_MIRRORS", &mirror)],
+        &[],
+    );
+    // BuildKit fetched uv's archive from the mirror and extracted it; the
+    // uv it installed ran `uv python install`, which asked the same mirror
+    // for Python's build. That build is on no registry here, so the
+    // mirror has none: the step fails, at install.uv()'s line.
+    assert!(!out.success, "{}", out.stderr);
+    assert_eq!(
+        out.vertices_named("extract uv-x86_64-unknown-linux-gnu.tar.gz")
+            .len(),
+        1
+    );
+    let logs = out.logs("[build.envd:5] uv python install 3.12");
+    assert!(
+        logs.contains(&format!(
+            "http://127.0.0.1:{port}/astral-sh/python-build-standalone/releases/download/"
+        )),
+        "uv asked the site's mirror for Python: {logs}"
+    );
+    let text = out.error_text();
+    assert!(
+        text.contains(">>>     install.uv(python_version=\"3.12\")"),
+        "{text}"
+    );
+}
