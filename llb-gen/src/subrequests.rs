@@ -13,6 +13,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::ir::Located;
 use crate::lang::{self, FileOutline};
 use crate::llb::Platform;
+use crate::lower::downloads::DOWNLOAD_MIRRORS_ARG;
 use crate::lower::{
     BaseResolver, CONDA_CHANNEL_ARG, ContextFiles, INSTALL_BASE_ARG, OVERRIDE_ANY, PIP_INDEX_ARG,
     PYTHON_VERSION_ARG, describe_setting, override_arg, table_image, table_name,
@@ -333,6 +334,14 @@ fn site_settings(
             name: CONDA_CHANNEL_ARG.to_string(),
             value: value(CONDA_CHANNEL_ARG),
             description: describe_setting(CONDA_CHANNEL_ARG).to_string(),
+            span: Some(step.span.range()),
+        });
+    }
+    if let Some(step) = spec.steps.iter().find(uses(Tool::Download)) {
+        settings.push(OutlineArg {
+            name: DOWNLOAD_MIRRORS_ARG.to_string(),
+            value: value(DOWNLOAD_MIRRORS_ARG),
+            description: describe_setting(DOWNLOAD_MIRRORS_ARG).to_string(),
             span: Some(step.span.range()),
         });
     }

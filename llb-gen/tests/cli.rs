@@ -264,6 +264,48 @@ fn call_targets_and_outline() {
     );
 }
 
+#[test]
+fn the_outline_of_a_v1_file_that_downloads_lists_the_download_mirrors_at_the_call() {
+    let dir = tempdir("outline-downloads");
+    let file = dir.join("build.envd");
+    std::fs::write(
+        &file,
+        "# syntax=v1\ndef build():\n    base(image=\"ubuntu:22.04\")\n    install.go()\n",
+    )
+    .unwrap();
+    let outline_names = |args: &[&str]| -> Vec<(String, serde_json::Value)> {
+        let out = llb_gen(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let outline: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        outline["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["name"].as_str().unwrap().to_string(), a.clone()))
+            .collect()
+    };
+    let path = file.to_str().unwrap();
+    let args = outline_names(&["--call", "outline", "--json", path]);
+    let mirrors = args
+        .iter()
+        .find(|(name, _)| name == "ENVD_DOWNLOAD_MIRRORS")
+        .map(|(_, arg)| arg)
+        .expect("listed");
+    assert_eq!(mirrors["location"]["ranges"][0]["start"]["line"], 4);
+    // A file that downloads nothing has no use for it.
+    std::fs::write(
+        &file,
+        "# syntax=v1\ndef build():\n    base(image=\"ubuntu:22.04\")\n",
+    )
+    .unwrap();
+    let args = outline_names(&["--call", "outline", "--json", path]);
+    assert!(args.iter().all(|(name, _)| name != "ENVD_DOWNLOAD_MIRRORS"));
+}
+
 /// A fresh folder under Cargo's scratch space for integration tests.
 fn tempdir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));

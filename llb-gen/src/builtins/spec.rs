@@ -39,11 +39,13 @@ pub const ONLY_V1: &[Syntax] = &[Syntax::V1];
 /// A builtin both syntaxes have, with the same meaning.
 pub const BOTH: &[Syntax] = &[Syntax::V0, Syntax::V1];
 
-/// A package manager whose mirror a site can set.
+/// What a builtin fetches whose mirror a site can set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tool {
     Pip,
     Conda,
+    /// envd v1's pinned releases and tool images (`ENVD_DOWNLOAD_MIRRORS`).
+    Download,
 }
 
 /// The parameters a builtin takes.

@@ -114,7 +114,7 @@ impl DownloadMirrors {
                 Some(0..shown.len()),
                 "a mirror's URL carries a login: a URL is kept in the build's definition, cache keys and history, and so would the login",
             )
-            .with_help(super::LOGIN_HELP));
+            .with_help("an image mirror's login comes from `docker login`, as for any image; serve an HTTP mirror without one (BuildKit sends an HTTP source no login it could keep secret)"));
         }
         let mut rules = vec![];
         let mut offset = 0;

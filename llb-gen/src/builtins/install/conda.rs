@@ -7,7 +7,9 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, ONLY_V1, Param, Params, Recording, Spec};
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, ONLY_V1, Param, Params, Recording, Spec, Tool,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::llb::{BindMount, Copy};
@@ -24,7 +26,7 @@ pub static SPEC: Spec = Spec {
         "micromamba from its image instead of Miniconda's installer",
     )]),
     once: true,
-    tools: &[],
+    tools: &[Tool::Download],
     syntaxes: ONLY_V1,
     record,
 };

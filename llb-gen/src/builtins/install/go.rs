@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, ONLY_V1, Param, Params, Recording, Spec};
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, ONLY_V1, Param, Params, Recording, Spec, Tool,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::Lowering;
@@ -18,7 +20,7 @@ pub static SPEC: Spec = Spec {
         "the Go version; envd's 1.25.3 when not given",
     )]),
     once: true,
-    tools: &[],
+    tools: &[Tool::Download],
     syntaxes: ONLY_V1,
     record,
 };

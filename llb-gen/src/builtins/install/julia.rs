@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Lower, ONLY_V1, Params, Recording, Spec};
+use crate::builtins::{Args, BuiltinError, Lower, ONLY_V1, Params, Recording, Spec, Tool};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::Lowering;
@@ -15,7 +15,7 @@ pub static SPEC: Spec = Spec {
     summary: "Julia 1.10.10's release at /opt/julia, on PATH (envd v1)",
     params: Params::Declared(&[]),
     once: true,
-    tools: &[],
+    tools: &[Tool::Download],
     syntaxes: ONLY_V1,
     record,
 };

@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, ONLY_V1, Param, Params, Recording, Spec};
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, ONLY_V1, Param, Params, Recording, Spec, Tool,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::Lowering;
@@ -19,7 +21,7 @@ pub static SPEC: Spec = Spec {
         "the Node.js version; envd's 25.1.0 when not given",
     )]),
     once: true,
-    tools: &[],
+    tools: &[Tool::Download],
     syntaxes: ONLY_V1,
     record,
 };

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, ONLY_V1, Param, Params, Recording, Spec, http_url,
+    Args, BuiltinError, Kind, Lower, ONLY_V1, Param, Params, Recording, Spec, Tool, http_url,
 };
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
@@ -25,7 +25,7 @@ pub static SPEC: Spec = Spec {
         Param::positional("pypi_index", Kind::Str, "the PyPI index pixi uses"),
     ]),
     once: true,
-    tools: &[],
+    tools: &[Tool::Download],
     syntaxes: ONLY_V1,
     record,
 };

@@ -6,7 +6,9 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, ONLY_V1, Param, Params, Recording, Spec};
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, ONLY_V1, Param, Params, Recording, Spec, Tool,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::llb::BindMount;
@@ -36,7 +38,7 @@ pub static SPEC: Spec = Spec {
         "`3.x` or `3.x.y`; `3.11` when not given",
     )]),
     once: true,
-    tools: &[],
+    tools: &[Tool::Download, Tool::Conda],
     syntaxes: ONLY_V1,
     record,
 };

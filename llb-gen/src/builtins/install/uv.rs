@@ -6,7 +6,9 @@
 
 use serde::Serialize;
 
-use crate::builtins::{Args, BuiltinError, Kind, Lower, ONLY_V1, Param, Params, Recording, Spec};
+use crate::builtins::{
+    Args, BuiltinError, Kind, Lower, ONLY_V1, Param, Params, Recording, Spec, Tool,
+};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
 use crate::lower::Lowering;
@@ -28,7 +30,7 @@ pub static SPEC: Spec = Spec {
         "the Python uv installs; `3.11` when not given",
     )]),
     once: true,
-    tools: &[],
+    tools: &[Tool::Download],
     syntaxes: ONLY_V1,
     record,
 };

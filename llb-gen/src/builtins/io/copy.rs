@@ -86,11 +86,11 @@ fn record_v1(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinEr
         Some(_) => format!("/{}", source.trim_start_matches('/')),
         None => context_path(&V1, "source", &source)?,
     };
+    // A relative target is in the base image's working folder, where
+    // envd 1.x's LLB copy put it (`lower_v1`).
     let dest = args.required_str("target")?;
-    if !dest.starts_with('/') {
-        return Err(BuiltinError::new(format!(
-            "io.copy(): `target` {dest:?} must be an absolute path in the image"
-        )));
+    if dest.is_empty() {
+        return Err(BuiltinError::new("io.copy(): `target` is empty"));
     }
     if let Some(image) = &image
         && let Err(e) = crate::llb::ImageRef::parse(image)
@@ -198,7 +198,12 @@ impl Copy {
         span: &Span,
         from: &V1From,
     ) -> Result<(), Diagnostic> {
-        let dest = self.dest.as_str();
+        let dest = if self.dest.starts_with('/') {
+            self.dest.clone()
+        } else {
+            join(lowering.exec_config.working_dir(), &self.dest)
+        };
+        let dest = dest.as_str();
         match from {
             V1From::Context => {
                 let src = self.src.as_str();
