@@ -234,6 +234,16 @@ class _Config:
         | `trust` |  | no | True or False | `False` | trust the indexes' hosts (plain http) |
         | `mode` |  | no | a string | `None` | accepted with a warning: envd never implemented it |
         """
+    def conda_channel(self, channel: str) -> None:
+        """
+        `/opt/conda/envs/envd/.condarc`, the environment's (envd v1).
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `channel` |  | yes | a string | required | the text of a .condarc (YAML) |
+        """
     def apt_source(self, source: str, *, mode: Optional[str] = ...) -> None:
         """
         `/etc/apt/sources.list`.
@@ -285,12 +295,6 @@ class _Config:
     def owner(self, *args: Any, **kwargs: Any) -> None:
         """
         Not built by envd-frontend yet: envd 1.x owns the image's files and user by this uid and gid.
-
-        It takes any arguments and reads none of them.
-        """
-    def conda_channel(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x configures the conda that install.conda() downloads.
 
         It takes any arguments and reads none of them.
         """

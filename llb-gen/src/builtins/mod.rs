@@ -136,7 +136,7 @@ registry! {
     }
     config {
         pip_index => PipIndex;
-        conda_channel => CondaChannel;
+        conda_channel => CondaChannel + V1;
         apt_source => AptSource;
         entrypoint => Entrypoint;
         repo => Repo;
@@ -145,7 +145,7 @@ registry! {
         gpu;
         shm_size;
         rstudio_server;
-        v1_settings + CONDA_CHANNEL + JUPYTER + CRAN_MIRROR + JULIA_PKG_SERVER;
+        v1_settings + JUPYTER + CRAN_MIRROR + JULIA_PKG_SERVER;
     }
     runtime {
         environ => Environ;

@@ -19,8 +19,9 @@ use super::Lowering;
 /// download URL and tool image reference that starts with PREFIX is
 /// fetched from REPLACEMENT plus the rest instead (the longest PREFIX
 /// wins). A mirror serves the same files, so envd's checksums still
-/// apply; `REPLACEMENT#sha256=HEX` checks what that rule fetches against
-/// HEX instead (a mirror that holds another build of one file).
+/// apply; a rule for one file (PREFIX its whole URL) may end in
+/// `#sha256=HEX`, to check what it fetches against HEX instead (a mirror
+/// that holds another build of that file).
 pub const DOWNLOAD_MIRRORS_ARG: &str = "ENVD_DOWNLOAD_MIRRORS";
 
 /// One architecture's file of a release.
@@ -117,13 +118,13 @@ impl DownloadMirrors {
             .with_help("an image mirror's login comes from `docker login`, as for any image; serve an HTTP mirror without one (BuildKit sends an HTTP source no login it could keep secret)"));
         }
         let mut rules = vec![];
-        let mut offset = 0;
-        for rule in value.split(' ') {
+        for rule in value
+            .split(char::is_whitespace)
+            .filter(|rule| !rule.is_empty())
+        {
+            // Where the rule is in the value, for the error's span.
+            let offset = rule.as_ptr() as usize - value.as_ptr() as usize;
             let span = offset..offset + rule.len();
-            offset += rule.len() + 1;
-            if rule.is_empty() {
-                continue;
-            }
             let error = |message: String| {
                 Diagnostic::error(&source, Some(span.clone()), message).with_help(
                     "write PREFIX=REPLACEMENT rules separated by spaces, e.g. https://github.com/=http://mirror.example/github/",
@@ -148,6 +149,12 @@ impl DownloadMirrors {
             };
             if prefix.is_empty() || replacement.is_empty() {
                 return Err(error(format!("{rule:?} has an empty side")));
+            }
+            if checksum.is_some() && (!prefix.contains("://") || prefix.ends_with('/')) {
+                return Err(error(format!(
+                    "a #sha256= rule names one file: {prefix:?} is not a file's whole URL"
+                ))
+                .with_help("write the download's URL as the PREFIX, e.g. https://repo.anaconda.com/miniconda/Miniconda3-py311_25.9.1-1-Linux-x86_64.sh=http://mirror/Miniconda3.sh#sha256=..."));
             }
             if prefix.contains("://") && !is_http_url(replacement) {
                 return Err(error(format!(
@@ -186,9 +193,10 @@ impl DownloadMirrors {
             (file.url.replace(release.version, version), None)
         };
         match self.rule_for(&url) {
+            // A rule's checksum is of the one file it names.
             Some((prefix, replacement, checksum)) => Fetch {
                 url: format!("{replacement}{}", &url[prefix.len()..]),
-                checksum: checksum.clone().or(pinned),
+                checksum: checksum.clone().filter(|_| *prefix == url).or(pinned),
             },
             None => Fetch {
                 url,
@@ -376,12 +384,12 @@ pub static NODEJS: Release = Release {
     files: &[
         ReleaseFile {
             architecture: "amd64",
-            url: "https://nodejs.org/download/release/v25.1.0/node-v25.1.0-linux-x64.tar.xz",
+            url: "https://nodejs.org/download/release/v25.1.0/node-v25.1.0-linux-x64.tar.gz",
             sha256: None,
         },
         ReleaseFile {
             architecture: "arm64",
-            url: "https://nodejs.org/download/release/v25.1.0/node-v25.1.0-linux-arm64.tar.xz",
+            url: "https://nodejs.org/download/release/v25.1.0/node-v25.1.0-linux-arm64.tar.gz",
             sha256: None,
         },
     ],
@@ -559,7 +567,8 @@ mod tests {
     fn a_rule_may_give_the_checksum_of_what_it_fetches() {
         let hex = "ab".repeat(32);
         let m = mirrors(&format!(
-            "https://repo.anaconda.com/miniconda/=http://127.0.0.1:9/#sha256={}",
+            "{}=http://127.0.0.1:9/mc.sh#sha256={}",
+            MINICONDA.files[0].url,
             hex.to_uppercase()
         ))
         .unwrap();
@@ -568,11 +577,16 @@ mod tests {
             MINICONDA.file("amd64").unwrap(),
             MINICONDA.version,
         );
-        assert_eq!(
-            fetch.url,
-            "http://127.0.0.1:9/Miniconda3-py311_25.9.1-1-Linux-x86_64.sh"
-        );
+        assert_eq!(fetch.url, "http://127.0.0.1:9/mc.sh");
         assert_eq!(fetch.checksum, Some(format!("sha256:{hex}")));
+        // The other architecture's file keeps envd's checksum.
+        let arm = m.fetch(
+            &MINICONDA,
+            MINICONDA.file("arm64").unwrap(),
+            MINICONDA.version,
+        );
+        assert_eq!(arm.url, MINICONDA.files[1].url);
+        assert!(arm.checksum.unwrap().starts_with("sha256:4e0723b9"));
     }
 
     #[test]
@@ -586,6 +600,15 @@ mod tests {
         assert!(render("=http://m/").contains("empty side"));
         assert!(render("https://github.com/=mirror/").contains("not an http(s) URL"));
         assert!(render("https://github.com/=http://m/#sha256=abc").contains("not a SHA-256"));
+        let hex = "ab".repeat(32);
+        assert!(
+            render(&format!("https://github.com/=http://m/#sha256={hex}"))
+                .contains("names one file")
+        );
+        assert!(render(&format!("ghcr.io/x=registry/x#sha256={hex}")).contains("names one file"));
+        // Rules may be on lines of their own; the span is the rule's.
+        let err = render("https://github.com/=http://m/\n\tbad");
+        assert!(err.contains(":2:2: error: \"bad\" is no"), "{err}");
         let err = render("https://github.com/=http://user:secret@m/");
         assert!(
             err.contains("carries a login") && !err.contains("user:secret"),

@@ -4,11 +4,12 @@
 //! fixed order of phases ([`v1_phase`]).
 
 use super::{BuildSpec, Recorded};
+use crate::builtins::ONLY_V1;
 use crate::builtins::Step;
 use crate::builtins::globals::base::V1_DEFAULT_IMAGE;
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::{BaseRequest, CudaRequest, Located, PythonRequest, Span, Syntax};
-use crate::lint::{BASE_NOT_CALLED, EMPTY_INSTALL};
+use crate::lint::{BASE_NOT_CALLED, EMPTY_INSTALL, IGNORED_PARAMETER};
 
 /// envd v0's base when a file calls no `base()` (its `NewGraph`): Ubuntu
 /// 22.04 with Python 3.
@@ -52,10 +53,28 @@ pub fn assemble(
             }
             Recorded::Step(step) => {
                 let spec = step.value.spec();
-                if let Some(first) = steps
+                let earlier = steps
                     .iter()
-                    .find(|s| spec.once && s.value.spec().name == spec.name)
+                    .position(|s| spec.once && s.value.spec().name == spec.name);
+                // envd 1.x's tool installs keep the last call's settings.
+                if let Some(at) = earlier
+                    && spec.syntaxes == ONLY_V1
                 {
+                    let first = steps.remove(at);
+                    warnings.push(
+                        Diagnostic::warning(
+                            &IGNORED_PARAMETER,
+                            source,
+                            Some(first.span.range()),
+                            format!(
+                                "{}() is called again later: that call's settings are used, as in envd 1.x",
+                                spec.name
+                            ),
+                        )
+                        .with_note_at(step.span.range(), "called again here")
+                        .with_help("call it once"),
+                    );
+                } else if let Some(first) = earlier.map(|at| &steps[at]) {
                     let name = spec.name;
                     return Err(Diagnostic::error(
                         source,
@@ -140,6 +159,16 @@ fn v1_conda_rules(
         .iter()
         .any(|step| matches!(step.value, Step::Python(_)));
     for (at, step) in steps.iter().enumerate() {
+        if matches!(&step.value, Step::CondaChannel(c) if c.v1)
+            && conda_at.is_none_or(|conda| conda >= at)
+        {
+            return Err(Diagnostic::error(
+                source,
+                Some(step.span.range()),
+                "cannot configure conda when conda is not installed (envd 1.x refuses this too)",
+            )
+            .with_help("call install.conda() before config.conda_channel()"));
+        }
         if !matches!(&step.value, Step::CondaPackages(p) if p.v1) {
             continue;
         }

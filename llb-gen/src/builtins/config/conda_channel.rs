@@ -1,12 +1,14 @@
 //! `config.conda_channel(channel)`: `/etc/conda/.condarc`, checked as YAML
-//! with errors pointing into the string in build.envd.
+//! with errors pointing into the string in build.envd. envd v1's twin
+//! writes the environment's own, `/opt/conda/envs/envd/.condarc`, which
+//! its conda steps read.
 
 use std::ops::Range;
 
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, ONLY_V0, Param, Params, Recording, Spec, Tool,
+    Args, BuiltinError, Kind, Lower, ONLY_V0, ONLY_V1, Param, Params, Recording, Spec, Tool,
 };
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
@@ -31,9 +33,28 @@ pub static SPEC: Spec = Spec {
     record,
 };
 
+/// envd v1's `config.conda_channel(channel)`: the `.condarc` of
+/// install.python()'s environment.
+pub static V1: Spec = Spec {
+    summary: "`/opt/conda/envs/envd/.condarc`, the environment's (envd v1)",
+    params: Params::Declared(&[Param::positional(
+        "channel",
+        Kind::Str,
+        "the text of a .condarc (YAML)",
+    )
+    .required()]),
+    syntaxes: ONLY_V1,
+    ..SPEC
+};
+
+/// Where envd v1 wrote the `.condarc`.
+pub const V1_CONDARC: &str = "/opt/conda/envs/envd/.condarc";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CondaChannel {
     pub condarc: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub v1: bool,
 }
 
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
@@ -73,14 +94,15 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
             );
         }
     }
-    if args.bool("use_mamba") {
+    let v1 = args.spec().syntaxes == ONLY_V1;
+    if !v1 && args.bool("use_mamba") {
         recording.warn(
             &crate::lint::IGNORED_PARAMETER,
             format!("{}(): `use_mamba` has no effect", SPEC.name),
             "envd installed micromamba in its own images; here the base image's conda installs packages",
         );
     }
-    recording.step(CondaChannel { condarc }.into())?;
+    recording.step(CondaChannel { condarc, v1 }.into())?;
     Ok(())
 }
 
@@ -302,6 +324,11 @@ impl Lower for CondaChannel {
                 .map_err(|e| at_call(format!("cannot write the .condarc: {e}")))?;
             lowering.conda_env = mirror.env(Some(&defaults));
         }
+        if self.v1 {
+            // conda reads it when a step names the environment
+            // (conda_packages sets CONDA_PREFIX), and checks it there.
+            return lowering.config_file(span, SPEC.name, V1_CONDARC, text);
+        }
         lowering.config_file(span, SPEC.name, "/etc/conda/.condarc", text)?;
         // conda reads the file only when a later step runs it: let a base
         // with conda read it now, so a text conda refuses fails here.
@@ -323,6 +350,10 @@ impl Lower for CondaChannel {
 
     fn context_paths(&self) -> Vec<&str> {
         vec![]
+    }
+
+    fn builtin(&self) -> Option<&'static Spec> {
+        Some(if self.v1 { &V1 } else { &SPEC })
     }
 }
 

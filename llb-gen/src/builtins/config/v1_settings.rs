@@ -7,11 +7,6 @@ not_built_in_v1!(
     "envd 1.x owns the image's files and user by this uid and gid"
 );
 not_built_in_v1!(
-    CONDA_CHANNEL,
-    "config.conda_channel",
-    "envd 1.x configures the conda that install.conda() downloads"
-);
-not_built_in_v1!(
     JUPYTER,
     "config.jupyter",
     "envd 1.x installs Jupyter into the image with pip"

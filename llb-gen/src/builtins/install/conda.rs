@@ -33,7 +33,7 @@ pub static SPEC: Spec = Spec {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Conda {
-    pub kind: CondaKind,
+    pub flavor: CondaKind,
 }
 
 /// The `.condarc` envd 1.3.4 writes for Miniconda (`condaRc`).
@@ -49,12 +49,12 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     } else {
         CondaKind::Miniconda
     };
-    recording.step(Conda { kind }.into())
+    recording.step(Conda { flavor: kind }.into())
 }
 
 impl Lower for Conda {
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
-        match self.kind {
+        match self.flavor {
             CondaKind::Miniconda => {
                 let installer = lowering.release(span, &MINICONDA, MINICONDA.version)?;
                 let file = MINICONDA
@@ -116,7 +116,7 @@ impl Lower for Conda {
                 lowering.exec_step_in(span, &format!("{title} setup"), script, vec![], "/")?;
             }
         }
-        lowering.v1_conda = Some(self.kind);
+        lowering.v1_conda = Some(self.flavor);
         Ok(())
     }
 

@@ -132,8 +132,10 @@ impl Lower for CondaPackages {
                 ));
             };
             (
+                // CONDA_PREFIX: conda reads the environment's .condarc
+                // (v1's config.conda_channel) as for an active environment.
                 format!(
-                    "set -eu\nprefix={}\n",
+                    "set -eu\nprefix={}\nexport CONDA_PREFIX=\"$prefix\"\n",
                     crate::builtins::install::python::ENVD_PREFIX
                 ),
                 kind.command(),

@@ -52,10 +52,12 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
     let given = args.str("version").unwrap_or_default();
     let version = match given.as_str() {
         "" | "3" => DEFAULT_VERSION.to_string(),
-        v if v.starts_with("3.")
-            && v[2..]
-                .split('.')
-                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())) =>
+        // envd passed any `3.` version to conda, which reads specs like
+        // `3.12.*` and `3.13.0rc1` too.
+        v if v.len() > 2
+            && v.starts_with("3.")
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'*')) =>
         {
             v.to_string()
         }

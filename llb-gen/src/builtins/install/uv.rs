@@ -70,11 +70,14 @@ impl Lower for Uv {
             config.set_env("UV_PYTHON_PREFERENCE", "only-managed");
         }
         let mut script = String::new();
-        let mirror = lowering.site.download_mirrors.url(PYTHON_BUILDS);
-        if mirror != PYTHON_BUILDS {
+        // As a folder, so that a rule written for the folder applies.
+        let folder = format!("{PYTHON_BUILDS}/");
+        let mirror = lowering.site.download_mirrors.url(&folder);
+        if mirror != folder {
+            let mirror = mirror.trim_end_matches('/');
             script.push_str(&format!(
                 "export UV_PYTHON_INSTALL_MIRROR={}\n",
-                shell::quote(&mirror)
+                shell::quote(mirror)
             ));
         }
         script.push_str(&format!(

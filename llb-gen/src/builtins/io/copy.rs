@@ -86,8 +86,8 @@ fn record_v1(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinEr
         Some(_) => format!("/{}", source.trim_start_matches('/')),
         None => context_path(&V1, "source", &source)?,
     };
-    // A relative target is in the base image's working folder, where
-    // envd 1.x's LLB copy put it (`lower_v1`).
+    // A relative target is in the folder steps run in (the base image's
+    // working folder), where envd 1.x's LLB copy put it (`lower_v1`).
     let dest = args.required_str("target")?;
     if dest.is_empty() {
         return Err(BuiltinError::new("io.copy(): `target` is empty"));
