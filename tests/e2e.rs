@@ -1919,3 +1919,121 @@ fn install_uv_comes_through_the_sites_download_mirror() {
         "{text}"
     );
 }
+
+/// A STAND-IN for Miniconda's installer, which is on no registry here: a
+/// shell script taking Miniconda's `-b -u -p PREFIX` that unpacks the
+/// suite's real conda (envd-test/conda's /opt/conda: conda 26.7.1 in a
+/// venv over the base's Python 3.11) into PREFIX, and chooses the classic
+/// solver (libmamba is on no registry here either). That conda's classic
+/// solver needs Debian's pycosat and picosat, which envd-test/conda's own
+/// layers hold: the test builds on that image, and the stand-in replaces
+/// the conda there (`-u`, as Miniconda updates an install).
+fn miniconda_stand_in() -> Vec<u8> {
+    let payload = std::process::Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "--network=none",
+            "--entrypoint",
+            "/bin/sh",
+            "envd-test/conda:latest",
+            "-c",
+            "rm /opt/conda/.condarc && tar -C /opt/conda -czf - .",
+        ])
+        .output()
+        .expect("docker runs");
+    assert!(payload.status.success(), "{payload:?}");
+    // The payload starts after the script, whose length is written into
+    // it at a fixed width.
+    let script = |skip: usize| {
+        format!(
+            "#!/bin/sh\n# envd-frontend's end-to-end suite: a stand-in for Miniconda's installer.\nset -eu\nprefix=\nwhile [ $# -gt 0 ]; do case \"$1\" in -p) prefix=$2; shift ;; esac; shift; done\n[ -n \"$prefix\" ] || {{ echo 'usage: -b -u -p PREFIX' >&2; exit 2; }}\nrm -rf \"$prefix\"\nmkdir -p \"$prefix/condarc.d\"\ntail -c +{skip:08} \"$0\" | tar -xz -C \"$prefix\"\nprintf 'solver: classic\\n' > \"$prefix/condarc.d/solver.yml\"\nexit 0\n"
+        )
+    };
+    let skip = script(0).len() + 1;
+    let mut installer = script(skip).into_bytes();
+    assert_eq!(installer.len() + 1, skip);
+    installer.extend_from_slice(&payload.stdout);
+    installer
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sha256sum runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(bytes)
+        .expect("written");
+    let out = child.wait_with_output().expect("sha256sum ends");
+    String::from_utf8_lossy(&out.stdout)[..64].to_string()
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn v1_conda_packages_install_into_the_environment_of_install_python_on_real_conda() {
+    require_setup();
+    let conda = CondaMirror::start("v1-conda");
+    let installer = miniconda_stand_in();
+    let rule = format!(
+        "https://repo.anaconda.com/miniconda/Miniconda3-py311_25.9.1-1-Linux-x86_64.sh=http://127.0.0.1:{}/Miniconda3.sh#sha256={}",
+        serve_files(vec![("/Miniconda3.sh".to_string(), installer.clone())]),
+        sha256_hex(&installer)
+    );
+    let project = Project::new("v1-conda");
+    // Out of envd's order on purpose: run() is built last, conda before
+    // the Python it makes.
+    project.write(
+        "build.envd",
+        &format!(
+            "# syntax=aiges/envd-frontend v1\ndef build():\n    base(image=\"envd-test/conda:latest\")\n    run(commands=[\"python3 -c 'import sys; print(sys.version_info[:2])' > /ran\", \"echo {} > /nonce\"])\n    install.python(version=\"3.11\")\n    install.conda()\n    config.conda_channel(channel=\"channels:\\n  - conda-forge\\n\")\n    install.conda_packages(name=[\"envd-conda-alpha=2.0\", \"envd-conda-prefixed\"])\n",
+            nonce()
+        ),
+    );
+    let out = build(
+        &project,
+        "build.envd",
+        "envd-e2e/v1-conda:1",
+        &[
+            ("ENVD_DOWNLOAD_MIRRORS", &rule),
+            ("ENVD_CONDA_CHANNEL", &conda.url),
+        ],
+        &[],
+    );
+    assert!(out.success, "{}\n{}", out.logs(""), out.error_text());
+    let image = "envd-e2e/v1-conda:1";
+    // conda's solver gave alpha 2.0 the beta it asks for, in the envd
+    // environment; the prefix placeholder became that environment.
+    assert_eq!(
+        run_in(
+            image,
+            "/opt/conda/bin/conda list --prefix /opt/conda/envs/envd envd-conda | awk '!/^#/ {print $1, $2}'"
+        ),
+        "envd-conda-alpha 2.0\nenvd-conda-beta 1.1\nenvd-conda-prefixed 1.0\n"
+    );
+    assert!(
+        run_in(
+            image,
+            "cat /opt/conda/envs/envd/etc/envd-conda-prefixed.conf"
+        )
+        .starts_with("prefix=/opt/conda/envs/envd\n")
+    );
+    // python3 is the environment's (its placeholder links the base's
+    // interpreter), and run() came after it.
+    assert_eq!(
+        run_in(image, "readlink -f /usr/bin/python3; cat /ran"),
+        "/opt/conda/envs/envd/bin/python3\n(3, 11)\n"
+    );
+    // config.conda_channel's text, with the site's mirror put in.
+    let condarc = run_in(image, "cat /opt/conda/envs/envd/.condarc");
+    assert!(
+        condarc.starts_with("channels:\n- conda-forge\n")
+            && condarc.contains(&format!("channel_alias: {}\n", conda.url)),
+        "{condarc}"
+    );
+}

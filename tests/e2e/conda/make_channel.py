@@ -14,8 +14,14 @@ offline. Every package installs a marker file
   envd-conda-prefixed 1.0: etc/envd-conda-prefixed.conf holds conda's prefix
                       placeholder, which conda rewrites to the install prefix
   python 3.11.4 (build h955ad1f_0) and pip 23.2.1 (build py311h06a4308_0):
-                      placeholders that install only their marker, so env
-                      files shaped like a real `conda env export` resolve
+                      placeholders, so env files shaped like a real `conda
+                      env export` resolve. They install their marker and the
+                      programs an environment has: python's `bin/python3`
+                      is a link to the image's /usr/bin/python3 (and
+                      `bin/python` to it), as in the suite's conda, a venv;
+                      pip's `bin/pip` and `bin/pip3` run `python3 -m pip`
+                      beside them. Installed into the suite's conda itself,
+                      they change nothing.
 
 The set-up script rebuilds the channel whenever this file changes.
 """
@@ -32,6 +38,12 @@ from conda_package_handling import api as cph
 PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
 # Fixed, so a rebuilt channel lists the same metadata (2026-01-01, in ms).
 TIMESTAMP = 1767225600000
+
+# What the placeholder python and pip install besides their marker:
+# symbolic links (path -> target) and plain scripts.
+LINKS = {"python": {"bin/python": "python3", "bin/python3": "/usr/bin/python3"}}
+PIP_SCRIPT = '#!/bin/sh\nexec "$(dirname "$0")/python3" -m pip "$@"\n'
+SCRIPTS = {"pip": {"bin/pip": PIP_SCRIPT, "bin/pip3": PIP_SCRIPT}}
 
 # (name, version, build, depends, extra text files holding the placeholder)
 PACKAGES = [
@@ -61,9 +73,23 @@ def package(work, out, name, version, build, depends, prefixed):
     root = os.path.join(work, "%s-%s-%s" % (name, version, build))
     files = {"share/envd-conda-test/%s-%s" % (name, version): ("%s %s\n" % (name, version)).encode()}
     files.update({rel: text.encode() for rel, text in prefixed.items()})
+    scripts = SCRIPTS.get(name, {})
+    files.update({rel: text.encode() for rel, text in scripts.items()})
     paths = []
+    for rel, target in sorted(LINKS.get(name, {}).items()):
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.symlink(target, path)
+        paths.append({
+            "_path": rel,
+            "path_type": "softlink",
+            "sha256": hashlib.sha256(target.encode()).hexdigest(),
+            "size_in_bytes": len(target),
+        })
     for rel, data in sorted(files.items()):
         write(root, rel, data)
+        if rel in scripts:
+            os.chmod(os.path.join(root, rel), 0o755)
         entry = {
             "_path": rel,
             "path_type": "hardlink",
@@ -86,11 +112,12 @@ def package(work, out, name, version, build, depends, prefixed):
     }
     write(root, "info/index.json", json.dumps(index, indent=2, sort_keys=True).encode())
     write(root, "info/paths.json", json.dumps({"paths": paths, "paths_version": 1}, indent=2).encode())
-    write(root, "info/files", "".join(rel + "\n" for rel in sorted(files)).encode())
+    everything = sorted(list(files) + list(LINKS.get(name, {})))
+    write(root, "info/files", "".join(rel + "\n" for rel in everything).encode())
     if prefixed:
         # The older form of the same declaration, for tools that read only it.
         write(root, "info/has_prefix", "".join("%s text %s\n" % (PLACEHOLDER, rel) for rel in sorted(prefixed)).encode())
-    listing = sorted(files) + sorted("info/" + f for f in os.listdir(os.path.join(root, "info")))
+    listing = everything + sorted("info/" + f for f in os.listdir(os.path.join(root, "info")))
     cph.create(root, listing, "%s-%s-%s.conda" % (name, version, build), out_folder=out)
 
 

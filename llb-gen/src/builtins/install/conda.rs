@@ -43,6 +43,34 @@ const MAMBA_RC: &str = "channels:\n    - conda-forge\n";
 /// Where the installer is mounted for its step.
 const INSTALLER_MOUNT: &str = "/tmp/envd-frontend/miniconda";
 
+/// envd's `.condarc` text as the image gets it: with a site's conda
+/// mirror (`ENVD_CONDA_CHANNEL`), every channel it names is the mirror's
+/// (conda merges `default_channels` from every source, so the variables
+/// later steps get cannot replace a URL the file names), and later conda
+/// steps get the mirror's settings for it.
+fn site_condarc(
+    lowering: &mut Lowering<'_>,
+    span: &Span,
+    text: &str,
+) -> Result<String, Diagnostic> {
+    let Some(mirror) = lowering.site.conda_mirror.clone() else {
+        return Ok(text.to_string());
+    };
+    let internal = |e: String| {
+        Diagnostic::error(
+            lowering.source,
+            Some(span.range()),
+            format!("{}(): envd's .condarc for the mirror: {e}", SPEC.name),
+        )
+    };
+    let condarc: serde_yaml_ng::Mapping =
+        serde_yaml_ng::from_str(text).map_err(|e| internal(e.to_string()))?;
+    let (rewritten, defaults) = mirror.rewrite_condarc(&condarc);
+    let text = serde_yaml_ng::to_string(&rewritten).map_err(|e| internal(e.to_string()))?;
+    lowering.conda_env = mirror.env(Some(&defaults));
+    Ok(text)
+}
+
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
     let kind = if args.bool("use_mamba") {
         CondaKind::Micromamba
@@ -73,7 +101,7 @@ impl Lower for Conda {
                      printf '%s\\n' 'conda activate $argv' > /opt/conda/bin/activate.fish\n\
                      chmod 755 /opt/conda/bin/activate.fish\n\
                      /opt/conda/bin/conda init bash",
-                    shell::quote(MINICONDA_RC)
+                    shell::quote(&site_condarc(lowering, span, MINICONDA_RC)?)
                 );
                 lowering.exec_step_in(
                     span,
@@ -111,7 +139,7 @@ impl Lower for Conda {
                      chmod 755 /opt/conda/bin/activate\n\
                      update-alternatives --install /usr/bin/conda conda /opt/conda/bin/micromamba 1\n\
                      /opt/conda/bin/micromamba shell init --shell bash --root-prefix /opt/conda",
-                    shell::quote(MAMBA_RC)
+                    shell::quote(&site_condarc(lowering, span, MAMBA_RC)?)
                 );
                 lowering.exec_step_in(span, &format!("{title} setup"), script, vec![], "/")?;
             }

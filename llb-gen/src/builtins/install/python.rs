@@ -131,15 +131,16 @@ impl Lower for Python {
 }
 
 /// `python`, `python3`, `pip` and `pip3` in /usr/bin, pointing at the envd
-/// environment's.
+/// environment's: by update-alternatives, as envd did, or by links on an
+/// image without it (no dpkg).
 fn alternatives() -> String {
-    ["python", "python3", "pip", "pip3"]
-        .iter()
-        .map(|name| {
-            format!(
-                "update-alternatives --install /usr/bin/{name} {name} {ENVD_PREFIX}/bin/{name} 1"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let names = ["python", "python3", "pip", "pip3"];
+    let by = |line: fn(&str) -> String| names.map(line).join("\n");
+    format!(
+        "if command -v update-alternatives >/dev/null 2>&1; then\n{}\nelse\n{}\nfi",
+        by(|name| format!(
+            "update-alternatives --install /usr/bin/{name} {name} {ENVD_PREFIX}/bin/{name} 1"
+        )),
+        by(|name| format!("ln -sf {ENVD_PREFIX}/bin/{name} /usr/bin/{name}"))
+    )
 }
