@@ -74,6 +74,22 @@ class _Install:
         |---|---|---|---|---|---|
         | `name` |  | yes | a list of strings | `[]` | Debian package names, optionally `=version` or `/release` |
         """
+    def r_packages(self, name: List[str]) -> None:
+        """
+        R packages from CRAN, with `Rscript` and a download cache.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `name` |  | yes | a list of strings | required | CRAN package names |
+        """
+    def julia_packages(self, name: List[str]) -> None:
+        """
+        Julia packages with `Pkg.add`, into the depot /opt/julia/user_packages (envd v1).
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `name` |  | yes | a list of strings | required | Julia package names |
+        """
     def cuda(self, version: str, cudnn: Optional[str] = ...) -> None:
         """
         NVIDIA's CUDA image for the base image (envd v1).
@@ -169,29 +185,24 @@ class _Install:
         |---|---|---|---|---|---|
         | `version` |  | yes | a string | `None` | a release tag of openai/codex; rust-v0.98.0 when not given |
         """
-    def r_lang(self, *args: Any, **kwargs: Any) -> None:
+    def rust(self, version: Optional[str] = ...) -> None:
         """
-        Not built by envd-frontend yet: envd 1.x installs R from its apt repository.
+        Rust by rustup, CARGO_HOME /opt/rust on PATH (envd v1).
 
-        It takes any arguments and reads none of them.
-        """
-    def rust(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x downloads rustup and installs Rust.
+        It sets the image's configuration: a build calls it at most once.
 
-        It takes any arguments and reads none of them.
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `version` |  | yes | a string | `None` | the toolchain, e.g. `1.72.0`; the newest stable when not given |
         """
-    def r_packages(self, *args: Any, **kwargs: Any) -> None:
+    def r_lang(self) -> None:
         """
-        Not built by envd-frontend yet: envd 1.x installs them into the R of install.r_lang().
+        R (r-base) from CRAN's apt repository for Ubuntu (envd v1).
 
-        It takes any arguments and reads none of them.
-        """
-    def julia_packages(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x installs them into the Julia of install.julia().
+        It sets the image's configuration: a build calls it at most once.
 
-        It takes any arguments and reads none of them.
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
         """
 
 install: _Install
@@ -274,6 +285,37 @@ class _Config:
         | `url` |  | yes | a string | required | the repository's URL |
         | `description` |  | yes | a string | `None` | what the environment is for |
         """
+    def cran_mirror(self, url: str) -> None:
+        """
+        The CRAN mirror `install.r_packages` uses.
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `url` |  | yes | a string | required | an http(s) URL |
+        """
+    def julia_pkg_server(self, url: str) -> None:
+        """
+        The Julia package server `install.julia_packages` uses.
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `url` |  | yes | a string | required | an http(s) URL |
+        """
+    def jupyter(self, token: Optional[str] = ..., port: Optional[int] = ...) -> None:
+        """
+        `pip install jupyter` (envd v1); the notebook server is envd's development environment's.
+
+        It sets the image's configuration: a build calls it at most once.
+
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `token` |  | yes | a string | `None` | the server's token (envd's server only) |
+        | `port` |  | yes | an integer | `None` | the server's port (envd's server only) |
+        """
     def gpu(self, *args: Any, **kwargs: Any) -> None:
         """
         Nothing in the image (accepted with a warning): asks envd for GPUs when it runs the environment.
@@ -292,29 +334,16 @@ class _Config:
 
         It takes any arguments and reads none of them.
         """
-    def owner(self, *args: Any, **kwargs: Any) -> None:
+    def owner(self, uid: int, gid: int) -> None:
         """
-        Not built by envd-frontend yet: envd 1.x owns the image's files and user by this uid and gid.
+        The uid and gid of base(dev=True)'s user envd (envd v1).
 
-        It takes any arguments and reads none of them.
-        """
-    def jupyter(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x installs Jupyter into the image with pip.
+        It sets the image's configuration: a build calls it at most once.
 
-        It takes any arguments and reads none of them.
-        """
-    def cran_mirror(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x uses it for install.r_packages, which needs install.r_lang().
-
-        It takes any arguments and reads none of them.
-        """
-    def julia_pkg_server(self, *args: Any, **kwargs: Any) -> None:
-        """
-        Not built by envd-frontend yet: envd 1.x stores it for Julia, which needs install.julia().
-
-        It takes any arguments and reads none of them.
+        | parameter | also accepted as | positional | type | default | meaning |
+        |---|---|---|---|---|---|
+        | `uid` |  | yes | an integer | required | the user's id |
+        | `gid` |  | yes | an integer | required | the user's group id |
         """
 
 config: _Config

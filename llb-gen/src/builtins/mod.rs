@@ -1,8 +1,7 @@
 //! The envd builtins, one file each (`install/python_packages.rs`), with
-//! its aliases and twins (envd v1's form of a call) beside it, and the v1
-//! names not built yet together (`install/v1_tools.rs`,
-//! `config/v1_settings.rs`). A file declares its builtin's [`Spec`]
-//! (name, parameters as data, syntaxes), records what a call asks for,
+//! its aliases and twins (envd v1's form of a call) beside it. A file
+//! declares its builtin's [`Spec`] (name, parameters as data, syntaxes),
+//! records what a call asks for,
 //! and lowers the step it records. The registry below makes each known to
 //! the language ([`ALL`], [`of_syntax`]), the IR ([`Step`]) and the
 //! lowering ([`Step::lower`]). Adding a builtin is one file, one registry
@@ -24,31 +23,6 @@ pub use spec::{
     ArgValue, Args, BOTH, BuiltinError, Kind, Lower, ONLY_V0, ONLY_V1, Param, Params, Recording,
     Spec, Tool,
 };
-
-/// A builtin of envd v1 that envd-frontend does not build yet: `what` is
-/// what envd 1.x did for it, which its error says at the call.
-macro_rules! not_built_in_v1 {
-    ($static:ident, $name:literal, $what:literal) => {
-        pub static $static: $crate::builtins::Spec = $crate::builtins::Spec {
-            name: $name,
-            summary: concat!("not built by envd-frontend yet: ", $what),
-            params: $crate::builtins::Params::Any,
-            once: false,
-            tools: &[],
-            syntaxes: $crate::builtins::ONLY_V1,
-            record: |args, _| $crate::builtins::refuse_in_v1(args.spec(), $what),
-        };
-    };
-}
-
-/// The error of a v1 builtin not built yet, at its call.
-fn refuse_in_v1(spec: &Spec, what: &str) -> Result<(), BuiltinError> {
-    Err(BuiltinError::new(format!(
-        "{}() is envd v1's, and envd-frontend does not build it yet: {what}",
-        spec.name
-    ))
-    .help("build this file with envd 1.x for now"))
-}
 
 /// The registry: a folder block per namespace (`globals` holds the
 /// top-level functions), a line per file, `=> Variant` for the ones that
@@ -117,7 +91,7 @@ registry! {
         conda_packages => CondaPackages + V1;
         system_packages => SystemPackages + APT_PACKAGES;
         r_packages => RPackages;
-        julia_packages => JuliaPackages;
+        julia_packages => JuliaPackages + V1;
         cuda + V1;
         vscode_extensions;
         python => Python;
@@ -128,7 +102,8 @@ registry! {
         nodejs => NodeJs;
         julia => Julia;
         codex => Codex;
-        v1_tools + RUST + R_PACKAGES + JULIA_PACKAGES;
+        rust => Rust;
+        r_lang => RLang;
     }
     io {
         copy => Copy + V1;
@@ -141,11 +116,11 @@ registry! {
         entrypoint => Entrypoint;
         repo => Repo;
         package_mirror => PackageMirror + JULIA_PKG_SERVER;
-        jupyter;
+        jupyter + V1;
         gpu;
         shm_size;
         rstudio_server;
-        v1_settings + JUPYTER + CRAN_MIRROR + JULIA_PKG_SERVER;
+        owner => Owner;
     }
     runtime {
         environ => Environ;

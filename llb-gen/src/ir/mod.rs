@@ -98,6 +98,9 @@ pub struct BaseRequest {
     /// envd v1's `base(dev=True)`: the image gets envd's user and folder.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dev: bool,
+    /// envd v1's `config.owner(uid, gid)`: the ids of that user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<(u32, u32)>,
 }
 
 /// The languages besides Python envd v0 knew. envd swapped in its own R

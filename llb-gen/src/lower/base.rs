@@ -495,6 +495,7 @@ mod tests {
                 other_language: None,
                 cuda: None,
                 dev: false,
+                owner: None,
             },
             span: Span {
                 start: 0,

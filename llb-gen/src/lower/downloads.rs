@@ -234,16 +234,8 @@ impl Lowering<'_> {
             .map_err(|message| Diagnostic::error(self.source, Some(span.range()), message))?;
         let fetch = self.site.download_mirrors.fetch(release, file, version);
         let name = file_name(file.url).replace(release.version, version);
-        let title = format!("download {} {version} ({})", release.tool, fetch.url);
-        let mut source = Http::new(fetch.url.clone())
-            .filename(&name)
-            .perm(0o755)
-            .custom_name(self.op_name(&title))
-            .location(self.location(span));
-        if let Some(checksum) = fetch.checksum {
-            source = source.checksum(checksum);
-        }
-        let downloaded = source.build().map_err(|e| self.llb_error(span, e))?;
+        let what = format!("{} {version}", release.tool);
+        let downloaded = self.download(span, &what, &fetch, &name)?;
         if !release.archive {
             return Ok(downloaded);
         }
@@ -253,6 +245,27 @@ impl Lowering<'_> {
             .location(self.location(span))
             .build()
             .map_err(|e| self.llb_error(span, e))
+    }
+
+    /// A file BuildKit fetches as `fetch` says, named `name` in the state
+    /// (executable, for the programs among them).
+    pub(crate) fn download(
+        &self,
+        span: &Span,
+        what: &str,
+        fetch: &Fetch,
+        name: &str,
+    ) -> Result<State, Diagnostic> {
+        let title = format!("download {what} ({})", fetch.url);
+        let mut source = Http::new(fetch.url.clone())
+            .filename(name)
+            .perm(0o755)
+            .custom_name(self.op_name(&title))
+            .location(self.location(span));
+        if let Some(checksum) = &fetch.checksum {
+            source = source.checksum(checksum.clone());
+        }
+        source.build().map_err(|e| self.llb_error(span, e))
     }
 
     /// Installs what `release` (at `version`) holds: each `(path in the

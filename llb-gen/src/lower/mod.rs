@@ -495,11 +495,16 @@ impl<'a> Lowering<'a> {
     }
 
     /// envd v1's `base(dev=True)` image, as far as an image needs it: the
-    /// user `envd` (uid and gid 1000 where free; envd took the host's), its
-    /// folder as the working directory, `USER` in the environment, and the
-    /// image's user.
+    /// user `envd` (the uid and gid `config.owner` gives, else 1000 where
+    /// free; envd took the host's), its folder as the working directory,
+    /// `USER` in the environment, and the image's user.
     fn dev_user(&mut self) -> Result<(), Diagnostic> {
         let span = self.base.span.clone();
+        // Root's ids are taken by root: envd's user shares them (`-o`).
+        let (uid, gid, shared) = match self.base.value.owner {
+            Some((uid, gid)) => (uid, gid, if uid == 0 || gid == 0 { " -o" } else { "" }),
+            None => (DEV_ID, DEV_ID, ""),
+        };
         let missing = self.failure(
             &span,
             "base(dev=True) needs useradd and groupadd on the base image",
@@ -508,8 +513,8 @@ impl<'a> Lowering<'a> {
             "set -eu\n\
              command -v useradd >/dev/null && command -v groupadd >/dev/null || {{ echo {} >&2; exit 127; }}\n\
              if ! id envd >/dev/null 2>&1; then\n\
-             getent group envd >/dev/null 2>&1 || groupadd -g {DEV_ID} envd 2>/dev/null || groupadd envd\n\
-             useradd -m -g envd -s /bin/sh -u {DEV_ID} envd 2>/dev/null || useradd -m -g envd -s /bin/sh envd\n\
+             getent group envd >/dev/null 2>&1 || groupadd{shared} -g {gid} envd 2>/dev/null || groupadd envd\n\
+             useradd{shared} -m -g envd -s /bin/sh -u {uid} envd 2>/dev/null || useradd -m -g envd -s /bin/sh envd\n\
              fi\n\
              install -d -o envd -g envd {DEV_FOLDER}\n",
             shell::quote(&missing)

@@ -98,6 +98,7 @@ pub fn assemble(
             other_language: None,
             cuda: None,
             dev: false,
+            owner: None,
         },
         span: Span {
             start: target_span.start,
@@ -131,6 +132,7 @@ pub fn assemble(
     base.value.cuda = cuda;
     if syntax == Syntax::V1 {
         v1_conda_rules(source, &mut steps, warnings)?;
+        v1_owner(source, &mut base, &mut steps, warnings);
         // A stable sort: calls of one phase keep their order.
         steps.sort_by_key(|step| v1_phase(&step.value));
     }
@@ -140,6 +142,39 @@ pub fn assemble(
         base,
         steps,
     })
+}
+
+/// `config.owner`'s ids go to the dev user `base(dev=True)` makes; without
+/// one they change nothing here (a warning at the call).
+fn v1_owner(
+    source: &SourceText,
+    base: &mut Located<BaseRequest>,
+    steps: &mut Vec<Located<Step>>,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let Some(at) = steps
+        .iter()
+        .position(|step| matches!(step.value, Step::Owner(_)))
+    else {
+        return;
+    };
+    let step = steps.remove(at);
+    let Step::Owner(owner) = &step.value else {
+        return;
+    };
+    if base.value.dev {
+        base.value.owner = Some((owner.uid, owner.gid));
+    } else {
+        warnings.push(
+            Diagnostic::warning(
+                &IGNORED_PARAMETER,
+                source,
+                Some(step.span.range()),
+                "config.owner() changes nothing without base(dev=True): envd 1.x owned its files by these ids, and files here are root's, as Dockerfile COPY makes them",
+            )
+            .with_help("remove it, or use base(dev=True) for envd's user with these ids"),
+        );
+    }
 }
 
 /// envd 1.x's rules of conda, which its calls checked as they were made:
@@ -218,11 +253,20 @@ fn v1_conda_rules(
 /// `run` last.
 fn v1_phase(step: &Step) -> u8 {
     match step {
-        Step::Environ(_) | Step::Expose(_) | Step::Entrypoint(_) | Step::Repo(_) => 0,
+        Step::Environ(_)
+        | Step::Expose(_)
+        | Step::Entrypoint(_)
+        | Step::Repo(_)
+        | Step::Owner(_) => 0,
         Step::AptSource(_) => 1,
         Step::SystemPackages(_) => 2,
         Step::Conda(_) => 3,
-        Step::Python(_) | Step::Go(_) | Step::NodeJs(_) | Step::Julia(_) => 4,
+        Step::Python(_)
+        | Step::Go(_)
+        | Step::NodeJs(_)
+        | Step::Julia(_)
+        | Step::Rust(_)
+        | Step::RLang(_) => 4,
         Step::PipIndex(_) | Step::PackageMirror(_) => 5,
         Step::PythonPackages(_) => 6,
         Step::CondaChannel(_) => 7,

@@ -5,8 +5,7 @@
 use serde::Serialize;
 
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, ONLY_V0, Param, Params, Recording, Spec, lower_mirror,
-    mirror_url,
+    Args, BOTH, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, lower_mirror, mirror_url,
 };
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
@@ -22,7 +21,7 @@ pub static SPEC: Spec = Spec {
     params: Params::Declared(&[Param::positional("url", Kind::Str, "an http(s) URL").required()]),
     once: true,
     tools: &[],
-    syntaxes: ONLY_V0,
+    syntaxes: BOTH,
     record,
 };
 

@@ -72,6 +72,7 @@ fn record_v1(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinEr
         other_language: None,
         cuda: None,
         dev,
+        owner: None,
     });
     Ok(())
 }
@@ -110,6 +111,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         other_language,
         cuda: None,
         dev: false,
+        owner: None,
     });
     Ok(())
 }

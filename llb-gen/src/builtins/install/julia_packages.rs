@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::builtins::config::package_mirror::JULIA as MIRROR_KIND;
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, ONLY_V0, Param, Params, Recording, Spec, nothing_to_install,
-    package_names,
+    Args, BuiltinError, Kind, Lower, ONLY_V0, ONLY_V1, Param, Params, Recording, Spec,
+    nothing_to_install, package_names,
 };
 use crate::diagnostics::Diagnostic;
 use crate::ir::Span;
@@ -27,9 +27,22 @@ pub static SPEC: Spec = Spec {
     record,
 };
 
+/// envd v1's: into the depot /opt/julia/user_packages (`JULIA_DEPOT_PATH`
+/// in the image too), with install.julia()'s Julia on PATH.
+pub static V1: Spec = Spec {
+    summary: "Julia packages with `Pkg.add`, into the depot /opt/julia/user_packages (envd v1)",
+    syntaxes: ONLY_V1,
+    ..SPEC
+};
+
+/// envd v1's Julia depot for packages.
+const V1_DEPOT: &str = "/opt/julia/user_packages";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct JuliaPackages {
     pub names: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub v1: bool,
 }
 
 /// A Julia package name: an identifier, optionally with `.jl`.
@@ -45,7 +58,8 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
         nothing_to_install(&SPEC, "name=[...]", recording);
         return Ok(());
     }
-    recording.step(JuliaPackages { names }.into())?;
+    let v1 = args.spec().syntaxes == ONLY_V1;
+    recording.step(JuliaPackages { names, v1 }.into())?;
     Ok(())
 }
 
@@ -71,10 +85,22 @@ impl Lower for JuliaPackages {
             shell::quote(&expression)
         );
         let name = format!("{} {}", SPEC.name, self.names.join(", "));
+        if self.v1 {
+            lowering.append_path(&["/opt/julia/bin"]);
+            for config in [&mut lowering.config, &mut lowering.exec_config] {
+                config.set_env("JULIA_DEPOT_PATH", V1_DEPOT);
+            }
+            let script = format!("mkdir -p {V1_DEPOT}\n{script}");
+            return lowering.exec_step(span, &name, script, vec![]);
+        }
         lowering.exec_step(span, &name, script, vec![])
     }
 
     fn context_paths(&self) -> Vec<&str> {
         vec![]
+    }
+
+    fn builtin(&self) -> Option<&'static Spec> {
+        Some(if self.v1 { &V1 } else { &SPEC })
     }
 }

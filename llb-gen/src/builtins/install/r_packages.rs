@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::builtins::config::package_mirror::CRAN as MIRROR_KIND;
 use crate::builtins::{
-    Args, BuiltinError, Kind, Lower, ONLY_V0, Param, Params, Recording, Spec, nothing_to_install,
+    Args, BOTH, BuiltinError, Kind, Lower, Param, Params, Recording, Spec, nothing_to_install,
     package_names,
 };
 use crate::diagnostics::Diagnostic;
@@ -30,7 +30,7 @@ pub static SPEC: Spec = Spec {
     ]),
     once: false,
     tools: &[],
-    syntaxes: ONLY_V0,
+    syntaxes: BOTH,
     record,
 };
 
