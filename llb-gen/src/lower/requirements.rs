@@ -38,6 +38,8 @@ pub struct Requirements {
     /// The local folders installed editable (`-e .`), which an image
     /// installs as plain packages.
     pub editable: Vec<Editable>,
+    /// Options pip ignores where the files give them.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// An editable install of a local folder: the line, and the folder
@@ -89,6 +91,7 @@ pub fn collect(
 ) -> Result<Requirements, Diagnostic> {
     let mut seen: Vec<String> = vec![];
     let mut editable: Vec<Editable> = vec![];
+    let mut warnings: Vec<Diagnostic> = vec![];
     // Each file with the line that included it and how deep it is.
     let mut pending: Vec<(String, Option<IncludedAt>, usize)> = vec![(path.to_string(), None, 0)];
     while let Some((path, included_at, depth)) = pending.pop() {
@@ -117,10 +120,12 @@ pub fn collect(
             pending.push((include, Some((text.clone(), at)), depth + 1));
         }
         editable.extend(checked.editable);
+        warnings.extend(checked.warnings);
     }
     Ok(Requirements {
         files: seen,
         editable,
+        warnings,
     })
 }
 
@@ -129,6 +134,7 @@ pub fn collect(
 struct Checked {
     includes: Vec<(String, Range<usize>)>,
     editable: Vec<Editable>,
+    warnings: Vec<Diagnostic>,
 }
 
 /// Checks every line; returns the context paths of `-r`/`-c` includes with
@@ -136,6 +142,7 @@ struct Checked {
 fn check(text: &SourceText) -> Result<Checked, Diagnostic> {
     let mut includes = vec![];
     let mut editable = vec![];
+    let mut warnings = vec![];
     for (line, range) in logical_lines(text.text()) {
         let error = |message: String| Diagnostic::error(text, Some(range.clone()), message);
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -197,16 +204,64 @@ fn check(text: &SourceText) -> Result<Checked, Diagnostic> {
             o if o.starts_with('-') => {
                 return Err(error(format!("unknown option {o} in requirements file")));
             }
-            _ => check_requirement(&line).map_err(error)?,
+            _ => {
+                for ignored in check_requirement(&line).map_err(error)? {
+                    warnings.push(
+                        Diagnostic::warning(
+                            &crate::lint::IGNORED_PARAMETER,
+                            text,
+                            Some(range.clone()),
+                            format!("pip ignores {ignored} on a requirement's line: only --hash, --config-settings and --global-option apply there"),
+                        )
+                        .with_help(format!("put {ignored} on a line of its own, where it applies to every requirement")),
+                    );
+                }
+            }
         }
     }
-    Ok(Checked { includes, editable })
+    Ok(Checked {
+        includes,
+        editable,
+        warnings,
+    })
 }
 
-/// A requirement line: a specifier, then any `--hash=...` options.
-fn check_requirement(line: &str) -> Result<(), String> {
-    let spec = line.split(" --hash").next().unwrap_or(line);
-    crate::pep508::check(spec)
+/// The options pip applies to the requirement on their line.
+const REQUIREMENT_OPTIONS: &[&str] = &["--hash", "--config-settings", "--global-option"];
+
+/// A requirement line: a specifier, then options (pip's: from the first
+/// word that starts with `-`). Returns the options pip reads there and
+/// ignores, as pip does (its other file options, such as
+/// `--extra-index-url`).
+fn check_requirement(line: &str) -> Result<Vec<String>, String> {
+    let options_at = line
+        .char_indices()
+        .find(|(i, c)| c.is_whitespace() && line[i + c.len_utf8()..].starts_with('-'))
+        .map_or(line.len(), |(i, _)| i);
+    crate::pep508::check(line[..options_at].trim())?;
+    let mut ignored = vec![];
+    for word in line[options_at..].split_whitespace() {
+        let Some(option) = word
+            .strip_prefix('-')
+            .map(|_| word.split('=').next().unwrap_or(word))
+        else {
+            continue; // an option's value
+        };
+        if REQUIREMENT_OPTIONS.contains(&option) {
+            continue;
+        }
+        let known = FLAGS.contains(&option)
+            || VALUE_OPTIONS.contains(&option)
+            || matches!(
+                option,
+                "-r" | "--requirement" | "-c" | "--constraint" | "-e" | "--editable"
+            );
+        if !known {
+            return Err(format!("unknown option {option} in requirements file"));
+        }
+        ignored.push(option.to_string());
+    }
+    Ok(ignored)
 }
 
 /// Resolves an include relative to the including file's folder, staying in the context.
@@ -271,6 +326,25 @@ mod tests {
     }
 
     #[test]
+    fn options_pip_ignores_on_a_requirement_line_are_warnings() {
+        let file = SourceText::new(
+            "requirements.txt",
+            "torch --extra-index-url https://download.pytorch.org/whl/cu116\nnumpy>=1.2 --hash=sha256:abc --hash sha256:def\nsix\n",
+        );
+        let checked = check(&file).unwrap();
+        let rendered: Vec<String> = checked.warnings.iter().map(|w| w.render()).collect();
+        assert_eq!(rendered.len(), 1, "{rendered:?}");
+        assert!(
+            rendered[0].starts_with("requirements.txt:1:1: warning[IgnoredParameter]: pip ignores --extra-index-url on a requirement's line"),
+            "{}",
+            rendered[0]
+        );
+        let err = check_text("six --no-such-option\n").unwrap_err();
+        assert!(err.contains("unknown option --no-such-option"), "{err}");
+        assert!(check_text("torch --extra-index-url\n").is_ok());
+    }
+
+    #[test]
     fn editable_folders_become_plain_installs_from_the_mount() {
         let file = SourceText::new(
             "requirements.txt",
@@ -286,6 +360,7 @@ mod tests {
         let requirements = Requirements {
             files: vec!["requirements.txt".into()],
             editable: checked.editable,
+            warnings: vec![],
         };
         let rewritten = requirements.without_editable("/m");
         assert_eq!(
@@ -300,6 +375,7 @@ mod tests {
         let requirements = Requirements {
             files: vec!["r.txt".into()],
             editable: check(&split).unwrap().editable,
+            warnings: vec![],
         };
         assert_eq!(
             requirements.without_editable("/m"),

@@ -177,6 +177,7 @@ impl Lower for PythonPackages {
         if let Some(path) = &self.requirements {
             let read = requirements::collect(&lowering.files, lowering.source, span.range(), path)?;
             context_paths.extend(read.files.iter().cloned());
+            lowering.warnings.extend(read.warnings.iter().cloned());
             for editable in &read.editable {
                 context_paths.push(editable.folder.clone());
                 lowering.warnings.push(
