@@ -309,8 +309,6 @@ class _Config:
         """
         `pip install jupyter` (envd v1); the notebook server is envd's development environment's.
 
-        It sets the image's configuration: a build calls it at most once.
-
         | parameter | also accepted as | positional | type | default | meaning |
         |---|---|---|---|---|---|
         | `token` |  | yes | a string | `None` | the server's token (envd's server only) |
