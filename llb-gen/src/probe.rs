@@ -247,6 +247,10 @@ pub fn serve_if_asked() {
 
 fn serve() -> i32 {
     IS_PROBE.store(true, Ordering::Relaxed);
+    // A panic says only its message: symbolizing a backtrace (with
+    // RUST_BACKTRACE set) needs more memory than the probe may have, and
+    // running out while printing one deadlocks the process.
+    std::panic::set_hook(Box::new(|info| eprintln!("{info}")));
     // If the caller dies (a cancelled build), so does the probe; a caller
     // that died before this was set is no longer the parent.
     let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
