@@ -166,6 +166,8 @@ pub struct Lowering<'a> {
     pub(crate) entrypoint: Vec<String>,
     /// envd v1: the conda `install.conda()` put at /opt/conda, once lowered.
     pub(crate) v1_conda: Option<downloads::CondaKind>,
+    /// envd v1's folders its dev user must own, chowned before `run`.
+    dev_owned: Vec<&'static str>,
 }
 
 impl<'a> Lowering<'a> {
@@ -286,6 +288,7 @@ impl<'a> Lowering<'a> {
             warnings,
             entrypoint: vec![],
             v1_conda: None,
+            dev_owned: vec![],
         };
         lowering
             .warnings
@@ -384,6 +387,7 @@ impl<'a> Lowering<'a> {
     /// The image, once every step is lowered: a base family's changes
     /// merged onto the base, and the labels naming the build.
     pub fn finish(mut self, target: &str) -> Result<Lowered, Diagnostic> {
+        self.settle_dev_ownership()?;
         if let Some(family) = self.family.take() {
             let location = self.location(&self.base.span);
             self.state = family.finish(&self.state, &self.base_image, location, |name| {
@@ -526,6 +530,37 @@ impl<'a> Lowering<'a> {
         self.config.config.user = Some(DEV_USER.to_string());
         self.config.config.working_dir = Some(DEV_FOLDER.to_string());
         Ok(())
+    }
+
+    /// A folder envd v1's dev user owns (`base(dev=True)`), as envd gave
+    /// it the folders its tools install into (conda's, R's, Julia's).
+    pub(crate) fn own_for_dev(&mut self, folder: &'static str) {
+        if self.base.value.dev && !self.dev_owned.contains(&folder) {
+            self.dev_owned.push(folder);
+        }
+    }
+
+    /// Gives the dev user the folders [`Self::own_for_dev`] named so far, as
+    /// envd 1.x did before its `run` steps.
+    pub(crate) fn settle_dev_ownership(&mut self) -> Result<(), Diagnostic> {
+        if self.dev_owned.is_empty() {
+            return Ok(());
+        }
+        let folders = std::mem::take(&mut self.dev_owned);
+        let span = self.base.span.clone();
+        let script = format!(
+            "set -eu
+for folder in {}; do [ ! -e \"$folder\" ] || chown -R {DEV_USER}:{DEV_USER} \"$folder\"; done
+",
+            folders.join(" ")
+        );
+        self.exec_step_in(
+            &span,
+            &format!("base(dev=True) user envd owns {}", folders.join(", ")),
+            script,
+            vec![],
+            "/",
+        )
     }
 
     /// Appends folders to the PATH of the image and of later steps.

@@ -142,6 +142,7 @@ impl Lower for Run {
         let mut cwd = lowering.exec_config.working_dir().to_string();
         let mut script = self.command.clone();
         if self.v1 {
+            lowering.settle_dev_ownership()?;
             cwd = MOUNT_HOST_FALLBACK.to_string();
             script = format!(
                 "exec bash -c {}",

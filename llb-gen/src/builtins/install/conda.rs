@@ -145,6 +145,7 @@ impl Lower for Conda {
             }
         }
         lowering.v1_conda = Some(self.flavor);
+        lowering.own_for_dev("/opt/conda");
         Ok(())
     }
 

@@ -70,7 +70,9 @@ impl Lower for RLang {
             vec![],
             "/",
         )?;
-        lowering.apt_install(span, SPEC.name, &["r-base".to_string()])
+        lowering.apt_install(span, SPEC.name, &["r-base".to_string()])?;
+        lowering.own_for_dev("/usr/local/lib/R/site-library");
+        Ok(())
     }
 
     fn context_paths(&self) -> Vec<&str> {
