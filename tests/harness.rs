@@ -370,12 +370,17 @@ pub fn print(project: &Project, file: &str, what: &str, args: &[(&str, &str)]) -
 /// buildx's rawjson progress is a stream of (pretty-printed) JSON objects;
 /// anything after it is the error buildx prints.
 fn split_rawjson(stderr: &str) -> (Vec<serde_json::Value>, &str) {
-    let mut stream = serde_json::Deserializer::from_str(stderr).into_iter::<serde_json::Value>();
+    // One status per line. A line of other text among them (a warning
+    // buildx prints before the stream) is skipped, not taken for the end.
     let mut statuses = vec![];
     let mut end = 0;
-    while let Some(Ok(status)) = stream.next() {
-        statuses.push(status);
-        end = stream.byte_offset();
+    let mut offset = 0;
+    for line in stderr.split_inclusive('\n') {
+        offset += line.len();
+        if let Ok(status @ serde_json::Value::Object(_)) = serde_json::from_str(line.trim()) {
+            statuses.push(status);
+            end = offset;
+        }
     }
     (statuses, &stderr[end..])
 }
@@ -711,6 +716,18 @@ pub fn check_seed_image(image: &str, index: &PackageIndex, conda: &CondaMirror) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_line_before_the_progress_stream_does_not_end_it() {
+        let stderr = "WARNING: current commit information was not captured by the build\n\
+             {\"vertexes\":[{\"digest\":\"sha256:a\",\"name\":\"step\"}]}\n\
+             {\"logs\":[]}\n\
+             ERROR: failed to solve\n";
+        let (statuses, rest) = split_rawjson(stderr);
+        assert_eq!(statuses.len(), 2);
+        assert_eq!(rest, "ERROR: failed to solve\n");
+        assert_eq!(parse_rawjson(stderr)[0].name, "step");
+    }
 
     #[test]
     fn step_names_split_into_platform_line_and_rest() {
