@@ -370,16 +370,26 @@ pub fn print(project: &Project, file: &str, what: &str, args: &[(&str, &str)]) -
 /// buildx's rawjson progress is a stream of (pretty-printed) JSON objects;
 /// anything after it is the error buildx prints.
 fn split_rawjson(stderr: &str) -> (Vec<serde_json::Value>, &str) {
-    // One status per line. A line of other text among them (a warning
-    // buildx prints before the stream) is skipped, not taken for the end.
+    // buildx writes each status as indented JSON. A line of other text
+    // among them (a warning buildx prints before the stream) is skipped,
+    // not taken for the end of the stream.
     let mut statuses = vec![];
     let mut end = 0;
-    let mut offset = 0;
-    for line in stderr.split_inclusive('\n') {
-        offset += line.len();
-        if let Ok(status @ serde_json::Value::Object(_)) = serde_json::from_str(line.trim()) {
+    let mut at = 0;
+    while at < stderr.len() {
+        let mut stream =
+            serde_json::Deserializer::from_str(&stderr[at..]).into_iter::<serde_json::Value>();
+        let mut parsed = false;
+        while let Some(Ok(status)) = stream.next() {
             statuses.push(status);
-            end = offset;
+            end = at + stream.byte_offset();
+            parsed = true;
+        }
+        let stopped = if parsed { end } else { at };
+        // Past the line where parsing stopped, and on from there.
+        match stderr[stopped..].find('\n') {
+            Some(newline) => at = stopped + newline + 1,
+            None => break,
         }
     }
     (statuses, &stderr[end..])
@@ -720,12 +730,12 @@ mod tests {
     #[test]
     fn a_text_line_before_the_progress_stream_does_not_end_it() {
         let stderr = "WARNING: current commit information was not captured by the build\n\
-             {\"vertexes\":[{\"digest\":\"sha256:a\",\"name\":\"step\"}]}\n\
+             {\n  \"vertexes\": [\n    {\"digest\": \"sha256:a\", \"name\": \"step\"}\n  ]\n}\n\
              {\"logs\":[]}\n\
              ERROR: failed to solve\n";
         let (statuses, rest) = split_rawjson(stderr);
         assert_eq!(statuses.len(), 2);
-        assert_eq!(rest, "ERROR: failed to solve\n");
+        assert_eq!(rest.trim(), "ERROR: failed to solve");
         assert_eq!(parse_rawjson(stderr)[0].name, "step");
     }
 
