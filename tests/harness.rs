@@ -370,29 +370,27 @@ pub fn print(project: &Project, file: &str, what: &str, args: &[(&str, &str)]) -
 /// buildx's rawjson progress is a stream of (pretty-printed) JSON objects;
 /// anything after it is the error buildx prints.
 fn split_rawjson(stderr: &str) -> (Vec<serde_json::Value>, &str) {
-    // buildx writes each status as indented JSON. A line of other text
-    // among them (a warning buildx prints before the stream) is skipped,
-    // not taken for the end of the stream.
-    let mut statuses = vec![];
-    let mut end = 0;
+    // buildx writes each status as indented JSON, and the error after the
+    // stream. Lines of other text before the stream (a warning buildx
+    // prints first) are skipped, rather than taken for its end.
     let mut at = 0;
-    while at < stderr.len() {
+    loop {
         let mut stream =
             serde_json::Deserializer::from_str(&stderr[at..]).into_iter::<serde_json::Value>();
-        let mut parsed = false;
-        while let Some(Ok(status)) = stream.next() {
+        let mut statuses = vec![];
+        let mut end = at;
+        while let Some(Ok(status @ serde_json::Value::Object(_))) = stream.next() {
             statuses.push(status);
             end = at + stream.byte_offset();
-            parsed = true;
         }
-        let stopped = if parsed { end } else { at };
-        // Past the line where parsing stopped, and on from there.
-        match stderr[stopped..].find('\n') {
-            Some(newline) => at = stopped + newline + 1,
-            None => break,
+        if !statuses.is_empty() {
+            return (statuses, &stderr[end..]);
+        }
+        match stderr[at..].find('\n') {
+            Some(newline) => at += newline + 1,
+            None => return (vec![], stderr),
         }
     }
-    (statuses, &stderr[end..])
 }
 
 /// Final state of each vertex from buildx's rawjson progress.
@@ -737,6 +735,17 @@ mod tests {
         assert_eq!(statuses.len(), 2);
         assert_eq!(rest.trim(), "ERROR: failed to solve");
         assert_eq!(parse_rawjson(stderr)[0].name, "step");
+        // The error after the stream is kept whole, whatever its lines.
+        let excerpt = "{\"logs\":[]}\nbuild.envd:5\n   5 | >>>     run()\nERROR: x\n";
+        let (statuses, rest) = split_rawjson(excerpt);
+        assert_eq!(
+            (statuses.len(), rest),
+            (1, "\nbuild.envd:5\n   5 | >>>     run()\nERROR: x\n")
+        );
+        assert_eq!(
+            split_rawjson("ERROR: no stream\n"),
+            (vec![], "ERROR: no stream\n")
+        );
     }
 
     #[test]
