@@ -76,10 +76,11 @@ impl Lowering<'_> {
         Ok(())
     }
 
-    /// Writes a config file. The file is made on scratch (the same op for
-    /// every base, so variants share it) and copied onto the image. It is
-    /// not merged on: a merge in the chain makes every later merge (each
-    /// `io.copy`) several times slower in BuildKit.
+    /// Writes a config file: one file op on the image itself. (Written on
+    /// scratch and copied on, it was two ops, and BuildKit runs an op
+    /// without inputs again on every build, where this one is cached.)
+    /// It is not merged on: a merge in the chain makes every later merge
+    /// (each `io.copy`) several times slower in BuildKit.
     pub(crate) fn config_file(
         &mut self,
         span: &Span,
@@ -88,25 +89,14 @@ impl Lowering<'_> {
         content: String,
     ) -> Result<(), Diagnostic> {
         let title = format!("{builtin} {path}");
-        // Scratch has no /etc, and an image may have no /etc/conda.
+        // An image may have no /etc/conda.
         let parent = path
             .rsplit_once('/')
             .map_or("/", |(dir, _)| if dir.is_empty() { "/" } else { dir });
-        let write = |op: FileOp| {
-            op.mkdir(Mkdir::new(parent).parents(true).mode(0o755))
-                .mkfile(Mkfile::new(path, content).mode(0o644))
-        };
-        if !self.options.merge_layers {
-            return self.add_layer(span, &title, write);
-        }
-        let layer = write(FileOp::new(&self.scratch()))
-            .custom_name(self.op_name(&title))
-            .location(self.location(span))
-            .build()
-            .map_err(|e| self.llb_error(span, e))?;
         self.state = FileOp::new(&self.state)
-            .copy(Copy::new(&layer, path, path).create_dest_path(true))
-            .custom_name(self.op_name(&format!("{title} (copy onto the image)")))
+            .mkdir(Mkdir::new(parent).parents(true).mode(0o755))
+            .mkfile(Mkfile::new(path, content).mode(0o644))
+            .custom_name(self.op_name(&title))
             .location(self.location(span))
             .build()
             .map_err(|e| self.llb_error(span, e))?;
