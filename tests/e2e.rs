@@ -1591,7 +1591,13 @@ fn conda_variants_share_conda_s_cache() {
     assert!(cpu.success, "{}", cpu.error_text());
     let conda_files = conda.downloads();
     let wheels = index.downloads();
-    assert!(!conda_files.is_empty() && !wheels.is_empty());
+    // The counters work: the first variant fetched both kinds.
+    assert!(
+        !conda_files.is_empty() && !wheels.is_empty(),
+        "conda files {conda_files:?}, wheels {wheels:?}; steps run {:?}, cached {:?}",
+        cpu.executed(),
+        cpu.cached()
+    );
     let gpu = build_variant(&project, "envd-e2e/conda-variant:gpu", &args(&site), "gpu");
     assert!(gpu.success, "{}", gpu.error_text());
     assert_eq!(
