@@ -1558,6 +1558,27 @@ fn conda_packages_by_name_and_channel_from_the_sites_mirror() {
     );
 }
 
+/// Empties the conda package cache every build shares (the frontend's
+/// cache mount `envd-frontend/conda-pkgs`), through a Dockerfile step that
+/// mounts it.
+fn empty_conda_cache() {
+    let project = Project::new("empty-conda-cache");
+    project.write(
+        "Dockerfile",
+        &format!(
+            "FROM envd-test/cpu:latest\nRUN --mount=type=cache,id=envd-frontend/conda-pkgs,target=/cache,sharing=locked echo {} && find /cache -mindepth 1 -delete\n",
+            nonce()
+        ),
+    );
+    let out = std::process::Command::new("docker")
+        .args(["buildx", "build", "-q", "-f"])
+        .arg(project.dir.join("Dockerfile"))
+        .arg(&project.dir)
+        .output()
+        .expect("docker runs");
+    assert!(out.status.success(), "{out:?}");
+}
+
 #[test]
 #[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
 fn conda_variants_share_conda_s_cache() {
@@ -1575,7 +1596,7 @@ fn conda_variants_share_conda_s_cache() {
         )
         .write(
             "env.yaml",
-            "name: service\nchannels:\n  - defaults\ndependencies:\n  - python=3.11.4=h955ad1f_0\n  - envd-conda-beta=1.0\n  - pip=23.2.1=py311h06a4308_0\n  - pip:\n    - envd-test-delta==1.0\nprefix: /home/dev/miniconda3/envs/service\n",
+            "name: service\nchannels:\n  - defaults\ndependencies:\n  - python=3.11.4=h955ad1f_0\n  - envd-conda-beta=2.0\n  - pip=23.2.1=py311h06a4308_0\n  - pip:\n    - envd-test-delta==1.0\nprefix: /home/dev/miniconda3/envs/service\n",
         );
     let mut site = conda_site_args(&index, &conda, "unused");
     site.retain(|(k, _)| k != "ENVD_BASE_IMAGE");
@@ -1587,9 +1608,20 @@ fn conda_variants_share_conda_s_cache() {
         "ENVD_BASE_IMAGE_AIGES_GPU".to_string(),
         "envd-test/gpu-conda:latest".to_string(),
     ));
+    // conda's package cache is shared by every build, and keys `defaults`
+    // packages by name, not by the mirror's address: emptied first, it
+    // must give the first variant envd-conda-beta 2.0, which no other
+    // test installs.
+    empty_conda_cache();
     let cpu = build_variant(&project, "envd-e2e/conda-variant:cpu", &args(&site), "cpu");
     assert!(cpu.success, "{}", cpu.error_text());
     let conda_files = conda.downloads();
+    assert!(
+        conda_files
+            .iter()
+            .any(|f| f.starts_with("envd-conda-beta-2.0")),
+        "{conda_files:?}"
+    );
     let wheels = index.downloads();
     // The counters work: the first variant fetched both kinds.
     assert!(
@@ -1611,7 +1643,7 @@ fn conda_variants_share_conda_s_cache() {
         "the GPU variant fetches no wheel"
     );
     for image in ["envd-e2e/conda-variant:cpu", "envd-e2e/conda-variant:gpu"] {
-        assert!(conda_list(image).contains("envd-conda-beta 1.0"), "{image}");
+        assert!(conda_list(image).contains("envd-conda-beta 2.0"), "{image}");
         run_in(image, "python -c 'import envd_test_delta'");
     }
 }
