@@ -2,9 +2,11 @@
 //! each tool's release file per architecture (with the checksum envd
 //! pinned, where it pinned one) and the images it copies tools from. All
 //! are LLB sources, so BuildKit fetches them, caches them and shares them
-//! between variants; nothing is downloaded inside the frontend or by a
-//! step. A site points them at its own mirror with one setting of prefix
-//! rewrites ([`DOWNLOAD_MIRRORS_ARG`]).
+//! between variants; nothing is downloaded inside the frontend, and no
+//! step runs envd's `wget` (package managers still download in their
+//! steps: rustup's toolchain, R's apt packages, as pip does). A site
+//! points them at its own mirror with one setting of prefix rewrites
+//! ([`DOWNLOAD_MIRRORS_ARG`]), which those steps are given too.
 
 use std::collections::BTreeMap;
 
@@ -174,10 +176,10 @@ impl DownloadMirrors {
             .max_by_key(|(prefix, _, _)| prefix.len())
     }
 
-    /// `url` after the rules (a prefix a program given a mirror setting
-    /// fetches under).
+    /// `url` after the rules (also a prefix under which a program given
+    /// a mirror setting fetches).
     pub fn url(&self, url: &str) -> String {
-        self.image(url)
+        self.rewrite(url)
     }
 
     /// Where `file` of `release` is fetched from, for `version` (envd's
@@ -207,11 +209,16 @@ impl DownloadMirrors {
 
     /// The image reference a tool image is pulled by.
     pub fn image(&self, reference: &str) -> String {
-        match self.rule_for(reference) {
+        self.rewrite(reference)
+    }
+
+    /// `location` with the longest matching rule's prefix replaced.
+    fn rewrite(&self, location: &str) -> String {
+        match self.rule_for(location) {
             Some((prefix, replacement, _)) => {
-                format!("{replacement}{}", &reference[prefix.len()..])
+                format!("{replacement}{}", &location[prefix.len()..])
             }
-            None => reference.to_string(),
+            None => location.to_string(),
         }
     }
 }
