@@ -161,6 +161,14 @@ pub fn syntax_from_text(text: &str) -> Syntax {
     }
 }
 
+/// Whether `text` is made of the characters versions and release tags
+/// use (digits, letters, `.`, `-`, `_`), so it can go into a URL or a
+/// command line as it is.
+fn is_version_word(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
 /// The version a v1 download builtin asks for: the release's own when
 /// none is given; else one of digits, letters, `.`, `-` and `_` (it goes
 /// into the release's URL), e.g. `example`.
@@ -172,13 +180,7 @@ fn release_version(
 ) -> Result<String, BuiltinError> {
     match args.str("version").filter(|v| !v.is_empty()) {
         None => Ok(release.version.to_string()),
-        Some(v)
-            if v.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
-                && !v.starts_with(['.', '-']) =>
-        {
-            Ok(v)
-        }
+        Some(v) if is_version_word(&v) && !v.starts_with(['.', '-']) => Ok(v),
         Some(v) => Err(BuiltinError::new(format!(
             "{}(): `version` {v:?} is no {} version",
             spec.name, release.tool

@@ -9,6 +9,11 @@
 
 use serde_yaml_ng::{Mapping, Value};
 
+use super::Lowering;
+use crate::diagnostics::Diagnostic;
+use crate::ir::Span;
+use crate::validate::yaml_message;
+
 /// `--build-arg ENVD_CONDA_CHANNEL=http://mirror/conda`.
 pub const CONDA_CHANNEL_ARG: &str = "ENVD_CONDA_CHANNEL";
 
@@ -20,6 +25,40 @@ const DEFAULT_CHANNEL_NAMES: &[&str] = &["pkgs/main", "pkgs/r"];
 pub struct CondaMirror {
     /// The mirror's URL, without a trailing `/`.
     root: String,
+}
+
+impl Lowering<'_> {
+    /// A `.condarc` text a step writes, as the image gets it: with a site's
+    /// mirror (`ENVD_CONDA_CHANNEL`), every channel it names is the
+    /// mirror's (conda merges `default_channels` from every source, so the
+    /// variables later steps get cannot replace a URL the file names), and
+    /// later conda steps get the mirror's settings for it. `builtin` and
+    /// `what` name the text in errors.
+    pub(crate) fn condarc_for_site(
+        &mut self,
+        span: &Span,
+        builtin: &str,
+        what: &str,
+        text: String,
+    ) -> Result<String, Diagnostic> {
+        let Some(mirror) = self.site.conda_mirror.clone() else {
+            return Ok(text);
+        };
+        let at_call = |message: String| {
+            Diagnostic::error(
+                self.source,
+                Some(span.range()),
+                format!("{builtin}(): {message}"),
+            )
+        };
+        let condarc: Mapping = serde_yaml_ng::from_str(&text)
+            .map_err(|e| at_call(format!("{what} is not valid YAML: {}", yaml_message(&e))))?;
+        let (rewritten, defaults) = mirror.rewrite_condarc(&condarc);
+        let text = serde_yaml_ng::to_string(&rewritten)
+            .map_err(|e| at_call(format!("cannot write the .condarc: {e}")))?;
+        self.conda_env = mirror.env(Some(&defaults));
+        Ok(text)
+    }
 }
 
 impl CondaMirror {

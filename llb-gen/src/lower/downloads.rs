@@ -176,12 +176,6 @@ impl DownloadMirrors {
             .max_by_key(|(prefix, _, _)| prefix.len())
     }
 
-    /// `url` after the rules (also a prefix under which a program given
-    /// a mirror setting fetches).
-    pub fn url(&self, url: &str) -> String {
-        self.rewrite(url)
-    }
-
     /// Where `file` of `release` is fetched from, for `version` (envd's
     /// own, or one the call names: then envd pinned no checksum), and the
     /// digest it must have.
@@ -194,26 +188,28 @@ impl DownloadMirrors {
         } else {
             (file.url.replace(release.version, version), None)
         };
-        match self.rule_for(&url) {
-            // A rule's checksum is of the one file it names.
-            Some((prefix, replacement, checksum)) => Fetch {
-                url: format!("{replacement}{}", &url[prefix.len()..]),
-                checksum: checksum.clone().filter(|_| *prefix == url).or(pinned),
-            },
-            None => Fetch {
-                url,
-                checksum: pinned,
-            },
+        // A rule's checksum is of the one file it names.
+        let checksum = self
+            .rule_for(&url)
+            .and_then(|(prefix, _, checksum)| checksum.clone().filter(|_| *prefix == url))
+            .or(pinned);
+        Fetch {
+            url: self.rewrite(&url),
+            checksum,
         }
     }
 
-    /// The image reference a tool image is pulled by.
-    pub fn image(&self, reference: &str) -> String {
-        self.rewrite(reference)
+    /// Where the site's mirror serves what lies under `folder` (a URL
+    /// ending in `/`), without that `/`; `None` when no rule rewrites it.
+    /// For programs that take a mirror setting of their own (uv, rustup).
+    pub fn folder_mirror(&self, folder: &str) -> Option<String> {
+        let mirror = self.rewrite(folder);
+        (mirror != folder).then(|| mirror.trim_end_matches('/').to_string())
     }
 
-    /// `location` with the longest matching rule's prefix replaced.
-    fn rewrite(&self, location: &str) -> String {
+    /// `location` (a URL or an image reference) with the longest matching
+    /// rule's prefix replaced.
+    pub fn rewrite(&self, location: &str) -> String {
         match self.rule_for(location) {
             Some((prefix, replacement, _)) => {
                 format!("{replacement}{}", &location[prefix.len()..])
@@ -308,7 +304,7 @@ impl Lowering<'_> {
 
     /// A tool image envd v1 copies programs from, after the site's rewrites.
     pub(crate) fn tool_image(&self, span: &Span, reference: &str) -> Result<State, Diagnostic> {
-        self.image_source(span, &self.site.download_mirrors.image(reference))
+        self.image_source(span, &self.site.download_mirrors.rewrite(reference))
     }
 }
 
@@ -527,7 +523,7 @@ mod tests {
             Some("sha256:238abad23f8d4d8ba89dd05df0b0079e278909a36e06955f12bbef4aa94e6131")
         );
         assert_eq!(
-            DownloadMirrors::default().image(MICROMAMBA_IMAGE),
+            DownloadMirrors::default().rewrite(MICROMAMBA_IMAGE),
             MICROMAMBA_IMAGE
         );
         assert_eq!(
@@ -560,7 +556,7 @@ mod tests {
             Some("sha256:4e0723b9d76aa491cf22511dac36f4fdec373e41d2a243ff875e19b8df39bf94")
         );
         assert_eq!(
-            m.image(MICROMAMBA_IMAGE),
+            m.rewrite(MICROMAMBA_IMAGE),
             "registry.local:5000/mamba/micromamba:2.3.3-debian12-slim"
         );
         // A URL no rule matches is envd's own.

@@ -524,9 +524,7 @@ impl<'a> Lowering<'a> {
             shell::quote(&missing)
         );
         self.exec_step_in(&span, "base(dev=True) user envd", script, vec![], "/")?;
-        for config in [&mut self.config, &mut self.exec_config] {
-            config.set_env("USER", DEV_USER);
-        }
+        self.set_env("USER", DEV_USER);
         self.config.config.user = Some(DEV_USER.to_string());
         self.config.config.working_dir = Some(DEV_FOLDER.to_string());
         Ok(())
@@ -561,6 +559,13 @@ for folder in {}; do [ ! -e \"$folder\" ] || chown -R {DEV_USER}:{DEV_USER} \"$f
             vec![],
             "/",
         )
+    }
+
+    /// Sets a variable in the image's environment and later steps'.
+    pub(crate) fn set_env(&mut self, key: &str, value: &str) {
+        for config in [&mut self.config, &mut self.exec_config] {
+            config.set_env(key, value);
+        }
     }
 
     /// Appends folders to the PATH of the image and of later steps.

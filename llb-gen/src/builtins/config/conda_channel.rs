@@ -305,25 +305,14 @@ fn validate_condarc(
 
 impl Lower for CondaChannel {
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
-        let mut text = shell::dedent(&self.condarc);
         // A site's mirror (ENVD_CONDA_CHANNEL) replaces every channel the
         // text names, in the image's .condarc and for later conda steps.
-        if let Some(mirror) = lowering.site.conda_mirror.clone() {
-            let at_call = |message: String| {
-                Diagnostic::error(
-                    lowering.source,
-                    Some(span.range()),
-                    format!("{}(): {message}", SPEC.name),
-                )
-            };
-            let condarc: serde_yaml_ng::Mapping = serde_yaml_ng::from_str(&text).map_err(|e| {
-                at_call(format!("`channel` is not valid YAML: {}", yaml_message(&e)))
-            })?;
-            let (rewritten, defaults) = mirror.rewrite_condarc(&condarc);
-            text = serde_yaml_ng::to_string(&rewritten)
-                .map_err(|e| at_call(format!("cannot write the .condarc: {e}")))?;
-            lowering.conda_env = mirror.env(Some(&defaults));
-        }
+        let text = lowering.condarc_for_site(
+            span,
+            SPEC.name,
+            "`channel`",
+            shell::dedent(&self.condarc),
+        )?;
         if self.v1 {
             // conda reads it when a step names the environment
             // (conda_packages sets CONDA_PREFIX), and checks it there.

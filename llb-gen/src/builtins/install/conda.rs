@@ -43,34 +43,6 @@ const MAMBA_RC: &str = "channels:\n    - conda-forge\n";
 /// Where the installer is mounted for its step.
 const INSTALLER_MOUNT: &str = "/tmp/envd-frontend/miniconda";
 
-/// envd's `.condarc` text as the image gets it: with a site's conda
-/// mirror (`ENVD_CONDA_CHANNEL`), every channel it names is the mirror's
-/// (conda merges `default_channels` from every source, so the variables
-/// later steps get cannot replace a URL the file names), and later conda
-/// steps get the mirror's settings for it.
-fn site_condarc(
-    lowering: &mut Lowering<'_>,
-    span: &Span,
-    text: &str,
-) -> Result<String, Diagnostic> {
-    let Some(mirror) = lowering.site.conda_mirror.clone() else {
-        return Ok(text.to_string());
-    };
-    let internal = |e: String| {
-        Diagnostic::error(
-            lowering.source,
-            Some(span.range()),
-            format!("{}(): envd's .condarc for the mirror: {e}", SPEC.name),
-        )
-    };
-    let condarc: serde_yaml_ng::Mapping =
-        serde_yaml_ng::from_str(text).map_err(|e| internal(e.to_string()))?;
-    let (rewritten, defaults) = mirror.rewrite_condarc(&condarc);
-    let text = serde_yaml_ng::to_string(&rewritten).map_err(|e| internal(e.to_string()))?;
-    lowering.conda_env = mirror.env(Some(&defaults));
-    Ok(text)
-}
-
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
     let kind = if args.bool("use_mamba") {
         CondaKind::Micromamba
@@ -101,7 +73,12 @@ impl Lower for Conda {
                      printf '%s\\n' 'conda activate $argv' > /opt/conda/bin/activate.fish\n\
                      chmod 755 /opt/conda/bin/activate.fish\n\
                      /opt/conda/bin/conda init bash",
-                    shell::quote(&site_condarc(lowering, span, MINICONDA_RC)?)
+                    shell::quote(&lowering.condarc_for_site(
+                        span,
+                        SPEC.name,
+                        "envd's .condarc",
+                        MINICONDA_RC.to_string()
+                    )?)
                 );
                 lowering.exec_step_in(
                     span,
@@ -112,10 +89,8 @@ impl Lower for Conda {
                 )?;
             }
             CondaKind::Micromamba => {
-                for config in [&mut lowering.config, &mut lowering.exec_config] {
-                    config.set_env("MAMBA_ROOT_PREFIX", "/opt/conda");
-                    config.set_env("MAMBA_TARGET_PREFIX", "/opt/conda");
-                }
+                lowering.set_env("MAMBA_ROOT_PREFIX", "/opt/conda");
+                lowering.set_env("MAMBA_TARGET_PREFIX", "/opt/conda");
                 let image = lowering.tool_image(span, MICROMAMBA_IMAGE)?;
                 let title = format!("{} micromamba", SPEC.name);
                 lowering.add_layer(span, &title, |op| {
@@ -139,7 +114,12 @@ impl Lower for Conda {
                      chmod 755 /opt/conda/bin/activate\n\
                      update-alternatives --install /usr/bin/conda conda /opt/conda/bin/micromamba 1\n\
                      /opt/conda/bin/micromamba shell init --shell bash --root-prefix /opt/conda",
-                    shell::quote(&site_condarc(lowering, span, MAMBA_RC)?)
+                    shell::quote(&lowering.condarc_for_site(
+                        span,
+                        SPEC.name,
+                        "envd's .mambarc",
+                        MAMBA_RC.to_string()
+                    )?)
                 );
                 lowering.exec_step_in(span, &format!("{title} setup"), script, vec![], "/")?;
             }

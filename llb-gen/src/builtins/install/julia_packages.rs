@@ -87,9 +87,7 @@ impl Lower for JuliaPackages {
         let name = format!("{} {}", SPEC.name, self.names.join(", "));
         if self.v1 {
             lowering.append_path(&["/opt/julia/bin"]);
-            for config in [&mut lowering.config, &mut lowering.exec_config] {
-                config.set_env("JULIA_DEPOT_PATH", V1_DEPOT);
-            }
+            lowering.set_env("JULIA_DEPOT_PATH", V1_DEPOT);
             lowering.own_for_dev(V1_DEPOT);
             let script = format!("mkdir -p {V1_DEPOT}\n{script}");
             return lowering.exec_step(span, &name, script, vec![]);

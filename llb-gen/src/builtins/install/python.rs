@@ -80,10 +80,7 @@ fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError
 
 impl Lower for Python {
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
-        let path: Vec<String> = CONDA_PATH.iter().map(|dir| dir.to_string()).collect();
-        for config in [&mut lowering.config, &mut lowering.exec_config] {
-            config.append_path(&path);
-        }
+        lowering.append_path(CONDA_PATH);
         let version = shell::quote(&format!("python={}", self.version));
         let mut mounts = vec![lowering.conda_cache()];
         let create = match lowering.v1_conda {

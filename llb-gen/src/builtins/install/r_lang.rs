@@ -40,10 +40,10 @@ impl Lower for RLang {
     fn lower(&self, lowering: &mut Lowering<'_>, span: &Span) -> Result<(), Diagnostic> {
         let mirrors = &lowering.site.download_mirrors;
         let fetch = Fetch {
-            url: mirrors.url(CRAN_KEY),
+            url: mirrors.rewrite(CRAN_KEY),
             checksum: None,
         };
-        let repository = mirrors.url(CRAN_UBUNTU);
+        let repository = mirrors.rewrite(CRAN_UBUNTU);
         let key = lowering.download(span, "CRAN's signing key", &fetch, file_name(CRAN_KEY))?;
         lowering.add_layer(span, &format!("{} {KEYRING}", SPEC.name), |op| {
             op.copy(

@@ -46,9 +46,7 @@ pub struct Rust {
 fn record(args: &Args, recording: &mut dyn Recording) -> Result<(), BuiltinError> {
     let version = args.str("version").filter(|v| !v.is_empty());
     if let Some(v) = &version
-        && !v
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        && !crate::builtins::is_version_word(v)
     {
         return Err(BuiltinError::new(format!(
             "{}(): `version` {v:?} is no Rust toolchain",
@@ -77,18 +75,16 @@ impl Lower for Rust {
         };
         let mirrors = &lowering.site.download_mirrors;
         let fetch = Fetch {
-            url: mirrors.url(&format!("{RUST_DIST}/rustup/dist/{triple}/rustup-init")),
+            url: mirrors.rewrite(&format!("{RUST_DIST}/rustup/dist/{triple}/rustup-init")),
             checksum: None,
         };
         let rustup = lowering.download(span, "rustup-init", &fetch, "rustup-init")?;
         let mut script = String::from("set -eu\nexport CARGO_HOME=/opt/rust\n");
         // rustup fetches the toolchain from the same place.
-        let dist = mirrors.url(&format!("{RUST_DIST}/"));
-        if dist != format!("{RUST_DIST}/") {
-            let dist = dist.trim_end_matches('/');
+        if let Some(dist) = mirrors.folder_mirror(&format!("{RUST_DIST}/")) {
             script.push_str(&format!(
                 "export RUSTUP_DIST_SERVER={} RUSTUP_UPDATE_ROOT={}\n",
-                shell::quote(dist),
+                shell::quote(&dist),
                 shell::quote(&format!("{dist}/rustup"))
             ));
         }

@@ -65,19 +65,18 @@ impl Lower for Uv {
             UV.version,
             &[("uv", "/usr/bin/uv"), ("uvx", "/usr/bin/uvx")],
         )?;
-        for config in [&mut lowering.config, &mut lowering.exec_config] {
-            config.set_env("UV_LINK_MODE", "copy");
-            config.set_env("UV_PYTHON_PREFERENCE", "only-managed");
-        }
+        lowering.set_env("UV_LINK_MODE", "copy");
+        lowering.set_env("UV_PYTHON_PREFERENCE", "only-managed");
         let mut script = String::new();
         // As a folder, so that a rule written for the folder applies.
-        let folder = format!("{PYTHON_BUILDS}/");
-        let mirror = lowering.site.download_mirrors.url(&folder);
-        if mirror != folder {
-            let mirror = mirror.trim_end_matches('/');
+        if let Some(mirror) = lowering
+            .site
+            .download_mirrors
+            .folder_mirror(&format!("{PYTHON_BUILDS}/"))
+        {
             script.push_str(&format!(
                 "export UV_PYTHON_INSTALL_MIRROR={}\n",
-                shell::quote(mirror)
+                shell::quote(&mirror)
             ));
         }
         script.push_str(&format!(
