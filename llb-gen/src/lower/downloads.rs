@@ -580,6 +580,25 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_has_a_mirror_whether_its_rule_names_it_or_a_parent() {
+        let folder = "https://static.rust-lang.org/";
+        assert_eq!(DownloadMirrors::default().folder_mirror(folder), None);
+        for rule in [
+            "https://static.rust-lang.org/=http://m/rust/",
+            "https://static.rust-lang.org=http://m/rust",
+            "https://=http://m/rust/static.rust-lang.org/",
+        ] {
+            let mirror = mirrors(rule).unwrap().folder_mirror(folder);
+            assert!(
+                mirror
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with("http://m/rust") && !m.ends_with('/')),
+                "{rule}: {mirror:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_rule_may_give_the_checksum_of_what_it_fetches() {
         let hex = "ab".repeat(32);
         let m = mirrors(&format!(
