@@ -5,7 +5,7 @@
 # Debian packages: no registry is needed), real conda in the conda variants
 # with a local channel, and the frontend image.
 #
-# Usage: scripts/e2e-setup.sh [docker|images|conda|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|all]   (default: all)
+# Usage: scripts/e2e-setup.sh [docker|images|conda|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|podman|all]   (default: all)
 # Prints nothing on success; state lives in $ENVD_E2E_STATE (default /var/tmp/envd-frontend-e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -367,6 +367,17 @@ ensure_conda_image() {
     -f tests/e2e/images/conda.Dockerfile "$wheels" >/dev/null
 }
 
+# Podman and Buildah from Debian trixie, for the exported Dockerfile's
+# tests (they run rootful beside dockerd; images come over with docker save).
+ensure_podman() {
+  if ! command -v podman >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || { log "podman is missing and apt-get is missing: the exported Dockerfile's podman tests will skip"; return 0; }
+    log "installing Podman and Buildah from Debian trixie"
+    ensure_trixie_source
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie podman buildah >/dev/null
+  fi
+}
+
 case "${1:-all}" in
   docker) ensure_docker ;;
   images) ensure_docker; ensure_images ;;
@@ -379,7 +390,8 @@ case "${1:-all}" in
   buildkit) ensure_docker; ensure_images; ensure_buildkit ;;
   qemu) ensure_qemu ;;
   arm64) ensure_docker; ensure_arm64_image ;;
+  podman) ensure_podman ;;
   all) ensure_docker; ensure_git; ensure_registry; ensure_docker20; ensure_images; ensure_wheels; ensure_uv_wheel; ensure_conda; ensure_frontend
-       ensure_envd_cli; ensure_buildkit; ensure_arm64_image ;;
-  *) echo "usage: $0 [docker|images|conda|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|all]" >&2; exit 2 ;;
+       ensure_envd_cli; ensure_buildkit; ensure_arm64_image; ensure_podman ;;
+  *) echo "usage: $0 [docker|images|conda|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|podman|all]" >&2; exit 2 ;;
 esac

@@ -35,6 +35,9 @@ trap restore_docker EXIT
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
 cargo test -p envd-e2e --test e2e --locked -- --ignored
+# The exported Dockerfile on dockerd's built-in frontend and on Podman
+# (its tests skip, saying why, where podman cannot run).
+cargo test -p envd-e2e --test export --locked -- --ignored
 # BuildKit 0.25 in docker-container and remote builders, an arm64 node
 # under qemu, a registry: one test at a time (about 2 minutes together).
 cargo test -p envd-e2e --test buildkit --locked -- --ignored --test-threads=1

@@ -13,7 +13,7 @@ use llb_gen::lower::{
     PYTHON_VERSION_ARG,
 };
 
-use crate::options::{INCLUDE_MIRRORS_ARG, LOOKUP_TIMEOUT_ARG, REPORT_ARG};
+use crate::options::{EXPORT_ARG, INCLUDE_MIRRORS_ARG, LOOKUP_TIMEOUT_ARG, REPORT_ARG};
 
 /// envd's long flag names, which it also took with one dash (Go's flag
 /// package): `-tag x` is `--tag x`.
@@ -145,6 +145,8 @@ pub struct BuildArgs {
     pub positional_path: Option<PathBuf>,
     /// Where the image goes (`type=image,name=...,push=true`,
     /// `type=tar,dest=...`, ...); without it the image is loaded into Docker.
+    /// `type=dockerfile,dest=FILE` writes a Dockerfile that builds the same
+    /// image instead (for Podman, Buildah, dockerd's built-in frontend).
     #[arg(short = 'o', long = "output")]
     pub output: Option<String>,
     /// Load the image into Docker (the default without --output).
@@ -248,7 +250,16 @@ pub fn buildx_args(
     if function != "build" {
         args.extend(["--target".into(), function]);
     }
+    let export = dockerfile_export(build)?;
     match &build.output {
+        Some(_) if let Some(dest) = &export => {
+            args.extend([
+                "--build-arg".into(),
+                format!("{EXPORT_ARG}=dockerfile"),
+                "--output".into(),
+                format!("type=local,dest={}", export_folder(dest).display()),
+            ]);
+        }
         // envd named the image in the output (`type=image,name=...`).
         Some(output) => {
             args.extend(["--output".into(), output.clone()]);
@@ -309,6 +320,50 @@ pub fn buildx_args(
     }
     args.push(path.display().to_string());
     Ok(args)
+}
+
+/// The file `--output type=dockerfile,dest=FILE` asks for, if it does.
+pub fn dockerfile_export(build: &BuildArgs) -> Result<Option<PathBuf>, Refused> {
+    let Some(output) = &build.output else {
+        return Ok(None);
+    };
+    let fields: Vec<(&str, &str)> = output
+        .split(',')
+        .map(|field| field.split_once('=').unwrap_or((field, "")))
+        .collect();
+    if !fields.contains(&("type", "dockerfile")) {
+        return Ok(None);
+    }
+    if build.platform.as_deref().is_some_and(|p| p.contains(',')) {
+        return Err(Refused(
+            "--output type=dockerfile: a Dockerfile is exported for one platform; give one --platform".to_string(),
+        ));
+    }
+    let mut dest = None;
+    for (key, value) in fields {
+        match key {
+            "type" => {}
+            "dest" if !value.is_empty() => dest = Some(PathBuf::from(value)),
+            _ => {
+                return Err(Refused(format!(
+                    "--output {output:?}: type=dockerfile takes dest=FILE only"
+                )));
+            }
+        }
+    }
+    dest.map(Some).ok_or_else(|| {
+        Refused(format!(
+            "--output {output:?}: type=dockerfile needs dest=FILE, the Dockerfile to write"
+        ))
+    })
+}
+
+/// The folder BuildKit's local exporter writes an export to, beside `dest`;
+/// the drop-in moves its `Dockerfile` to `dest`.
+pub fn export_folder(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().unwrap_or_default().to_os_string();
+    name.push(".envd-export");
+    dest.with_file_name(name)
 }
 
 /// `file:func` as envd read it: `build.envd` alone, `:func` for the
@@ -488,6 +543,37 @@ mod tests {
             "{args}"
         );
         assert!(!args.contains("--load") && !args.contains(" -t "), "{args}");
+    }
+
+    #[test]
+    fn dockerfile_output_asks_the_frontend_for_its_export() {
+        let args = plan(&["build", "-o", "type=dockerfile,dest=out/Dockerfile"], &[])
+            .unwrap()
+            .join(" ");
+        assert!(
+            args.contains("--build-arg ENVD_FRONTEND_EXPORT=dockerfile --output type=local,dest=out/Dockerfile.envd-export"),
+            "{args}"
+        );
+        assert!(!args.contains("--load") && !args.contains(" -t "), "{args}");
+        for (output, why) in [
+            ("type=dockerfile", "needs dest=FILE"),
+            ("type=dockerfile,dest=x,push=true", "takes dest=FILE only"),
+        ] {
+            let refused = plan(&["build", "-o", output], &[]).unwrap_err();
+            assert!(refused.0.contains(why), "{output}: {}", refused.0);
+        }
+        let refused = plan(
+            &[
+                "build",
+                "-o",
+                "type=dockerfile,dest=x",
+                "--platform",
+                "linux/amd64,linux/arm64",
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert!(refused.0.contains("one platform"), "{}", refused.0);
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct Options {
     pub lookup_timeout: Duration,
     /// Mirrors of included repositories, by URL (`ENVD_INCLUDE_MIRRORS`).
     pub include_mirrors: BTreeMap<String, String>,
+    /// An export asked for instead of the image (`ENVD_FRONTEND_EXPORT`).
+    pub export: Option<Export>,
 }
 
 /// Build arg: `URL=MIRROR ...`, where included repositories come from (a
@@ -49,6 +51,18 @@ pub const LOOKUP_TIMEOUT_ARG: &str = "ENVD_FRONTEND_LOOKUP_TIMEOUT";
 /// registry that does not answer is the usual cause. Solves have none:
 /// they may transfer a large context.
 pub const DEFAULT_LOOKUP_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Build arg that asks for an export instead of an image
+/// ([`Export`]).
+pub const EXPORT_ARG: &str = "ENVD_FRONTEND_EXPORT";
+
+/// What a build returns instead of the image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Export {
+    /// A Dockerfile that builds the same image (`llb_gen::export`), as the
+    /// file `/Dockerfile` of the result.
+    Dockerfile,
+}
 
 /// Build arg that asks for the frontend's report (`crate::report`).
 pub const REPORT_ARG: &str = "ENVD_FRONTEND_REPORT";
@@ -114,6 +128,7 @@ impl Options {
             session_id: session_id.filter(|s| !s.is_empty()),
             lookup_timeout: DEFAULT_LOOKUP_TIMEOUT,
             include_mirrors: BTreeMap::new(),
+            export: None,
         };
         for (key, value) in raw {
             options.apply(key, value)?;
@@ -132,6 +147,18 @@ impl Options {
                 value: llb_gen::validate::mask_logins(value),
                 reason,
             })?;
+        }
+        if let Some(value) = options.build_args.get(EXPORT_ARG) {
+            options.export = match value.as_str() {
+                "dockerfile" => Some(Export::Dockerfile),
+                _ => {
+                    return Err(OptionError::Invalid {
+                        key: format!("{}{EXPORT_ARG}", opts::BUILD_ARG_PREFIX),
+                        value: value.clone(),
+                        reason: "expected `dockerfile`, the one export there is".to_string(),
+                    });
+                }
+            };
         }
         Ok(options)
     }
@@ -331,6 +358,22 @@ mod tests {
     }
 
     #[test]
+    fn export_from_its_build_arg() {
+        assert_eq!(parse(&[]).unwrap().export, None);
+        let arg = format!("build-arg:{EXPORT_ARG}");
+        assert_eq!(
+            parse(&[(&arg, "dockerfile")]).unwrap().export,
+            Some(Export::Dockerfile)
+        );
+        for bad in ["Dockerfile", "llb", ""] {
+            assert!(
+                matches!(parse(&[(&arg, bad)]), Err(OptionError::Invalid { .. })),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
     fn lookup_timeout_from_its_build_arg() {
         assert_eq!(parse(&[]).unwrap().lookup_timeout, DEFAULT_LOOKUP_TIMEOUT);
         let arg = format!("build-arg:{LOOKUP_TIMEOUT_ARG}");
@@ -353,6 +396,7 @@ mod tests {
             INCLUDE_MIRRORS_ARG,
             LOOKUP_TIMEOUT_ARG,
             REPORT_ARG,
+            EXPORT_ARG,
             TEST_PANIC_ARG,
         ] {
             assert!(

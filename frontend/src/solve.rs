@@ -1,5 +1,7 @@
 //! A build: the request compiled for each platform, its warnings shown,
-//! a solve per platform, and the result with its image configs.
+//! a solve per platform, and the result with its image configs; or, when
+//! `ENVD_FRONTEND_EXPORT=dockerfile` asks, each platform's Dockerfile as
+//! the file `/Dockerfile` of its result.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,11 +11,11 @@ use envd_proto::gateway::{self, result};
 use envd_proto::{metadata, pb};
 use llb_gen::compile::compile_platforms;
 use llb_gen::diagnostics::Diagnostic;
-use llb_gen::llb::Platform;
+use llb_gen::llb::{FileOp, Mkfile, Platform, State, WithOpOptions};
 
 use crate::bridge::Bridge;
 use crate::error::FrontendError;
-use crate::options::{REPORT_ARG, TEST_PANIC_ARG};
+use crate::options::{Export, REPORT_ARG, TEST_PANIC_ARG};
 use crate::report::{self, Timeline};
 use crate::request::Request;
 
@@ -32,18 +34,33 @@ pub async fn build(
             .get(REPORT_ARG)
             .map(String::as_str),
     )?;
-    let options = request.compile_options(bridge, probe);
+    let export = request.options.export;
+    let mut options = request.compile_options(bridge, probe);
+    if export == Some(Export::Dockerfile) {
+        options = llb_gen::export::compile_options(options);
+    }
+    let export_options = options.clone();
     let (files, resolver) = request.lookups(bridge);
     let text = request.text.clone();
     let platforms = request.platforms.clone();
     // The compiler waits on bridge calls, so it runs off the runtime's thread.
-    let compiled = tokio::task::spawn_blocking(move || {
+    let mut compiled = tokio::task::spawn_blocking(move || {
         panic_if_asked(&options.lower.build_args);
         compile_platforms(&text, &options, &platforms, &files, &resolver)
     })
     .await
     .map_err(|e| FrontendError::from_join(e, "the compiler"))?
     .map_err(FrontendError::Build)?;
+    let mut dockerfiles = vec![];
+    if export == Some(Export::Dockerfile) {
+        for (platform, build) in &compiled.builds {
+            let options = export_options.clone().platform(platform.clone());
+            let exported = llb_gen::export::dockerfile(&request.text, &options, build)
+                .map_err(FrontendError::Build)?;
+            compiled.warnings.extend(exported.warnings);
+            dockerfiles.push(exported.dockerfile);
+        }
+    }
     // The first graph's Solve is sent next.
     timeline.mark("compiled");
     // Each warning once (a platform's own, its base's platform, names it):
@@ -53,7 +70,19 @@ pub async fn build(
     crate::progress::show_warnings(bridge, &compiled.warnings)
         .await
         .map_err(|e| FrontendError::Internal(format!("showing warnings: {e}")))?;
-    let mut built: Vec<(Platform, String, Vec<u8>)> = vec![];
+    let mut built: Vec<(Platform, String, Option<Vec<u8>>)> = vec![];
+    if !dockerfiles.is_empty() {
+        for ((platform, _), dockerfile) in compiled.builds.into_iter().zip(dockerfiles) {
+            let state = dockerfile_state(dockerfile)?;
+            let reference = bridge
+                .solve(state.marshal(), &[])
+                .await
+                .map_err(FrontendError::daemon("solve"))?;
+            built.push((platform, reference, None));
+        }
+        timeline.mark("return");
+        return Ok(result_of(built, request.options.platforms.len() > 1));
+    }
     for (platform, compiled) in compiled.builds {
         let missing = bridge.missing_llb_caps(&compiled.definition);
         if !missing.is_empty() {
@@ -74,7 +103,7 @@ pub async fn build(
         }
         let config =
             serde_json::to_vec(&config).map_err(|e| FrontendError::Internal(e.to_string()))?;
-        built.push((platform, reference, config));
+        built.push((platform, reference, Some(config)));
     }
     timeline.mark("return");
     if let (true, Some(line)) = (report, timeline.render()) {
@@ -83,6 +112,15 @@ pub async fn build(
             .map_err(|e| FrontendError::Internal(format!("showing the report: {e}")))?;
     }
     Ok(result_of(built, request.options.platforms.len() > 1))
+}
+
+/// A file system holding only `/Dockerfile`.
+fn dockerfile_state(dockerfile: String) -> Result<State, FrontendError> {
+    FileOp::new(&State::scratch())
+        .mkfile(Mkfile::new("/Dockerfile", dockerfile).mode(0o644))
+        .custom_name("Dockerfile exported from the build file")
+        .build()
+        .map_err(|e| FrontendError::Internal(e.to_string()))
 }
 
 /// Shows build file warnings in the client's output, with their excerpts.
@@ -131,11 +169,14 @@ fn panic_if_asked(build_args: &std::collections::BTreeMap<String, String>) {
 }
 
 /// One ref with its config, or (for several platforms) a ref map with a
-/// config per platform and the `refs.platforms` list.
-fn result_of(built: Vec<(Platform, String, Vec<u8>)>, multi: bool) -> gateway::Result {
+/// config per platform and the `refs.platforms` list. An export has no
+/// config.
+fn result_of(built: Vec<(Platform, String, Option<Vec<u8>>)>, multi: bool) -> gateway::Result {
     let mut metadata: HashMap<String, Vec<u8>> = HashMap::new();
     if !multi && let Some((_, reference, config)) = built.first().cloned() {
-        metadata.insert(metadata::CONTAINER_IMAGE_CONFIG.to_string(), config);
+        if let Some(config) = config {
+            metadata.insert(metadata::CONTAINER_IMAGE_CONFIG.to_string(), config);
+        }
         return gateway::Result {
             metadata,
             result: Some(result::Result::Ref(gateway::Ref {
@@ -149,10 +190,12 @@ fn result_of(built: Vec<(Platform, String, Vec<u8>)>, multi: bool) -> gateway::R
     let mut listed = vec![];
     for (platform, reference, config) in built {
         let id = platform.to_string();
-        metadata.insert(
-            format!("{}{id}", metadata::CONTAINER_IMAGE_CONFIG_PREFIX),
-            config,
-        );
+        if let Some(config) = config {
+            metadata.insert(
+                format!("{}{id}", metadata::CONTAINER_IMAGE_CONFIG_PREFIX),
+                config,
+            );
+        }
         let mut platform_json =
             serde_json::json!({"os": platform.os, "architecture": platform.architecture});
         if let Some(variant) = &platform.variant {
@@ -187,7 +230,11 @@ mod tests {
     #[test]
     fn single_and_multi_platform_results() {
         let single = result_of(
-            vec![(Platform::new("linux", "amd64"), "r1".into(), b"{}".to_vec())],
+            vec![(
+                Platform::new("linux", "amd64"),
+                "r1".into(),
+                Some(b"{}".to_vec()),
+            )],
             false,
         );
         assert!(matches!(single.result, Some(result::Result::Ref(ref r)) if r.id == "r1"));
@@ -198,12 +245,12 @@ mod tests {
                 (
                     Platform::new("linux", "amd64"),
                     "r1".into(),
-                    b"{\"a\":1}".to_vec(),
+                    Some(b"{\"a\":1}".to_vec()),
                 ),
                 (
                     Platform::parse("linux/arm64/v8").unwrap(),
                     "r2".into(),
-                    b"{\"a\":2}".to_vec(),
+                    Some(b"{\"a\":2}".to_vec()),
                 ),
             ],
             true,

@@ -15,7 +15,8 @@
 //! by step; [`lang`], Starlark evaluation into a plan (the only module that
 //! imports `starlark`); [`probe`], that evaluation first in a child process
 //! with bounded memory and time; [`compile`], the whole pipeline and its
-//! one options type; [`subrequests`], the answers to `--call
+//! one options type; [`export`], a compiled build as a Dockerfile;
+//! [`subrequests`], the answers to `--call
 //! targets|outline|check`; [`disk`], a folder as the context and included
 //! repositories; [`language_server`], the language server's answers.
 //! Each imports only those before it (`tests/layering.rs`); builtins see
@@ -35,6 +36,7 @@ pub mod plan;
 pub mod lang;
 pub mod probe;
 pub mod compile;
+pub mod export;
 pub mod subrequests;
 pub mod disk;
 pub mod language_server;

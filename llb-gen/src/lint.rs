@@ -139,6 +139,12 @@ pub static SYNTAX_HEADER_MISSING: Rule = Rule {
 };
 
 /// Every rule, in the order the reference page lists them.
+pub static EXPORT_DIFFERS: Rule = Rule {
+    name: "ExportDiffers",
+    description: "The exported Dockerfile does a step in a way that can give a different image",
+    explanation: "A Dockerfile cannot say everything a BuildKit graph can. Where the export writes the nearest instruction (a folder copied with `COPY`, which puts the folder's contents at the destination, where envd v1 put the folder inside a destination folder that exists), the warning names the step: check that step's result, or build with envd-frontend.",
+};
+
 pub static RULES: &[&Rule] = &[
     &BASE_IMAGE_UNPINNED,
     &INVALID_BASE_IMAGE_PLATFORM,
@@ -157,6 +163,7 @@ pub static RULES: &[&Rule] = &[
     &EMPTY_INSTALL,
     &CUDA_VERSION_CHOSEN,
     &EDITABLE_INSTALL,
+    &EXPORT_DIFFERS,
     &SYNTAX_HEADER_MISSING,
 ];
 

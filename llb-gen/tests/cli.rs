@@ -87,6 +87,49 @@ fn ir_and_config_formats_follow_target_and_build_args() {
 }
 
 #[test]
+fn dockerfile_format_exports_or_says_at_which_line_it_cannot() {
+    let out = llb_gen(&[
+        "--platform",
+        "linux/amd64",
+        "--format",
+        "dockerfile",
+        &seed(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dockerfile = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        dockerfile.contains(
+            "\n# build.envd:3\nFROM --platform=linux/amd64 docker.io/library/ubuntu:20.04\n"
+        ),
+        "{dockerfile}"
+    );
+    assert!(
+        dockerfile.contains("# build.envd:17\nCOPY detectron2 /detectron2\n"),
+        "{dockerfile}"
+    );
+
+    let family = fixture("valid/install_base_family/build.envd");
+    let out = llb_gen(&[
+        "--format",
+        "dockerfile",
+        "--build-arg",
+        "ENVD_INSTALL_BASE=aiges_cpu",
+        family.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("build.envd:4:5: error: ENVD_INSTALL_BASE makes a base family"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bad_input_exits_1_with_located_diagnostics() {
     let dir = fixture("invalid/unknown_parameter/build.envd");
     let out = llb_gen(&[dir.to_str().unwrap()]);

@@ -2,7 +2,9 @@
 //! `tests/fixtures/valid` compiles (twice, to the same bytes) and is
 //! snapshotted (warnings, IR, image config, LLB); every folder under
 //! `tests/fixtures/invalid` fails with located errors, and its rendered
-//! diagnostics are snapshotted. A folder holds `build.envd`, its context
+//! diagnostics are snapshotted. Every valid folder is also exported as a
+//! Dockerfile (`llb_gen::export`), and the Dockerfile, or the export's
+//! located error, is snapshotted as `export__NAME`. A folder holds `build.envd`, its context
 //! files, and an optional `options.json` (`target`, `build_args`,
 //! `platform`, `merge_layers`, `includes`, `base_platforms`,
 //! `platform_in_names`). Run one with `cargo test -p llb-gen --test
@@ -103,20 +105,29 @@ fn fixtures(kind: &str) -> Vec<PathBuf> {
     dirs
 }
 
-fn compile_fixture(dir: &Path) -> Result<Compiled, Diagnostics> {
-    let options: FixtureOptions = match fs::read_to_string(dir.join("options.json")) {
+fn fixture_options(dir: &Path) -> FixtureOptions {
+    match fs::read_to_string(dir.join("options.json")) {
         Ok(json) => serde_json::from_str(&json).unwrap(),
         Err(_) => FixtureOptions::default(),
-    };
-    compile_with(dir, options)
+    }
 }
 
-fn compile_with(dir: &Path, options: FixtureOptions) -> Result<Compiled, Diagnostics> {
+fn compile_fixture(dir: &Path) -> Result<Compiled, Diagnostics> {
+    let (text, options) = compile_options(dir, fixture_options(dir));
+    compile_with(dir, &text, &options, fixture_options(dir))
+}
+
+/// The fixture compiled for export and written as a Dockerfile.
+fn export_fixture(dir: &Path) -> Result<llb_gen::export::Exported, Diagnostics> {
+    let (text, options) = compile_options(dir, fixture_options(dir));
+    let options = llb_gen::export::compile_options(options);
+    let compiled = compile_with(dir, &text, &options, fixture_options(dir))?;
+    llb_gen::export::dockerfile(&text, &options, &compiled)
+}
+
+fn compile_options(dir: &Path, options: FixtureOptions) -> (String, CompileOptions) {
     let text = fs::read_to_string(dir.join("build.envd")).unwrap();
     let platform = Platform::parse(options.platform.as_deref().unwrap_or("linux/amd64")).unwrap();
-    let registry = FixtureRegistry {
-        base_platforms: options.base_platforms,
-    };
     let includes = llb_gen::disk::included_from_folders(
         &text,
         &options
@@ -137,9 +148,20 @@ fn compile_with(dir: &Path, options: FixtureOptions) -> Result<Compiled, Diagnos
         .includes(includes);
     // As a build of several platforms names its ops.
     compile_options.lower.platform_in_names = options.platform_in_names;
-    let options = compile_options;
+    (text, compile_options)
+}
+
+fn compile_with(
+    dir: &Path,
+    text: &str,
+    options: &CompileOptions,
+    fixture: FixtureOptions,
+) -> Result<Compiled, Diagnostics> {
+    let registry = FixtureRegistry {
+        base_platforms: fixture.base_platforms,
+    };
     let files = llb_gen::disk::DiskContext::new(dir).unwrap();
-    compile(&text, &options, &files, &registry)
+    compile(text, options, &files, &registry)
 }
 
 fn name(dir: &Path) -> String {
@@ -175,6 +197,34 @@ fn check_valid(dir: &Path) -> Result<(), Failed> {
         text.push('\n');
     }
     snapshot(&format!("valid__{}", name(dir)), &text);
+    Ok(())
+}
+
+/// A valid fixture's export: its Dockerfile and the export's warnings, or
+/// its located error, match the snapshot.
+fn check_export(dir: &Path) -> Result<(), Failed> {
+    let text = match export_fixture(dir) {
+        Ok(exported) => {
+            let mut text = String::from("== warnings ==\n");
+            for warning in &exported.warnings {
+                text.push_str(&warning.render());
+            }
+            text.push_str("== dockerfile ==\n");
+            text.push_str(&exported.dockerfile);
+            text
+        }
+        Err(diagnostics) => {
+            if let Some(unlocated) = diagnostics.errors().find(|d| d.span.is_none()) {
+                return Err(format!(
+                    "an export error without a location:\n{}",
+                    unlocated.render()
+                )
+                .into());
+            }
+            format!("== error ==\n{}", diagnostics.render())
+        }
+    };
+    snapshot(&format!("export__{}", name(dir)), &text);
     Ok(())
 }
 
@@ -215,6 +265,10 @@ fn install_base_runs_the_gpu_steps_as_the_cpu_build_does() -> Result<(), Failed>
             .collect(),
         ..FixtureOptions::default()
     };
+    let compile_with = |dir: &Path, fixture: FixtureOptions| {
+        let (text, options) = compile_options(dir, fixture);
+        compile_with(dir, &text, &options, FixtureOptions::default())
+    };
     let cpu_image = llb_gen::lower::DEFAULT_BASES
         .iter()
         .find(|(name, _)| *name == "aiges_cpu")
@@ -245,6 +299,14 @@ fn every_lint_rule_has_a_fixture(dirs: &[PathBuf]) -> Result<(), Failed> {
             Err(diagnostics) => diagnostics.0,
         };
         found.extend(diagnostics.iter().filter_map(|d| d.rule.map(|r| r.name)));
+        if let Ok(exported) = export_fixture(dir) {
+            found.extend(
+                exported
+                    .warnings
+                    .iter()
+                    .filter_map(|d| d.rule.map(|r| r.name)),
+            );
+        }
     }
     let missing: Vec<&str> = llb_gen::lint::RULES
         .iter()
@@ -266,13 +328,22 @@ fn fixture_folders_match_their_snapshots(dirs: &[(&str, PathBuf)]) -> Result<(),
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
         .filter_map(|file| file.strip_suffix(".snap").map(str::to_string))
-        .filter(|name| name.starts_with("valid__") || name.starts_with("invalid__"))
+        .filter(|name| {
+            name.starts_with("valid__")
+                || name.starts_with("invalid__")
+                || name.starts_with("export__")
+        })
         .collect();
     expected.sort();
     let mut found: Vec<String> = dirs
         .iter()
         .map(|(kind, dir)| format!("{kind}__{}", name(dir)))
         .collect();
+    found.extend(
+        dirs.iter()
+            .filter(|(kind, _)| *kind == "valid")
+            .map(|(_, dir)| format!("export__{}", name(dir))),
+    );
     found.sort();
     let orphans: Vec<&String> = expected.iter().filter(|e| !found.contains(e)).collect();
     let new: Vec<&String> = found.iter().filter(|f| !expected.contains(f)).collect();
@@ -305,9 +376,14 @@ fn main() {
         every_lint_rule_has_a_fixture(&dirs)
     }));
     for dir in valid {
+        let exported = dir.clone();
         trials.push(Trial::test(format!("valid/{}", name(&dir)), move || {
             check_valid(&dir)
         }));
+        trials.push(Trial::test(
+            format!("export/{}", name(&exported)),
+            move || check_export(&exported),
+        ));
     }
     for dir in invalid {
         trials.push(Trial::test(format!("invalid/{}", name(&dir)), move || {

@@ -24,6 +24,7 @@ const ORDER: &[&str] = &[
     "lang",
     "probe",
     "compile",
+    "export",
     "subrequests",
     "disk",
     "language_server",

@@ -5,7 +5,9 @@ use std::process::{Command as Process, ExitCode};
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use envd_frontend::envd_cli::{Cli, Command, buildx_args, refused_flag};
+use envd_frontend::envd_cli::{
+    Cli, Command, buildx_args, dockerfile_export, export_folder, refused_flag,
+};
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
@@ -57,6 +59,10 @@ fn main() -> ExitCode {
     }
     eprintln!("envd build: docker {}", args.join(" "));
     match Process::new("docker").args(&args).status() {
+        Ok(status) if status.success() => match dockerfile_export(build) {
+            Ok(Some(dest)) => move_export(&dest),
+            _ => ExitCode::SUCCESS,
+        },
         Ok(status) => ExitCode::from(
             status
                 .code()
@@ -66,6 +72,27 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("envd build: cannot run docker: {e}");
             ExitCode::from(127)
+        }
+    }
+}
+
+/// Moves the exported Dockerfile from the exporter's folder to `dest`.
+fn move_export(dest: &std::path::Path) -> ExitCode {
+    let folder = export_folder(dest);
+    let moved = std::fs::rename(folder.join("Dockerfile"), dest)
+        .and_then(|()| std::fs::remove_dir_all(&folder));
+    match moved {
+        Ok(()) => {
+            eprintln!("envd build: wrote {}", dest.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "envd build: cannot move the exported Dockerfile from {} to {}: {e}",
+                folder.display(),
+                dest.display()
+            );
+            ExitCode::from(1)
         }
     }
 }

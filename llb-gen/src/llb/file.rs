@@ -87,6 +87,9 @@ impl Copy {
     }
 
     /// For a directory `src`, copy what is in it rather than the directory.
+    /// A file is copied the same either way; this project sets it for
+    /// files it knows are files, so a Dockerfile export (whose COPY always
+    /// copies a folder's contents) can tell nothing is nested.
     pub fn contents_only(mut self, contents: bool) -> Copy {
         self.contents_only = contents;
         self

@@ -41,5 +41,7 @@ pub use layers::{Diff, Merge};
 pub use platform::Platform;
 pub use reference::ImageRef;
 pub use source::{Git, Http, Image, Local, ResolveMode};
+pub(crate) use source::{HTTP_CHECKSUM, HTTP_FILENAME, HTTP_PERM, LOCAL_INCLUDE_PATTERNS};
 pub use sourcemap::{SourceFile, SourceLocation, SourcePosition, SourceRange};
+pub(crate) use state::digest_of;
 pub use state::{OpOptions, State, WithOpOptions, sha256_hex};

@@ -12,14 +12,14 @@ use super::state::{OpOptions, State, Vertex, WithOpOptions};
 const IMAGE_RESOLVE_MODE: &str = "image.resolvemode";
 const LOCAL_SESSION: &str = "local.session";
 const LOCAL_SHARED_KEY_HINT: &str = "local.sharedkeyhint";
-const LOCAL_INCLUDE_PATTERNS: &str = "local.includepattern";
+pub(crate) const LOCAL_INCLUDE_PATTERNS: &str = "local.includepattern";
 const LOCAL_EXCLUDE_PATTERNS: &str = "local.excludepatterns";
 const LOCAL_FOLLOW_PATHS: &str = "local.followpaths";
 const LOCAL_DIFFER: &str = "local.differ";
 const GIT_FULL_URL: &str = "git.fullurl";
-const HTTP_CHECKSUM: &str = "http.checksum";
-const HTTP_FILENAME: &str = "http.filename";
-const HTTP_PERM: &str = "http.perm";
+pub(crate) const HTTP_CHECKSUM: &str = "http.checksum";
+pub(crate) const HTTP_FILENAME: &str = "http.filename";
+pub(crate) const HTTP_PERM: &str = "http.perm";
 
 fn source_vertex(
     identifier: String,

@@ -292,9 +292,12 @@ impl Lowering<'_> {
                     .filter(|part| !part.is_empty())
                     .fold(String::new(), |src, part| format!("{src}/{part}"));
                 let src = if src.is_empty() { "/".to_string() } else { src };
+                // A folder's contents, or a program (a file: the same
+                // either way; saying so tells the Dockerfile export that
+                // nothing is nested).
                 op = op.copy(
                     Copy::new(&files, src, *dest)
-                        .contents_only(path.is_empty())
+                        .contents_only(true)
                         .create_dest_path(true),
                 );
             }

@@ -116,6 +116,11 @@ pub(super) fn start(
             "{INSTALL_BASE_ARG} names the image this base was built from; unset it to run the steps on the base itself"
         ))
     };
+    if options.dockerfile_export {
+        return Err(error(format!(
+            "{INSTALL_BASE_ARG} makes a base family: the steps run on the install base and their changes are moved onto the runtime base with BuildKit's merge and diff ops, which a Dockerfile cannot say; export without {INSTALL_BASE_ARG}, or build with envd-frontend"
+        )));
+    }
     if !options.merge_layers {
         let since = envd_proto::caps::first_release(envd_proto::caps::llb::MERGE_OP)
             .map(|r| format!(": BuildKit {}, Docker {}", r.buildkit, r.docker))

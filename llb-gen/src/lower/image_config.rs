@@ -179,6 +179,41 @@ impl ImageConfig {
     }
 }
 
+/// Each setting of a config under one key, with its value as text:
+/// `env:NAME`, `entrypoint`, `cmd`, `workdir`, `user`, `label:NAME`,
+/// `expose:PORT`, and `config:FIELD` for the fields this project does not
+/// set. Two configs differ in a setting when their values under its key
+/// differ.
+pub fn setting_keys(config: &ImageConfig) -> BTreeMap<String, String> {
+    let settings = &config.config;
+    let mut keys = BTreeMap::new();
+    for kv in config.env() {
+        let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
+        keys.insert(format!("env:{key}"), value.to_string());
+    }
+    let json = |value: &Option<Vec<String>>| serde_json::to_string(value).unwrap_or_default();
+    keys.insert("entrypoint".into(), json(&settings.entrypoint));
+    keys.insert("cmd".into(), json(&settings.cmd));
+    keys.insert("workdir".into(), config.working_dir().to_string());
+    keys.insert("user".into(), settings.user.clone().unwrap_or_default());
+    for (key, value) in settings.labels.iter().flatten() {
+        keys.insert(format!("label:{key}"), value.clone());
+    }
+    for (field, value) in &settings.other {
+        match (field.as_str(), value) {
+            ("ExposedPorts", Value::Object(ports)) => {
+                for port in ports.keys() {
+                    keys.insert(format!("expose:{port}"), String::new());
+                }
+            }
+            _ => {
+                keys.insert(format!("config:{field}"), value.to_string());
+            }
+        }
+    }
+    keys
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +246,28 @@ mod tests {
         );
         assert_eq!(json["rootfs"]["diff_ids"][0], "sha256:aa");
         assert_eq!(config.working_dir(), "/");
+    }
+
+    #[test]
+    fn setting_keys_name_each_setting_once() {
+        let base = r#"{"config":{"Env":["PATH=/usr/bin","A=b=c"],"Entrypoint":["python"],"User":"aiges","Labels":{"x":"1"},"ExposedPorts":{"80/tcp":{}},"StopSignal":"SIGINT"}}"#;
+        let config: ImageConfig = serde_json::from_str(base).unwrap();
+        let keys = setting_keys(&config);
+        let expected: BTreeMap<String, String> = [
+            ("cmd", "null"),
+            ("config:StopSignal", "\"SIGINT\""),
+            ("entrypoint", "[\"python\"]"),
+            ("env:A", "b=c"),
+            ("env:PATH", "/usr/bin"),
+            ("expose:80/tcp", ""),
+            ("label:x", "1"),
+            ("user", "aiges"),
+            ("workdir", "/"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(keys, expected);
     }
 
     #[test]

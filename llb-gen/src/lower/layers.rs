@@ -14,6 +14,8 @@ impl Lowering<'_> {
     /// Copies `src` of `from` to `dest` on the image itself, with
     /// BuildKit's own rules (a folder that exists at `dest` takes the
     /// source inside it; missing parents are made), as envd v1 copied.
+    /// `kind` is the source's, when known: a file's copy is marked as
+    /// nesting nothing, for the Dockerfile export.
     pub(crate) fn copy_onto_image(
         &mut self,
         span: &Span,
@@ -21,9 +23,15 @@ impl Lowering<'_> {
         from: &State,
         src: &str,
         dest: &str,
+        kind: impl Into<Option<FileKind>>,
     ) -> Result<(), Diagnostic> {
+        let file = kind.into() == Some(FileKind::File);
         let applied = FileOp::new(&self.state)
-            .copy(Copy::new(from, src, dest).create_dest_path(true))
+            .copy(
+                Copy::new(from, src, dest)
+                    .contents_only(file)
+                    .create_dest_path(true),
+            )
             .custom_name(self.op_name(name))
             .location(self.location(span))
             .build()

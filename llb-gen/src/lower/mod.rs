@@ -39,7 +39,7 @@ pub use conda_mirror::{CONDA_CHANNEL_ARG, CondaMirror};
 pub use context::{ContextFiles, ContextSource, FileKind};
 pub use family::INSTALL_BASE_ARG;
 pub use ignore::{DOCKERIGNORE, Ignore};
-pub use image_config::{ContainerConfig, DEFAULT_PATH, History, ImageConfig};
+pub use image_config::{ContainerConfig, DEFAULT_PATH, History, ImageConfig, setting_keys};
 pub use secrets::{LOGIN_HELP, NETRC_SECRET_ID, check_kept_text, conda_login_in_url, login_in_url};
 pub use site::{
     FRONTEND_SETTINGS, PIP_INDEX_ARG, PYTHON_VERSION_ARG, PipIndexSettings, SETTINGS, SiteSettings,
@@ -103,6 +103,10 @@ pub struct LowerOptions {
     /// with its platform (`[linux/arm64 build.envd:6] ...`), as the
     /// Dockerfile frontend's `[linux/arm64 2/3] RUN ...`.
     pub platform_in_names: bool,
+    /// The graph is for a Dockerfile export (`crate::export`): files are
+    /// copied onto the image, and what needs merge ops is refused as
+    /// something a Dockerfile cannot say.
+    pub dockerfile_export: bool,
 }
 
 impl Default for LowerOptions {
@@ -117,6 +121,7 @@ impl Default for LowerOptions {
             no_cache: false,
             merge_layers: true,
             platform_in_names: false,
+            dockerfile_export: false,
         }
     }
 }
@@ -128,6 +133,12 @@ pub struct Lowered {
     pub config: ImageConfig,
     /// The base image reference, after the table and overrides.
     pub base_image: String,
+    /// The base image's config as the resolver gave it: what the image's
+    /// settings start from.
+    pub base_config: ImageConfig,
+    /// The build.envd line of the step that last changed each setting of
+    /// the image's config (keys as [`image_config::setting_keys`] names).
+    pub config_lines: BTreeMap<String, usize>,
     /// Warnings about the files the steps read (env.yaml and the like).
     pub warnings: Vec<Diagnostic>,
 }
@@ -168,6 +179,11 @@ pub struct Lowering<'a> {
     pub(crate) v1_conda: Option<downloads::CondaKind>,
     /// envd v1's folders its dev user must own, chowned before `run`.
     dev_owned: Vec<&'static str>,
+    base_config: ImageConfig,
+    /// The config's settings as the last recorded step left them, and the
+    /// line of the step that last changed each ([`Lowered::config_lines`]).
+    recorded_settings: BTreeMap<String, String>,
+    config_lines: BTreeMap<String, usize>,
 }
 
 impl<'a> Lowering<'a> {
@@ -222,6 +238,7 @@ impl<'a> Lowering<'a> {
         let platform_warning =
             base_platform::check(source, chosen_at, &checked, &resolved.config, platform)?;
         let ignore = read_dockerignore(files, options, source, &base.span)?;
+        let base_config = resolved.config.clone();
         let mut config = resolved.config;
         config.set_platform(platform);
         let file = SourceFile::new(&options.filename, source.text(), "starlark");
@@ -289,6 +306,9 @@ impl<'a> Lowering<'a> {
             entrypoint: vec![],
             v1_conda: None,
             dev_owned: vec![],
+            recorded_settings: image_config::setting_keys(&base_config),
+            base_config,
+            config_lines: BTreeMap::new(),
         };
         lowering
             .warnings
@@ -398,10 +418,16 @@ impl<'a> Lowering<'a> {
         self.config
             .set_label(LABEL_BUILD_DIGEST, &format!("sha256:{digest}"));
         self.config.set_label(LABEL_TARGET, target);
+        // The labels naming the build belong to the build as a whole: the
+        // line that starts it, base().
+        let base_line = self.base.span.line;
+        self.record_settings(base_line);
         Ok(Lowered {
             state: self.state,
             config: self.config,
             base_image: self.base_image,
+            base_config: self.base_config,
+            config_lines: self.config_lines,
             warnings: self.warnings,
         })
     }
@@ -527,6 +553,7 @@ impl<'a> Lowering<'a> {
         self.set_env("USER", DEV_USER);
         self.config.config.user = Some(DEV_USER.to_string());
         self.config.config.working_dir = Some(DEV_FOLDER.to_string());
+        self.record_settings(span.line);
         Ok(())
     }
 
@@ -609,13 +636,27 @@ for folder in {}; do [ ! -e \"$folder\" ] || chown -R {DEV_USER}:{DEV_USER} \"$f
             .into()
     }
 
-    /// Records a step in the image's history, with its build.envd line.
+    /// Records a step in the image's history, with its build.envd line,
+    /// and the settings of the config it changed.
     pub(crate) fn history(&mut self, span: &Span, name: &str, empty_layer: bool) {
         self.config.add_history(
             format!("envd-frontend: {name}"),
             format!("{}:{}", self.options.filename, span.line),
             empty_layer,
         );
+        self.record_settings(span.line);
+    }
+
+    /// Notes `line` as the line of every config setting changed since the
+    /// last record.
+    fn record_settings(&mut self, line: usize) {
+        let now = image_config::setting_keys(&self.config);
+        for (key, value) in &now {
+            if self.recorded_settings.get(key) != Some(value) {
+                self.config_lines.insert(key.clone(), line);
+            }
+        }
+        self.recorded_settings = now;
     }
 
     /// A finding of lint rule `rule` at the call `span` is.

@@ -73,6 +73,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "ENVD_FRONTEND_REPORT",
         "1: show a step with the frontend's timings and memory",
     ),
+    (
+        "ENVD_FRONTEND_EXPORT",
+        "dockerfile: the build's result is a Dockerfile that builds the same image (/Dockerfile, for --output type=local)",
+    ),
 ];
 
 /// What setting `name` does (from [`SETTINGS`]); empty for a name that is
@@ -91,6 +95,7 @@ pub const FRONTEND_SETTINGS: &[&str] = &[
     "ENVD_INCLUDE_MIRRORS",
     "ENVD_FRONTEND_REPORT",
     "ENVD_FRONTEND_LOOKUP_TIMEOUT",
+    "ENVD_FRONTEND_EXPORT",
     HIDDEN_TEST_SETTING,
 ];
 

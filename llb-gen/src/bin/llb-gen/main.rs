@@ -25,6 +25,9 @@ enum Format {
     Ir,
     /// The image config the build would return.
     Config,
+    /// A Dockerfile that builds the same image without this frontend
+    /// (Podman, Buildah, dockerd's built-in frontend).
+    Dockerfile,
 }
 
 /// What `--call` asks instead of a build, as `docker buildx build --call`.
@@ -168,7 +171,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let filename = args.path.file_name().map_or("build.envd".to_string(), |n| {
         n.to_string_lossy().into_owned()
     });
-    let options = CompileOptions::default()
+    let mut options = CompileOptions::default()
         .filename(filename)
         .target(args.target.clone())
         .platform(platform.clone())
@@ -182,6 +185,9 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "cannot find this program to start its evaluation probe",
         )?))
         .includes(included(&text, &args.includes)?);
+    if matches!(args.format, Format::Dockerfile) {
+        options = llb_gen::export::compile_options(options);
+    }
     if let Some(call) = args.call {
         let inputs = Inputs {
             text: &text,
@@ -211,8 +217,25 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     for warning in &compiled.warnings {
         eprint!("{}", warning.render());
     }
+    let exported = match args.format {
+        Format::Dockerfile => match llb_gen::export::dockerfile(&text, &options, &compiled) {
+            Ok(exported) => Some(exported),
+            Err(diagnostics) => {
+                eprint!("{}", diagnostics.render());
+                return Ok(ExitCode::from(1));
+            }
+        },
+        _ => None,
+    };
     let mut out = std::io::stdout().lock();
     match args.format {
+        Format::Dockerfile => {
+            let exported = exported.context("the export is missing")?;
+            for warning in &exported.warnings {
+                eprint!("{}", warning.render());
+            }
+            out.write_all(exported.dockerfile.as_bytes())?;
+        }
         Format::Pb => out.write_all(&compiled.definition.encode_to_vec())?,
         Format::Json => {
             for op in definition_to_json(&compiled.definition)? {

@@ -93,9 +93,11 @@ impl Lower for Conda {
                 lowering.set_env("MAMBA_TARGET_PREFIX", "/opt/conda");
                 let image = lowering.tool_image(span, MICROMAMBA_IMAGE)?;
                 let title = format!("{} micromamba", SPEC.name);
+                // Files: marked as nesting nothing, for the Dockerfile export.
                 lowering.add_layer(span, &title, |op| {
                     op.copy(
                         Copy::new(&image, "/bin/micromamba", "/opt/conda/bin/micromamba")
+                            .contents_only(true)
                             .create_dest_path(true),
                     )
                     .copy(
@@ -104,6 +106,7 @@ impl Lower for Conda {
                             "/etc/ssl/certs/ca-certificates.crt",
                             "/etc/ssl/certs/ca-certificates.crt",
                         )
+                        .contents_only(true)
                         .create_dest_path(true),
                     )
                 })?;

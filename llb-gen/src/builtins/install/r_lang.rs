@@ -48,6 +48,7 @@ impl Lower for RLang {
         lowering.add_layer(span, &format!("{} {KEYRING}", SPEC.name), |op| {
             op.copy(
                 Copy::new(&key, format!("/{}", file_name(CRAN_KEY)), KEYRING)
+                    .contents_only(true)
                     .create_dest_path(true),
             )
         })?;

@@ -171,8 +171,10 @@ impl Lower for Copy {
         let context = lowering.context(span, &title, &[src.to_string()])?;
         lowering.add_layer(span, &title, |op| {
             op.copy(
+                // A file's copy is the same either way; saying so tells
+                // the Dockerfile export that nothing is nested.
                 CopyAction::new(&context, from, target)
-                    .contents_only(kind == FileKind::Dir)
+                    .contents_only(true)
                     .create_dest_path(true),
             )
         })
@@ -207,7 +209,7 @@ impl Copy {
         match from {
             V1From::Context => {
                 let src = self.src.as_str();
-                lowering.require_kind(span, "io.copy source", src)?;
+                let kind = lowering.require_kind(span, "io.copy source", src)?;
                 let shown = if src == "." {
                     "./".to_string()
                 } else {
@@ -220,12 +222,12 @@ impl Copy {
                 } else {
                     format!("/{src}")
                 };
-                lowering.copy_onto_image(span, &title, &context, &path, dest)
+                lowering.copy_onto_image(span, &title, &context, &path, dest, kind)
             }
             V1From::Image(image) => {
                 let title = format!("io.copy {image}:{} -> {dest}", self.src);
                 let source = lowering.image_source(span, image)?;
-                lowering.copy_onto_image(span, &title, &source, &self.src, dest)
+                lowering.copy_onto_image(span, &title, &source, &self.src, dest, None)
             }
         }
     }

@@ -1,0 +1,243 @@
+//! File ops as `COPY` (here-documents for written files, `--from` for
+//! copies out of other stages), downloads as `ADD --checksum`, and
+//! archives unpacked in a stage of their own.
+
+use envd_proto::pb;
+use pb::file_action::Action;
+
+use super::graph::{Node, StateRef};
+use super::stages::{ExportError, Reference, Stages, error_at};
+use super::syntax;
+use crate::llb::{HTTP_CHECKSUM, HTTP_FILENAME, HTTP_PERM};
+
+impl Stages<'_> {
+    /// A file op's actions as instructions.
+    pub(super) fn file(
+        &mut self,
+        node: &Node,
+        file: &pb::FileOp,
+        _state: &StateRef,
+        out: &mut Vec<String>,
+    ) -> Result<(), ExportError> {
+        let actions = &file.actions;
+        for (i, action) in actions.iter().enumerate() {
+            match &action.action {
+                Some(Action::Mkdir(mkdir)) => {
+                    // A config file's folder: COPY makes a file's parents.
+                    let makes_parent = actions.get(i + 1).is_some_and(|next| match &next.action {
+                        Some(Action::Mkfile(mkfile)) => {
+                            parent(&mkfile.path) == folder(&mkdir.path) && mkdir.make_parents
+                        }
+                        _ => false,
+                    });
+                    if !makes_parent {
+                        return Err(error_at(
+                            node,
+                            format!(
+                                "making the folder {} alone, which this export does not write",
+                                mkdir.path
+                            ),
+                        ));
+                    }
+                }
+                Some(Action::Mkfile(mkfile)) => {
+                    let text = std::str::from_utf8(&mkfile.data).map_err(|_| {
+                        error_at(node, format!("the file {} is not text, which a Dockerfile here-document cannot hold", mkfile.path))
+                    })?;
+                    let (delimiter, body) = syntax::heredoc(text)
+                        .map_err(|e| error_at(node, format!("the file {}: {e}", mkfile.path)))?;
+                    let mut flags = vec![format!("--chmod={:o}", mkfile.mode)];
+                    flags.extend(chown(node, mkfile.owner.as_ref())?);
+                    out.push(format!(
+                        "COPY {} <<'{delimiter}' {}\n{body}",
+                        flags.join(" "),
+                        syntax::paths(&[&mkfile.path]).map_err(|e| error_at(node, e))?
+                    ));
+                }
+                Some(Action::Copy(copy)) => {
+                    let source = node
+                        .input(action.secondary_input)
+                        .map_err(|e| error_at(node, e))?;
+                    let Some(source) = source else {
+                        return Err(error_at(node, "a copy from an empty file system"));
+                    };
+                    out.push(self.copy(node, copy, &source)?);
+                }
+                Some(Action::Rm(rm)) => {
+                    return Err(error_at(
+                        node,
+                        format!("removing {}, which this export does not write", rm.path),
+                    ));
+                }
+                Some(Action::Symlink(link)) => {
+                    return Err(error_at(
+                        node,
+                        format!(
+                            "a link at {}, which this export does not write",
+                            link.newpath
+                        ),
+                    ));
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A copy action as `COPY`.
+    fn copy(
+        &mut self,
+        node: &Node,
+        copy: &pb::FileActionCopy,
+        source: &StateRef,
+    ) -> Result<String, ExportError> {
+        if !copy.include_patterns.is_empty() || !copy.exclude_patterns.is_empty() {
+            return Err(error_at(
+                node,
+                "a copy with patterns, which this export does not write",
+            ));
+        }
+        let mut flags = vec![];
+        let mut src = if copy.src.is_empty() {
+            "/"
+        } else {
+            copy.src.as_str()
+        }
+        .to_string();
+        match self.reference(source)? {
+            Reference::Context => {}
+            Reference::From(name) if copy.attempt_unpack_docker_compatibility => {
+                // ADD unpacks only the context's archives: the base's tar
+                // unpacks this one in a stage of its own.
+                let unpacked = self.unpack_stage(node, &name, &src)?;
+                flags.push(format!("--from={unpacked}"));
+                src = format!("{UNPACKED}/");
+            }
+            Reference::From(name) => flags.push(format!("--from={name}")),
+        }
+        if copy.mode >= 0 {
+            flags.push(format!("--chmod={:o}", copy.mode));
+        }
+        flags.extend(chown(node, copy.owner.as_ref())?);
+        let src = src.as_str();
+        if !copy.dir_copy_contents && src != "/" && !copy.attempt_unpack_docker_compatibility {
+            self.warnings.push(error_at(
+                node,
+                format!(
+                    "the Dockerfile's COPY puts the contents of {src} at {}, where this build puts {src} itself inside {} when that folder exists on the image",
+                    copy.dest, copy.dest
+                ),
+            ));
+        }
+        // A context path is relative to the context's root.
+        let src = match self.names.get(source) {
+            Some(Reference::Context) => src.trim_start_matches('/').to_string(),
+            _ => src.to_string(),
+        };
+        let src = if src.is_empty() { ".".to_string() } else { src };
+        let args = syntax::paths(&[&src, &copy.dest]).map_err(|e| error_at(node, e))?;
+        let flags = if flags.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", flags.join(" "))
+        };
+        Ok(format!("COPY {flags}{args}"))
+    }
+
+    /// A stage on the image's base that unpacks `archive` of stage `from`
+    /// into [`UNPACKED`], as BuildKit's unpacking copy does.
+    fn unpack_stage(
+        &mut self,
+        node: &Node,
+        from: &str,
+        archive: &str,
+    ) -> Result<String, ExportError> {
+        let Some(base) = self.base_image.clone() else {
+            return Err(error_at(
+                node,
+                "unpacking an archive before the image's base is known",
+            ));
+        };
+        let name = format!("unpack-{}", self.written.len() + 1);
+        let script = format!(
+            "{}\nset -eu\nmkdir -p {UNPACKED}\ntar -xf {} -C {UNPACKED}\n",
+            self.comment(node),
+            crate::lower::shell::quote(&format!("{DOWNLOADED}{archive}")),
+        );
+        let (delimiter, body) = syntax::heredoc(&script).map_err(|e| error_at(node, e))?;
+        self.written.push(format!(
+            "FROM --platform={} {base} AS {name}\n{}\nRUN --mount={},{},{} <<'{delimiter}'\n{body}",
+            self.platform,
+            self.comment(node),
+            "type=bind",
+            syntax::mount_field("from", from),
+            syntax::mount_field("target", DOWNLOADED),
+        ));
+        Ok(name)
+    }
+}
+
+/// Where an unpacking stage mounts the download, and unpacks it.
+const DOWNLOADED: &str = "/tmp/envd-frontend/download";
+const UNPACKED: &str = "/tmp/envd-frontend/unpacked";
+
+/// A download as `ADD`, checked as the build checks it.
+pub(super) fn http_add(node: &Node, source: &pb::SourceOp) -> Result<String, ExportError> {
+    let mut flags = vec![];
+    if let Some(perm) = source.attrs.get(HTTP_PERM) {
+        flags.push(format!("--chmod={}", perm.trim_start_matches('0')));
+    }
+    if let Some(checksum) = source.attrs.get(HTTP_CHECKSUM) {
+        flags.push(format!("--checksum={checksum}"));
+    }
+    let name = source
+        .attrs
+        .get(HTTP_FILENAME)
+        .cloned()
+        .unwrap_or_else(|| crate::lower::downloads::file_name(&source.identifier).to_string());
+    let args =
+        syntax::paths(&[&source.identifier, &format!("/{name}")]).map_err(|e| error_at(node, e))?;
+    Ok(format!(
+        "ADD {}{args}",
+        flags.iter().map(|f| format!("{f} ")).collect::<String>()
+    ))
+}
+
+/// `--chown=UID:GID` for an owner given by ids or names.
+fn chown(node: &Node, owner: Option<&pb::ChownOpt>) -> Result<Option<String>, ExportError> {
+    let Some(owner) = owner else {
+        return Ok(None);
+    };
+    let word = |opt: &Option<pb::UserOpt>| -> Result<Option<String>, ExportError> {
+        match opt.as_ref().and_then(|o| o.user.as_ref()) {
+            None => Ok(None),
+            Some(pb::user_opt::User::ById(id)) => Ok(Some(id.to_string())),
+            Some(pb::user_opt::User::ByName(named)) if named.input < 0 => {
+                Ok(Some(named.name.clone()))
+            }
+            Some(pb::user_opt::User::ByName(_)) => {
+                Err(error_at(node, "an owner looked up in another file system"))
+            }
+        }
+    };
+    Ok(match (word(&owner.user)?, word(&owner.group)?) {
+        (Some(user), Some(group)) => Some(format!("--chown={user}:{group}")),
+        (Some(user), None) => Some(format!("--chown={user}")),
+        _ => None,
+    })
+}
+
+/// A folder's path without its trailing slashes (`/` for the root).
+fn folder(path: &str) -> &str {
+    match path.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    }
+}
+
+fn parent(path: &str) -> &str {
+    match path.rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((dir, _)) => dir,
+    }
+}

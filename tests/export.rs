@@ -1,0 +1,396 @@
+//! The exported Dockerfile (`ENVD_FRONTEND_EXPORT=dockerfile`, issue 23)
+//! built by builders that cannot run a BuildKit frontend: dockerd's
+//! built-in Dockerfile frontend (no syntax line), which must give the image
+//! envd-frontend gives, and Podman (Debian's), which must build the
+//! wrapper example, rebuild it from its cache, share the pip cache between
+//! the variants, and name the build.envd line of a failing step.
+//!
+//! Ignored by a plain `cargo test`; `scripts/test.sh` runs them. The
+//! Podman tests skip, saying why, where podman cannot run.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use envd_e2e::*;
+
+/// The wrapper example with one more setting for the comparison to see (a
+/// port), built as the README builds it.
+fn wrapper_project(name: &str) -> Project {
+    let project = Project::copy_of(name, "examples/aiges-wrapper");
+    let text = project.read("build.envd");
+    project.write(
+        "build.envd",
+        &format!("{text}    runtime.expose(envd_port=1888)\n"),
+    );
+    project
+}
+
+/// The folder the frontend's export is written to (outside the context,
+/// which the Dockerfile's `COPY .` copies).
+struct ExportDir(PathBuf);
+
+impl ExportDir {
+    fn new(name: &str) -> ExportDir {
+        let dir =
+            std::env::temp_dir().join(format!("envd-e2e-export-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        ExportDir(dir)
+    }
+
+    fn dockerfile(&self) -> PathBuf {
+        self.0.join("Dockerfile")
+    }
+}
+
+impl Drop for ExportDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The Dockerfile envd-frontend exports for `project` with `site`.
+fn export(project: &Project, site: &[(String, String)], name: &str) -> ExportDir {
+    let dir = ExportDir::new(name);
+    let mut site = args(site);
+    site.push(("ENVD_FRONTEND_EXPORT", "dockerfile"));
+    let output = format!("type=local,dest={}", dir.0.display());
+    let out = buildx(project, "build.envd", &site, &["--output", &output]);
+    assert!(out.success, "{}", out.error_text());
+    let text = std::fs::read_to_string(dir.dockerfile()).unwrap();
+    assert!(
+        !text.contains("# syntax="),
+        "no syntax line: every builder reads it as a plain Dockerfile"
+    );
+    dir
+}
+
+/// Paths, kinds and modes of everything under `folders`, and the SHA-256
+/// of each file but compiled Python (whose header holds its source's
+/// time).
+fn files_of(image: &str, folders: &str) -> String {
+    run_in(
+        image,
+        &format!(
+            "set -e; site=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])'); \
+             for f in {folders} \"$site\"; do find \"$f\" -printf '%p %y %m\\n'; done | sort; \
+             for f in {folders} \"$site\"; do find \"$f\" -type f ! -name '*.pyc' -exec sha256sum {{}} +; done | sort"
+        ),
+    )
+}
+
+/// The config fields the export must give as the frontend gives them.
+fn config_of(image: &str) -> serde_json::Value {
+    let config = &inspect(image)["Config"];
+    let fields = [
+        "Env",
+        "Entrypoint",
+        "Cmd",
+        "WorkingDir",
+        "User",
+        "ExposedPorts",
+        "Labels",
+    ];
+    serde_json::Value::Object(
+        fields
+            .iter()
+            .map(|field| (field.to_string(), config[*field].clone()))
+            .collect(),
+    )
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn exported_dockerfile_builds_the_frontends_image_on_dockerds_builtin_frontend() {
+    require_setup();
+    let index = PackageIndex::start("export-builtin");
+    let project = wrapper_project("export-builtin");
+    let site = site_args(&index, "envd-test/cpu:latest");
+    let built = build(
+        &project,
+        "build.envd",
+        "envd-e2e/export:frontend",
+        &args(&site),
+        &[],
+    );
+    assert!(built.success, "{}", built.error_text());
+    let exported = export(&project, &site, "builtin");
+    let text = std::fs::read_to_string(exported.dockerfile()).unwrap();
+    // Each instruction's line, and the cache ids variants share.
+    for expected in [
+        "# build.envd:7\nRUN ",
+        "--mount=type=cache,id=envd-frontend/pip,target=/var/cache/envd-frontend/pip,sharing=shared",
+        "# build.envd:8\nCOPY . /home/aiges",
+        "# build.envd:5\nCOPY --chmod=644 <<'ENVD' /etc/pip.conf",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+
+    // No syntax line: dockerd's own Dockerfile frontend builds it.
+    let mut cmd = Command::new("docker");
+    cmd.args([
+        "buildx",
+        "build",
+        "--progress=plain",
+        "--network=host",
+        "--load",
+    ])
+    .args(["-t", "envd-e2e/export:builtin", "-f"])
+    .arg(exported.dockerfile())
+    .arg(&project.dir);
+    let output = cmd.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("resolve image config for docker-image://docker.io/docker/dockerfile"),
+        "no frontend image was asked for: {stderr}"
+    );
+
+    assert_eq!(
+        config_of("envd-e2e/export:builtin"),
+        config_of("envd-e2e/export:frontend")
+    );
+    let folders = "/home/aiges /etc/pip.conf";
+    let frontend_files = files_of("envd-e2e/export:frontend", folders);
+    assert!(
+        frontend_files.contains("/home/aiges/wrapper/wrapper.py f 644"),
+        "{frontend_files}"
+    );
+    assert!(
+        frontend_files.contains("envd_test_alpha"),
+        "{frontend_files}"
+    );
+    assert_eq!(files_of("envd-e2e/export:builtin", folders), frontend_files);
+    assert_eq!(
+        run_in(
+            "envd-e2e/export:builtin",
+            "python /home/aiges/wrapper/wrapper.py"
+        )
+        .trim(),
+        "wrapper ready: alpha delta"
+    );
+}
+
+/// Why podman cannot run here, if it cannot.
+fn podman_missing() -> Option<String> {
+    match Command::new("podman")
+        .args(["info", "--format", "{{.Host.OCIRuntime.Name}}"])
+        .output()
+    {
+        Ok(out) if out.status.success() => None,
+        Ok(out) => Some(format!(
+            "podman info failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) => Some(format!(
+            "podman is not installed ({e}); scripts/e2e-setup.sh podman installs Debian's"
+        )),
+    }
+}
+
+fn skip_without_podman(test: &str) -> bool {
+    match podman_missing() {
+        Some(reason) => {
+            eprintln!("skipping {test}: {reason}");
+            true
+        }
+        None => false,
+    }
+}
+
+/// Moves a test base from dockerd to podman (as `docker.io/NAME`).
+fn load_into_podman(image: &str) {
+    let script = format!("docker save {image} | podman load -q");
+    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `podman build` of the exported Dockerfile with the project as context,
+/// on the host network (the local index), with the limits podman needs
+/// here (ENVIRONMENT.md).
+fn podman_build(dockerfile: &Path, context: &Path, tag: &str) -> Output {
+    Command::new("podman")
+        .args(["build", "--network", "host"])
+        .args([
+            "--ulimit",
+            "nofile=1024:1024",
+            "--ulimit",
+            "nproc=1024:1024",
+        ])
+        .args(["-t", tag, "-f"])
+        .arg(dockerfile)
+        .arg(context)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Removes podman images the test made, whatever happens.
+struct PodmanImages(Vec<String>);
+
+impl Drop for PodmanImages {
+    fn drop(&mut self) {
+        let _ = Command::new("podman")
+            .args(["rmi", "-f"])
+            .args(&self.0)
+            .output();
+    }
+}
+
+#[test]
+#[ignore = "needs Docker and Podman: run scripts/test.sh, which sets them up"]
+fn exported_dockerfile_builds_the_wrapper_on_podman_cached_and_shared() {
+    require_setup();
+    if skip_without_podman("exported_dockerfile_builds_the_wrapper_on_podman_cached_and_shared") {
+        return;
+    }
+    load_into_podman("envd-test/cpu:latest");
+    load_into_podman("envd-test/gpu:latest");
+    let _images = PodmanImages(vec![
+        "localhost/envd-e2e-export:cpu".into(),
+        "localhost/envd-e2e-export:gpu".into(),
+    ]);
+    let index = PackageIndex::start("export-podman");
+    let project = wrapper_project("export-podman");
+    let cpu_site = site_args(&index, "envd-test/cpu:latest");
+    let cpu = export(&project, &cpu_site, "podman-cpu");
+
+    let built = podman_build(
+        &cpu.dockerfile(),
+        &project.dir,
+        "localhost/envd-e2e-export:cpu",
+    );
+    assert!(built.status.success(), "{}", text(&built));
+    let downloads = index.downloads();
+    assert!(
+        downloads.iter().any(|d| d.contains("envd_test_alpha")),
+        "{downloads:?}"
+    );
+    let ran = Command::new("podman")
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "localhost/envd-e2e-export:cpu",
+        ])
+        .output()
+        .unwrap();
+    assert!(ran.status.success(), "{}", text(&ran));
+    assert_eq!(
+        String::from_utf8_lossy(&ran.stdout).trim(),
+        "wrapper ready: alpha delta"
+    );
+
+    // A rebuild with nothing changed takes every step from podman's cache.
+    let again = podman_build(
+        &cpu.dockerfile(),
+        &project.dir,
+        "localhost/envd-e2e-export:cpu",
+    );
+    assert!(again.status.success(), "{}", text(&again));
+    let output = text(&again);
+    let steps = output
+        .lines()
+        .filter(|l| l.starts_with("STEP ") && !l.contains(": FROM "))
+        .count();
+    let cached = output.lines().filter(|l| l.contains("Using cache")).count();
+    assert!(
+        steps > 0 && cached == steps,
+        "{cached} of {steps} steps cached:\n{output}"
+    );
+    assert_eq!(
+        index.downloads(),
+        downloads,
+        "a cached rebuild downloads nothing"
+    );
+
+    // The GPU variant runs pip again on its base, and pip takes every
+    // wheel from the cache mount the variants share.
+    let gpu_site = site_args(&index, "envd-test/gpu:latest");
+    let gpu = export(&project, &gpu_site, "podman-gpu");
+    let built = podman_build(
+        &gpu.dockerfile(),
+        &project.dir,
+        "localhost/envd-e2e-export:gpu",
+    );
+    assert!(built.status.success(), "{}", text(&built));
+    assert_eq!(
+        index.downloads(),
+        downloads,
+        "the second variant downloads no wheel again"
+    );
+    let ran = Command::new("podman")
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "cat",
+            "localhost/envd-e2e-export:gpu",
+            "/etc/envd-test-variant",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&ran.stdout).trim(),
+        "gpu",
+        "{}",
+        text(&ran)
+    );
+}
+
+#[test]
+#[ignore = "needs Docker and Podman: run scripts/test.sh, which sets them up"]
+fn a_failing_step_on_podman_names_its_build_envd_line() {
+    require_setup();
+    if skip_without_podman("a_failing_step_on_podman_names_its_build_envd_line") {
+        return;
+    }
+    load_into_podman("envd-test/cpu:latest");
+    let _images = PodmanImages(vec!["localhost/envd-e2e-export:failing".into()]);
+    let project = Project::new("export-failing");
+    project.write(
+        "build.envd",
+        &format!(
+            "# syntax=aiges/envd-frontend\ndef build():\n    base(os=\"aiges_cpu\")\n    run(commands=[\"echo {}\"])\n    run(commands=[\"exit 3\"])\n",
+            nonce()
+        ),
+    );
+    let site = vec![(
+        "ENVD_BASE_IMAGE_AIGES_CPU".to_string(),
+        "envd-test/cpu:latest".to_string(),
+    )];
+    let exported = export(&project, &site, "failing");
+    let built = podman_build(
+        &exported.dockerfile(),
+        &project.dir,
+        "localhost/envd-e2e-export:failing",
+    );
+    assert!(!built.status.success());
+    let output = text(&built);
+    // podman shows a step with its here-document's first line.
+    let failing = output
+        .lines()
+        .rfind(|l| l.starts_with("STEP "))
+        .unwrap_or_default();
+    assert!(failing.contains("# build.envd:5"), "{output}");
+    assert!(output.contains("exit status 3"), "{output}");
+}
