@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use envd_e2e::*;
+use llb_gen::llb::sha256_hex;
 
 /// The wrapper example with one more setting for the comparison to see (a
 /// port), built as the README builds it.
@@ -393,4 +394,112 @@ fn a_failing_step_on_podman_names_its_build_envd_line() {
         .unwrap_or_default();
     assert!(failing.contains("# build.envd:5"), "{output}");
     assert!(output.contains("exit status 3"), "{output}");
+}
+
+/// A STAND-IN for codex's release archive (the real one is on no registry
+/// here): a tar.gz holding `codex-x86_64-unknown-linux-musl`, a script
+/// that prints a version, as the release holds the program.
+fn codex_stand_in() -> Vec<u8> {
+    let dir = Project::new("codex-stand-in");
+    dir.write(
+        "codex-x86_64-unknown-linux-musl",
+        "#!/bin/sh\necho codex stand-in 0.98.0\n",
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("chmod 755 codex-x86_64-unknown-linux-musl && tar -czf - codex-x86_64-unknown-linux-musl")
+        .current_dir(&dir.dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    out.stdout
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn an_exported_v1_download_is_checked_unpacked_and_installed_as_the_frontend_does() {
+    require_setup();
+    let archive = codex_stand_in();
+    let digest = sha256_hex(&archive);
+    let path =
+        "/openai/codex/releases/download/rust-v0.98.0/codex-x86_64-unknown-linux-musl.tar.gz";
+    let port = serve_files(vec![(path.to_string(), archive)]);
+    let project = Project::new("export-v1");
+    project.write(
+        "build.envd",
+        "# syntax=aiges/envd-frontend v1\ndef build():\n    base(image=\"envd-test/cpu:latest\")\n    install.codex()\n",
+    );
+    // One file's rule, with the stand-in's checksum.
+    let site = vec![(
+        "ENVD_DOWNLOAD_MIRRORS".to_string(),
+        format!("https://github.com{path}=http://127.0.0.1:{port}{path}#sha256={digest}"),
+    )];
+    let built = build(
+        &project,
+        "build.envd",
+        "envd-e2e/export-v1:frontend",
+        &args(&site),
+        &[],
+    );
+    assert!(built.success, "{}", built.error_text());
+    let exported = export(&project, &site, "v1");
+    let dockerfile = std::fs::read_to_string(exported.dockerfile()).unwrap();
+    assert!(
+        dockerfile.contains(&format!(
+            "ADD --chmod=755 --checksum=sha256:{digest} http://127.0.0.1:{port}{path} "
+        )),
+        "{dockerfile}"
+    );
+    let out = Command::new("docker")
+        .args([
+            "buildx",
+            "build",
+            "--progress=plain",
+            "--network=host",
+            "--load",
+        ])
+        .args(["-t", "envd-e2e/export-v1:builtin", "-f"])
+        .arg(exported.dockerfile())
+        .arg(&project.dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let program = "stat -c '%a %U' /usr/bin/codex && sha256sum /usr/bin/codex && codex";
+    let installed = run_in("envd-e2e/export-v1:frontend", program);
+    assert!(installed.contains("codex stand-in 0.98.0"), "{installed}");
+    assert_eq!(run_in("envd-e2e/export-v1:builtin", program), installed);
+
+    if skip_without_podman(
+        "an_exported_v1_download_is_checked_unpacked_and_installed_as_the_frontend_does (podman)",
+    ) {
+        return;
+    }
+    load_into_podman("envd-test/cpu:latest");
+    let _images = PodmanImages(vec!["localhost/envd-e2e-export:v1".into()]);
+    let built = podman_build(
+        &exported.dockerfile(),
+        &project.dir,
+        "localhost/envd-e2e-export:v1",
+    );
+    assert!(built.status.success(), "{}", text(&built));
+    let ran = Command::new("podman")
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "/bin/sh",
+            "localhost/envd-e2e-export:v1",
+            "-c",
+            program,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&ran.stdout),
+        installed,
+        "{}",
+        text(&ran)
+    );
 }

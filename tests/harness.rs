@@ -721,6 +721,38 @@ pub fn check_seed_image(image: &str, index: &PackageIndex, conda: &CondaMirror) 
     assert_eq!(run_in(image, "python --version").trim(), "Python 3.11.2");
 }
 
+/// Serves files by path on 127.0.0.1 (404 for others); returns the port.
+/// The thread lives as long as the test process.
+pub fn serve_files(files: Vec<(String, Vec<u8>)>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut request = [0u8; 4096];
+            let n = stream.read(&mut request).unwrap_or(0);
+            let head = String::from_utf8_lossy(&request[..n]);
+            let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let found = files
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, b)| b.clone());
+            let (status, body) = match found {
+                Some(body) => ("200 OK", body),
+                None => ("404 Not Found", b"not found\n".to_vec()),
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    port
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
