@@ -39,6 +39,9 @@ struct Bench {
     floor_project: Project,
     /// Holds the replay frontend's build file, outside the build context.
     replay_dir: Project,
+    /// Holds the Dockerfile envd-frontend exports for the project
+    /// (`ENVD_FRONTEND_EXPORT=dockerfile`), outside the build context.
+    exported_dir: Project,
     build_envd: String,
     dockerfile: String,
     requirements: String,
@@ -80,6 +83,7 @@ impl Bench {
             dockerfile_dir,
             floor_project,
             replay_dir,
+            exported_dir: Project::new("bench-exported"),
             dockerfile,
         };
         bench.set_nonce(None);
@@ -139,6 +143,28 @@ impl Bench {
         assert_eq!(
             sample.steps, 0,
             "the replayed graph is envd-frontend's: its no-change rebuild runs no step"
+        );
+        sample
+    }
+
+    /// envd-frontend's export of the CPU variant, as a Dockerfile.
+    fn export(&self) {
+        let mut args = self.envd_args(Variant::Cpu);
+        args.retain(|(key, _)| *key != "ENVD_FRONTEND_REPORT");
+        args.push(("ENVD_FRONTEND_EXPORT", "dockerfile"));
+        let output = format!("type=local,dest={}", self.exported_dir.dir.display());
+        let out = buildx(&self.project, "build.envd", &args, &["--output", &output]);
+        assert!(out.success, "export: {}", out.error_text());
+    }
+
+    /// The exported Dockerfile through dockerd's built-in frontend: the
+    /// graph built without a gateway container (no-change rebuilds only).
+    fn exported(&self) -> Sample {
+        let file = self.exported_dir.dir.join("Dockerfile");
+        let sample = self.measure(&file, "bench-exported", &[]);
+        assert_eq!(
+            sample.steps, 0,
+            "the exported Dockerfile's no-change rebuild runs no step"
         );
         sample
     }
@@ -285,6 +311,7 @@ fn main() {
     let mut rows: Vec<Row> = vec![];
     let mut floor: Vec<Sample> = vec![];
     let mut replay: Vec<Sample> = vec![];
+    let mut exported: Vec<Sample> = vec![];
     eprintln!("[bench] cold builds ({cold_runs} paired runs)");
     let mut row = Row::new("cold build");
     for _ in 0..cold_runs {
@@ -301,12 +328,19 @@ fn main() {
     bench.floor();
     build_replay_image(&bench.project, &bench.envd_args(Variant::Cpu));
     bench.replay();
+    bench.export();
+    bench.measure(
+        &bench.exported_dir.dir.join("Dockerfile"),
+        "bench-exported",
+        &[],
+    );
     let mut row = Row::new("no-change rebuild");
     for _ in 0..runs {
         row.envd.push(bench.envd(Variant::Cpu));
         row.dockerfile.push(bench.dockerfile(Variant::Cpu));
         floor.push(bench.floor());
         replay.push(bench.replay());
+        exported.push(bench.exported());
     }
     rows.push(row);
 
@@ -355,7 +389,12 @@ fn main() {
     rows.push(plain);
     rows.push(family);
 
-    print_tables(&rows, &floor, &replay, runs, cold_runs);
+    let stand_ins = NoChange {
+        floor,
+        replay,
+        exported,
+    };
+    print_tables(&rows, &stand_ins, runs, cold_runs);
     conda_variants(runs);
 }
 
@@ -418,7 +457,14 @@ fn conda_variants(runs: usize) {
     );
 }
 
-fn print_tables(rows: &[Row], floor: &[Sample], replay: &[Sample], runs: usize, cold_runs: usize) {
+/// The no-change rebuilds of the other ways to build the project.
+struct NoChange {
+    floor: Vec<Sample>,
+    replay: Vec<Sample>,
+    exported: Vec<Sample>,
+}
+
+fn print_tables(rows: &[Row], others: &NoChange, runs: usize, cold_runs: usize) {
     println!("Medians: cold builds over {cold_runs} paired runs, the rest over {runs}.\n");
     println!(
         "| scenario | envd-frontend | Dockerfile | ratio | steps run (envd / Dockerfile) | index bytes (envd / Dockerfile) |"
@@ -442,8 +488,9 @@ fn print_tables(rows: &[Row], floor: &[Sample], replay: &[Sample], runs: usize, 
     let no_change = &rows[1];
     let envd = median_of(&no_change.envd, |s| s.ms);
     let dockerfile = median_of(&no_change.dockerfile, |s| s.ms);
-    let floor_ms = median_of(floor, |s| s.ms);
-    let replay_ms = median_of(replay, |s| s.ms);
+    let floor_ms = median_of(&others.floor, |s| s.ms);
+    let replay_ms = median_of(&others.replay, |s| s.ms);
+    let exported_ms = median_of(&others.exported, |s| s.ms);
     println!();
     println!("| no-change rebuild | median |");
     println!("|---|---|");
@@ -454,12 +501,19 @@ fn print_tables(rows: &[Row], floor: &[Sample], replay: &[Sample], runs: usize, 
     println!("| floor frontend (trivial image) | {floor_ms:.0} ms |");
     println!("| built-in Dockerfile frontend | {dockerfile:.0} ms |");
     println!(
+        "| exported Dockerfile, built-in frontend (envd-frontend's graph without a gateway container) | {exported_ms:.0} ms |"
+    );
+    println!(
         "| envd-frontend / replay (our own work: read, evaluate, resolve) | {:.2}x |",
         envd / replay_ms
     );
     println!("| envd-frontend / floor | {:.2}x |", envd / floor_ms);
     println!("| replay / Dockerfile | {:.2}x |", replay_ms / dockerfile);
     println!("| floor / Dockerfile | {:.2}x |", floor_ms / dockerfile);
+    println!(
+        "| envd-frontend / exported Dockerfile (the gateway's cost over the floor) | {:.2}x |",
+        envd / exported_ms
+    );
     println!();
     println!("| envd-frontend, no-change rebuild (its own report) | median |");
     println!("|---|---|");

@@ -135,6 +135,12 @@ impl Stages<'_> {
             _ => src.to_string(),
         };
         let src = if src.is_empty() { ".".to_string() } else { src };
+        if src.contains(['*', '?', '[']) {
+            return Err(error_at(
+                node,
+                format!("copying {src}, whose name COPY would read as a pattern"),
+            ));
+        }
         let args = syntax::paths(&[&src, &copy.dest]).map_err(|e| error_at(node, e))?;
         let flags = if flags.is_empty() {
             String::new()

@@ -484,5 +484,19 @@ mod tests {
             "{}",
             error.message
         );
+
+        let context = crate::llb::Local::new("context").build().unwrap();
+        let pattern = FileOp::new(&base())
+            .copy(crate::llb::Copy::new(&context, "/data[1].csv", "/srv/").contents_only(true))
+            .location(at_line(13))
+            .build()
+            .unwrap();
+        let error = export(&pattern, &[]).unwrap_err();
+        assert_eq!(error.line, Some(13));
+        assert!(
+            error.message.contains("read as a pattern"),
+            "{}",
+            error.message
+        );
     }
 }
