@@ -167,6 +167,15 @@ fn exported_dockerfile_builds_the_frontends_image_on_dockerds_builtin_frontend()
         "{frontend_files}"
     );
     assert_eq!(files_of("envd-e2e/export:builtin", folders), frontend_files);
+    // Neither keeps the folders the steps' mounts needed (the frontend asks
+    // BuildKit to remove mount points with their empty parents, as the
+    // Dockerfile frontend does).
+    for image in ["envd-e2e/export:frontend", "envd-e2e/export:builtin"] {
+        run_in(
+            image,
+            "test ! -e /tmp/envd-frontend && test ! -e /var/cache/envd-frontend && test ! -e /run/secrets",
+        );
+    }
     assert_eq!(
         run_in(
             "envd-e2e/export:builtin",

@@ -59,6 +59,15 @@ impl Input {
         let options = CompileOptions::default().build_args(self.build_args.clone());
         compile(&self.build_envd, &options, &self.files, &AnyImage)
     }
+
+    /// Compiles the input for export and writes it as a Dockerfile.
+    pub fn export(&self) -> Result<crate::export::Exported, Diagnostics> {
+        let options = crate::export::compile_options(
+            CompileOptions::default().build_args(self.build_args.clone()),
+        );
+        let compiled = compile(&self.build_envd, &options, &self.files, &AnyImage)?;
+        crate::export::dockerfile(&self.build_envd, &options, &compiled)
+    }
 }
 
 /// A build context in memory: files by normalized path; a folder is any
@@ -134,5 +143,11 @@ mod tests {
         assert_eq!(input.files.kind("r").unwrap(), Some(FileKind::Dir));
         assert_eq!(input.build_args["ENVD_PYTHON_VERSION"], "3.11");
         assert!(input.compile().is_ok());
+        let exported = input.export().unwrap();
+        assert!(
+            exported
+                .dockerfile
+                .contains("-r /tmp/envd-frontend/context/r/a.txt")
+        );
     }
 }

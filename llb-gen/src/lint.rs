@@ -138,13 +138,13 @@ pub static SYNTAX_HEADER_MISSING: Rule = Rule {
     explanation: "envd 1.x reads every file as v1; envd-frontend reads a file without the line as v0 first, as AIGES' files are, and as v1 only when v0 refuses it. Say which the file is with `# syntax=v1` on its first line (or `# syntax=aiges/envd-frontend v1`, which envd 1.x reads as v1 too), so it never depends on that guess.",
 };
 
-/// Every rule, in the order the reference page lists them.
 pub static EXPORT_DIFFERS: Rule = Rule {
     name: "ExportDiffers",
     description: "The exported Dockerfile does a step in a way that can give a different image",
     explanation: "A Dockerfile cannot say everything a BuildKit graph can. Where the export writes the nearest instruction (a folder copied with `COPY`, which puts the folder's contents at the destination, where envd v1 put the folder inside a destination folder that exists), the warning names the step: check that step's result, or build with envd-frontend.",
 };
 
+/// Every rule, in the order the reference page lists them.
 pub static RULES: &[&Rule] = &[
     &BASE_IMAGE_UNPINNED,
     &INVALID_BASE_IMAGE_PLATFORM,

@@ -6,9 +6,13 @@ use envd_proto::pb;
 use pb::file_action::Action;
 
 use super::graph::{Node, StateRef};
-use super::stages::{ExportError, Reference, Stages, error_at};
-use super::syntax;
+use super::stages::{Reference, Stages, error_at};
+use super::{Finding, syntax};
 use crate::llb::{HTTP_CHECKSUM, HTTP_FILENAME, HTTP_PERM};
+
+/// Where an unpacking stage mounts the download, and unpacks it.
+const DOWNLOADED: &str = "/tmp/envd-frontend/download";
+const UNPACKED: &str = "/tmp/envd-frontend/unpacked";
 
 impl Stages<'_> {
     /// A file op's actions as instructions.
@@ -16,20 +20,23 @@ impl Stages<'_> {
         &mut self,
         node: &Node,
         file: &pb::FileOp,
-        _state: &StateRef,
         out: &mut Vec<String>,
-    ) -> Result<(), ExportError> {
+    ) -> Result<(), Finding> {
         let actions = &file.actions;
         for (i, action) in actions.iter().enumerate() {
             match &action.action {
                 Some(Action::Mkdir(mkdir)) => {
-                    // A config file's folder: COPY makes a file's parents.
-                    let makes_parent = actions.get(i + 1).is_some_and(|next| match &next.action {
-                        Some(Action::Mkfile(mkfile)) => {
-                            parent(&mkfile.path) == folder(&mkdir.path) && mkdir.make_parents
-                        }
-                        _ => false,
-                    });
+                    // A config file's folder, made as COPY makes a file's
+                    // parents (mode 755, root's).
+                    let makes_parent = mkdir.make_parents
+                        && mkdir.mode == 0o755
+                        && mkdir.owner.is_none()
+                        && actions.get(i + 1).is_some_and(|next| match &next.action {
+                            Some(Action::Mkfile(mkfile)) => {
+                                parent(&mkfile.path) == folder(&mkdir.path)
+                            }
+                            _ => false,
+                        });
                     if !makes_parent {
                         return Err(error_at(
                             node,
@@ -40,20 +47,7 @@ impl Stages<'_> {
                         ));
                     }
                 }
-                Some(Action::Mkfile(mkfile)) => {
-                    let text = std::str::from_utf8(&mkfile.data).map_err(|_| {
-                        error_at(node, format!("the file {} is not text, which a Dockerfile here-document cannot hold", mkfile.path))
-                    })?;
-                    let (delimiter, body) = syntax::heredoc(text)
-                        .map_err(|e| error_at(node, format!("the file {}: {e}", mkfile.path)))?;
-                    let mut flags = vec![format!("--chmod={:o}", mkfile.mode)];
-                    flags.extend(chown(node, mkfile.owner.as_ref())?);
-                    out.push(format!(
-                        "COPY {} <<'{delimiter}' {}\n{body}",
-                        flags.join(" "),
-                        syntax::paths(&[&mkfile.path]).map_err(|e| error_at(node, e))?
-                    ));
-                }
+                Some(Action::Mkfile(mkfile)) => out.push(written_file(node, mkfile)?),
                 Some(Action::Copy(copy)) => {
                     let source = node
                         .input(action.secondary_input)
@@ -90,7 +84,7 @@ impl Stages<'_> {
         node: &Node,
         copy: &pb::FileActionCopy,
         source: &StateRef,
-    ) -> Result<String, ExportError> {
+    ) -> Result<String, Finding> {
         if !copy.include_patterns.is_empty() || !copy.exclude_patterns.is_empty() {
             return Err(error_at(
                 node,
@@ -99,13 +93,21 @@ impl Stages<'_> {
         }
         let mut flags = vec![];
         let mut src = if copy.src.is_empty() {
-            "/"
+            "/".to_string()
         } else {
-            copy.src.as_str()
-        }
-        .to_string();
+            copy.src.clone()
+        };
         match self.reference(source)? {
-            Reference::Context => {}
+            Reference::Context => {
+                // A context path is relative to the context's root.
+                src = match src.trim_start_matches('/') {
+                    "" => {
+                        self.reads_whole_context = true;
+                        ".".to_string()
+                    }
+                    path => path.to_string(),
+                };
+            }
             Reference::From(name) if copy.attempt_unpack_docker_compatibility => {
                 // ADD unpacks only the context's archives: the base's tar
                 // unpacks this one in a stage of its own.
@@ -119,8 +121,7 @@ impl Stages<'_> {
             flags.push(format!("--chmod={:o}", copy.mode));
         }
         flags.extend(chown(node, copy.owner.as_ref())?);
-        let src = src.as_str();
-        if !copy.dir_copy_contents && src != "/" && !copy.attempt_unpack_docker_compatibility {
+        if !copy.dir_copy_contents && src != "." && !copy.attempt_unpack_docker_compatibility {
             self.warnings.push(error_at(
                 node,
                 format!(
@@ -129,12 +130,6 @@ impl Stages<'_> {
                 ),
             ));
         }
-        // A context path is relative to the context's root.
-        let src = match self.names.get(source) {
-            Some(Reference::Context) => src.trim_start_matches('/').to_string(),
-            _ => src.to_string(),
-        };
-        let src = if src.is_empty() { ".".to_string() } else { src };
         if src.contains(['*', '?', '[']) {
             return Err(error_at(
                 node,
@@ -142,53 +137,64 @@ impl Stages<'_> {
             ));
         }
         let args = syntax::paths(&[&src, &copy.dest]).map_err(|e| error_at(node, e))?;
-        let flags = if flags.is_empty() {
-            String::new()
-        } else {
-            format!("{} ", flags.join(" "))
-        };
-        Ok(format!("COPY {flags}{args}"))
+        Ok(format!("COPY {}{args}", syntax::flags(&flags)))
     }
 
     /// A stage on the image's base that unpacks `archive` of stage `from`
-    /// into [`UNPACKED`], as BuildKit's unpacking copy does.
-    fn unpack_stage(
-        &mut self,
-        node: &Node,
-        from: &str,
-        archive: &str,
-    ) -> Result<String, ExportError> {
+    /// into [`UNPACKED`], as root, as BuildKit's unpacking copy does.
+    fn unpack_stage(&mut self, node: &Node, from: &str, archive: &str) -> Result<String, Finding> {
         let Some(base) = self.base_image.clone() else {
             return Err(error_at(
                 node,
                 "unpacking an archive before the image's base is known",
             ));
         };
-        let name = format!("unpack-{}", self.written.len() + 1);
+        let name = self.new_stage_name("unpack");
         let script = format!(
             "{}\nset -eu\nmkdir -p {UNPACKED}\ntar -xf {} -C {UNPACKED}\n",
             self.comment(node),
             crate::lower::shell::quote(&format!("{DOWNLOADED}{archive}")),
         );
         let (delimiter, body) = syntax::heredoc(&script).map_err(|e| error_at(node, e))?;
+        let mount = [
+            "type=bind".to_string(),
+            syntax::mount_field("from", from).map_err(|e| error_at(node, e))?,
+            syntax::mount_field("target", DOWNLOADED).map_err(|e| error_at(node, e))?,
+        ];
         self.written.push(format!(
-            "FROM --platform={} {base} AS {name}\n{}\nRUN --mount={},{},{} <<'{delimiter}'\n{body}",
+            "{comment}\nFROM --platform={} {base} AS {name}\nUSER root\nRUN --mount={} <<'{delimiter}'\n{body}",
             self.platform,
-            self.comment(node),
-            "type=bind",
-            syntax::mount_field("from", from),
-            syntax::mount_field("target", DOWNLOADED),
+            mount.join(","),
+            comment = self.comment(node),
         ));
         Ok(name)
     }
 }
 
-/// Where an unpacking stage mounts the download, and unpacks it.
-const DOWNLOADED: &str = "/tmp/envd-frontend/download";
-const UNPACKED: &str = "/tmp/envd-frontend/unpacked";
+/// A file a step writes, as a `COPY` here-document.
+fn written_file(node: &Node, mkfile: &pb::FileActionMkFile) -> Result<String, Finding> {
+    let text = std::str::from_utf8(&mkfile.data).map_err(|_| {
+        error_at(
+            node,
+            format!(
+                "the file {} is not text, which a Dockerfile here-document cannot hold",
+                mkfile.path
+            ),
+        )
+    })?;
+    let (delimiter, body) = syntax::heredoc(text)
+        .map_err(|e| error_at(node, format!("the file {}: {e}", mkfile.path)))?;
+    let mut flags = vec![format!("--chmod={:o}", mkfile.mode)];
+    flags.extend(chown(node, mkfile.owner.as_ref())?);
+    let path = syntax::word("the file", &mkfile.path).map_err(|e| error_at(node, e))?;
+    Ok(format!(
+        "COPY {}<<'{delimiter}' {path}\n{body}",
+        syntax::flags(&flags)
+    ))
+}
 
 /// A download as `ADD`, checked as the build checks it.
-pub(super) fn http_add(node: &Node, source: &pb::SourceOp) -> Result<String, ExportError> {
+pub(super) fn http_add(node: &Node, source: &pb::SourceOp) -> Result<String, Finding> {
     let mut flags = vec![];
     if let Some(perm) = source.attrs.get(HTTP_PERM) {
         flags.push(format!("--chmod={}", perm.trim_start_matches('0')));
@@ -203,34 +209,37 @@ pub(super) fn http_add(node: &Node, source: &pb::SourceOp) -> Result<String, Exp
         .unwrap_or_else(|| crate::lower::downloads::file_name(&source.identifier).to_string());
     let args =
         syntax::paths(&[&source.identifier, &format!("/{name}")]).map_err(|e| error_at(node, e))?;
-    Ok(format!(
-        "ADD {}{args}",
-        flags.iter().map(|f| format!("{f} ")).collect::<String>()
-    ))
+    Ok(format!("ADD {}{args}", syntax::flags(&flags)))
 }
 
-/// `--chown=UID:GID` for an owner given by ids or names.
-fn chown(node: &Node, owner: Option<&pb::ChownOpt>) -> Result<Option<String>, ExportError> {
+/// `--chown=USER[:GROUP]` for an owner given by ids or names.
+fn chown(node: &Node, owner: Option<&pb::ChownOpt>) -> Result<Option<String>, Finding> {
     let Some(owner) = owner else {
         return Ok(None);
     };
-    let word = |opt: &Option<pb::UserOpt>| -> Result<Option<String>, ExportError> {
+    let word = |opt: &Option<pb::UserOpt>| -> Result<Option<String>, Finding> {
         match opt.as_ref().and_then(|o| o.user.as_ref()) {
             None => Ok(None),
             Some(pb::user_opt::User::ById(id)) => Ok(Some(id.to_string())),
             Some(pb::user_opt::User::ByName(named)) if named.input < 0 => {
-                Ok(Some(named.name.clone()))
+                syntax::word("the owner", &named.name)
+                    .map(Some)
+                    .map_err(|e| error_at(node, e))
             }
             Some(pb::user_opt::User::ByName(_)) => {
                 Err(error_at(node, "an owner looked up in another file system"))
             }
         }
     };
-    Ok(match (word(&owner.user)?, word(&owner.group)?) {
-        (Some(user), Some(group)) => Some(format!("--chown={user}:{group}")),
-        (Some(user), None) => Some(format!("--chown={user}")),
-        _ => None,
-    })
+    match (word(&owner.user)?, word(&owner.group)?) {
+        (Some(user), Some(group)) => Ok(Some(format!("--chown={user}:{group}"))),
+        (Some(user), None) => Ok(Some(format!("--chown={user}"))),
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(error_at(
+            node,
+            "a group owner without a user, which a Dockerfile's --chown cannot say",
+        )),
+    }
 }
 
 /// A folder's path without its trailing slashes (`/` for the root).

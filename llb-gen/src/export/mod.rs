@@ -6,25 +6,27 @@
 //! error at the line that needs it.
 //!
 //! The export assumes of the base image only what the compile saw: offline
-//! (`llb-gen`), a base without settings. Steps' variables and folders are
-//! written as changes (`ENV PATH="${PATH}:..."`, `cd`), so a base with its
-//! own settings keeps them, as it does under envd-frontend.
+//! (`llb-gen`), a base without settings but BuildKit's PATH. Steps'
+//! variables are written as changes (`ENV PATH="${PATH}:..."`), and a
+//! folder or user only where a step's differs from the base's, so a base
+//! with its own settings keeps them, as it does under envd-frontend.
 
+mod config;
 mod files;
 mod graph;
 mod run;
 mod stages;
 mod syntax;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::compile::{CompileOptions, Compiled, build_source};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::lint::EXPORT_DIFFERS;
-use crate::lower::{ImageConfig, setting_keys};
+use crate::lower::ImageConfig;
 
 use graph::Graph;
-use stages::{Assumed, ExportError, Settings, Stages};
+use stages::Stages;
 
 /// The options a compile for export needs: the build context is the
 /// Dockerfile builder's own, and files are copied onto the image (no merge
@@ -43,6 +45,65 @@ pub struct Exported {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// Something found while exporting, at the build file line it concerns:
+/// an error (nothing is written), or a warning (`ExportDiffers`).
+#[derive(Debug)]
+struct Finding {
+    line: Option<usize>,
+    message: String,
+}
+
+impl Finding {
+    fn at(line: Option<usize>, message: impl Into<String>) -> Finding {
+        Finding {
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+/// What the Dockerfile gives a stage's steps, as far as written so far:
+/// the environment (`ENV` and `ARG`), folder and user.
+#[derive(Clone, Debug, Default)]
+struct Settings {
+    /// Variables the image keeps (the base's and `ENV`'s).
+    env: BTreeMap<String, String>,
+    /// Variables only steps see (`ARG`).
+    args: BTreeMap<String, String>,
+    workdir: String,
+    user: String,
+}
+
+/// A config's or a step's user, where an empty one means root.
+fn user_or_root(user: &str) -> &str {
+    if user.is_empty() { "root" } else { user }
+}
+
+/// `KEY=VALUE` entries as pairs, in order.
+fn env_pairs(env: &[String]) -> Vec<(String, String)> {
+    env.iter()
+        .map(|kv| {
+            let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
+            (key.to_string(), value.to_string())
+        })
+        .collect()
+}
+
+/// The base of the image as the compile saw it, and what the final config
+/// keeps.
+struct Assumed {
+    settings: Settings,
+    /// build.envd (or an override) named the base by digest: the FROM
+    /// keeps it. Otherwise the digest the compile resolved is a comment,
+    /// and the builder resolves the tag itself (an image moved into
+    /// another builder has another digest).
+    base_pinned: bool,
+    /// Variables the final image has: set with `ENV` when steps change them.
+    image_env: BTreeSet<String>,
+    /// Why the base cannot be a Dockerfile's FROM, if it cannot.
+    base_refused: Option<String>,
+}
+
 /// Writes `compiled` (compiled from `text` with [`compile_options`]) as a
 /// Dockerfile.
 pub fn dockerfile(
@@ -51,63 +112,43 @@ pub fn dockerfile(
     compiled: &Compiled,
 ) -> Result<Exported, Diagnostics> {
     let source = build_source(&options.lower.filename, text);
-    let at = |error: ExportError| locate(&source, error);
+    let failed = |finding: Finding| Diagnostics(vec![locate(&source, finding)]);
     let lowered = &compiled.lowered;
-    let graph = Graph::decode(&compiled.definition).map_err(|message| {
-        Diagnostics(vec![at(ExportError {
-            line: None,
-            message,
-        })])
-    })?;
+    let graph = Graph::decode(&compiled.definition)
+        .map_err(|message| failed(Finding::at(None, message)))?;
     let Some(root) = graph.root.clone() else {
-        return Err(Diagnostics(vec![at(ExportError {
-            line: None,
-            message: "the build is empty".to_string(),
-        })]));
+        return Err(failed(Finding::at(None, "the build is empty")));
     };
     let base = &lowered.base_config;
     let assumed = Assumed {
-        base_pinned: lowered.base_image.contains("@sha256:"),
         settings: Settings {
-            env: base
-                .env()
-                .iter()
-                .map(|kv| {
-                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                    (k.to_string(), v.to_string())
-                })
-                .collect(),
-            args: Default::default(),
+            env: env_pairs(base.env()).into_iter().collect(),
+            args: BTreeMap::new(),
             workdir: base.working_dir().to_string(),
             user: base.config.user.clone().unwrap_or_default(),
         },
-        image_env: lowered
-            .config
-            .env()
-            .iter()
-            .map(|kv| {
-                kv.split_once('=')
-                    .map_or(kv.as_str(), |(k, _)| k)
-                    .to_string()
-            })
+        base_pinned: lowered.base_image.contains("@sha256:"),
+        image_env: env_pairs(lowered.config.env())
+            .into_iter()
+            .map(|(key, _)| key)
             .collect(),
+        base_refused: base_refused(base),
     };
-    let filename = options.lower.filename.as_str();
+    let filename = syntax::comment_text(&options.lower.filename);
     let platform = options.lower.platform.to_string();
-    let mut stages = Stages::new(&graph, filename, platform, &assumed);
-    let (mut image, settings) = stages
-        .image(&root)
-        .map_err(|error| Diagnostics(vec![at(error)]))?;
-    let settings_lines = config_instructions(
-        &lowered.config,
-        base,
-        &settings,
-        &lowered.config_lines,
-        filename,
-    )
-    .map_err(|error| Diagnostics(vec![at(error)]))?;
-    image.extend(settings_lines);
-    let mut text = header(filename, compiled);
+    let mut stages = Stages::new(&graph, &filename, platform, &assumed);
+    let (mut image, settings) = stages.image(&root).map_err(failed)?;
+    image.extend(
+        config::instructions(
+            &lowered.config,
+            base,
+            &settings,
+            &lowered.config_lines,
+            &filename,
+        )
+        .map_err(failed)?,
+    );
+    let mut text = header(&filename, compiled, stages.reads_whole_context);
     for stage in &stages.written {
         text.push_str(stage);
         text.push_str("\n\n");
@@ -133,132 +174,47 @@ pub fn dockerfile(
     })
 }
 
-fn header(filename: &str, compiled: &Compiled) -> String {
-    format!(
+/// Base image settings a Dockerfile's FROM applies and a BuildKit graph
+/// does not: the export refuses them rather than build another image.
+fn base_refused(base: &ImageConfig) -> Option<String> {
+    let set = |field: &str| {
+        base.config
+            .other
+            .get(field)
+            .is_some_and(|value| !value.is_null() && value.as_array().is_none_or(|a| !a.is_empty()))
+    };
+    if set("OnBuild") {
+        return Some("the base image has ONBUILD triggers, which a Dockerfile's FROM runs and this build does not".to_string());
+    }
+    if set("Shell") {
+        return Some("the base image sets SHELL, which a Dockerfile's RUN uses where this build runs /bin/sh".to_string());
+    }
+    None
+}
+
+fn header(filename: &str, compiled: &Compiled, whole_context: bool) -> String {
+    let mut text = format!(
         "# Exported by envd-frontend from {filename} (target {}): the image\n\
          # envd-frontend builds, for builders that cannot run a BuildKit frontend.\n\
-         # Each instruction's comment names the line it comes from.\n\n",
-        compiled.spec.target
-    )
+         # Each instruction's comment names the line it comes from. Build it with\n\
+         # the folder of {filename} as the context.\n",
+        syntax::comment_text(&compiled.spec.target)
+    );
+    if whole_context {
+        text.push_str(
+            "# Steps read the whole context: keep this file out of it, or list it in\n\
+             # .dockerignore (and .containerignore, which Podman reads first).\n",
+        );
+    }
+    text.push('\n');
+    text
 }
 
-fn locate(source: &SourceText, error: ExportError) -> Diagnostic {
+fn locate(source: &SourceText, finding: Finding) -> Diagnostic {
     Diagnostic::error(
         source,
-        error.line.map(|line| source.line_span(line)),
-        format!("cannot export a Dockerfile: {}", error.message),
+        finding.line.map(|line| source.line_span(line)),
+        format!("cannot export a Dockerfile: {}", finding.message),
     )
     .with_help("build this file with envd-frontend (# syntax=aiges/envd-frontend)")
-}
-
-/// The instructions that give the image the config the build returns,
-/// where it differs from what the stage has: `ENV`, `ENTRYPOINT`, `CMD`,
-/// `WORKDIR`, `USER`, `EXPOSE`, `LABEL`, each under the line of the step
-/// that set it.
-fn config_instructions(
-    config: &ImageConfig,
-    base: &ImageConfig,
-    settings: &Settings,
-    lines: &std::collections::BTreeMap<String, usize>,
-    filename: &str,
-) -> Result<Vec<String>, ExportError> {
-    let wanted = setting_keys(config);
-    let had = setting_keys(base);
-    let mut out = vec![];
-    let mut emit = |key: &str, instruction: String| {
-        out.push(String::new());
-        match lines.get(key) {
-            Some(line) => out.push(format!("# {filename}:{line}")),
-            None => out.push(format!("# {filename}")),
-        }
-        out.push(instruction);
-    };
-    let fail = |message: String| ExportError {
-        line: None,
-        message,
-    };
-    for kv in config.env() {
-        let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
-        let current = settings.env.get(key);
-        if current.map(String::as_str) == Some(value) {
-            continue;
-        }
-        let name = syntax::key(key).map_err(fail)?;
-        let written = match current {
-            Some(old) if value.starts_with(&format!("{old}:")) => {
-                let rest = syntax::quoted(&value[old.len()..]).map_err(fail)?;
-                format!("\"${{{key}}}{}", &rest[1..])
-            }
-            _ => syntax::quoted(value).map_err(fail)?,
-        };
-        emit(&format!("env:{key}"), format!("ENV {name}={written}"));
-    }
-    // ENTRYPOINT resets the base's CMD: CMD follows it whenever it is set.
-    let entrypoint_set = wanted.get("entrypoint") != had.get("entrypoint");
-    if entrypoint_set {
-        let args = config.config.entrypoint.clone().unwrap_or_default();
-        emit(
-            "entrypoint",
-            format!("ENTRYPOINT {}", syntax::json_array(&args)),
-        );
-    }
-    if entrypoint_set || wanted.get("cmd") != had.get("cmd") {
-        match &config.config.cmd {
-            Some(cmd) => emit("cmd", format!("CMD {}", syntax::json_array(cmd))),
-            None if entrypoint_set => {}
-            None => emit("cmd", "CMD []".to_string()),
-        }
-    }
-    let workdir = config.working_dir();
-    if workdir != base.working_dir() {
-        emit(
-            "workdir",
-            format!("WORKDIR {}", syntax::paths(&[workdir]).map_err(fail)?),
-        );
-    }
-    let user = config.config.user.clone().unwrap_or_default();
-    let user_now = if settings.user.is_empty() {
-        "root"
-    } else {
-        settings.user.as_str()
-    };
-    let user_wanted = if user.is_empty() {
-        "root"
-    } else {
-        user.as_str()
-    };
-    if user_now != user_wanted {
-        emit("user", format!("USER {user_wanted}"));
-    }
-    for (key, value) in &wanted {
-        if had.get(key) == Some(value) {
-            continue;
-        }
-        if let Some(port) = key.strip_prefix("expose:") {
-            emit(key, format!("EXPOSE {port}"));
-        } else if let Some(label) = key.strip_prefix("label:") {
-            emit(
-                key,
-                format!(
-                    "LABEL {}={}",
-                    syntax::key(label).map_err(fail)?,
-                    syntax::quoted(value).map_err(fail)?
-                ),
-            );
-        } else if let Some(field) = key.strip_prefix("config:") {
-            return Err(fail(format!(
-                "the image config's {field} ({value}) differs from the base image's, which this export does not write"
-            )));
-        }
-    }
-    let removed: BTreeSet<&String> = had
-        .keys()
-        .filter(|key| !wanted.contains_key(*key) && !key.starts_with("env:"))
-        .collect();
-    if let Some(key) = removed.into_iter().next() {
-        return Err(fail(format!(
-            "the build removes the base image's {key}, which a Dockerfile cannot"
-        )));
-    }
-    Ok(out)
 }

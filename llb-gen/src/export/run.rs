@@ -1,20 +1,22 @@
-//! Exec ops as `RUN`: the mounts as `--mount` options, the variables as
-//! `ENV` or `ARG`, the folder and the script.
+//! Exec ops as `RUN`: the user as `USER`, the variables as `ENV` or `ARG`,
+//! the mounts as `--mount` options, and the script as a here-document
+//! that starts in the step's folder.
 
 use std::collections::BTreeMap;
 
 use envd_proto::pb;
 
 use super::graph::{Node, StateRef};
-use super::stages::{ExportError, Reference, Settings, Stages, error_at};
-use super::syntax;
+use super::stages::{Reference, Stages, error_at};
+use super::{Finding, Settings, env_pairs, syntax, user_or_root};
 
 impl Stages<'_> {
-    /// An exec op as `RUN`: its mounts as `--mount` options, the variables
-    /// it has that the stage does not as `ENV` (those the image keeps) or
-    /// `ARG` (those only steps see), its folder with `cd`, its script as a
-    /// here-document whose first line names the build file line (podman
-    /// and buildah show that line with the step).
+    /// An exec op as `RUN`. What the step has and the stage does not is
+    /// written first: its user (`USER`), its variables (`ENV` for those the
+    /// image keeps, `ARG` for those only steps see, `unset` in the script
+    /// for those it lacks), its folder (`cd` in the script). The script is a here-document
+    /// whose first line names the build file line (Podman and Buildah show
+    /// that line with the step).
     pub(super) fn run(
         &mut self,
         node: &Node,
@@ -22,76 +24,55 @@ impl Stages<'_> {
         state: &StateRef,
         settings: &mut Settings,
         out: &mut Vec<String>,
-    ) -> Result<(), ExportError> {
+    ) -> Result<(), Finding> {
         let meta = exec.meta.clone().unwrap_or_default();
-        if exec.security != pb::SecurityMode::Sandbox as i32 {
-            return Err(error_at(
-                node,
-                "a step with extra privileges, which this export does not write",
-            ));
-        }
-        let mut prelude = vec![];
-        // The user first: USER changes what later steps run as.
-        let user = if meta.user.is_empty() {
-            "root"
-        } else {
-            meta.user.as_str()
-        };
-        let current_user = if settings.user.is_empty() {
-            "root"
-        } else {
-            settings.user.as_str()
-        };
-        if user != current_user {
-            out.push(format!("USER {user}"));
+        check_unwritten(node, exec, &meta)?;
+        let user = user_or_root(&meta.user);
+        if user != user_or_root(&settings.user) {
+            let word = syntax::word("the user", user).map_err(|e| error_at(node, e))?;
+            out.push(format!("USER {word}"));
             settings.user = user.to_string();
         }
-        let wanted: BTreeMap<String, String> = meta
-            .env
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                (k.to_string(), v.to_string())
-            })
-            .collect();
-        for (key, value) in &wanted {
-            let current = settings.env.get(key).or_else(|| settings.args.get(key));
+        let wanted: BTreeMap<String, String> = env_pairs(&meta.env).into_iter().collect();
+        // In the step's order, each variable once (its last value).
+        let mut seen = std::collections::BTreeSet::new();
+        for (key, _) in env_pairs(&meta.env) {
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            let value = &wanted[&key];
+            let current = settings.env.get(&key).or_else(|| settings.args.get(&key));
             if current == Some(value) {
                 continue;
             }
-            let name = syntax::key(key).map_err(|e| error_at(node, e))?;
-            if self.assumed.image_env.contains(key) || settings.env.contains_key(key) {
-                // Appended to: written as an extension of what the base has,
-                // so a base with its own PATH keeps it.
-                let written = match settings.env.get(key) {
-                    Some(old) if value.starts_with(&format!("{old}:")) => format!(
-                        "\"${{{key}}}{}",
-                        &syntax::quoted(&value[old.len()..]).map_err(|e| error_at(node, e))?[1..]
-                    ),
-                    _ => syntax::quoted(value).map_err(|e| error_at(node, e))?,
-                };
+            let name = syntax::key(&key).map_err(|e| error_at(node, e))?;
+            if self.assumed.image_env.contains(&key) || settings.env.contains_key(&key) {
+                let old = settings.env.get(&key).map(String::as_str);
+                let written = syntax::env_value(&key, old, value).map_err(|e| error_at(node, e))?;
                 out.push(format!("ENV {name}={written}"));
                 settings.env.insert(key.clone(), value.clone());
             } else {
-                out.push(format!(
-                    "ARG {name}={}",
-                    syntax::quoted(value).map_err(|e| error_at(node, e))?
-                ));
+                let written = syntax::quoted(value).map_err(|e| error_at(node, e))?;
+                out.push(format!("ARG {name}={written}"));
                 settings.args.insert(key.clone(), value.clone());
             }
         }
-        for key in settings.env.keys().chain(settings.args.keys()) {
-            if !wanted.contains_key(key) {
-                prelude.push(format!("unset {key}"));
-            }
-        }
-        let cwd = if meta.cwd.is_empty() {
-            "/"
-        } else {
-            meta.cwd.as_str()
-        };
+        let mut prelude: Vec<String> = settings
+            .env
+            .keys()
+            .chain(settings.args.keys())
+            .filter(|key| !wanted.contains_key(*key))
+            .map(|key| format!("unset {}\n", crate::lower::shell::quote(key)))
+            .collect();
+        // The step's folder, made when missing, as BuildKit makes it for a
+        // step (not WORKDIR: the image's own folder, unknown offline, would
+        // have to be put back after).
+        let cwd = if meta.cwd.is_empty() { "/" } else { &meta.cwd };
         if cwd != settings.workdir {
-            prelude.push(format!("cd {}", crate::lower::shell::quote(cwd)));
+            let dir = crate::lower::shell::quote(cwd);
+            prelude.push(format!(
+                "cd -- {dir} 2>/dev/null || {{ mkdir -p -- {dir} && cd -- {dir}; }} || exit 1\n"
+            ));
         }
         let mut options = vec![];
         match exec.network {
@@ -108,11 +89,8 @@ impl Stages<'_> {
         let script = match meta.args.as_slice() {
             [shell, flag, script] if shell == "/bin/sh" && flag == "-c" => script.clone(),
             args if prelude.is_empty() => {
-                out.push(format!(
-                    "RUN {}{}",
-                    flags(&options),
-                    syntax::json_array(args)
-                ));
+                let args = syntax::json_array(args).map_err(|e| error_at(node, e))?;
+                out.push(format!("RUN {}{args}", syntax::flags(&options)));
                 return Ok(());
             }
             _ => {
@@ -122,85 +100,89 @@ impl Stages<'_> {
                 ));
             }
         };
-        let mut body = String::new();
-        body.push_str(&format!("{}\n", self.comment(node)));
-        for line in &prelude {
-            body.push_str(line);
-            body.push('\n');
-        }
-        body.push_str(&script);
+        let mut body = format!("{}\n{}{script}", self.comment(node), prelude.concat());
         if !body.ends_with('\n') {
             body.push('\n');
         }
         let (delimiter, body) = syntax::heredoc(&body)
             .map_err(|e| error_at(node, format!("the step's script: {e}")))?;
-        out.push(format!("RUN {}<<'{delimiter}'\n{body}", flags(&options)));
+        out.push(format!(
+            "RUN {}<<'{delimiter}'\n{body}",
+            syntax::flags(&options)
+        ));
         Ok(())
     }
 
     /// A mount of an exec op as a `--mount` option.
-    fn mount(&mut self, node: &Node, mount: &pb::Mount) -> Result<String, ExportError> {
+    fn mount(&mut self, node: &Node, mount: &pb::Mount) -> Result<String, Finding> {
+        let field =
+            |key: &str, value: &str| syntax::mount_field(key, value).map_err(|e| error_at(node, e));
         let mut fields = vec![];
-        let field = syntax::mount_field;
         match pb::MountType::try_from(mount.mount_type) {
             Ok(pb::MountType::Bind) => {
                 fields.push("type=bind".to_string());
-                let source = node.input(mount.input).map_err(|e| error_at(node, e))?;
-                match source {
-                    None => {
-                        return Err(error_at(
-                            node,
-                            "a bind mount of an empty file system, which a Dockerfile cannot say",
-                        ));
+                let Some(source) = node.input(mount.input).map_err(|e| error_at(node, e))? else {
+                    return Err(error_at(
+                        node,
+                        "a bind mount of an empty file system, which a Dockerfile cannot say",
+                    ));
+                };
+                match self.reference(&source)? {
+                    Reference::Context if mount.selector.is_empty() => {
+                        self.reads_whole_context = true;
                     }
-                    Some(source) => match self.reference(&source)? {
-                        Reference::Context => {}
-                        Reference::From(name) => fields.push(field("from", &name)),
-                    },
+                    Reference::Context => {}
+                    Reference::From(name) => fields.push(field("from", &name)?),
                 }
                 if !mount.selector.is_empty() {
-                    fields.push(field("source", &mount.selector));
+                    fields.push(field("source", &mount.selector)?);
                 }
-                fields.push(field("target", &mount.dest));
+                fields.push(field("target", &mount.dest)?);
                 if !mount.readonly {
                     fields.push("rw".to_string());
                 }
             }
             Ok(pb::MountType::Cache) => {
                 let cache = mount.cache_opt.clone().unwrap_or_default();
+                if mount.input >= 0 {
+                    return Err(error_at(
+                        node,
+                        "a cache mount that starts from a file system, which this export does not write",
+                    ));
+                }
                 fields.push("type=cache".to_string());
-                fields.push(field("id", &cache.id));
-                fields.push(field("target", &mount.dest));
+                fields.push(field("id", &cache.id)?);
+                fields.push(field("target", &mount.dest)?);
                 let sharing = match pb::CacheSharingOpt::try_from(cache.sharing) {
                     Ok(pb::CacheSharingOpt::Private) => "private",
                     Ok(pb::CacheSharingOpt::Locked) => "locked",
                     _ => "shared",
                 };
-                fields.push(field("sharing", sharing));
+                fields.push(field("sharing", sharing)?);
             }
             Ok(pb::MountType::Secret) => {
                 let secret = mount.secret_opt.clone().unwrap_or_default();
                 fields.push("type=secret".to_string());
-                fields.push(field("id", &secret.id));
-                fields.push(field("target", &mount.dest));
+                fields.push(field("id", &secret.id)?);
+                fields.push(field("target", &mount.dest)?);
                 fields.push(field(
                     "required",
                     if secret.optional { "false" } else { "true" },
-                ));
+                )?);
                 // Written where they differ from the Dockerfile's defaults.
                 if secret.mode != 0o400 {
-                    fields.push(field("mode", &format!("0{:o}", secret.mode)));
+                    fields.push(field("mode", &format!("0{:o}", secret.mode))?);
                 }
                 if secret.uid != 0 {
-                    fields.push(field("uid", &secret.uid.to_string()));
+                    fields.push(field("uid", &secret.uid.to_string())?);
                 }
                 if secret.gid != 0 {
-                    fields.push(field("gid", &secret.gid.to_string()));
+                    fields.push(field("gid", &secret.gid.to_string())?);
                 }
             }
-            Ok(pb::MountType::Tmpfs) => {
+            Ok(pb::MountType::Tmpfs) if mount.tmpfs_opt.as_ref().is_none_or(|t| t.size == 0) => {
                 fields.push("type=tmpfs".to_string());
-                fields.push(field("target", &mount.dest));
+                fields.push(field("target", &mount.dest)?);
             }
             _ => {
                 return Err(error_at(
@@ -216,6 +198,28 @@ impl Stages<'_> {
     }
 }
 
-fn flags(options: &[String]) -> String {
-    options.iter().map(|o| format!("{o} ")).collect()
+/// An error for what a step has that `RUN` does not write (none of this
+/// project's steps has any of it).
+fn check_unwritten(node: &Node, exec: &pb::ExecOp, meta: &pb::Meta) -> Result<(), Finding> {
+    let unwritten = [
+        (
+            exec.security != pb::SecurityMode::Sandbox as i32,
+            "extra privileges",
+        ),
+        (!meta.hostname.is_empty(), "a host name"),
+        (!meta.extra_hosts.is_empty(), "extra hosts"),
+        (!meta.ulimit.is_empty(), "limits"),
+        (!meta.valid_exit_codes.is_empty(), "exit codes other than 0"),
+        (meta.proxy_env.is_some(), "proxy settings"),
+        (!meta.cgroup_parent.is_empty(), "a cgroup parent"),
+        (!exec.secretenv.is_empty(), "secrets as variables"),
+        (!exec.cdi_devices.is_empty(), "devices"),
+    ];
+    match unwritten.iter().find(|(has, _)| *has) {
+        Some((_, what)) => Err(error_at(
+            node,
+            format!("a step with {what}, which this export does not write"),
+        )),
+        None => Ok(()),
+    }
 }

@@ -4,34 +4,18 @@
 //! mount) becomes a stage of its own, written before the stage that reads
 //! it. An op a Dockerfile cannot say is an error at its line.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use envd_proto::pb;
 
 use super::files::http_add;
 use super::graph::{Graph, Node, StateRef};
-use super::syntax;
+use super::{Assumed, Finding, Settings, syntax};
 use crate::llb::LOCAL_INCLUDE_PATTERNS;
 
-/// A problem with the graph, at the build file line of the op that has it.
-#[derive(Debug)]
-pub struct ExportError {
-    pub line: Option<usize>,
-    pub message: String,
-}
-
-pub(super) fn error_at(node: &Node, message: impl Into<String>) -> ExportError {
-    ExportError {
-        line: node.line,
-        message: message.into(),
-    }
-}
-
-pub(super) fn graph_error(message: String) -> ExportError {
-    ExportError {
-        line: None,
-        message,
-    }
+/// A finding at the line of the op `node`.
+pub(super) fn error_at(node: &Node, message: impl Into<String>) -> Finding {
+    Finding::at(node.line, message)
 }
 
 /// How an instruction names a state it reads.
@@ -39,7 +23,7 @@ pub(super) fn graph_error(message: String) -> ExportError {
 pub(super) enum Reference {
     /// The build context (`COPY src dest`, a bind mount without `from`).
     Context,
-    /// A stage or an image (`--from=NAME`).
+    /// A stage (`--from=NAME`).
     From(String),
 }
 
@@ -48,7 +32,7 @@ enum Start<'g> {
     Scratch,
     Image(&'g Node, String),
     /// The build context narrowed to these paths (empty: all of it).
-    Context(Vec<String>),
+    Context(&'g Node, Vec<String>),
     /// A file fetched over HTTP.
     Http(&'g Node, &'g pb::SourceOp),
 }
@@ -56,48 +40,28 @@ enum Start<'g> {
 /// A chain's start, and its ops (with the state each makes) in order.
 type Chain<'g> = (Start<'g>, Vec<(&'g Node, StateRef)>);
 
-/// What the Dockerfile gives a stage's steps, as far as written so far:
-/// the environment (`ENV` and `ARG`), folder and user.
-#[derive(Clone, Debug, Default)]
-pub struct Settings {
-    /// Variables the image keeps (the base's and `ENV`'s).
-    pub env: BTreeMap<String, String>,
-    /// Variables only steps see (`ARG`).
-    pub args: BTreeMap<String, String>,
-    pub workdir: String,
-    pub user: String,
-}
-
-/// The base of the image as lowering saw it, and what the final config keeps.
-pub struct Assumed {
-    pub settings: Settings,
-    /// build.envd (or an override) named the base by digest: the FROM
-    /// keeps it. Otherwise the digest the compile resolved is a comment,
-    /// and the builder resolves the tag itself (an image loaded into
-    /// another builder has another digest).
-    pub base_pinned: bool,
-    /// Variables the final image has: set with `ENV` when steps change them.
-    pub image_env: BTreeSet<String>,
-}
-
-pub struct Stages<'g> {
+pub(super) struct Stages<'g> {
     graph: &'g Graph,
     filename: &'g str,
     pub(super) platform: String,
     pub(super) assumed: &'g Assumed,
     /// Finished stages, in the order they must be written.
-    pub written: Vec<String>,
-    pub(super) names: HashMap<StateRef, Reference>,
+    pub(super) written: Vec<String>,
+    /// Stages named so far: each name is numbered once.
+    named: usize,
+    names: HashMap<StateRef, Reference>,
     /// The image's base, as its stage's FROM names it: archives are
     /// unpacked with its tar.
     pub(super) base_image: Option<String>,
-    /// Where two ops of a stage come from different lines, and what a
-    /// builder may do differently: for the caller to report.
-    pub warnings: Vec<ExportError>,
+    /// A step reads the whole build context (`COPY .`, a bind mount of it):
+    /// the Dockerfile must not be in the context, or the image gets it.
+    pub(super) reads_whole_context: bool,
+    /// Steps a builder may do differently, for the caller to report.
+    pub(super) warnings: Vec<Finding>,
 }
 
 impl<'g> Stages<'g> {
-    pub fn new(
+    pub(super) fn new(
         graph: &'g Graph,
         filename: &'g str,
         platform: String,
@@ -109,31 +73,28 @@ impl<'g> Stages<'g> {
             platform,
             assumed,
             written: vec![],
+            named: 0,
             names: HashMap::new(),
             base_image: None,
+            reads_whole_context: false,
             warnings: vec![],
         }
     }
 
     /// The final stage: the image's chain, and the settings it ends with.
-    pub fn image(&mut self, state: &StateRef) -> Result<(Vec<String>, Settings), ExportError> {
+    pub(super) fn image(&mut self, state: &StateRef) -> Result<(Vec<String>, Settings), Finding> {
         self.chain(state, None)
     }
 
     /// How instructions refer to `state`, writing its stage first if needed.
-    pub(super) fn reference(&mut self, state: &StateRef) -> Result<Reference, ExportError> {
+    pub(super) fn reference(&mut self, state: &StateRef) -> Result<Reference, Finding> {
         if let Some(found) = self.names.get(state) {
             return Ok(found.clone());
         }
-        let node = self.graph.node(state).map_err(graph_error)?;
+        let node = self.graph.node(state).map_err(|e| Finding::at(None, e))?;
         let reference = match &node.op.op {
             Some(pb::op::Op::Source(source)) if source.identifier.starts_with("local://") => {
                 Reference::Context
-            }
-            Some(pb::op::Op::Source(source))
-                if source.identifier.starts_with("docker-image://") =>
-            {
-                Reference::From(image_name(&source.identifier).to_string())
             }
             _ => {
                 let name = self.stage_name(state);
@@ -146,13 +107,15 @@ impl<'g> Stages<'g> {
         Ok(reference)
     }
 
-    /// A stage's name from its op's progress name (`download uv 0.9` ->
-    /// `download-uv-0-9`), numbered to be unique.
-    fn stage_name(&self, state: &StateRef) -> String {
-        let words: String = self
-            .graph
-            .name(state)
-            .unwrap_or("stage")
+    /// A name for a new stage from its op's progress name (`download uv
+    /// 0.9` -> `download-uv-0-9-3`), numbered to be unique.
+    pub(super) fn stage_name(&mut self, state: &StateRef) -> String {
+        let name = self.graph.name(state).unwrap_or("stage").to_string();
+        self.new_stage_name(&name)
+    }
+
+    pub(super) fn new_stage_name(&mut self, name: &str) -> String {
+        let words: String = name
             .chars()
             .take_while(|c| *c != '(')
             .map(|c| {
@@ -169,7 +132,8 @@ impl<'g> Stages<'g> {
         } else {
             words.join("-")
         };
-        format!("{stem}-{}", self.written.len() + 1)
+        self.named += 1;
+        format!("{stem}-{}", self.named)
     }
 
     /// Writes the chain of ops that ends at `state` as a stage named
@@ -178,7 +142,7 @@ impl<'g> Stages<'g> {
         &mut self,
         state: &StateRef,
         name: Option<&str>,
-    ) -> Result<(Vec<String>, Settings), ExportError> {
+    ) -> Result<(Vec<String>, Settings), Finding> {
         let (start, steps) = self.walk(state)?;
         let mut out = vec![];
         let alias = name.map(|n| format!(" AS {n}")).unwrap_or_default();
@@ -189,38 +153,44 @@ impl<'g> Stages<'g> {
         match start {
             Start::Scratch => out.push(format!("FROM scratch{alias}")),
             Start::Image(node, reference) => {
+                let platform = node
+                    .op
+                    .platform
+                    .as_ref()
+                    .map_or(self.platform.clone(), platform_name);
                 let mut reference = reference;
+                out.push(self.comment(node));
                 // The image's own chain starts at its base, whose settings
                 // the compile saw.
                 if name.is_none() {
+                    if let Some(why) = &self.assumed.base_refused {
+                        return Err(error_at(node, why.clone()));
+                    }
                     settings = self.assumed.settings.clone();
-                    match reference.split_once("@sha256:") {
-                        Some((tag, digest)) if !self.assumed.base_pinned => {
-                            out.push(format!(
-                                "{} (resolved to sha256:{digest} when exported)",
-                                self.comment(node)
-                            ));
-                            reference = tag.to_string();
+                    if let Some((tag, digest)) = reference.split_once("@sha256:")
+                        && !self.assumed.base_pinned
+                    {
+                        if let Some(comment) = out.last_mut() {
+                            comment
+                                .push_str(&format!(" (resolved to sha256:{digest} when exported)"));
                         }
-                        _ => out.push(self.comment(node)),
+                        reference = tag.to_string();
                     }
                     self.base_image = Some(reference.clone());
                 }
-                out.push(format!(
-                    "FROM --platform={} {reference}{alias}",
-                    self.platform
-                ));
+                out.push(format!("FROM --platform={platform} {reference}{alias}"));
             }
-            Start::Context(paths) => {
+            Start::Context(node, paths) => {
                 out.push(format!("FROM scratch{alias}"));
+                out.push(self.comment(node));
                 if paths.is_empty() {
+                    self.reads_whole_context = true;
                     out.push("COPY . /".to_string());
                 }
                 for path in paths {
-                    out.push(format!(
-                        "COPY {}",
-                        syntax::paths(&[&path, &format!("/{path}")]).map_err(graph_error)?
-                    ));
+                    let args = syntax::paths(&[&path, &format!("/{path}")])
+                        .map_err(|e| error_at(node, e))?;
+                    out.push(format!("COPY {args}"));
                 }
             }
             Start::Http(node, source) => {
@@ -240,9 +210,7 @@ impl<'g> Stages<'g> {
                 Some(pb::op::Op::Exec(exec)) => {
                     self.run(node, exec, &step_state, &mut settings, &mut out)?;
                 }
-                Some(pb::op::Op::File(file)) => {
-                    self.file(node, file, &step_state, &mut out)?;
-                }
+                Some(pb::op::Op::File(file)) => self.file(node, file, &mut out)?,
                 _ => return Err(error_at(node, "an op a Dockerfile cannot say")),
             }
         }
@@ -258,14 +226,14 @@ impl<'g> Stages<'g> {
     }
 
     /// The ops from the chain's start to `state`, first first.
-    fn walk(&self, state: &StateRef) -> Result<Chain<'g>, ExportError> {
+    fn walk(&self, state: &StateRef) -> Result<Chain<'g>, Finding> {
         let mut steps = vec![];
         let mut current = Some(state.clone());
         let start = loop {
             let Some(at) = current else {
                 break Start::Scratch;
             };
-            let node = self.graph.node(&at).map_err(graph_error)?;
+            let node = self.graph.node(&at).map_err(|e| Finding::at(None, e))?;
             let next = match &node.op.op {
                 Some(pb::op::Op::Source(source)) => break start_of(node, source)?,
                 Some(pb::op::Op::Exec(exec)) => {
@@ -279,7 +247,7 @@ impl<'g> Stages<'g> {
                     node.input(root.input).map_err(|e| error_at(node, e))?
                 }
                 Some(pb::op::Op::File(file)) => {
-                    let first = chained_actions(node, file)?;
+                    let first = chained_actions(node, file, at.index)?;
                     node.input(first).map_err(|e| error_at(node, e))?
                 }
                 Some(pb::op::Op::Merge(_)) | Some(pb::op::Op::Diff(_)) => {
@@ -298,15 +266,20 @@ impl<'g> Stages<'g> {
     }
 }
 
-/// The reference of a `docker-image://` identifier.
-fn image_name(identifier: &str) -> &str {
-    identifier.trim_start_matches("docker-image://")
+/// `os/arch[/variant]` of an op's platform.
+fn platform_name(platform: &pb::Platform) -> String {
+    let mut name = format!("{}/{}", platform.os, platform.architecture);
+    if !platform.variant.is_empty() {
+        name.push('/');
+        name.push_str(&platform.variant);
+    }
+    name
 }
 
-fn start_of<'g>(node: &'g Node, source: &'g pb::SourceOp) -> Result<Start<'g>, ExportError> {
+fn start_of<'g>(node: &'g Node, source: &'g pb::SourceOp) -> Result<Start<'g>, Finding> {
     let identifier = source.identifier.as_str();
-    if identifier.starts_with("docker-image://") {
-        return Ok(Start::Image(node, image_name(identifier).to_string()));
+    if let Some(reference) = identifier.strip_prefix("docker-image://") {
+        return Ok(Start::Image(node, reference.to_string()));
     }
     if identifier.starts_with("local://") {
         let paths = match source.attrs.get(LOCAL_INCLUDE_PATTERNS) {
@@ -314,7 +287,7 @@ fn start_of<'g>(node: &'g Node, source: &'g pb::SourceOp) -> Result<Start<'g>, E
                 .map_err(|e| error_at(node, format!("the context's paths: {e}")))?,
             None => vec![],
         };
-        return Ok(Start::Context(paths));
+        return Ok(Start::Context(node, paths));
     }
     if identifier.starts_with("https://") || identifier.starts_with("http://") {
         return Ok(Start::Http(node, source));
@@ -326,8 +299,9 @@ fn start_of<'g>(node: &'g Node, source: &'g pb::SourceOp) -> Result<Start<'g>, E
 }
 
 /// The first action's input of a file op whose actions each build on the
-/// one before, as this project's file ops do.
-fn chained_actions(node: &Node, file: &pb::FileOp) -> Result<i64, ExportError> {
+/// one before, as this project's file ops do, and whose last action is
+/// the output `index`.
+fn chained_actions(node: &Node, file: &pb::FileOp, index: i64) -> Result<i64, Finding> {
     let inputs = node.op.inputs.len() as i64;
     let chained = file
         .actions
@@ -335,8 +309,8 @@ fn chained_actions(node: &Node, file: &pb::FileOp) -> Result<i64, ExportError> {
         .enumerate()
         .skip(1)
         .all(|(i, action)| action.input == inputs + i as i64 - 1);
-    match file.actions.first() {
-        Some(first) if chained => Ok(first.input),
+    match (file.actions.first(), file.actions.last()) {
+        (Some(first), Some(last)) if chained && last.output == index => Ok(first.input),
         _ => Err(error_at(
             node,
             "file actions that do not build one on another",
@@ -346,9 +320,10 @@ fn chained_actions(node: &Node, file: &pb::FileOp) -> Result<i64, ExportError> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
+    use crate::export::{Assumed, Finding, Settings};
     use crate::llb::{
         BindMount, Exec, FileOp, Http, Image, Merge, Mkdir, Mkfile, SourceFile, SourceRange, State,
         WithOpOptions,
@@ -356,7 +331,7 @@ mod tests {
 
     /// The image chain of `state` as a Dockerfile's lines (stages first),
     /// with a base whose env is `PATH=/usr/bin` and `HOME=/root`.
-    fn export(state: &State, image_env: &[&str]) -> Result<String, ExportError> {
+    fn export(state: &State, image_env: &[&str]) -> Result<String, Finding> {
         let graph = Graph::decode(&state.marshal()).unwrap();
         let assumed = Assumed {
             settings: Settings {
@@ -369,6 +344,7 @@ mod tests {
             },
             base_pinned: false,
             image_env: image_env.iter().map(|k| k.to_string()).collect(),
+            base_refused: None,
         };
         let mut stages = Stages::new(&graph, "build.envd", "linux/amd64".into(), &assumed);
         let (image, _) = stages.image(graph.root.as_ref().unwrap())?;
@@ -399,8 +375,41 @@ mod tests {
             .root();
         let text = export(&step, &["PATH"]).unwrap();
         // PATH is the image's: extended, so a base's own PATH is kept; the
-        // cache folder is the step's only; HOME is not the step's.
-        assert!(text.contains("# build.envd:3\nENV PATH=\"${PATH}:/opt/tool/bin\"\nARG PIP_CACHE_DIR=\"/cache\"\nRUN <<'ENVD'\n# build.envd:3\nunset HOME\ncd /srv\necho hi\nENVD"), "{text}");
+        // cache folder is the step's only; HOME is not the step's; the
+        // folder is made when missing, as BuildKit makes it.
+        assert!(text.contains("# build.envd:3\nENV PATH=\"${PATH}:/opt/tool/bin\"\nARG PIP_CACHE_DIR=\"/cache\"\nRUN <<'ENVD'\n# build.envd:3\nunset HOME\ncd -- /srv 2>/dev/null || { mkdir -p -- /srv && cd -- /srv; } || exit 1\necho hi\nENVD"), "{text}");
+    }
+
+    #[test]
+    fn steps_run_as_root_on_a_base_with_another_user() {
+        let graph_state = Exec::new(&base(), ["/bin/sh", "-c", "id\n"])
+            .env("PATH", "/usr/bin")
+            .env("HOME", "/root")
+            .build()
+            .unwrap()
+            .root();
+        let graph = Graph::decode(&graph_state.marshal()).unwrap();
+        let assumed = Assumed {
+            settings: Settings {
+                env: BTreeMap::from([
+                    ("PATH".to_string(), "/usr/bin".to_string()),
+                    ("HOME".to_string(), "/root".to_string()),
+                ]),
+                workdir: "/".to_string(),
+                user: "aiges".to_string(),
+                ..Settings::default()
+            },
+            base_pinned: false,
+            image_env: BTreeSet::new(),
+            base_refused: None,
+        };
+        let mut stages = Stages::new(&graph, "build.envd", "linux/amd64".into(), &assumed);
+        let (image, settings) = stages.image(graph.root.as_ref().unwrap()).unwrap();
+        assert!(
+            image.join("\n").contains("USER root\nRUN <<'ENVD'"),
+            "{image:?}"
+        );
+        assert_eq!(settings.user, "root");
     }
 
     #[test]
@@ -458,6 +467,33 @@ mod tests {
             text.contains("COPY --from=stage-1 /tool /usr/bin/tool"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn images_files_are_copied_from_a_stage_of_their_platform_each_named_once() {
+        let arm64 = crate::llb::Platform::new("linux", "arm64");
+        let tool = |name: &str| {
+            Image::new(format!("docker.io/library/{name}:1"))
+                .platform(arm64.clone())
+                .custom_name("image tool")
+                .build()
+                .unwrap()
+        };
+        let step = FileOp::new(&base())
+            .copy(crate::llb::Copy::new(&tool("a"), "/bin/a", "/usr/bin/a").contents_only(true))
+            .copy(crate::llb::Copy::new(&tool("b"), "/bin/b", "/usr/bin/b").contents_only(true))
+            .build()
+            .unwrap();
+        let text = export(&step, &[]).unwrap();
+        assert!(
+            text.contains("FROM --platform=linux/arm64 docker.io/library/a:1 AS image-tool-1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("FROM --platform=linux/arm64 docker.io/library/b:1 AS image-tool-2\n"),
+            "{text}"
+        );
+        assert!(text.contains("COPY --from=image-tool-1 /bin/a /usr/bin/a\nCOPY --from=image-tool-2 /bin/b /usr/bin/b"), "{text}");
     }
 
     #[test]

@@ -222,6 +222,12 @@ impl Exec {
                 env: self.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
                 cwd: self.cwd,
                 user: self.user,
+                // The folders BuildKit makes for mount points are removed
+                // with their empty parents after the step, as BuildKit's
+                // own client asks (no cap: older daemons ignore the field
+                // and remove the mount point alone). Without it, images kept
+                // empty /tmp/envd-frontend and /var/cache/envd-frontend.
+                remove_mount_stubs_recursive: true,
                 ..Default::default()
             }),
             mounts: pb_mounts,
@@ -431,6 +437,10 @@ mod tests {
         assert_eq!(meta.args, ["python", "-V"]);
         assert_eq!(meta.env, ["PATH=/opt/conda/bin:/usr/bin", "PIP_NO_INPUT=1"]);
         assert_eq!(meta.cwd, "/work");
+        assert!(
+            meta.remove_mount_stubs_recursive,
+            "mount points' empty parents are removed, as BuildKit's client asks"
+        );
         assert_eq!(e.network, pb::NetMode::Host as i32);
         assert_eq!(
             op.platform.unwrap().architecture,
