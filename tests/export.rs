@@ -128,6 +128,24 @@ fn exported_dockerfile_builds_the_frontends_image_on_dockerds_builtin_frontend()
         assert!(text.contains(expected), "{expected:?} in:\n{text}");
     }
 
+    // The envd drop-in writes the same file where -o type=dockerfile says.
+    let dropped = ExportDir::new("builtin-envd");
+    std::fs::create_dir_all(&dropped.0).unwrap();
+    let dest = dropped.0.join("wrapper.Dockerfile");
+    let envd = Command::new(envd_cli())
+        .args(["build", "-f", "build.envd", "--network", "host", "-o"])
+        .arg(format!("type=dockerfile,dest={}", dest.display()))
+        .current_dir(&project.dir)
+        .envs(site.clone())
+        .output()
+        .unwrap();
+    assert!(envd.status.success(), "{}", output_text(&envd));
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), text);
+    assert!(
+        !dropped.0.join("wrapper.Dockerfile.envd-export").exists(),
+        "the exporter's folder is removed"
+    );
+
     // No syntax line: dockerd's own Dockerfile frontend builds it.
     let mut cmd = Command::new("docker");
     cmd.args([
@@ -243,7 +261,7 @@ fn podman_build(dockerfile: &Path, context: &Path, tag: &str) -> Output {
         .unwrap()
 }
 
-fn text(out: &Output) -> String {
+fn output_text(out: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -286,7 +304,7 @@ fn exported_dockerfile_builds_the_wrapper_on_podman_cached_and_shared() {
         &project.dir,
         "localhost/envd-e2e-export:cpu",
     );
-    assert!(built.status.success(), "{}", text(&built));
+    assert!(built.status.success(), "{}", output_text(&built));
     let downloads = index.downloads();
     assert!(
         downloads.iter().any(|d| d.contains("envd_test_alpha")),
@@ -302,7 +320,7 @@ fn exported_dockerfile_builds_the_wrapper_on_podman_cached_and_shared() {
         ])
         .output()
         .unwrap();
-    assert!(ran.status.success(), "{}", text(&ran));
+    assert!(ran.status.success(), "{}", output_text(&ran));
     assert_eq!(
         String::from_utf8_lossy(&ran.stdout).trim(),
         "wrapper ready: alpha delta"
@@ -314,8 +332,8 @@ fn exported_dockerfile_builds_the_wrapper_on_podman_cached_and_shared() {
         &project.dir,
         "localhost/envd-e2e-export:cpu",
     );
-    assert!(again.status.success(), "{}", text(&again));
-    let output = text(&again);
+    assert!(again.status.success(), "{}", output_text(&again));
+    let output = output_text(&again);
     let steps = output
         .lines()
         .filter(|l| l.starts_with("STEP ") && !l.contains(": FROM "))
@@ -340,7 +358,7 @@ fn exported_dockerfile_builds_the_wrapper_on_podman_cached_and_shared() {
         &project.dir,
         "localhost/envd-e2e-export:gpu",
     );
-    assert!(built.status.success(), "{}", text(&built));
+    assert!(built.status.success(), "{}", output_text(&built));
     assert_eq!(
         index.downloads(),
         downloads,
@@ -363,7 +381,7 @@ fn exported_dockerfile_builds_the_wrapper_on_podman_cached_and_shared() {
         String::from_utf8_lossy(&ran.stdout).trim(),
         "gpu",
         "{}",
-        text(&ran)
+        output_text(&ran)
     );
 }
 
@@ -395,7 +413,7 @@ fn a_failing_step_on_podman_names_its_build_envd_line() {
         "localhost/envd-e2e-export:failing",
     );
     assert!(!built.status.success());
-    let output = text(&built);
+    let output = output_text(&built);
     // podman shows a step with its here-document's first line.
     let failing = output
         .lines()
@@ -420,7 +438,7 @@ fn codex_stand_in() -> Vec<u8> {
         .current_dir(&dir.dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     out.stdout
 }
 
@@ -472,7 +490,7 @@ fn an_exported_v1_download_is_checked_unpacked_and_installed_as_the_frontend_doe
         .arg(&project.dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     let program = "stat -c '%a %U' /usr/bin/codex && sha256sum /usr/bin/codex && codex";
     let installed = run_in("envd-e2e/export-v1:frontend", program);
     assert!(installed.contains("codex stand-in 0.98.0"), "{installed}");
@@ -490,7 +508,7 @@ fn an_exported_v1_download_is_checked_unpacked_and_installed_as_the_frontend_doe
         &project.dir,
         "localhost/envd-e2e-export:v1",
     );
-    assert!(built.status.success(), "{}", text(&built));
+    assert!(built.status.success(), "{}", output_text(&built));
     let ran = Command::new("podman")
         .args([
             "run",
@@ -509,6 +527,78 @@ fn an_exported_v1_download_is_checked_unpacked_and_installed_as_the_frontend_doe
         String::from_utf8_lossy(&ran.stdout),
         installed,
         "{}",
-        text(&ran)
+        output_text(&ran)
     );
+}
+
+#[test]
+#[ignore = "needs Docker: run scripts/test.sh, which sets it up"]
+fn the_seed_examples_exported_dockerfile_installs_its_conda_environment_on_real_conda() {
+    require_setup();
+    let index = PackageIndex::start("export-seed");
+    let conda = CondaMirror::start("export-seed");
+    let project = Project::copy_of("export-seed", "examples/seed");
+    let mut site = conda_site_args(&index, &conda, "envd-test/conda:latest");
+    // The example is verbatim: no syntax line.
+    site.push((
+        "BUILDKIT_SYNTAX".to_string(),
+        "aiges/envd-frontend".to_string(),
+    ));
+    let exported = export(&project, &site, "seed");
+    let dockerfile = std::fs::read_to_string(exported.dockerfile()).unwrap();
+    // The conda steps share the frontend's package cache by id.
+    assert!(
+        dockerfile.contains("--mount=type=cache,id=envd-frontend/conda-pkgs,target=/var/cache/envd-frontend/conda-pkgs,sharing=locked"),
+        "{dockerfile}"
+    );
+    let out = Command::new("docker")
+        .args([
+            "buildx",
+            "build",
+            "--progress=plain",
+            "--network=host",
+            "--load",
+        ])
+        .args(["-t", "envd-e2e/export-seed:builtin", "-f"])
+        .arg(exported.dockerfile())
+        .arg(&project.dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    // What the seed example's envd-frontend build is checked for: the env
+    // file's packages from the site's conda mirror, pip's, apt's, the
+    // editable folder, the mirrors in pip.conf and .condarc.
+    check_seed_image("envd-e2e/export-seed:builtin", &index, &conda);
+
+    if skip_without_podman(
+        "the_seed_examples_exported_dockerfile_installs_its_conda_environment_on_real_conda (podman)",
+    ) {
+        return;
+    }
+    load_into_podman("envd-test/conda:latest");
+    let _images = PodmanImages(vec!["localhost/envd-e2e-export:seed".into()]);
+    let built = podman_build(
+        &exported.dockerfile(),
+        &project.dir,
+        "localhost/envd-e2e-export:seed",
+    );
+    assert!(built.status.success(), "{}", output_text(&built));
+    let ran = Command::new("podman")
+        .args(["run", "--rm", "--network", "none", "--entrypoint", "/bin/sh"])
+        .arg("localhost/envd-e2e-export:seed")
+        .args([
+            "-c",
+            "python -c 'import torch, mmcv, detectron2; print(torch.__version__)' && /opt/conda/bin/conda list envd-conda --json",
+        ])
+        .output()
+        .unwrap();
+    assert!(ran.status.success(), "{}", output_text(&ran));
+    let stdout = String::from_utf8_lossy(&ran.stdout);
+    assert!(stdout.starts_with("1.10\n"), "{stdout}");
+    for package in ["envd-conda-alpha", "envd-conda-beta", "envd-conda-prefixed"] {
+        assert!(
+            stdout.contains(&format!("\"name\": \"{package}\"")),
+            "{stdout}"
+        );
+    }
 }
