@@ -34,7 +34,7 @@ use std::sync::Arc;
 use llb_gen::subrequests::{self, Subrequest};
 
 use crate::error::FrontendError;
-use crate::request::{Probe, Reads, Request};
+use crate::request::{Reads, Request};
 
 /// Runs one build over stdio with the options in the environment; returns
 /// the process exit code.
@@ -117,15 +117,13 @@ async fn respond(
     timeline: &mut report::Timeline,
 ) -> Result<envd_proto::gateway::Result, FrontendError> {
     let options = options?;
-    let program = probe.ok_or_else(|| {
+    let probe = probe.ok_or_else(|| {
         FrontendError::Internal("cannot find envd-frontend's own program".to_string())
     })?;
     match options.request_id.clone() {
         None => {
-            // Started here, on the main thread, which outlives it.
-            let probe = Probe::start(program);
             let request = Request::read(bridge, options, Reads::Includes, timeline).await?;
-            solve::build(bridge, request, probe, timeline).await
+            solve::build(bridge, request, &probe, timeline).await
         }
         // Unknown ones get BuildKit's "unsupported request", which clients
         // recognise.
@@ -135,9 +133,8 @@ async fn respond(
             Some(Subrequest::Describe) => Ok(subrequest::result_of(&subrequests::describe())),
             Some(asked) => {
                 let reads = subrequest::reads(asked);
-                let probe = Probe::start(program);
                 let request = Request::read(bridge, options, reads, timeline).await?;
-                subrequest::answer(bridge, asked, request, probe).await
+                subrequest::answer(bridge, asked, request, &probe).await
             }
         },
     }

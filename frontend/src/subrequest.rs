@@ -4,6 +4,7 @@
 //! it; the answer is metadata in the formats of BuildKit's Dockerfile
 //! frontend.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use envd_proto::gateway;
@@ -13,7 +14,7 @@ use llb_gen::subrequests::{self, Answer, Inputs, OutlineArg, Subrequest};
 use crate::bridge::Bridge;
 use crate::error::FrontendError;
 use crate::options::{INCLUDE_MIRRORS_ARG, LOOKUP_TIMEOUT_ARG, REPORT_ARG};
-use crate::request::{Probe, Reads, Request};
+use crate::request::{Reads, Request};
 
 /// What `request` needs read: `targets` lists the file's functions; the
 /// others compile it.
@@ -29,7 +30,7 @@ pub async fn answer(
     bridge: &Arc<Bridge>,
     subrequest: Subrequest,
     request: Request,
-    probe: Probe,
+    probe: &Path,
 ) -> Result<gateway::Result, FrontendError> {
     let options = request.compile_options(bridge, probe);
     let (files, resolver) = request.lookups(bridge);
