@@ -5,7 +5,7 @@
 # Debian packages: no registry is needed), real conda in the conda variants
 # with a local channel, and the frontend image.
 #
-# Usage: scripts/e2e-setup.sh [docker|images|conda|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|podman|all]   (default: all)
+# Usage: scripts/e2e-setup.sh [docker|images|conda|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|podman|dockerfile-frontend|all]   (default: all)
 # Prints nothing on success; state lives in $ENVD_E2E_STATE (default /var/tmp/envd-frontend-e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -234,6 +234,37 @@ ensure_buildkit() {
   fi
 }
 
+# BuildKit 0.25's Dockerfile frontend as a gateway image, built from the
+# same source with the same Go, for the build benchmark's peer column.
+DOCKERFILE_FRONTEND_IMAGE=envd-test/dockerfile-frontend:$BUILDKIT_VERSION
+ensure_dockerfile_frontend() {
+  local dir="$STATE_DIR/dockerfile-frontend-$BUILDKIT_VERSION"
+  if [ "$(cat "$dir/.built" 2>/dev/null)" != "$BUILDKIT_COMMIT" ]; then
+    local archive="${ENVD_BUILDKIT_SOURCE:-$ROOT/../shared/vendor/buildkit-$BUILDKIT_VERSION.tar.gz}"
+    [ -f "$archive" ] || { log "no BuildKit $BUILDKIT_VERSION source at $archive: set ENVD_BUILDKIT_SOURCE"; exit 1; }
+    local go=/usr/lib/go-1.24/bin/go
+    if [ ! -x "$go" ]; then
+      log "installing Debian's Go 1.24 (trixie) to build BuildKit's Dockerfile frontend"
+      ensure_trixie_source
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie golang-1.24-go >/dev/null
+    fi
+    log "building BuildKit $BUILDKIT_VERSION's Dockerfile frontend from source"
+    rm -rf "$dir" && mkdir -p "$dir/src"
+    tar -C "$dir/src" --strip-components=1 -xzf "$archive"
+    (cd "$dir/src" && GOFLAGS=-mod=vendor CGO_ENABLED=0 GOTOOLCHAIN=local GOCACHE="$STATE_DIR/go-cache" \
+      "$go" build -trimpath -tags "netgo static_build osusergo" \
+        -ldflags "-X main.Version=v$BUILDKIT_VERSION -X main.Revision=$BUILDKIT_COMMIT -X main.Package=github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend" \
+        -o "$dir/dockerfile-frontend" ./frontend/dockerfile/cmd/dockerfile-frontend)
+    rm -rf "$dir/src"
+    echo "$BUILDKIT_COMMIT" > "$dir/.built"
+    docker image rm -f "$DOCKERFILE_FRONTEND_IMAGE" >/dev/null 2>&1 || true
+  fi
+  if ! have_image "$DOCKERFILE_FRONTEND_IMAGE"; then
+    docker buildx build -q --load -t "$DOCKERFILE_FRONTEND_IMAGE" \
+      -f tests/e2e/images/dockerfile-frontend.Dockerfile "$dir" >/dev/null
+  fi
+}
+
 # qemu for a second architecture: Debian's qemu-user-static, registered
 # with binfmt_misc here (no systemd to do it). Its F flag opens the
 # emulator now, so builders in containers can use it.
@@ -388,10 +419,11 @@ case "${1:-all}" in
   registry) ensure_registry ;;
   docker20) ensure_docker20 ;;
   buildkit) ensure_docker; ensure_images; ensure_buildkit ;;
+  dockerfile-frontend) ensure_docker; ensure_dockerfile_frontend ;;
   qemu) ensure_qemu ;;
   arm64) ensure_docker; ensure_arm64_image ;;
   podman) ensure_podman ;;
   all) ensure_docker; ensure_git; ensure_registry; ensure_docker20; ensure_images; ensure_wheels; ensure_uv_wheel; ensure_conda; ensure_frontend
        ensure_envd_cli; ensure_buildkit; ensure_arm64_image; ensure_podman ;;
-  *) echo "usage: $0 [docker|images|conda|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|podman|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [docker|images|conda|wheels|frontend|envd|registry|docker20|buildkit|qemu|arm64|podman|dockerfile-frontend|all]" >&2; exit 2 ;;
 esac

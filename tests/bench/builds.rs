@@ -18,6 +18,10 @@ use std::time::Instant;
 use envd_e2e::*;
 use stand_ins::{FLOOR_IMAGE, REPLAY_IMAGE, build_floor_image, build_replay_image};
 
+/// BuildKit 0.25.2's Dockerfile frontend as a gateway image, built from
+/// source (`scripts/e2e-setup.sh dockerfile-frontend`).
+const PEER_IMAGE: &str = "envd-test/dockerfile-frontend:0.25.2";
+
 /// One measured build.
 #[derive(Clone)]
 struct Sample {
@@ -36,6 +40,9 @@ struct Bench {
     project: Project,
     /// Holds the Dockerfile, outside the build context.
     dockerfile_dir: Project,
+    /// Holds the same Dockerfile with a `# syntax=` line naming BuildKit
+    /// 0.25.2's Dockerfile frontend as a gateway image (the real peer).
+    peer_dir: Project,
     floor_project: Project,
     /// Holds the replay frontend's build file, outside the build context.
     replay_dir: Project,
@@ -81,6 +88,7 @@ impl Bench {
             requirements: project.read("requirements.txt"),
             project,
             dockerfile_dir,
+            peer_dir: Project::new("bench-peer"),
             floor_project,
             replay_dir,
             exported_dir: Project::new("bench-exported"),
@@ -116,6 +124,10 @@ impl Bench {
         );
         self.project.write("build.envd", &envd);
         self.dockerfile_dir.write("Dockerfile", &dockerfile);
+        self.peer_dir.write(
+            "Dockerfile",
+            &format!("# syntax={PEER_IMAGE}\n{dockerfile}"),
+        );
     }
 
     fn envd_args(&self, variant: Variant) -> Vec<(&str, &str)> {
@@ -167,6 +179,16 @@ impl Bench {
             "the exported Dockerfile's no-change rebuild runs no step"
         );
         sample
+    }
+
+    /// The Dockerfile through BuildKit's Dockerfile frontend run as a
+    /// gateway image, as envd-frontend runs (no-change rebuilds only).
+    fn peer(&self) -> Sample {
+        let args = [
+            ("BASE", Variant::Cpu.base()),
+            ("ENVD_PIP_INDEX", self.index.url.as_str()),
+        ];
+        self.measure(&self.peer_dir.dir.join("Dockerfile"), "bench-peer", &args)
     }
 
     fn dockerfile(&self, variant: Variant) -> Sample {
@@ -312,6 +334,7 @@ fn main() {
     let mut floor: Vec<Sample> = vec![];
     let mut replay: Vec<Sample> = vec![];
     let mut exported: Vec<Sample> = vec![];
+    let mut peer: Vec<Sample> = vec![];
     eprintln!("[bench] cold builds ({cold_runs} paired runs)");
     let mut row = Row::new("cold build");
     for _ in 0..cold_runs {
@@ -334,6 +357,7 @@ fn main() {
         "bench-exported",
         &[],
     );
+    bench.peer();
     let mut row = Row::new("no-change rebuild");
     for _ in 0..runs {
         row.envd.push(bench.envd(Variant::Cpu));
@@ -341,6 +365,7 @@ fn main() {
         floor.push(bench.floor());
         replay.push(bench.replay());
         exported.push(bench.exported());
+        peer.push(bench.peer());
     }
     rows.push(row);
 
@@ -393,6 +418,7 @@ fn main() {
         floor,
         replay,
         exported,
+        peer,
     };
     print_tables(&rows, &stand_ins, runs, cold_runs);
     conda_variants(runs);
@@ -462,6 +488,7 @@ struct NoChange {
     floor: Vec<Sample>,
     replay: Vec<Sample>,
     exported: Vec<Sample>,
+    peer: Vec<Sample>,
 }
 
 fn print_tables(rows: &[Row], others: &NoChange, runs: usize, cold_runs: usize) {
@@ -491,10 +518,14 @@ fn print_tables(rows: &[Row], others: &NoChange, runs: usize, cold_runs: usize) 
     let floor_ms = median_of(&others.floor, |s| s.ms);
     let replay_ms = median_of(&others.replay, |s| s.ms);
     let exported_ms = median_of(&others.exported, |s| s.ms);
+    let peer_ms = median_of(&others.peer, |s| s.ms);
     println!();
     println!("| no-change rebuild | median |");
     println!("|---|---|");
     println!("| envd-frontend | {envd:.0} ms |");
+    println!(
+        "| BuildKit 0.25.2's Dockerfile frontend as a gateway image (`# syntax=`), the same steps | {peer_ms:.0} ms |"
+    );
     println!(
         "| replay frontend (envd-frontend's graph and config, computed ahead) | {replay_ms:.0} ms |"
     );
@@ -502,6 +533,10 @@ fn print_tables(rows: &[Row], others: &NoChange, runs: usize, cold_runs: usize) 
     println!("| built-in Dockerfile frontend | {dockerfile:.0} ms |");
     println!(
         "| exported Dockerfile, built-in frontend (envd-frontend's graph without a gateway container) | {exported_ms:.0} ms |"
+    );
+    println!(
+        "| envd-frontend / the Dockerfile frontend as a gateway image | {:.2}x |",
+        envd / peer_ms
     );
     println!(
         "| envd-frontend / replay (our own work: read, evaluate, resolve) | {:.2}x |",
