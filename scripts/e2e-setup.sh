@@ -199,31 +199,35 @@ ensure_docker20() {
 BUILDKIT_VERSION=0.25.2
 BUILDKIT_COMMIT=dcc0fe5e96ae78919b30057d0804c52f13a2eb7e
 BUILDKIT_IMAGE=envd-test/buildkit:$BUILDKIT_VERSION
+DOCKERFILE_FRONTEND_IMAGE=envd-test/dockerfile-frontend:$BUILDKIT_VERSION
 ensure_buildkit() {
   local dir="$STATE_DIR/buildkit-$BUILDKIT_VERSION"
-  if [ "$(cat "$dir/bin/.built" 2>/dev/null)" != "$BUILDKIT_COMMIT" ]; then
+  # The Dockerfile frontend too: the build benchmark's peer gateway image.
+  local built="$BUILDKIT_COMMIT with dockerfile-frontend"
+  if [ "$(cat "$dir/bin/.built" 2>/dev/null)" != "$built" ]; then
     local archive="${ENVD_BUILDKIT_SOURCE:-$ROOT/../shared/vendor/buildkit-$BUILDKIT_VERSION.tar.gz}"
     [ -f "$archive" ] || { log "no BuildKit $BUILDKIT_VERSION source at $archive: set ENVD_BUILDKIT_SOURCE to moby/buildkit's v$BUILDKIT_VERSION tree with its vendor/ folder, as a .tar.gz"; exit 1; }
     local go=/usr/lib/go-1.24/bin/go
     if [ ! -x "$go" ]; then
       log "installing Debian's Go 1.24 (trixie) to build BuildKit"
       ensure_trixie_source
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie golang-1.24-go >/dev/null
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t trixie golang-1.24-go >/dev/null
     fi
-    log "building buildkitd and buildctl $BUILDKIT_VERSION from source (a few minutes)"
+    log "building buildkitd, buildctl and the Dockerfile frontend $BUILDKIT_VERSION from source (a few minutes)"
     rm -rf "$dir" && mkdir -p "$dir/src" "$dir/bin"
     tar -C "$dir/src" --strip-components=1 -xzf "$archive"
-    local target version=github.com/moby/buildkit/version
-    for target in buildkitd buildctl; do
+    local package target version=github.com/moby/buildkit/version
+    for package in cmd/buildkitd cmd/buildctl frontend/dockerfile/cmd/dockerfile-frontend; do
+      target=$(basename "$package")
       (cd "$dir/src" && GOFLAGS=-mod=vendor CGO_ENABLED=0 GOTOOLCHAIN=local GOCACHE="$STATE_DIR/go-cache" \
         "$go" build -trimpath -tags "netgo static_build osusergo" \
           -ldflags "-X $version.Version=v$BUILDKIT_VERSION -X $version.Revision=$BUILDKIT_COMMIT -X $version.Package=github.com/moby/buildkit" \
-          -o "$dir/bin/$target.tmp" "./cmd/$target")
+          -o "$dir/bin/$target.tmp" "./$package")
       mv "$dir/bin/$target.tmp" "$dir/bin/$target"
     done
     rm -rf "$dir/src"
-    echo "$BUILDKIT_COMMIT" > "$dir/bin/.built"
-    docker image rm -f "$BUILDKIT_IMAGE" >/dev/null 2>&1 || true
+    echo "$built" > "$dir/bin/.built"
+    docker image rm -f "$BUILDKIT_IMAGE" "$DOCKERFILE_FRONTEND_IMAGE" >/dev/null 2>&1 || true
   fi
   if ! have_image "$BUILDKIT_IMAGE"; then
     local ctx="$STATE_DIR/buildkit-context"
@@ -234,34 +238,16 @@ ensure_buildkit() {
   fi
 }
 
-# BuildKit 0.25's Dockerfile frontend as a gateway image, built from the
-# same source with the same Go, for the build benchmark's peer column.
-DOCKERFILE_FRONTEND_IMAGE=envd-test/dockerfile-frontend:$BUILDKIT_VERSION
+# BuildKit 0.25's Dockerfile frontend (built by ensure_buildkit) as a
+# gateway image, for the build benchmark's peer column.
 ensure_dockerfile_frontend() {
-  local dir="$STATE_DIR/dockerfile-frontend-$BUILDKIT_VERSION"
-  if [ "$(cat "$dir/.built" 2>/dev/null)" != "$BUILDKIT_COMMIT" ]; then
-    local archive="${ENVD_BUILDKIT_SOURCE:-$ROOT/../shared/vendor/buildkit-$BUILDKIT_VERSION.tar.gz}"
-    [ -f "$archive" ] || { log "no BuildKit $BUILDKIT_VERSION source at $archive: set ENVD_BUILDKIT_SOURCE"; exit 1; }
-    local go=/usr/lib/go-1.24/bin/go
-    if [ ! -x "$go" ]; then
-      log "installing Debian's Go 1.24 (trixie) to build BuildKit's Dockerfile frontend"
-      ensure_trixie_source
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie golang-1.24-go >/dev/null
-    fi
-    log "building BuildKit $BUILDKIT_VERSION's Dockerfile frontend from source"
-    rm -rf "$dir" && mkdir -p "$dir/src"
-    tar -C "$dir/src" --strip-components=1 -xzf "$archive"
-    (cd "$dir/src" && GOFLAGS=-mod=vendor CGO_ENABLED=0 GOTOOLCHAIN=local GOCACHE="$STATE_DIR/go-cache" \
-      "$go" build -trimpath -tags "netgo static_build osusergo" \
-        -ldflags "-X main.Version=v$BUILDKIT_VERSION -X main.Revision=$BUILDKIT_COMMIT -X main.Package=github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend" \
-        -o "$dir/dockerfile-frontend" ./frontend/dockerfile/cmd/dockerfile-frontend)
-    rm -rf "$dir/src"
-    echo "$BUILDKIT_COMMIT" > "$dir/.built"
-    docker image rm -f "$DOCKERFILE_FRONTEND_IMAGE" >/dev/null 2>&1 || true
-  fi
+  ensure_buildkit
   if ! have_image "$DOCKERFILE_FRONTEND_IMAGE"; then
+    local ctx="$STATE_DIR/dockerfile-frontend-context"
+    rm -rf "$ctx" && mkdir -p "$ctx"
+    cp "$STATE_DIR/buildkit-$BUILDKIT_VERSION/bin/dockerfile-frontend" "$ctx/"
     docker buildx build -q --load -t "$DOCKERFILE_FRONTEND_IMAGE" \
-      -f tests/e2e/images/dockerfile-frontend.Dockerfile "$dir" >/dev/null
+      -f tests/e2e/images/dockerfile-frontend.Dockerfile "$ctx" >/dev/null
   fi
 }
 
@@ -398,14 +384,18 @@ ensure_conda_image() {
     -f tests/e2e/images/conda.Dockerfile "$wheels" >/dev/null
 }
 
-# Podman and Buildah from Debian trixie, for the exported Dockerfile's
-# tests (they run rootful beside dockerd; images come over with docker save).
+# Podman from Debian trixie, for the exported Dockerfile's tests (it runs
+# rootful beside dockerd; images come over with docker save). Where it
+# cannot be installed, those tests skip, saying why.
 ensure_podman() {
-  if ! command -v podman >/dev/null 2>&1; then
-    command -v apt-get >/dev/null 2>&1 || { log "podman is missing and apt-get is missing: the exported Dockerfile's podman tests will skip"; return 0; }
-    log "installing Podman and Buildah from Debian trixie"
-    ensure_trixie_source
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie podman buildah >/dev/null
+  command -v podman >/dev/null 2>&1 && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "podman is missing and apt-get is missing: the exported Dockerfile's podman tests will skip"
+    return 0
+  fi
+  log "installing Podman from Debian trixie"
+  if ! { ensure_trixie_source && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie podman >/dev/null; }; then
+    log "could not install Podman: the exported Dockerfile's podman tests will skip"
   fi
 }
 
@@ -419,7 +409,7 @@ case "${1:-all}" in
   registry) ensure_registry ;;
   docker20) ensure_docker20 ;;
   buildkit) ensure_docker; ensure_images; ensure_buildkit ;;
-  dockerfile-frontend) ensure_docker; ensure_dockerfile_frontend ;;
+  dockerfile-frontend) ensure_docker; ensure_images; ensure_dockerfile_frontend ;;
   qemu) ensure_qemu ;;
   arm64) ensure_docker; ensure_arm64_image ;;
   podman) ensure_podman ;;

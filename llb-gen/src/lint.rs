@@ -141,7 +141,7 @@ pub static SYNTAX_HEADER_MISSING: Rule = Rule {
 pub static EXPORT_DIFFERS: Rule = Rule {
     name: "ExportDiffers",
     description: "The exported Dockerfile does a step in a way that can give a different image",
-    explanation: "A Dockerfile cannot say everything a BuildKit graph can. Where the export writes the nearest instruction (a folder copied with `COPY`, which puts the folder's contents at the destination, where envd v1 put the folder inside a destination folder that exists), the warning names the step: check that step's result, or build with envd-frontend.",
+    explanation: "A Dockerfile cannot say everything a BuildKit graph can. Where the export writes the nearest instruction, the warning names the step: an envd v1 `io.copy` whose source may be a folder (from an image, or a folder of the context) is a `COPY`, which puts a folder's contents at the destination, where envd v1 put the folder inside a destination that is a folder on the image. Check that step's result, or build with envd-frontend.",
 };
 
 /// Every rule, in the order the reference page lists them.

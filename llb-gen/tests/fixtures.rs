@@ -113,19 +113,25 @@ fn fixture_options(dir: &Path) -> FixtureOptions {
 }
 
 fn compile_fixture(dir: &Path) -> Result<Compiled, Diagnostics> {
-    let (text, options) = compile_options(dir, fixture_options(dir));
-    compile_with(dir, &text, &options, fixture_options(dir))
+    compile_as(dir, &fixture_options(dir))
+}
+
+/// The fixture compiled as its options say.
+fn compile_as(dir: &Path, fixture: &FixtureOptions) -> Result<Compiled, Diagnostics> {
+    let (text, options) = compile_options(dir, fixture);
+    compile_with(dir, &text, &options, fixture)
 }
 
 /// The fixture compiled for export and written as a Dockerfile.
 fn export_fixture(dir: &Path) -> Result<llb_gen::export::Exported, Diagnostics> {
-    let (text, options) = compile_options(dir, fixture_options(dir));
+    let fixture = fixture_options(dir);
+    let (text, options) = compile_options(dir, &fixture);
     let options = llb_gen::export::compile_options(options);
-    let compiled = compile_with(dir, &text, &options, fixture_options(dir))?;
+    let compiled = compile_with(dir, &text, &options, &fixture)?;
     llb_gen::export::dockerfile(&text, &options, &compiled)
 }
 
-fn compile_options(dir: &Path, options: FixtureOptions) -> (String, CompileOptions) {
+fn compile_options(dir: &Path, options: &FixtureOptions) -> (String, CompileOptions) {
     let text = fs::read_to_string(dir.join("build.envd")).unwrap();
     let platform = Platform::parse(options.platform.as_deref().unwrap_or("linux/amd64")).unwrap();
     let includes = llb_gen::disk::included_from_folders(
@@ -140,9 +146,9 @@ fn compile_options(dir: &Path, options: FixtureOptions) -> (String, CompileOptio
     // Every fixture goes through the evaluation probe, as in the frontend;
     // some need its memory bound.
     let mut compile_options = CompileOptions::default()
-        .target(options.target)
+        .target(options.target.clone())
         .platform(platform)
-        .build_args(options.build_args)
+        .build_args(options.build_args.clone())
         .merge_layers(options.merge_layers.unwrap_or(true))
         .probe(Some(PathBuf::from(env!("CARGO_BIN_EXE_llb-gen"))))
         .includes(includes);
@@ -155,10 +161,10 @@ fn compile_with(
     dir: &Path,
     text: &str,
     options: &CompileOptions,
-    fixture: FixtureOptions,
+    fixture: &FixtureOptions,
 ) -> Result<Compiled, Diagnostics> {
     let registry = FixtureRegistry {
-        base_platforms: fixture.base_platforms,
+        base_platforms: fixture.base_platforms.clone(),
     };
     let files = llb_gen::disk::DiskContext::new(dir).unwrap();
     compile(text, options, &files, &registry)
@@ -265,21 +271,16 @@ fn install_base_runs_the_gpu_steps_as_the_cpu_build_does() -> Result<(), Failed>
             .collect(),
         ..FixtureOptions::default()
     };
-    let compile_with = |dir: &Path, fixture: FixtureOptions| {
-        let (text, options) = compile_options(dir, fixture);
-        compile_with(dir, &text, &options, FixtureOptions::default())
-    };
     let cpu_image = llb_gen::lower::DEFAULT_BASES
         .iter()
         .find(|(name, _)| *name == "aiges_cpu")
         .unwrap()
         .1;
     let cpu =
-        exec_digests(&compile_with(&dir, with_args(&[("ENVD_BASE_IMAGE", cpu_image)])).unwrap());
-    let gpu_family = exec_digests(
-        &compile_with(&dir, with_args(&[("ENVD_INSTALL_BASE", "aiges_cpu")])).unwrap(),
-    );
-    let gpu_plain = exec_digests(&compile_with(&dir, with_args(&[])).unwrap());
+        exec_digests(&compile_as(&dir, &with_args(&[("ENVD_BASE_IMAGE", cpu_image)])).unwrap());
+    let gpu_family =
+        exec_digests(&compile_as(&dir, &with_args(&[("ENVD_INSTALL_BASE", "aiges_cpu")])).unwrap());
+    let gpu_plain = exec_digests(&compile_as(&dir, &with_args(&[])).unwrap());
     assert_eq!(cpu.len(), 4, "python, apt, pip and run steps: {cpu:?}");
     assert_eq!(gpu_family, cpu, "the GPU build's steps are the CPU build's");
     assert!(

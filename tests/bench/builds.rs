@@ -544,6 +544,10 @@ fn print_tables(rows: &[Row], others: &NoChange, runs: usize, cold_runs: usize) 
     );
     println!("| envd-frontend / floor | {:.2}x |", envd / floor_ms);
     println!("| replay / Dockerfile | {:.2}x |", replay_ms / dockerfile);
+    println!(
+        "| replay / the Dockerfile frontend as a gateway image | {:.2}x |",
+        replay_ms / peer_ms
+    );
     println!("| floor / Dockerfile | {:.2}x |", floor_ms / dockerfile);
     println!(
         "| envd-frontend / exported Dockerfile (the gateway's cost over the floor) | {:.2}x |",

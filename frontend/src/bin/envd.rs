@@ -63,12 +63,18 @@ fn main() -> ExitCode {
             Ok(Some(dest)) => move_export(&dest),
             _ => ExitCode::SUCCESS,
         },
-        Ok(status) => ExitCode::from(
-            status
-                .code()
-                .and_then(|c| u8::try_from(c).ok())
-                .unwrap_or(1),
-        ),
+        Ok(status) => {
+            // A failed export leaves no folder behind.
+            if let Ok(Some(dest)) = dockerfile_export(build) {
+                let _ = std::fs::remove_dir_all(export_folder(&dest));
+            }
+            ExitCode::from(
+                status
+                    .code()
+                    .and_then(|c| u8::try_from(c).ok())
+                    .unwrap_or(1),
+            )
+        }
         Err(e) => {
             eprintln!("envd build: cannot run docker: {e}");
             ExitCode::from(127)
@@ -79,6 +85,14 @@ fn main() -> ExitCode {
 /// Moves the exported Dockerfile from the exporter's folder to `dest`.
 fn move_export(dest: &std::path::Path) -> ExitCode {
     let folder = export_folder(dest);
+    if dest.is_dir() {
+        eprintln!(
+            "envd build: --output type=dockerfile,dest={}: that is a folder; name the file to write (the Dockerfile is in {})",
+            dest.display(),
+            folder.display()
+        );
+        return ExitCode::from(1);
+    }
     let moved = std::fs::rename(folder.join("Dockerfile"), dest)
         .and_then(|()| std::fs::remove_dir_all(&folder));
     match moved {

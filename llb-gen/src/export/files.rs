@@ -6,7 +6,7 @@ use envd_proto::pb;
 use pb::file_action::Action;
 
 use super::graph::{Node, StateRef};
-use super::stages::{Reference, Stages, error_at};
+use super::stages::{Reference, Stages, finding_at};
 use super::{Finding, syntax};
 use crate::llb::{HTTP_CHECKSUM, HTTP_FILENAME, HTTP_PERM};
 
@@ -38,7 +38,7 @@ impl Stages<'_> {
                             _ => false,
                         });
                     if !makes_parent {
-                        return Err(error_at(
+                        return Err(finding_at(
                             node,
                             format!(
                                 "making the folder {} alone, which this export does not write",
@@ -51,20 +51,20 @@ impl Stages<'_> {
                 Some(Action::Copy(copy)) => {
                     let source = node
                         .input(action.secondary_input)
-                        .map_err(|e| error_at(node, e))?;
+                        .map_err(|e| finding_at(node, e))?;
                     let Some(source) = source else {
-                        return Err(error_at(node, "a copy from an empty file system"));
+                        return Err(finding_at(node, "a copy from an empty file system"));
                     };
                     out.push(self.copy(node, copy, &source)?);
                 }
                 Some(Action::Rm(rm)) => {
-                    return Err(error_at(
+                    return Err(finding_at(
                         node,
                         format!("removing {}, which this export does not write", rm.path),
                     ));
                 }
                 Some(Action::Symlink(link)) => {
-                    return Err(error_at(
+                    return Err(finding_at(
                         node,
                         format!(
                             "a link at {}, which this export does not write",
@@ -86,7 +86,7 @@ impl Stages<'_> {
         source: &StateRef,
     ) -> Result<String, Finding> {
         if !copy.include_patterns.is_empty() || !copy.exclude_patterns.is_empty() {
-            return Err(error_at(
+            return Err(finding_at(
                 node,
                 "a copy with patterns, which this export does not write",
             ));
@@ -122,21 +122,21 @@ impl Stages<'_> {
         }
         flags.extend(chown(node, copy.owner.as_ref())?);
         if !copy.dir_copy_contents && src != "." && !copy.attempt_unpack_docker_compatibility {
-            self.warnings.push(error_at(
+            self.warnings.push(finding_at(
                 node,
                 format!(
-                    "the Dockerfile's COPY puts the contents of {src} at {}, where this build puts {src} itself inside {} when that folder exists on the image",
-                    copy.dest, copy.dest
+                    "if {src} is a folder, the Dockerfile's COPY puts its contents at {dest}, where this build puts the folder itself inside {dest} when {dest} is a folder on the image",
+                    dest = copy.dest
                 ),
             ));
         }
         if src.contains(['*', '?', '[']) {
-            return Err(error_at(
+            return Err(finding_at(
                 node,
                 format!("copying {src}, whose name COPY would read as a pattern"),
             ));
         }
-        let args = syntax::paths(&[&src, &copy.dest]).map_err(|e| error_at(node, e))?;
+        let args = syntax::paths(&[&src, &copy.dest]).map_err(|e| finding_at(node, e))?;
         Ok(format!("COPY {}{args}", syntax::flags(&flags)))
     }
 
@@ -144,7 +144,7 @@ impl Stages<'_> {
     /// into [`UNPACKED`], as root, as BuildKit's unpacking copy does.
     fn unpack_stage(&mut self, node: &Node, from: &str, archive: &str) -> Result<String, Finding> {
         let Some(base) = self.base_image.clone() else {
-            return Err(error_at(
+            return Err(finding_at(
                 node,
                 "unpacking an archive before the image's base is known",
             ));
@@ -155,11 +155,11 @@ impl Stages<'_> {
             self.comment(node),
             crate::lower::shell::quote(&format!("{DOWNLOADED}{archive}")),
         );
-        let (delimiter, body) = syntax::heredoc(&script).map_err(|e| error_at(node, e))?;
+        let (delimiter, body) = syntax::heredoc(&script).map_err(|e| finding_at(node, e))?;
         let mount = [
             "type=bind".to_string(),
-            syntax::mount_field("from", from).map_err(|e| error_at(node, e))?,
-            syntax::mount_field("target", DOWNLOADED).map_err(|e| error_at(node, e))?,
+            syntax::mount_field("from", from).map_err(|e| finding_at(node, e))?,
+            syntax::mount_field("target", DOWNLOADED).map_err(|e| finding_at(node, e))?,
         ];
         self.written.push(format!(
             "{comment}\nFROM --platform={} {base} AS {name}\nUSER root\nRUN --mount={} <<'{delimiter}'\n{body}",
@@ -174,7 +174,7 @@ impl Stages<'_> {
 /// A file a step writes, as a `COPY` here-document.
 fn written_file(node: &Node, mkfile: &pb::FileActionMkFile) -> Result<String, Finding> {
     let text = std::str::from_utf8(&mkfile.data).map_err(|_| {
-        error_at(
+        finding_at(
             node,
             format!(
                 "the file {} is not text, which a Dockerfile here-document cannot hold",
@@ -183,10 +183,10 @@ fn written_file(node: &Node, mkfile: &pb::FileActionMkFile) -> Result<String, Fi
         )
     })?;
     let (delimiter, body) = syntax::heredoc(text)
-        .map_err(|e| error_at(node, format!("the file {}: {e}", mkfile.path)))?;
+        .map_err(|e| finding_at(node, format!("the file {}: {e}", mkfile.path)))?;
     let mut flags = vec![format!("--chmod={:o}", mkfile.mode)];
     flags.extend(chown(node, mkfile.owner.as_ref())?);
-    let path = syntax::word("the file", &mkfile.path).map_err(|e| error_at(node, e))?;
+    let path = syntax::word("the file", &mkfile.path).map_err(|e| finding_at(node, e))?;
     Ok(format!(
         "COPY {}<<'{delimiter}' {path}\n{body}",
         syntax::flags(&flags)
@@ -207,8 +207,8 @@ pub(super) fn http_add(node: &Node, source: &pb::SourceOp) -> Result<String, Fin
         .get(HTTP_FILENAME)
         .cloned()
         .unwrap_or_else(|| crate::lower::downloads::file_name(&source.identifier).to_string());
-    let args =
-        syntax::paths(&[&source.identifier, &format!("/{name}")]).map_err(|e| error_at(node, e))?;
+    let args = syntax::paths(&[&source.identifier, &format!("/{name}")])
+        .map_err(|e| finding_at(node, e))?;
     Ok(format!("ADD {}{args}", syntax::flags(&flags)))
 }
 
@@ -224,18 +224,19 @@ fn chown(node: &Node, owner: Option<&pb::ChownOpt>) -> Result<Option<String>, Fi
             Some(pb::user_opt::User::ByName(named)) if named.input < 0 => {
                 syntax::word("the owner", &named.name)
                     .map(Some)
-                    .map_err(|e| error_at(node, e))
+                    .map_err(|e| finding_at(node, e))
             }
-            Some(pb::user_opt::User::ByName(_)) => {
-                Err(error_at(node, "an owner looked up in another file system"))
-            }
+            Some(pb::user_opt::User::ByName(_)) => Err(finding_at(
+                node,
+                "an owner looked up in another file system",
+            )),
         }
     };
     match (word(&owner.user)?, word(&owner.group)?) {
         (Some(user), Some(group)) => Ok(Some(format!("--chown={user}:{group}"))),
         (Some(user), None) => Ok(Some(format!("--chown={user}"))),
         (None, None) => Ok(None),
-        (None, Some(_)) => Err(error_at(
+        (None, Some(_)) => Err(finding_at(
             node,
             "a group owner without a user, which a Dockerfile's --chown cannot say",
         )),

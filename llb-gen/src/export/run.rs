@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use envd_proto::pb;
 
 use super::graph::{Node, StateRef};
-use super::stages::{Reference, Stages, error_at};
+use super::stages::{Reference, Stages, finding_at};
 use super::{Finding, Settings, env_pairs, syntax, user_or_root};
 
 impl Stages<'_> {
@@ -29,7 +29,7 @@ impl Stages<'_> {
         check_unwritten(node, exec, &meta)?;
         let user = user_or_root(&meta.user);
         if user != user_or_root(&settings.user) {
-            let word = syntax::word("the user", user).map_err(|e| error_at(node, e))?;
+            let word = syntax::word("the user", user).map_err(|e| finding_at(node, e))?;
             out.push(format!("USER {word}"));
             settings.user = user.to_string();
         }
@@ -45,14 +45,15 @@ impl Stages<'_> {
             if current == Some(value) {
                 continue;
             }
-            let name = syntax::key(&key).map_err(|e| error_at(node, e))?;
+            let name = syntax::key(&key).map_err(|e| finding_at(node, e))?;
             if self.assumed.image_env.contains(&key) || settings.env.contains_key(&key) {
                 let old = settings.env.get(&key).map(String::as_str);
-                let written = syntax::env_value(&key, old, value).map_err(|e| error_at(node, e))?;
+                let written =
+                    syntax::env_value(&key, old, value).map_err(|e| finding_at(node, e))?;
                 out.push(format!("ENV {name}={written}"));
                 settings.env.insert(key.clone(), value.clone());
             } else {
-                let written = syntax::quoted(value).map_err(|e| error_at(node, e))?;
+                let written = syntax::quoted(value).map_err(|e| finding_at(node, e))?;
                 out.push(format!("ARG {name}={written}"));
                 settings.args.insert(key.clone(), value.clone());
             }
@@ -89,12 +90,12 @@ impl Stages<'_> {
         let script = match meta.args.as_slice() {
             [shell, flag, script] if shell == "/bin/sh" && flag == "-c" => script.clone(),
             args if prelude.is_empty() => {
-                let args = syntax::json_array(args).map_err(|e| error_at(node, e))?;
+                let args = syntax::json_array(args).map_err(|e| finding_at(node, e))?;
                 out.push(format!("RUN {}{args}", syntax::flags(&options)));
                 return Ok(());
             }
             _ => {
-                return Err(error_at(
+                return Err(finding_at(
                     node,
                     "a step that is not a shell script, and needs its folder or variables changed",
                 ));
@@ -105,7 +106,7 @@ impl Stages<'_> {
             body.push('\n');
         }
         let (delimiter, body) = syntax::heredoc(&body)
-            .map_err(|e| error_at(node, format!("the step's script: {e}")))?;
+            .map_err(|e| finding_at(node, format!("the step's script: {e}")))?;
         out.push(format!(
             "RUN {}<<'{delimiter}'\n{body}",
             syntax::flags(&options)
@@ -115,14 +116,15 @@ impl Stages<'_> {
 
     /// A mount of an exec op as a `--mount` option.
     fn mount(&mut self, node: &Node, mount: &pb::Mount) -> Result<String, Finding> {
-        let field =
-            |key: &str, value: &str| syntax::mount_field(key, value).map_err(|e| error_at(node, e));
+        let field = |key: &str, value: &str| {
+            syntax::mount_field(key, value).map_err(|e| finding_at(node, e))
+        };
         let mut fields = vec![];
         match pb::MountType::try_from(mount.mount_type) {
             Ok(pb::MountType::Bind) => {
                 fields.push("type=bind".to_string());
-                let Some(source) = node.input(mount.input).map_err(|e| error_at(node, e))? else {
-                    return Err(error_at(
+                let Some(source) = node.input(mount.input).map_err(|e| finding_at(node, e))? else {
+                    return Err(finding_at(
                         node,
                         "a bind mount of an empty file system, which a Dockerfile cannot say",
                     ));
@@ -145,7 +147,7 @@ impl Stages<'_> {
             Ok(pb::MountType::Cache) => {
                 let cache = mount.cache_opt.clone().unwrap_or_default();
                 if mount.input >= 0 {
-                    return Err(error_at(
+                    return Err(finding_at(
                         node,
                         "a cache mount that starts from a file system, which this export does not write",
                     ));
@@ -185,7 +187,7 @@ impl Stages<'_> {
                 fields.push(field("target", &mount.dest)?);
             }
             _ => {
-                return Err(error_at(
+                return Err(finding_at(
                     node,
                     format!(
                         "a mount at {} of a kind this export does not write",
@@ -216,7 +218,7 @@ fn check_unwritten(node: &Node, exec: &pb::ExecOp, meta: &pb::Meta) -> Result<()
         (!exec.cdi_devices.is_empty(), "devices"),
     ];
     match unwritten.iter().find(|(has, _)| *has) {
-        Some((_, what)) => Err(error_at(
+        Some((_, what)) => Err(finding_at(
             node,
             format!("a step with {what}, which this export does not write"),
         )),

@@ -14,7 +14,7 @@ use super::{Assumed, Finding, Settings, syntax};
 use crate::llb::LOCAL_INCLUDE_PATTERNS;
 
 /// A finding at the line of the op `node`.
-pub(super) fn error_at(node: &Node, message: impl Into<String>) -> Finding {
+pub(super) fn finding_at(node: &Node, message: impl Into<String>) -> Finding {
     Finding::at(node.line, message)
 }
 
@@ -87,13 +87,20 @@ impl<'g> Stages<'g> {
     }
 
     /// How instructions refer to `state`, writing its stage first if needed.
+    /// The whole context is the builder's own; a context narrowed to some
+    /// paths is a stage of those paths, so a step that reads them (a
+    /// requirements file) runs again only when they change, as under
+    /// envd-frontend.
     pub(super) fn reference(&mut self, state: &StateRef) -> Result<Reference, Finding> {
         if let Some(found) = self.names.get(state) {
             return Ok(found.clone());
         }
         let node = self.graph.node(state).map_err(|e| Finding::at(None, e))?;
         let reference = match &node.op.op {
-            Some(pb::op::Op::Source(source)) if source.identifier.starts_with("local://") => {
+            Some(pb::op::Op::Source(source))
+                if source.identifier.starts_with("local://")
+                    && !source.attrs.contains_key(LOCAL_INCLUDE_PATTERNS) =>
+            {
                 Reference::Context
             }
             _ => {
@@ -164,7 +171,7 @@ impl<'g> Stages<'g> {
                 // the compile saw.
                 if name.is_none() {
                     if let Some(why) = &self.assumed.base_refused {
-                        return Err(error_at(node, why.clone()));
+                        return Err(finding_at(node, why.clone()));
                     }
                     settings = self.assumed.settings.clone();
                     if let Some((tag, digest)) = reference.split_once("@sha256:")
@@ -189,7 +196,7 @@ impl<'g> Stages<'g> {
                 }
                 for path in paths {
                     let args = syntax::paths(&[&path, &format!("/{path}")])
-                        .map_err(|e| error_at(node, e))?;
+                        .map_err(|e| finding_at(node, e))?;
                     out.push(format!("COPY {args}"));
                 }
             }
@@ -211,7 +218,7 @@ impl<'g> Stages<'g> {
                     self.run(node, exec, &step_state, &mut settings, &mut out)?;
                 }
                 Some(pb::op::Op::File(file)) => self.file(node, file, &mut out)?,
-                _ => return Err(error_at(node, "an op a Dockerfile cannot say")),
+                _ => return Err(finding_at(node, "an op a Dockerfile cannot say")),
             }
         }
         Ok((out, settings))
@@ -242,21 +249,21 @@ impl<'g> Stages<'g> {
                         .iter()
                         .find(|m| m.dest == "/" && m.output == at.index)
                         .ok_or_else(|| {
-                            error_at(node, "a step's result other than its root file system, which a Dockerfile's RUN cannot keep")
+                            finding_at(node, "a step's result other than its root file system, which a Dockerfile's RUN cannot keep")
                         })?;
-                    node.input(root.input).map_err(|e| error_at(node, e))?
+                    node.input(root.input).map_err(|e| finding_at(node, e))?
                 }
                 Some(pb::op::Op::File(file)) => {
                     let first = chained_actions(node, file, at.index)?;
-                    node.input(first).map_err(|e| error_at(node, e))?
+                    node.input(first).map_err(|e| finding_at(node, e))?
                 }
                 Some(pb::op::Op::Merge(_)) | Some(pb::op::Op::Diff(_)) => {
-                    return Err(error_at(
+                    return Err(finding_at(
                         node,
                         "this build merges and diffs layers (a base family, ENVD_INSTALL_BASE: steps run on the install base and their changes are moved onto the runtime base), which a Dockerfile cannot say; export the build without ENVD_INSTALL_BASE, or build it with envd-frontend",
                     ));
                 }
-                _ => return Err(error_at(node, "an op a Dockerfile cannot say")),
+                _ => return Err(finding_at(node, "an op a Dockerfile cannot say")),
             };
             steps.push((node, at));
             current = next;
@@ -284,7 +291,7 @@ fn start_of<'g>(node: &'g Node, source: &'g pb::SourceOp) -> Result<Start<'g>, F
     if identifier.starts_with("local://") {
         let paths = match source.attrs.get(LOCAL_INCLUDE_PATTERNS) {
             Some(json) => serde_json::from_str::<Vec<String>>(json)
-                .map_err(|e| error_at(node, format!("the context's paths: {e}")))?,
+                .map_err(|e| finding_at(node, format!("the context's paths: {e}")))?,
             None => vec![],
         };
         return Ok(Start::Context(node, paths));
@@ -292,7 +299,7 @@ fn start_of<'g>(node: &'g Node, source: &'g pb::SourceOp) -> Result<Start<'g>, F
     if identifier.starts_with("https://") || identifier.starts_with("http://") {
         return Ok(Start::Http(node, source));
     }
-    Err(error_at(
+    Err(finding_at(
         node,
         format!("the source {identifier}, which this export does not write"),
     ))
@@ -311,7 +318,7 @@ fn chained_actions(node: &Node, file: &pb::FileOp, index: i64) -> Result<i64, Fi
         .all(|(i, action)| action.input == inputs + i as i64 - 1);
     match (file.actions.first(), file.actions.last()) {
         (Some(first), Some(last)) if chained && last.output == index => Ok(first.input),
-        _ => Err(error_at(
+        _ => Err(finding_at(
             node,
             "file actions that do not build one on another",
         )),
@@ -442,6 +449,35 @@ mod tests {
     }
 
     #[test]
+    fn files_a_step_reads_from_the_context_are_a_stage_of_just_them() {
+        let context = crate::llb::Local::new("context")
+            .include_patterns(["reqs/a.txt".to_string()])
+            .custom_name("install.python_packages (context)")
+            .build()
+            .unwrap();
+        let step = Exec::new(
+            &base(),
+            ["/bin/sh", "-c", "pip install -r /ctx/reqs/a.txt\n"],
+        )
+        .env("PATH", "/usr/bin")
+        .env("HOME", "/root")
+        .mount(BindMount::new("/ctx", &context))
+        .location(at_line(6))
+        .build()
+        .unwrap()
+        .root();
+        let text = export(&step, &[]).unwrap();
+        assert!(
+            text.starts_with("FROM scratch AS install-python-packages-1\n# build.envd\nCOPY reqs/a.txt /reqs/a.txt\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("--mount=type=bind,from=install-python-packages-1,target=/ctx"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn a_download_is_added_with_its_checksum() {
         let digest = format!("sha256:{}", "a".repeat(64));
         let download = Http::new("https://example.com/tool")
@@ -482,6 +518,7 @@ mod tests {
         let step = FileOp::new(&base())
             .copy(crate::llb::Copy::new(&tool("a"), "/bin/a", "/usr/bin/a").contents_only(true))
             .copy(crate::llb::Copy::new(&tool("b"), "/bin/b", "/usr/bin/b").contents_only(true))
+            .copy(crate::llb::Copy::new(&tool("a"), "/bin/c", "/usr/bin/c").contents_only(true))
             .build()
             .unwrap();
         let text = export(&step, &[]).unwrap();
@@ -493,7 +530,12 @@ mod tests {
             text.contains("FROM --platform=linux/arm64 docker.io/library/b:1 AS image-tool-2\n"),
             "{text}"
         );
-        assert!(text.contains("COPY --from=image-tool-1 /bin/a /usr/bin/a\nCOPY --from=image-tool-2 /bin/b /usr/bin/b"), "{text}");
+        assert!(text.contains("COPY --from=image-tool-1 /bin/a /usr/bin/a\nCOPY --from=image-tool-2 /bin/b /usr/bin/b\nCOPY --from=image-tool-1 /bin/c /usr/bin/c"), "{text}");
+        assert_eq!(
+            text.matches(" AS image-tool-").count(),
+            2,
+            "one stage per image: {text}"
+        );
     }
 
     #[test]
