@@ -147,18 +147,11 @@ fn exported_dockerfile_builds_the_frontends_image_on_dockerds_builtin_frontend()
     );
 
     // No syntax line: dockerd's own Dockerfile frontend builds it.
-    let mut cmd = Command::new("docker");
-    cmd.args([
-        "buildx",
-        "build",
-        "--progress=plain",
-        "--network=host",
-        "--load",
-    ])
-    .args(["-t", "envd-e2e/export:builtin", "-f"])
-    .arg(exported.dockerfile())
-    .arg(&project.dir);
-    let output = cmd.output().unwrap();
+    let output = builtin_build(
+        &exported.dockerfile(),
+        &project.dir,
+        "envd-e2e/export:builtin",
+    );
     assert!(
         output.status.success(),
         "{}",
@@ -197,6 +190,24 @@ fn exported_dockerfile_builds_the_frontends_image_on_dockerds_builtin_frontend()
         .trim(),
         "wrapper ready: alpha delta"
     );
+}
+
+/// `docker buildx build` of `dockerfile` with no syntax line: dockerd's
+/// built-in Dockerfile frontend, on the host network (the local index).
+fn builtin_build(dockerfile: &Path, context: &Path, tag: &str) -> Output {
+    Command::new("docker")
+        .args([
+            "buildx",
+            "build",
+            "--progress=plain",
+            "--network=host",
+            "--load",
+        ])
+        .args(["-t", tag, "-f"])
+        .arg(dockerfile)
+        .arg(context)
+        .output()
+        .unwrap()
 }
 
 /// Why podman cannot run here, if it cannot.
@@ -272,6 +283,36 @@ fn output_text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// Builds `dockerfile` on Podman as `tag` (its base `base` moved over
+/// first), runs `script` in the image with `sh`, and returns what it
+/// printed; the image is removed after.
+fn podman_build_and_run(
+    base: &str,
+    dockerfile: &Path,
+    context: &Path,
+    tag: &str,
+    script: &str,
+) -> String {
+    load_into_podman(base);
+    let _image = PodmanImages(vec![tag.to_string()]);
+    let built = podman_build(dockerfile, context, tag);
+    assert!(built.status.success(), "{}", output_text(&built));
+    let ran = Command::new("podman")
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "/bin/sh",
+        ])
+        .args([tag, "-c", script])
+        .output()
+        .unwrap();
+    assert!(ran.status.success(), "{}", output_text(&ran));
+    String::from_utf8_lossy(&ran.stdout).into_owned()
 }
 
 /// Removes podman images the test made, whatever happens.
@@ -504,19 +545,11 @@ fn an_exported_v1_download_is_checked_unpacked_and_installed_as_the_frontend_doe
         )),
         "{dockerfile}"
     );
-    let out = Command::new("docker")
-        .args([
-            "buildx",
-            "build",
-            "--progress=plain",
-            "--network=host",
-            "--load",
-        ])
-        .args(["-t", "envd-e2e/export-v1:builtin", "-f"])
-        .arg(exported.dockerfile())
-        .arg(&project.dir)
-        .output()
-        .unwrap();
+    let out = builtin_build(
+        &exported.dockerfile(),
+        &project.dir,
+        "envd-e2e/export-v1:builtin",
+    );
     assert!(out.status.success(), "{}", output_text(&out));
     let program = "stat -c '%a %U' /usr/bin/codex && sha256sum /usr/bin/codex && codex";
     let installed = run_in("envd-e2e/export-v1:frontend", program);
@@ -528,34 +561,14 @@ fn an_exported_v1_download_is_checked_unpacked_and_installed_as_the_frontend_doe
     ) {
         return;
     }
-    load_into_podman("envd-test/cpu:latest");
-    let _images = PodmanImages(vec!["localhost/envd-e2e-export:v1".into()]);
-    let built = podman_build(
+    let ran = podman_build_and_run(
+        "envd-test/cpu:latest",
         &exported.dockerfile(),
         &project.dir,
         "localhost/envd-e2e-export:v1",
+        program,
     );
-    assert!(built.status.success(), "{}", output_text(&built));
-    let ran = Command::new("podman")
-        .args([
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--entrypoint",
-            "/bin/sh",
-            "localhost/envd-e2e-export:v1",
-            "-c",
-            program,
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&ran.stdout),
-        installed,
-        "{}",
-        output_text(&ran)
-    );
+    assert_eq!(ran, installed);
 }
 
 #[test]
@@ -578,19 +591,11 @@ fn the_seed_examples_exported_dockerfile_installs_its_conda_environment_on_real_
         dockerfile.contains("--mount=type=cache,id=envd-frontend/conda-pkgs,target=/var/cache/envd-frontend/conda-pkgs,sharing=locked"),
         "{dockerfile}"
     );
-    let out = Command::new("docker")
-        .args([
-            "buildx",
-            "build",
-            "--progress=plain",
-            "--network=host",
-            "--load",
-        ])
-        .args(["-t", "envd-e2e/export-seed:builtin", "-f"])
-        .arg(exported.dockerfile())
-        .arg(&project.dir)
-        .output()
-        .unwrap();
+    let out = builtin_build(
+        &exported.dockerfile(),
+        &project.dir,
+        "envd-e2e/export-seed:builtin",
+    );
     assert!(out.status.success(), "{}", output_text(&out));
     // What the seed example's envd-frontend build is checked for: the env
     // file's packages from the site's conda mirror, pip's, apt's, the
@@ -602,25 +607,13 @@ fn the_seed_examples_exported_dockerfile_installs_its_conda_environment_on_real_
     ) {
         return;
     }
-    load_into_podman("envd-test/conda:latest");
-    let _images = PodmanImages(vec!["localhost/envd-e2e-export:seed".into()]);
-    let built = podman_build(
+    let stdout = podman_build_and_run(
+        "envd-test/conda:latest",
         &exported.dockerfile(),
         &project.dir,
         "localhost/envd-e2e-export:seed",
+        "python -c 'import torch, mmcv, detectron2; print(torch.__version__)' && /opt/conda/bin/conda list envd-conda --json",
     );
-    assert!(built.status.success(), "{}", output_text(&built));
-    let ran = Command::new("podman")
-        .args(["run", "--rm", "--network", "none", "--entrypoint", "/bin/sh"])
-        .arg("localhost/envd-e2e-export:seed")
-        .args([
-            "-c",
-            "python -c 'import torch, mmcv, detectron2; print(torch.__version__)' && /opt/conda/bin/conda list envd-conda --json",
-        ])
-        .output()
-        .unwrap();
-    assert!(ran.status.success(), "{}", output_text(&ran));
-    let stdout = String::from_utf8_lossy(&ran.stdout);
     assert!(stdout.starts_with("1.10\n"), "{stdout}");
     for package in ["envd-conda-alpha", "envd-conda-beta", "envd-conda-prefixed"] {
         assert!(

@@ -14,9 +14,9 @@ impl Stages<'_> {
     /// An exec op as `RUN`. What the step has and the stage does not is
     /// written first: its user (`USER`), its variables (`ENV` for those the
     /// image keeps, `ARG` for those only steps see, `unset` in the script
-    /// for those it lacks), its folder (`cd` in the script). The script is a here-document
-    /// whose first line names the build file line (Podman and Buildah show
-    /// that line with the step).
+    /// for those it lacks), its folder (`cd` in the script). The script is
+    /// a here-document whose first line names the build file line (Podman
+    /// and Buildah show that line with the step).
     pub(super) fn run(
         &mut self,
         node: &Node,
