@@ -749,23 +749,7 @@ fn a_build_file_saved_on_windows_builds() {
 /// Serves `body` for every request on 127.0.0.1, for `io.http`; returns
 /// the port. The thread lives as long as the test process.
 fn serve_bytes(body: &'static [u8]) -> u16 {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut stream = stream;
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(body);
-        }
-    });
-    port
+    serve_http(move |_| Some(body.to_vec()))
 }
 
 #[test]

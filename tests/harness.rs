@@ -724,6 +724,18 @@ pub fn check_seed_image(image: &str, index: &PackageIndex, conda: &CondaMirror) 
 /// Serves files by path on 127.0.0.1 (404 for others); returns the port.
 /// The thread lives as long as the test process.
 pub fn serve_files(files: Vec<(String, Vec<u8>)>) -> u16 {
+    serve_http(move |path| {
+        files
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, body)| body.clone())
+    })
+}
+
+/// An HTTP server on 127.0.0.1 answering each request with what `answer`
+/// gives for its path (404 for `None`); returns the port. The thread lives
+/// as long as the test process.
+pub fn serve_http(answer: impl Fn(&str) -> Option<Vec<u8>> + Send + 'static) -> u16 {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
@@ -734,11 +746,7 @@ pub fn serve_files(files: Vec<(String, Vec<u8>)>) -> u16 {
             let n = stream.read(&mut request).unwrap_or(0);
             let head = String::from_utf8_lossy(&request[..n]);
             let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let found = files
-                .iter()
-                .find(|(p, _)| *p == path)
-                .map(|(_, b)| b.clone());
-            let (status, body) = match found {
+            let (status, body) = match answer(&path) {
                 Some(body) => ("200 OK", body),
                 None => ("404 Not Found", b"not found\n".to_vec()),
             };

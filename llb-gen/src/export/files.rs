@@ -9,6 +9,7 @@ use super::graph::{Node, StateRef};
 use super::stages::{Reference, Stages, finding_at};
 use super::{Finding, syntax};
 use crate::llb::{HTTP_CHECKSUM, HTTP_FILENAME, HTTP_PERM};
+use crate::lower::parent_folder;
 
 /// Where an unpacking stage mounts the download, and unpacks it.
 const DOWNLOADED: &str = "/tmp/envd-frontend/download";
@@ -33,7 +34,7 @@ impl Stages<'_> {
                         && mkdir.owner.is_none()
                         && actions.get(i + 1).is_some_and(|next| match &next.action {
                             Some(Action::Mkfile(mkfile)) => {
-                                parent(&mkfile.path) == folder(&mkdir.path)
+                                parent_folder(&mkfile.path) == folder(&mkdir.path)
                             }
                             _ => false,
                         });
@@ -248,12 +249,5 @@ fn folder(path: &str) -> &str {
     match path.trim_end_matches('/') {
         "" => "/",
         trimmed => trimmed,
-    }
-}
-
-fn parent(path: &str) -> &str {
-    match path.rsplit_once('/') {
-        Some(("", _)) | None => "/",
-        Some((dir, _)) => dir,
     }
 }

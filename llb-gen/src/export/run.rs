@@ -33,10 +33,11 @@ impl Stages<'_> {
             out.push(format!("USER {word}"));
             settings.user = user.to_string();
         }
-        let wanted: BTreeMap<String, String> = env_pairs(&meta.env).into_iter().collect();
+        let pairs = env_pairs(&meta.env);
+        let wanted: BTreeMap<String, String> = pairs.iter().cloned().collect();
         // In the step's order, each variable once (its last value).
         let mut seen = std::collections::BTreeSet::new();
-        for (key, _) in env_pairs(&meta.env) {
+        for (key, _) in pairs {
             if !seen.insert(key.clone()) {
                 continue;
             }

@@ -11,7 +11,7 @@ use envd_proto::pb;
 use super::files::http_add;
 use super::graph::{Graph, Node, StateRef};
 use super::{Assumed, Finding, Settings, syntax};
-use crate::llb::LOCAL_INCLUDE_PATTERNS;
+use crate::llb::{LOCAL_INCLUDE_PATTERNS, Platform};
 
 /// A finding at the line of the op `node`.
 pub(super) fn finding_at(node: &Node, message: impl Into<String>) -> Finding {
@@ -164,7 +164,7 @@ impl<'g> Stages<'g> {
                     .op
                     .platform
                     .as_ref()
-                    .map_or(self.platform.clone(), platform_name);
+                    .map_or(self.platform.clone(), |p| Platform::from_pb(p).to_string());
                 let mut reference = reference;
                 out.push(self.comment(node));
                 // The image's own chain starts at its base, whose settings
@@ -271,16 +271,6 @@ impl<'g> Stages<'g> {
         steps.reverse();
         Ok((start, steps))
     }
-}
-
-/// `os/arch[/variant]` of an op's platform.
-fn platform_name(platform: &pb::Platform) -> String {
-    let mut name = format!("{}/{}", platform.os, platform.architecture);
-    if !platform.variant.is_empty() {
-        name.push('/');
-        name.push_str(&platform.variant);
-    }
-    name
 }
 
 fn start_of<'g>(node: &'g Node, source: &'g pb::SourceOp) -> Result<Start<'g>, Finding> {

@@ -98,6 +98,15 @@ impl Platform {
         }
     }
 
+    /// An op's platform as this type holds it (an empty variant: none).
+    pub fn from_pb(platform: &pb::Platform) -> Platform {
+        Platform {
+            os: platform.os.clone(),
+            architecture: platform.architecture.clone(),
+            variant: Some(platform.variant.clone()).filter(|v| !v.is_empty()),
+        }
+    }
+
     pub fn to_pb(&self) -> pb::Platform {
         pb::Platform {
             os: self.os.clone(),
@@ -185,6 +194,9 @@ mod tests {
         assert_eq!(arm.variant.as_deref(), Some("v8"));
         assert_eq!(arm.to_string(), "linux/arm64/v8");
         assert_eq!(arm.to_pb().variant, "v8");
+        assert_eq!(Platform::from_pb(&arm.to_pb()), arm);
+        let amd64 = Platform::new("linux", "amd64");
+        assert_eq!(Platform::from_pb(&amd64.to_pb()).to_string(), "linux/amd64");
         for bad in [
             "",
             "linux",

@@ -98,11 +98,8 @@ impl Lowering<'_> {
     ) -> Result<(), Diagnostic> {
         let title = format!("{builtin} {path}");
         // An image may have no /etc/conda.
-        let parent = path
-            .rsplit_once('/')
-            .map_or("/", |(dir, _)| if dir.is_empty() { "/" } else { dir });
         self.state = FileOp::new(&self.state)
-            .mkdir(Mkdir::new(parent).parents(true).mode(0o755))
+            .mkdir(Mkdir::new(parent_folder(path)).parents(true).mode(0o755))
             .mkfile(Mkfile::new(path, content).mode(0o644))
             .custom_name(self.op_name(&title))
             .location(self.location(span))
@@ -149,5 +146,13 @@ impl Lowering<'_> {
         path: &str,
     ) -> Result<SourceText, Diagnostic> {
         read_text(&self.files, self.source, span.range(), what, path)
+    }
+}
+
+/// The folder an absolute path is in (`/` for a file at the root).
+pub(crate) fn parent_folder(path: &str) -> &str {
+    match path.rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((dir, _)) => dir,
     }
 }

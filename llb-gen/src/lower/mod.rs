@@ -16,6 +16,7 @@ mod family;
 mod ignore;
 mod image_config;
 mod layers;
+pub(crate) use layers::parent_folder;
 pub(crate) mod requirements;
 pub(crate) mod secrets;
 pub(crate) mod shell;
