@@ -41,7 +41,7 @@ pub async fn answer(
             text: &request.text,
             options: &options,
             platforms: &request.platforms,
-            files: &files,
+            files: files.as_ref(),
             resolver: &resolver,
             settings,
         };
