@@ -3,9 +3,7 @@
 //! compiler is synchronous, so it runs on a blocking thread and these wait
 //! on the bridge's futures from there. Lookups the compiler announces
 //! (`prefetch`) start at once as tasks on the runtime, so the daemon works
-//! on them together rather than one after another. A build's lookups read
-//! the build's own context transfer (`ContextReads`), so the client sends
-//! the context once for the lookups and the steps together.
+//! on them together rather than one after another.
 
 use llb_gen::limits::MAX_CONTEXT_FILE_BYTES;
 use std::collections::HashMap;
@@ -14,11 +12,9 @@ use std::sync::{Arc, Mutex};
 use envd_proto::pb;
 use llb_gen::llb::{ImageRef, Platform, ResolveMode};
 use llb_gen::lower::{
-    BaseResolver, CONTEXT_TRANSFER, ContextFiles, ContextReads, ContextSource, DOCKERIGNORE,
-    FileKind, ImageConfig, ResolvedBase,
+    BaseResolver, ContextFiles, ContextSource, FileKind, ImageConfig, ResolvedBase,
 };
 use tokio::runtime::Handle;
-use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
 
 use crate::bridge::{Bridge, PathKind};
@@ -88,33 +84,11 @@ fn start<T: Clone + Send + 'static>(
     }
 }
 
-/// How a lookup reads the context.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transfers {
-    /// Through the transfer the build's steps read, which holds every path
-    /// the compiler announced: the client sends the context once. For
-    /// builds, whose steps transfer it anyway.
-    Shared,
-    /// Each path on its own: only the files looked up are sent. For
-    /// subrequests, which read a few files and build nothing.
-    PerPath,
-}
-
-/// The build's context transfer: what it holds, and its ref once solved
-/// (each lookup that needs it waits for the one solve).
-struct SharedTransfer {
-    reads: ContextReads,
-    def: pb::Definition,
-    solved: OnceCell<Result<String, String>>,
-}
-
 pub struct BridgeContext {
     bridge: Arc<Bridge>,
     runtime: Handle,
     context: ContextSource,
     cache_imports: Vec<CacheImport>,
-    transfers: Transfers,
-    shared: Mutex<Option<Arc<SharedTransfer>>>,
     paths: Mutex<Lookups<PathLookup>>,
 }
 
@@ -124,47 +98,14 @@ impl BridgeContext {
         runtime: Handle,
         context: ContextSource,
         cache_imports: Vec<CacheImport>,
-        transfers: Transfers,
     ) -> Self {
         BridgeContext {
             bridge,
             runtime,
             context,
             cache_imports,
-            transfers,
-            shared: Mutex::new(None),
             paths: Lookups::new(),
         }
-    }
-
-    /// Starts reading `.dockerignore`, which the compiler reads before it
-    /// announces the other paths (what the transfer leaves out), so it is
-    /// there by the time the build file is evaluated. An input state has
-    /// none to read.
-    pub fn start_reading_dockerignore(&self) {
-        if matches!(self.context, ContextSource::Local { .. }) {
-            self.start_narrowed(DOCKERIGNORE);
-        }
-    }
-
-    /// Starts looking `path` up in the context narrowed to it.
-    fn start_narrowed(&self, path: &str) {
-        // A path that cannot be narrowed fails when it is looked up.
-        if let Ok(def) = self.narrowed(path) {
-            let task = look_up_path(
-                self.bridge.clone(),
-                def,
-                path.to_string(),
-                self.cache_imports.clone(),
-            );
-            start(&self.paths, &self.runtime, path.to_string(), task);
-        }
-    }
-
-    /// The build's transfer, when it holds `path`.
-    fn shared_holding(&self, path: &str) -> Option<Arc<SharedTransfer>> {
-        let shared = self.shared.lock().ok()?.clone()?;
-        shared.reads.covers(path).then_some(shared)
     }
 
     /// The context narrowed to `path` (the same op the build's steps use,
@@ -184,14 +125,6 @@ impl BridgeContext {
 
     fn lookup(&self, path: &str) -> Result<PathLookup, String> {
         get_or_wait(&self.paths, &self.runtime, path, || {
-            if let Some(shared) = self.shared_holding(path) {
-                return self.runtime.block_on(look_up_in_transfer(
-                    self.bridge.clone(),
-                    shared,
-                    path.to_string(),
-                    self.cache_imports.clone(),
-                ));
-            }
             let def = self.narrowed(path)?;
             self.runtime.block_on(look_up_path(
                 self.bridge.clone(),
@@ -201,31 +134,6 @@ impl BridgeContext {
             ))
         })
     }
-}
-
-/// Stats `path` in the build's transfer, solving it first if no lookup
-/// has.
-async fn look_up_in_transfer(
-    bridge: Arc<Bridge>,
-    shared: Arc<SharedTransfer>,
-    path: String,
-    cache_imports: Vec<CacheImport>,
-) -> Result<PathLookup, String> {
-    let reference = shared
-        .solved
-        .get_or_init(|| async {
-            bridge
-                .solve(shared.def.clone(), &cache_imports)
-                .await
-                .map_err(|e| e.message().to_string())
-        })
-        .await
-        .clone()?;
-    let kind = bridge
-        .stat(&reference, &path)
-        .await
-        .map_err(|e| e.message().to_string())?;
-    Ok((reference, kind))
 }
 
 /// Solves the narrowed context and stats the path in it.
@@ -271,33 +179,18 @@ impl ContextFiles for BridgeContext {
         }))
     }
 
-    fn prefetch(&self, reads: &ContextReads) {
-        let looked_up = reads.paths.iter().filter(|path| *path != ".");
-        if self.transfers == Transfers::PerPath {
-            looked_up.for_each(|path| self.start_narrowed(path));
-            return;
-        }
-        // A transfer that cannot be made fails each lookup on its own.
-        let Some(Ok(state)) = reads.state(&self.context, CONTEXT_TRANSFER.to_string(), None) else {
-            looked_up.for_each(|path| self.start_narrowed(path));
-            return;
-        };
-        let shared = Arc::new(SharedTransfer {
-            reads: reads.clone(),
-            def: state.marshal(),
-            solved: OnceCell::new(),
-        });
-        if let Ok(mut slot) = self.shared.lock() {
-            *slot = Some(shared.clone());
-        }
-        for path in looked_up {
-            let task = look_up_in_transfer(
-                self.bridge.clone(),
-                shared.clone(),
-                path.clone(),
-                self.cache_imports.clone(),
-            );
-            start(&self.paths, &self.runtime, path.clone(), task);
+    fn prefetch(&self, paths: &[String]) {
+        for path in paths {
+            // A path that cannot be narrowed fails when it is looked up.
+            if let Ok(def) = self.narrowed(path) {
+                let task = look_up_path(
+                    self.bridge.clone(),
+                    def,
+                    path.clone(),
+                    self.cache_imports.clone(),
+                );
+                start(&self.paths, &self.runtime, path.clone(), task);
+            }
         }
     }
 }

@@ -122,7 +122,7 @@ async fn respond(
     })?;
     match options.request_id.clone() {
         None => {
-            let request = Request::read(bridge, options, Reads::Build, timeline).await?;
+            let request = Request::read(bridge, options, Reads::Includes, timeline).await?;
             solve::build(bridge, request, &probe, timeline).await
         }
         // Unknown ones get BuildKit's "unsupported request", which clients

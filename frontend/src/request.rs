@@ -17,7 +17,7 @@ use llb_gen::lower::ContextSource;
 use tokio::runtime::Handle;
 
 use crate::bridge::Bridge;
-use crate::context::{BridgeContext, BridgeResolver, Transfers};
+use crate::context::{BridgeContext, BridgeResolver};
 use crate::error::FrontendError;
 use crate::options::Options;
 use crate::report::Timeline;
@@ -30,9 +30,6 @@ pub struct Request {
     pub includes: IncludedModules,
     /// The platforms to build: those asked for, else the worker's first.
     pub platforms: Vec<Platform>,
-    /// The context's files, read through BuildKit (`.dockerignore` begun
-    /// while the build file was read).
-    files: Arc<BridgeContext>,
 }
 
 /// What a request needs beyond the build file.
@@ -40,14 +37,8 @@ pub struct Request {
 pub enum Reads {
     /// The build file alone (`targets` lists its functions).
     BuildFile,
-    /// The build file and the repositories it includes, and the context
-    /// files the compile looks up, each on its own: a compile that builds
-    /// nothing (a subrequest), so only the files it reads are sent.
+    /// The build file and the repositories it includes (a compile).
     Includes,
-    /// As [`Reads::Includes`], with the context files read through the
-    /// transfer the build's steps read: a build, which sends the context
-    /// once.
-    Build,
 }
 
 impl Request {
@@ -61,26 +52,12 @@ impl Request {
             .inputs()
             .await
             .map_err(FrontendError::daemon("reading frontend inputs"))?;
-        let context = context_of(&options, &inputs)?;
-        let transfers = match reads {
-            Reads::Build => Transfers::Shared,
-            Reads::BuildFile | Reads::Includes => Transfers::PerPath,
-        };
-        let files = Arc::new(BridgeContext::new(
-            bridge.clone(),
-            Handle::current(),
-            context.clone(),
-            options.cache_imports.clone(),
-            transfers,
-        ));
-        if reads != Reads::BuildFile {
-            files.start_reading_dockerignore();
-        }
         let text = read_build_file(bridge, &options, &inputs).await?;
         timeline.mark("build_file");
+        let context = context_of(&options, &inputs)?;
         let includes = match reads {
             Reads::BuildFile => IncludedModules::new(),
-            Reads::Includes | Reads::Build => {
+            Reads::Includes => {
                 crate::includes::fetch(bridge, &text, &options.include_mirrors, &context).await
             }
         };
@@ -95,7 +72,6 @@ impl Request {
             context,
             includes,
             platforms,
-            files,
         })
     }
 
@@ -126,14 +102,21 @@ impl Request {
 
     /// Where the compiler reads context files and base image configs: from
     /// BuildKit, waiting on the bridge from a blocking thread.
-    pub fn lookups(&self, bridge: &Arc<Bridge>) -> (Arc<BridgeContext>, BridgeResolver) {
+    pub fn lookups(&self, bridge: &Arc<Bridge>) -> (BridgeContext, BridgeResolver) {
+        let runtime = Handle::current();
+        let files = BridgeContext::new(
+            bridge.clone(),
+            runtime.clone(),
+            self.context.clone(),
+            self.options.cache_imports.clone(),
+        );
         let resolver = BridgeResolver::new(
             bridge.clone(),
-            Handle::current(),
+            runtime,
             self.options.resolve_mode,
             self.options.session_id.clone(),
         );
-        (self.files.clone(), resolver)
+        (files, resolver)
     }
 }
 

@@ -41,7 +41,7 @@ pub async fn answer(
             text: &request.text,
             options: &options,
             platforms: &request.platforms,
-            files: files.as_ref(),
+            files: &files,
             resolver: &resolver,
             settings,
         };

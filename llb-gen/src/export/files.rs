@@ -98,7 +98,7 @@ impl Stages<'_> {
         } else {
             copy.src.clone()
         };
-        match self.reference_selecting(source, &src)? {
+        match self.reference(source)? {
             Reference::Context => {
                 // A context path is relative to the context's root.
                 src = match src.trim_start_matches('/') {

@@ -130,7 +130,7 @@ impl Stages<'_> {
                         "a bind mount of an empty file system, which a Dockerfile cannot say",
                     ));
                 };
-                match self.reference_selecting(&source, &mount.selector)? {
+                match self.reference(&source)? {
                     Reference::Context if mount.selector.is_empty() => {
                         self.reads_whole_context = true;
                     }

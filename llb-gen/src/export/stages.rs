@@ -12,7 +12,6 @@ use super::files::http_add;
 use super::graph::{Graph, Node, StateRef};
 use super::{Assumed, Finding, Settings, syntax};
 use crate::llb::{LOCAL_INCLUDE_PATTERNS, Platform};
-use crate::lower::is_within;
 
 /// A finding at the line of the op `node`.
 pub(super) fn finding_at(node: &Node, message: impl Into<String>) -> Finding {
@@ -113,28 +112,6 @@ impl<'g> Stages<'g> {
         };
         self.names.insert(state.clone(), reference.clone());
         Ok(reference)
-    }
-
-    /// How instructions refer to `path` of `state`: the build context when
-    /// `state` is a transfer of the context that holds the path (a step's
-    /// own part of the build's one transfer reads the same from the
-    /// builder's context, and a builder keys it by that part alone), else
-    /// as [`Self::reference`] says.
-    pub(super) fn reference_selecting(
-        &mut self,
-        state: &StateRef,
-        path: &str,
-    ) -> Result<Reference, Finding> {
-        let path = path.trim_start_matches('/');
-        let node = self.graph.node(state).map_err(|e| Finding::at(None, e))?;
-        if let Some(pb::op::Op::Source(source)) = &node.op.op
-            && !path.is_empty()
-            && let Start::Context(_, included) = start_of(node, source)?
-            && included.iter().any(|p| is_within(path, p))
-        {
-            return Ok(Reference::Context);
-        }
-        self.reference(state)
     }
 
     /// A name for a new stage from its op's progress name (`download uv

@@ -31,13 +31,11 @@ pub enum CacheSharing {
     Locked,
 }
 
-/// A bind mount of a state, or of one path in it: read-only unless made
-/// writable.
+/// A bind mount of a state: read-only unless made writable.
 #[derive(Clone, Debug)]
 pub struct BindMount {
     dest: String,
     source: State,
-    selector: Option<String>,
     writable: bool,
 }
 
@@ -46,18 +44,8 @@ impl BindMount {
         BindMount {
             dest: dest.into(),
             source: source.clone(),
-            selector: None,
             writable: false,
         }
-    }
-
-    /// Mounts only `path` of the state (relative to its root). BuildKit
-    /// keys a read-only mount's step by the content of that path alone,
-    /// so several steps can mount parts of one state and each reruns only
-    /// when its own part changes.
-    pub fn selector(mut self, path: impl Into<String>) -> BindMount {
-        self.selector = Some(path.into());
-        self
     }
 
     /// The command may write into the mount; its writes are thrown away
@@ -301,9 +289,6 @@ fn mount_to_pb(
             required.insert(caps::EXEC_MOUNT_BIND);
             pm.input = inputs.index_of(&m.source);
             pm.readonly = !m.writable;
-            if let Some(selector) = &m.selector {
-                pm.selector = selector.clone();
-            }
         }
         Mount::Cache(m) => {
             if m.id.is_empty() {
@@ -423,7 +408,6 @@ mod tests {
         );
         let src_mount = by_dest("/src");
         assert!(src_mount.readonly);
-        assert_eq!(src_mount.selector, "");
         assert_eq!(src_mount.mount_type, pb::MountType::Bind as i32);
         assert_eq!(
             top_caps(&exec.root()),
@@ -474,31 +458,6 @@ mod tests {
         assert_eq!(
             exec_of(&top_op(&none.root())).network,
             pb::NetMode::None as i32
-        );
-    }
-
-    #[test]
-    fn mounts_of_parts_of_one_state_share_its_input() {
-        let src = Local::new("context").build().unwrap();
-        let exec = Exec::new(&base(), ["true"])
-            .mount(BindMount::new("/ctx/requirements.txt", &src).selector("requirements.txt"))
-            .mount(BindMount::new("/ctx/wheels", &src).selector("wheels"))
-            .build()
-            .unwrap();
-        let op = top_op(&exec.root());
-        assert_eq!(op.inputs.len(), 2, "the image and the context, once");
-        let mounts: Vec<(&str, &str, i64, bool)> = exec_of(&op)
-            .mounts
-            .iter()
-            .skip(1)
-            .map(|m| (m.dest.as_str(), m.selector.as_str(), m.input, m.readonly))
-            .collect();
-        assert_eq!(
-            mounts,
-            [
-                ("/ctx/requirements.txt", "requirements.txt", 1, true),
-                ("/ctx/wheels", "wheels", 1, true),
-            ]
         );
     }
 

@@ -1,7 +1,6 @@
 //! Access to the build context: the files trait the frontend (through
-//! BuildKit) and the offline compiler (from disk) implement, the one
-//! transfer of it a build makes ([`ContextReads`]), and the narrowed
-//! `local://` sources it is made of.
+//! BuildKit) and the offline compiler (from disk) implement, and the
+//! narrowed `local://` sources steps read the context through.
 
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::limits::{MAX_CONTEXT_FILE_BYTES, describe_bytes};
@@ -22,70 +21,10 @@ pub trait ContextFiles {
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String>;
     /// Whether the path is a file or a directory, or `None` when missing.
     fn kind(&self, path: &str) -> Result<Option<FileKind>, String>;
-    /// A hint that the build reads `reads` and is about to look its paths
-    /// up: a reader that fetches them over the network may start now, and
-    /// may fetch them as the one transfer the build's steps read. Errors
-    /// wait for the lookup itself. The default does nothing.
-    fn prefetch(&self, _reads: &ContextReads) {}
-}
-
-/// The part of the build context a build reads: the paths its steps name
-/// (`.` alone for all of it), less what `.dockerignore` leaves out. The
-/// build transfers it once, as one source every step reads from: each
-/// step mounts or copies only its own paths of it, and BuildKit keys the
-/// step by their content alone. (A source per step transferred the
-/// context once per step, and one more time for each lookup.)
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ContextReads {
-    /// Relative, normalized, each once, in the order steps name them; `.`
-    /// alone when a step reads all of it; empty when no step reads it.
-    pub paths: Vec<String>,
-    /// `.dockerignore`'s patterns.
-    pub exclude: Vec<String>,
-}
-
-/// Whether the relative path `path` is `folder` or inside it.
-pub(crate) fn is_within(path: &str, folder: &str) -> bool {
-    path.strip_prefix(folder)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
-
-/// The progress name of the build's one context transfer.
-pub const CONTEXT_TRANSFER: &str = "load build context";
-
-impl ContextReads {
-    /// What steps naming `paths` (in order; `.` for all of it) read.
-    pub fn new(paths: &[String], exclude: &[String]) -> ContextReads {
-        let paths = if paths.iter().any(|p| p == ".") {
-            vec![".".to_string()]
-        } else {
-            paths.to_vec()
-        };
-        ContextReads {
-            paths,
-            exclude: exclude.to_vec(),
-        }
-    }
-
-    /// Whether `path` (relative, normalized) is in the transfer: named, or
-    /// inside a folder that is.
-    pub fn covers(&self, path: &str) -> bool {
-        self.paths.iter().any(|p| p == "." || is_within(path, p))
-    }
-
-    /// The transfer as a source; `None` when no step reads the context.
-    /// The frontend's lookups and the build's steps build the same op (the
-    /// name and location are no part of its digest), so BuildKit makes
-    /// the transfer once.
-    pub fn state(
-        &self,
-        context: &ContextSource,
-        custom_name: String,
-        location: Option<SourceLocation>,
-    ) -> Option<Result<State, LlbError>> {
-        (!self.paths.is_empty())
-            .then(|| context.narrowed(&self.paths, &self.exclude, custom_name, location))
-    }
+    /// A hint that these paths are about to be looked up: a reader that
+    /// fetches them over the network may start now. Errors wait for the
+    /// lookup itself. The default does nothing.
+    fn prefetch(&self, _paths: &[String]) {}
 }
 
 /// Where the build context comes from: a local directory the client sends
@@ -260,25 +199,6 @@ mod tests {
         fn kind(&self, _: &str) -> Result<Option<FileKind>, String> {
             Ok(Some(FileKind::File))
         }
-    }
-
-    #[test]
-    fn the_transfer_covers_the_paths_named_and_what_is_in_their_folders() {
-        let paths = |p: &[&str]| p.iter().map(|p| p.to_string()).collect::<Vec<_>>();
-        let reads = ContextReads::new(&paths(&["requirements.txt", "service"]), &[]);
-        assert!(reads.covers("requirements.txt"));
-        assert!(reads.covers("service/app.py"));
-        assert!(!reads.covers("servicex/app.py"));
-        assert!(!reads.covers("requirements.txt.bak"));
-        assert!(!reads.covers("base.txt"));
-        let whole = ContextReads::new(&paths(&["requirements.txt", ".", "service"]), &[]);
-        assert_eq!(whole.paths, ["."], "all of it, once");
-        assert!(whole.covers("anything/at/all"));
-        assert!(
-            ContextReads::new(&[], &[])
-                .state(&ContextSource::default(), String::new(), None)
-                .is_none()
-        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! is a character class (`[^...]` negated) and `\` escapes. The compiler
 //! checks the files it reads against the same patterns.
 
-use super::context::{ContextFiles, ContextReads, FileKind};
+use super::context::{ContextFiles, FileKind};
 
 /// The file's name at the context's root.
 pub const DOCKERIGNORE: &str = ".dockerignore";
@@ -354,8 +354,8 @@ impl ContextFiles for Filtered<'_> {
         self.inner.kind(path)
     }
 
-    fn prefetch(&self, reads: &ContextReads) {
-        self.inner.prefetch(reads);
+    fn prefetch(&self, paths: &[String]) {
+        self.inner.prefetch(paths);
     }
 }
 

@@ -1,15 +1,14 @@
 //! Files a step puts in the image or reads from the context: layers built
 //! on scratch and merged on (independent of the base, so variants compute
 //! them once), config files written on scratch and copied on, and context
-//! reads (from the build's one transfer) with errors located at the step's
-//! call.
+//! reads with errors located at the step's call.
 
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::ir::Span;
-use crate::llb::{BindMount, Copy, FileOp, Merge, Mkdir, Mkfile, Mount, State, WithOpOptions};
+use crate::llb::{Copy, FileOp, Merge, Mkdir, Mkfile, State, WithOpOptions};
 
 use super::Lowering;
-use super::context::{FileKind, is_within, read_text, require_kind};
+use super::context::{FileKind, read_text, require_kind};
 
 impl Lowering<'_> {
     /// Copies `src` of `from` to `dest` on the image itself, with
@@ -110,67 +109,8 @@ impl Lowering<'_> {
         Ok(())
     }
 
-    /// The build context as the step named `step` reads `paths` (`.` for
-    /// all of it): the build's one transfer, which holds them, copied or
-    /// mounted from by path; else (a path found only while lowering, as
-    /// a nested requirements file) the context narrowed to them.
+    /// The build context narrowed to `paths`, for the step named `step`.
     pub(crate) fn context(
-        &self,
-        span: &Span,
-        step: &str,
-        paths: &[String],
-    ) -> Result<State, Diagnostic> {
-        match self.shared_context(paths) {
-            Some(shared) => Ok(shared.clone()),
-            None => self.narrowed_context(span, step, paths),
-        }
-    }
-
-    /// Read-only mounts of `paths` (`.` for all of it) at the same paths
-    /// under `target`. From the build's one transfer, each mount selects
-    /// its path, so BuildKit keys the step by their content alone.
-    pub(crate) fn context_mounts(
-        &self,
-        span: &Span,
-        step: &str,
-        target: &str,
-        paths: &[String],
-    ) -> Result<Vec<Mount>, Diagnostic> {
-        let Some(shared) = self.shared_context(paths) else {
-            let narrowed = self.narrowed_context(span, step, paths)?;
-            return Ok(vec![BindMount::new(target, &narrowed).into()]);
-        };
-        if paths.iter().any(|p| p == ".") {
-            return Ok(vec![BindMount::new(target, shared).into()]);
-        }
-        let outermost = paths
-            .iter()
-            .filter(|p| !paths.iter().any(|q| p != &q && is_within(p, q)));
-        let mut mounted: Vec<&String> = vec![];
-        for path in outermost {
-            if !mounted.contains(&path) {
-                mounted.push(path);
-            }
-        }
-        Ok(mounted
-            .into_iter()
-            .map(|path| {
-                let dest = format!("{}/{path}", target.trim_end_matches('/'));
-                BindMount::new(dest, shared).selector(path.clone()).into()
-            })
-            .collect())
-    }
-
-    /// The build's one transfer when it holds every one of `paths`.
-    fn shared_context(&self, paths: &[String]) -> Option<&State> {
-        self.context_transfer
-            .as_ref()
-            .filter(|_| paths.iter().all(|p| self.context_reads.covers(p)))
-    }
-
-    /// The build context narrowed to `paths`, for the step named `step`:
-    /// a source of its own.
-    pub(crate) fn narrowed_context(
         &self,
         span: &Span,
         step: &str,

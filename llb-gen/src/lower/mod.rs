@@ -37,8 +37,7 @@ pub use base::{
     table_name,
 };
 pub use conda_mirror::{CONDA_CHANNEL_ARG, CondaMirror};
-pub(crate) use context::is_within;
-pub use context::{CONTEXT_TRANSFER, ContextFiles, ContextReads, ContextSource, FileKind};
+pub use context::{ContextFiles, ContextSource, FileKind};
 pub use family::INSTALL_BASE_ARG;
 pub use ignore::{DOCKERIGNORE, Ignore};
 pub use image_config::{ContainerConfig, DEFAULT_PATH, History, ImageConfig, setting_keys};
@@ -154,10 +153,6 @@ pub struct Lowering<'a> {
     pub(crate) options: &'a LowerOptions,
     /// The context, less what `.dockerignore` leaves out.
     pub(crate) files: ignore::Filtered<'a>,
-    /// What the steps read of the context, and the one transfer of it
-    /// they read through (`None` when they read nothing).
-    context_reads: ContextReads,
-    context_transfer: Option<State>,
     state: State,
     /// The config the image gets.
     pub(crate) config: ImageConfig,
@@ -194,12 +189,10 @@ pub struct Lowering<'a> {
 
 impl<'a> Lowering<'a> {
     /// Starts from the base `base()` asked for; `context_paths` are the
-    /// files the steps will read, looked up together with the base, and
-    /// `read_at` the steps that read them.
+    /// files the steps will read, looked up together with the base.
     pub fn new(
         base: &'a Located<BaseRequest>,
         context_paths: &[String],
-        read_at: &[&Span],
         source: &'a SourceText,
         options: &'a LowerOptions,
         files: &'a dyn ContextFiles,
@@ -217,11 +210,9 @@ impl<'a> Lowering<'a> {
         {
             resolver.prefetch(install_base, &options.platform);
         }
-        // What the transfer leaves out is known first (the frontend starts
-        // reading .dockerignore with the build file).
-        let ignore = read_dockerignore(files, options, source, &base.span)?;
-        let context_reads = ContextReads::new(context_paths, ignore.patterns());
-        files.prefetch(&context_reads);
+        let mut prefetched = vec![DOCKERIGNORE.to_string()];
+        prefetched.extend(context_paths.iter().cloned());
+        files.prefetch(&prefetched);
         // An install.cuda() image is chosen at that call.
         let chosen_at = base
             .value
@@ -247,6 +238,7 @@ impl<'a> Lowering<'a> {
         };
         let platform_warning =
             base_platform::check(source, chosen_at, &checked, &resolved.config, platform)?;
+        let ignore = read_dockerignore(files, options, source, &base.span)?;
         let base_config = resolved.config.clone();
         let mut config = resolved.config;
         config.set_platform(platform);
@@ -271,22 +263,6 @@ impl<'a> Lowering<'a> {
             base,
             &options.build_args,
         ));
-        // At every step that reads the context: a failed transfer is theirs.
-        let read_at = file.location(read_at.iter().map(|span| lines_of(source, span)));
-        let context_transfer = context_reads
-            .state(
-                &options.context,
-                op_name(options, CONTEXT_TRANSFER),
-                Some(read_at),
-            )
-            .transpose()
-            .map_err(|e| {
-                Diagnostic::error(
-                    source,
-                    Some(base_span.clone()),
-                    format!("the build context: {e}"),
-                )
-            })?;
         let (state, exec_config, family) = match install_base {
             Some(install_base) if !family::same_image(&install_base, &base_image) => {
                 let start = family::start(
@@ -313,8 +289,6 @@ impl<'a> Lowering<'a> {
             file,
             options,
             files: ignore::Filtered::new(files, ignore),
-            context_reads,
-            context_transfer,
             state,
             config,
             exec_config,
@@ -786,11 +760,6 @@ fn op_name(options: &LowerOptions, name: &str) -> String {
 
 /// The op location of a call: its line range in build.envd.
 fn location(file: &SourceFile, source: &SourceText, span: &Span) -> SourceLocation {
-    file.location([lines_of(source, span)])
-}
-
-/// The lines of build.envd a call spans.
-fn lines_of(source: &SourceText, span: &Span) -> SourceRange {
     let (end_line, _) = source.line_col(span.end);
-    SourceRange::lines(span.line as u32, end_line as u32)
+    file.location([SourceRange::lines(span.line as u32, end_line as u32)])
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::builtins::Step;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
-use crate::ir::{BaseRequest, CudaRequest, Located, Span, Syntax};
+use crate::ir::{BaseRequest, CudaRequest, Located, Syntax};
 use crate::lower::{BaseResolver, ContextFiles, LowerOptions, Lowered, Lowering};
 
 pub use rules::assemble;
@@ -40,13 +40,13 @@ fn is_v0(syntax: &Syntax) -> bool {
 
 impl BuildSpec {
     /// Context paths the steps name (requirements and env files, wheels,
-    /// copy sources, `.` for all of it), in order, each once. Files these
-    /// name in turn (nested `-r`) are not known until they are read.
+    /// copy sources), without `.`, in order, each once. Files these name
+    /// in turn (nested `-r`) are not known until they are read.
     pub fn context_paths(&self) -> Vec<String> {
         let mut paths: Vec<String> = vec![];
         for step in &self.steps {
             for path in step.value.context_paths() {
-                if !paths.iter().any(|p| p == path) {
+                if path != "." && !paths.iter().any(|p| p == path) {
                     paths.push(path.to_string());
                 }
             }
@@ -64,16 +64,9 @@ pub fn lower(
     files: &dyn ContextFiles,
     resolver: &dyn BaseResolver,
 ) -> Result<Lowered, Diagnostics> {
-    let read_at: Vec<&Span> = spec
-        .steps
-        .iter()
-        .filter(|step| !step.value.context_paths().is_empty())
-        .map(|step| &step.span)
-        .collect();
     let mut lowering = Lowering::new(
         &spec.base,
         &spec.context_paths(),
-        &read_at,
         source,
         options,
         files,

@@ -211,24 +211,26 @@ impl Lower for PythonPackages {
         }
         let name = format!("{} {}", SPEC.name, title.join(", "));
         let mut mounts = vec![lowering.pip_cache()];
-        if !context_paths.is_empty() && rewritten.is_empty() {
-            mounts.extend(lowering.context_mounts(span, &name, CONTEXT_MOUNT, &context_paths)?);
-        } else if !context_paths.is_empty() {
-            // The step's copy of the context, its requirements files
-            // rewritten; pip builds a local folder in place, and the
-            // writes are thrown away.
-            let context = lowering.narrowed_context(span, &name, &context_paths)?;
-            let op = rewritten
-                .iter()
-                .fold(FileOp::new(&context), |op, (file, text)| {
-                    op.mkfile(Mkfile::new(format!("/{file}"), text.as_bytes()))
-                });
-            let context = op
-                .custom_name(lowering.op_name(&format!("{name} (editable folders as plain)")))
-                .location(lowering.location(span))
-                .build()
-                .map_err(|e| lowering.llb_error(span, e))?;
-            mounts.push(BindMount::new(CONTEXT_MOUNT, &context).writable().into());
+        if !context_paths.is_empty() {
+            let mut context = lowering.context(span, &name, &context_paths)?;
+            let mut mount = BindMount::new(CONTEXT_MOUNT, &context);
+            if !rewritten.is_empty() {
+                // The step's copy of the context, its requirements files
+                // rewritten; pip builds a local folder in place, and the
+                // writes are thrown away.
+                let op = rewritten
+                    .iter()
+                    .fold(FileOp::new(&context), |op, (file, text)| {
+                        op.mkfile(Mkfile::new(format!("/{file}"), text.as_bytes()))
+                    });
+                context = op
+                    .custom_name(lowering.op_name(&format!("{name} (editable folders as plain)")))
+                    .location(lowering.location(span))
+                    .build()
+                    .map_err(|e| lowering.llb_error(span, e))?;
+                mount = BindMount::new(CONTEXT_MOUNT, &context).writable();
+            }
+            mounts.push(mount.into());
         }
         let script = format!(
             "set -eu\n{}\n{}\n",
