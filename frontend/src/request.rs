@@ -13,7 +13,7 @@ use llb_gen::CompileOptions;
 use llb_gen::includes::IncludedModules;
 use llb_gen::limits::MAX_BUILD_FILE_BYTES;
 use llb_gen::llb::{Local, Platform, State, WithOpOptions};
-use llb_gen::lower::{BaseResolver, ContextSource, images_chosen_by_build_args};
+use llb_gen::lower::ContextSource;
 use tokio::runtime::Handle;
 
 use crate::bridge::Bridge;
@@ -30,9 +30,6 @@ pub struct Request {
     pub includes: IncludedModules,
     /// The platforms to build: those asked for, else the worker's first.
     pub platforms: Vec<Platform>,
-    /// Base image configs, read through BuildKit (those the build args
-    /// choose begun before the build file was read).
-    resolver: Arc<BridgeResolver>,
 }
 
 /// What a request needs beyond the build file.
@@ -51,25 +48,6 @@ impl Request {
         reads: Reads,
         timeline: &mut Timeline,
     ) -> Result<Request, FrontendError> {
-        let platforms = if options.platforms.is_empty() {
-            vec![default_platform()]
-        } else {
-            options.platforms.clone()
-        };
-        let resolver = Arc::new(BridgeResolver::new(
-            bridge.clone(),
-            Handle::current(),
-            options.resolve_mode,
-            options.session_id.clone(),
-        ));
-        if reads == Reads::Includes {
-            // Round trips of their own, which need nothing of the file.
-            for image in images_chosen_by_build_args(&options.build_args) {
-                for platform in &platforms {
-                    resolver.prefetch(&image, platform);
-                }
-            }
-        }
         let inputs = bridge
             .inputs()
             .await
@@ -83,13 +61,17 @@ impl Request {
                 crate::includes::fetch(bridge, &text, &options.include_mirrors, &context).await
             }
         };
+        let platforms = if options.platforms.is_empty() {
+            vec![default_platform()]
+        } else {
+            options.platforms.clone()
+        };
         Ok(Request {
             options,
             text,
             context,
             includes,
             platforms,
-            resolver,
         })
     }
 
@@ -120,14 +102,21 @@ impl Request {
 
     /// Where the compiler reads context files and base image configs: from
     /// BuildKit, waiting on the bridge from a blocking thread.
-    pub fn lookups(&self, bridge: &Arc<Bridge>) -> (BridgeContext, Arc<BridgeResolver>) {
+    pub fn lookups(&self, bridge: &Arc<Bridge>) -> (BridgeContext, BridgeResolver) {
+        let runtime = Handle::current();
         let files = BridgeContext::new(
             bridge.clone(),
-            Handle::current(),
+            runtime.clone(),
             self.context.clone(),
             self.options.cache_imports.clone(),
         );
-        (files, self.resolver.clone())
+        let resolver = BridgeResolver::new(
+            bridge.clone(),
+            runtime,
+            self.options.resolve_mode,
+            self.options.session_id.clone(),
+        );
+        (files, resolver)
     }
 }
 

@@ -46,7 +46,7 @@ pub async fn build(
     // The compiler waits on bridge calls, so it runs off the runtime's thread.
     let mut compiled = tokio::task::spawn_blocking(move || {
         panic_if_asked(&options.lower.build_args);
-        compile_platforms(&text, &options, &platforms, &files, resolver.as_ref())
+        compile_platforms(&text, &options, &platforms, &files, &resolver)
     })
     .await
     .map_err(|e| FrontendError::from_join(e, "the compiler"))?

@@ -42,7 +42,7 @@ pub async fn answer(
             options: &options,
             platforms: &request.platforms,
             files: &files,
-            resolver: resolver.as_ref(),
+            resolver: &resolver,
             settings,
         };
         subrequests::answer(subrequest, &inputs)

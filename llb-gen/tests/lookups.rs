@@ -6,9 +6,7 @@
 use std::cell::RefCell;
 
 use llb_gen::llb::Platform;
-use llb_gen::lower::{
-    BaseResolver, ContextFiles, FileKind, ImageConfig, ResolvedBase, images_chosen_by_build_args,
-};
+use llb_gen::lower::{BaseResolver, ContextFiles, FileKind, ImageConfig, ResolvedBase};
 use llb_gen::{CompileOptions, compile};
 
 /// Context files and a registry in memory that record what is asked of them.
@@ -75,41 +73,4 @@ fn lookups_are_announced_before_the_first_one_waits() {
         events.contains(&"read requirements.txt".to_string()),
         "{events:?}"
     );
-}
-
-#[test]
-fn images_chosen_by_build_args_are_those_lowering_resolves() {
-    let text = "def build():\n    base(os=\"ubuntu22.04\")\n";
-    let compiled = |args: &[(&str, &str)]| {
-        let build_args: std::collections::BTreeMap<String, String> = args
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let recorder = Recorder::default();
-        let options = CompileOptions::default().build_args(build_args.clone());
-        // A family's base must extend its install base, which these empty
-        // configs do not: the compile fails after both are resolved.
-        let _ = compile(text, &options, &recorder, &recorder);
-        let events = recorder.events.borrow();
-        let resolved: Vec<String> = events
-            .iter()
-            .filter_map(|e| e.strip_prefix("resolve "))
-            .map(str::to_string)
-            .collect();
-        (images_chosen_by_build_args(&build_args), resolved)
-    };
-    let (chosen, resolved) = compiled(&[
-        ("ENVD_BASE_IMAGE", "registry.local/aiges/cpu:1"),
-        ("ENVD_INSTALL_BASE", "registry.local/aiges/build:1"),
-    ]);
-    assert_eq!(
-        chosen,
-        ["registry.local/aiges/cpu:1", "registry.local/aiges/build:1"]
-    );
-    assert_eq!(resolved, chosen);
-    let (chosen, resolved) = compiled(&[("ENVD_BASE_IMAGE", "registry.local/aiges/cpu:1")]);
-    assert_eq!(chosen, ["registry.local/aiges/cpu:1"]);
-    assert_eq!(resolved, chosen);
-    let (chosen, resolved) = compiled(&[]);
-    assert!(chosen.is_empty(), "build.envd names the base: {resolved:?}");
 }

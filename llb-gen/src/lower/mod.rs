@@ -84,23 +84,6 @@ pub trait BaseResolver {
     fn prefetch(&self, _reference: &str, _platform: &Platform) {}
 }
 
-/// The base images build args choose whatever build.envd says
-/// (`ENVD_BASE_IMAGE`, the base of every build, and `ENVD_INSTALL_BASE`),
-/// as lowering resolves them: a frontend may start resolving these before
-/// it has read the build file.
-pub fn images_chosen_by_build_args(build_args: &BTreeMap<String, String>) -> Vec<String> {
-    let mut images: Vec<String> = build_args.get(OVERRIDE_ANY).cloned().into_iter().collect();
-    // A bad value is lowering's error to report.
-    if let Ok(Some(install_base)) = family::install_base_reference(build_args)
-        && !images
-            .iter()
-            .any(|image| family::same_image(image, &install_base))
-    {
-        images.push(install_base);
-    }
-    images
-}
-
 /// Lowering settings that come from the frontend's options.
 #[derive(Clone, Debug)]
 pub struct LowerOptions {
