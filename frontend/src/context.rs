@@ -3,7 +3,8 @@
 //! compiler is synchronous, so it runs on a blocking thread and these wait
 //! on the bridge's futures from there. Lookups the compiler announces
 //! (`prefetch`) start at once as tasks on the runtime, so the daemon works
-//! on them together rather than one after another.
+//! on them together rather than one after another, and the context paths
+//! among them are one transfer (the client walks its folder once).
 
 use llb_gen::limits::MAX_CONTEXT_FILE_BYTES;
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use llb_gen::lower::{
     BaseResolver, ContextFiles, ContextSource, FileKind, ImageConfig, ResolvedBase,
 };
 use tokio::runtime::Handle;
+use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
 
 use crate::bridge::{Bridge, PathKind};
@@ -84,6 +86,13 @@ fn start<T: Clone + Send + 'static>(
     }
 }
 
+/// Paths the compiler announced together: the context narrowed to them,
+/// and its ref once the first of their lookups has solved it.
+struct Announced {
+    def: pb::Definition,
+    solved: OnceCell<Result<String, String>>,
+}
+
 pub struct BridgeContext {
     bridge: Arc<Bridge>,
     runtime: Handle,
@@ -108,15 +117,14 @@ impl BridgeContext {
         }
     }
 
-    /// The context narrowed to `path` (the same op the build's steps use,
-    /// so BuildKit transfers it once), as a definition to solve.
-    fn narrowed(&self, path: &str) -> Result<pb::Definition, String> {
+    /// The context narrowed to `paths`, as a definition to solve.
+    fn narrowed(&self, paths: &[String]) -> Result<pb::Definition, String> {
         self.context
             .narrowed(
-                &[path.to_string()],
+                paths,
                 // The compiler checks its reads against .dockerignore.
                 &[],
-                format!("envd-frontend: look up {path} in the context"),
+                format!("envd-frontend: look up {} in the context", listed(paths)),
                 None,
             )
             .map(|state| state.marshal())
@@ -125,7 +133,7 @@ impl BridgeContext {
 
     fn lookup(&self, path: &str) -> Result<PathLookup, String> {
         get_or_wait(&self.paths, &self.runtime, path, || {
-            let def = self.narrowed(path)?;
+            let def = self.narrowed(&[path.to_string()])?;
             self.runtime.block_on(look_up_path(
                 self.bridge.clone(),
                 def,
@@ -134,6 +142,19 @@ impl BridgeContext {
             ))
         })
     }
+}
+
+/// Paths as a step's name lists them: the first few, then how many more.
+fn listed(paths: &[String]) -> String {
+    const SHOWN: usize = 4;
+    if paths.len() <= SHOWN {
+        return paths.join(", ");
+    }
+    format!(
+        "{} and {} more",
+        paths[..SHOWN - 1].join(", "),
+        paths.len() - (SHOWN - 1)
+    )
 }
 
 /// Solves the narrowed context and stats the path in it.
@@ -147,6 +168,32 @@ async fn look_up_path(
         .solve(def, &cache_imports)
         .await
         .map_err(|e| e.message().to_string())?;
+    stat_in(&bridge, reference, path).await
+}
+
+/// Stats `path` in the context narrowed to the paths announced together,
+/// which the first of their lookups solves.
+async fn look_up_announced(
+    bridge: Arc<Bridge>,
+    announced: Arc<Announced>,
+    path: String,
+    cache_imports: Vec<CacheImport>,
+) -> Result<PathLookup, String> {
+    let reference = announced
+        .solved
+        .get_or_init(|| async {
+            bridge
+                .solve(announced.def.clone(), &cache_imports)
+                .await
+                .map_err(|e| e.message().to_string())
+        })
+        .await
+        .clone()?;
+    stat_in(&bridge, reference, path).await
+}
+
+/// The path's kind in a solved context.
+async fn stat_in(bridge: &Bridge, reference: String, path: String) -> Result<PathLookup, String> {
     let kind = bridge
         .stat(&reference, &path)
         .await
@@ -180,17 +227,23 @@ impl ContextFiles for BridgeContext {
     }
 
     fn prefetch(&self, paths: &[String]) {
+        // One transfer of all of them: the client walks the context once.
+        // A path that cannot be narrowed fails when it is looked up.
+        let Ok(def) = self.narrowed(paths) else {
+            return;
+        };
+        let announced = Arc::new(Announced {
+            def,
+            solved: OnceCell::new(),
+        });
         for path in paths {
-            // A path that cannot be narrowed fails when it is looked up.
-            if let Ok(def) = self.narrowed(path) {
-                let task = look_up_path(
-                    self.bridge.clone(),
-                    def,
-                    path.clone(),
-                    self.cache_imports.clone(),
-                );
-                start(&self.paths, &self.runtime, path.clone(), task);
-            }
+            let task = look_up_announced(
+                self.bridge.clone(),
+                announced.clone(),
+                path.clone(),
+                self.cache_imports.clone(),
+            );
+            start(&self.paths, &self.runtime, path.clone(), task);
         }
     }
 }
@@ -278,6 +331,14 @@ impl BaseResolver for BridgeResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lookup_names_its_first_paths() {
+        let paths = |n: usize| (1..=n).map(|i| format!("p{i}")).collect::<Vec<_>>();
+        assert_eq!(listed(&paths(1)), "p1");
+        assert_eq!(listed(&paths(4)), "p1, p2, p3, p4");
+        assert_eq!(listed(&paths(9)), "p1, p2, p3 and 6 more");
+    }
 
     #[test]
     fn started_lookups_are_waited_for_and_kept() {

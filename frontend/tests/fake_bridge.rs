@@ -550,7 +550,7 @@ async fn targets_and_lint_read_the_build_file_and_solve_nothing_else() {
     );
     assert_eq!(metadata_text(&lint, "result.statuscode"), "0");
     // Lint compiles as a build does: it looks files up in the context
-    // (each a narrowed Solve), and never solves the build's graph.
+    // (a narrowed Solve), and never solves the build's graph.
     let lint_solved = solved_names(&lint);
     assert_eq!(lint_solved[0], LOAD_BUILD_FILE);
     assert!(lint_solved.iter().all(|n| is_lookup(n)), "{lint_solved:?}");
@@ -560,6 +560,30 @@ async fn targets_and_lint_read_the_build_file_and_solve_nothing_else() {
         built.iter().filter(|n| !is_lookup(n)).count(),
         1,
         "{built:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_context_paths_a_build_reads_are_looked_up_in_one_transfer() {
+    let outcome = serve(Scenario {
+        build_file: "def build():\n    base(os=\"ubuntu22.04\")\n    io.copy(host_path=\"service\", envd_path=\"/srv\")\n    io.copy(host_path=\"models\", envd_path=\"/models\")\n",
+        ..Scenario::default()
+    })
+    .await;
+    // This daemon's context has neither path: the build fails at the copy.
+    assert!(
+        outcome
+            .error_message()
+            .contains("does not exist in the build context"),
+        "{}",
+        outcome.error_message()
+    );
+    assert_eq!(
+        solved_names(&outcome),
+        [
+            LOAD_BUILD_FILE,
+            "envd-frontend: look up .dockerignore, service, models in the context"
+        ]
     );
 }
 
