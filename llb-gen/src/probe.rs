@@ -110,6 +110,9 @@ pub fn evaluate(
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(&request);
     }
+    // This process evaluates next: it builds what evaluation shares while
+    // the probe runs, rather than after.
+    lang::warm_up();
     let Some((status, stderr)) = wait_for(&mut child, Duration::from_secs(MAX_EVALUATION_SECONDS))
     else {
         return Err(Diagnostic::error(
