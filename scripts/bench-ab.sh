@@ -5,7 +5,9 @@
 # falls on all of them), ROUNDS rounds (default 25). Prints, for each
 # image, the median wall time of `docker buildx build` and the medians of
 # its report (ENVD_FRONTEND_REPORT=1: start to build file read, to the
-# graph's Solve, to Return). Asserts nothing.
+# graph's Solve, to Return). Every build shows the report step, so each
+# image pays for it alike (scripts/bench-builds.sh, which compares with
+# other frontends, times builds without it). Asserts nothing.
 #
 # Usage, after scripts/e2e-setup.sh all:
 #   scripts/e2e-setup.sh frontend && docker tag aiges/envd-frontend:latest aiges/envd-frontend:before
@@ -16,39 +18,36 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$#" -ge 2 ] || { echo "usage: $0 TAG TAG... (images aiges/envd-frontend:TAG)" >&2; exit 2; }
 rounds="${ROUNDS:-25}"
-state="${ENVD_E2E_STATE:-/var/tmp/envd-frontend-e2e}"
+# The suite's package index, on a port of its own ($index).
+source scripts/lib/index.sh
 work=$(mktemp -d)
-index_pid=
-cleanup() {
-  [ -n "$index_pid" ] && kill "$index_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'kill $index_pid 2>/dev/null || true; rm -f "$port_file"; rm -rf "$work"
+  docker image ls -q "envd-bench-ab" | sort -u | xargs -r docker image rm -f >/dev/null 2>&1 || true' EXIT
 
 # The example without its syntax line: the image comes from BUILDKIT_SYNTAX.
 cp -r examples/aiges-wrapper "$work/project"
 sed -i '1{/^# syntax=/d}' "$work/project/build.envd"
-# The suite's package index, on a port of its own.
-python3 tests/e2e/index/serve.py --root "$state/wheels" --log "$work/index.log" >"$work/port" &
-index_pid=$!
-for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
-port=$(cat "$work/port")
+
+# Microseconds; bash's EPOCHREALTIME has a comma in some locales.
+now_us() { echo "${EPOCHREALTIME//[.,]/}"; }
 
 build() {
-  local tag=$1 start end out
-  start=${EPOCHREALTIME/./}
+  local tag=$1 start end out report
+  start=$(now_us)
   out=$(docker buildx build --progress=plain -f "$work/project/build.envd" \
     --network=host --allow network.host \
     --build-arg "BUILDKIT_SYNTAX=aiges/envd-frontend:$tag" \
     --build-arg ENVD_BASE_IMAGE=envd-test/cpu:latest \
-    --build-arg "ENVD_PIP_INDEX=http://127.0.0.1:$port/simple" \
+    --build-arg "ENVD_PIP_INDEX=$index" \
     --build-arg ENVD_FRONTEND_REPORT=1 -t "envd-bench-ab:$tag" "$work/project" 2>&1) || {
     echo "$out" >&2
     echo "the build through aiges/envd-frontend:$tag failed" >&2
     exit 1
   }
-  end=${EPOCHREALTIME/./}
-  echo "$tag wall_ms=$(((end - start) / 1000)) $(echo "$out" | grep -o 'envd-frontend report: [^#]*' | head -1 | cut -d' ' -f3-)"
+  end=$(now_us)
+  report=$(echo "$out" | grep -o 'envd-frontend report: [^#]*' | head -1 | cut -d' ' -f3-) || true
+  [ -n "$report" ] || { echo "aiges/envd-frontend:$tag showed no report (ENVD_FRONTEND_REPORT=1)" >&2; exit 1; }
+  echo "$tag wall_ms=$(((end - start) / 1000)) $report"
 }
 
 # One unmeasured build each fills the cache.

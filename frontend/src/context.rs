@@ -3,8 +3,9 @@
 //! compiler is synchronous, so it runs on a blocking thread and these wait
 //! on the bridge's futures from there. Lookups the compiler announces
 //! (`prefetch`) start at once as tasks on the runtime, so the daemon works
-//! on them together rather than one after another, and the context paths
-//! among them are one transfer (the client walks its folder once).
+//! on them together rather than one after another; from a client's folder,
+//! the context paths among them are one transfer (for the lookups, the
+//! client walks its folder once).
 
 use llb_gen::limits::MAX_CONTEXT_FILE_BYTES;
 use std::collections::HashMap;
@@ -86,9 +87,9 @@ fn start<T: Clone + Send + 'static>(
     }
 }
 
-/// Paths the compiler announced together: the context narrowed to them,
-/// and its ref once the first of their lookups has solved it.
-struct Announced {
+/// The context narrowed to some paths, and its ref once the first lookup
+/// in it has solved it.
+struct Transfer {
     def: pb::Definition,
     solved: OnceCell<Result<String, String>>,
 }
@@ -131,16 +132,48 @@ impl BridgeContext {
             .map_err(|e| e.to_string())
     }
 
+    /// The context narrowed to `paths`, not solved yet.
+    fn transfer(&self, paths: &[String]) -> Result<Arc<Transfer>, String> {
+        Ok(Arc::new(Transfer {
+            def: self.narrowed(paths)?,
+            solved: OnceCell::new(),
+        }))
+    }
+
+    /// Starts looking each of `paths` up in `transfer`.
+    fn start_lookups(&self, transfer: &Arc<Transfer>, paths: &[String]) {
+        for path in paths {
+            let task = look_up_in(
+                self.bridge.clone(),
+                transfer.clone(),
+                path.clone(),
+                self.cache_imports.clone(),
+            );
+            start(&self.paths, &self.runtime, path.clone(), task);
+        }
+    }
+
     fn lookup(&self, path: &str) -> Result<PathLookup, String> {
         get_or_wait(&self.paths, &self.runtime, path, || {
-            let def = self.narrowed(&[path.to_string()])?;
-            self.runtime.block_on(look_up_path(
+            let transfer = self.transfer(&[path.to_string()])?;
+            self.runtime.block_on(look_up_in(
                 self.bridge.clone(),
-                def,
+                transfer,
                 path.to_string(),
                 self.cache_imports.clone(),
             ))
         })
+    }
+}
+
+/// How lookups of `paths` share transfers: a client's folder narrowed to
+/// all of them at once (a path missing from it is simply not sent); an
+/// input state narrowed path by path, since its narrowing copies each
+/// path and a missing one would fail the others' copy too.
+fn lookup_groups(context: &ContextSource, paths: &[String]) -> Vec<Vec<String>> {
+    match context {
+        ContextSource::Local { .. } => vec![paths.to_vec()],
+        ContextSource::State(_) => paths.iter().map(|p| vec![p.clone()]).collect(),
     }
 }
 
@@ -157,43 +190,24 @@ fn listed(paths: &[String]) -> String {
     )
 }
 
-/// Solves the narrowed context and stats the path in it.
-async fn look_up_path(
+/// Stats `path` in `transfer`, which the first lookup in it solves (each
+/// lookup in it gets that solve's ref, or its error).
+async fn look_up_in(
     bridge: Arc<Bridge>,
-    def: pb::Definition,
+    transfer: Arc<Transfer>,
     path: String,
     cache_imports: Vec<CacheImport>,
 ) -> Result<PathLookup, String> {
-    let reference = bridge
-        .solve(def, &cache_imports)
-        .await
-        .map_err(|e| e.message().to_string())?;
-    stat_in(&bridge, reference, path).await
-}
-
-/// Stats `path` in the context narrowed to the paths announced together,
-/// which the first of their lookups solves.
-async fn look_up_announced(
-    bridge: Arc<Bridge>,
-    announced: Arc<Announced>,
-    path: String,
-    cache_imports: Vec<CacheImport>,
-) -> Result<PathLookup, String> {
-    let reference = announced
+    let reference = transfer
         .solved
         .get_or_init(|| async {
             bridge
-                .solve(announced.def.clone(), &cache_imports)
+                .solve(transfer.def.clone(), &cache_imports)
                 .await
                 .map_err(|e| e.message().to_string())
         })
         .await
         .clone()?;
-    stat_in(&bridge, reference, path).await
-}
-
-/// The path's kind in a solved context.
-async fn stat_in(bridge: &Bridge, reference: String, path: String) -> Result<PathLookup, String> {
     let kind = bridge
         .stat(&reference, &path)
         .await
@@ -227,23 +241,12 @@ impl ContextFiles for BridgeContext {
     }
 
     fn prefetch(&self, paths: &[String]) {
-        // One transfer of all of them: the client walks the context once.
-        // A path that cannot be narrowed fails when it is looked up.
-        let Ok(def) = self.narrowed(paths) else {
-            return;
-        };
-        let announced = Arc::new(Announced {
-            def,
-            solved: OnceCell::new(),
-        });
-        for path in paths {
-            let task = look_up_announced(
-                self.bridge.clone(),
-                announced.clone(),
-                path.clone(),
-                self.cache_imports.clone(),
-            );
-            start(&self.paths, &self.runtime, path.clone(), task);
+        for group in lookup_groups(&self.context, paths) {
+            // Paths that cannot be narrowed together lose their head
+            // start: each is looked up, and fails, on its own when asked.
+            if let Ok(transfer) = self.transfer(&group) {
+                self.start_lookups(&transfer, &group);
+            }
         }
     }
 }
@@ -331,6 +334,20 @@ impl BaseResolver for BridgeResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_folder_is_one_transfer_and_an_input_state_one_per_path() {
+        let paths = vec![".dockerignore".to_string(), "requirements.txt".to_string()];
+        assert_eq!(
+            lookup_groups(&ContextSource::default(), &paths),
+            [[".dockerignore", "requirements.txt"]]
+        );
+        let state = ContextSource::State(llb_gen::llb::State::scratch());
+        assert_eq!(
+            lookup_groups(&state, &paths),
+            [[".dockerignore"], ["requirements.txt"]]
+        );
+    }
 
     #[test]
     fn a_lookup_names_its_first_paths() {

@@ -37,6 +37,8 @@ struct FakeBridge {
     lacking: Option<&'static str>,
     read_file: Behaviour,
     resolve_image_config: Behaviour,
+    /// Solves of the context narrowed for lookups.
+    lookup_solve: Behaviour,
     returned: Arc<Mutex<Option<gateway::ReturnRequest>>>,
     warned: Arc<Mutex<Vec<gateway::WarnRequest>>>,
     /// Every Solve the frontend asked for, in order.
@@ -135,7 +137,12 @@ impl LlbBridge for FakeBridge {
         &self,
         request: Request<gateway::SolveRequest>,
     ) -> Result<Response<gateway::SolveResponse>, Status> {
-        self.solved.lock().expect("lock").push(request.into_inner());
+        let request = request.into_inner();
+        let is_lookup = step_name(&request).starts_with(LOOKUP_PREFIX);
+        self.solved.lock().expect("lock").push(request);
+        if is_lookup {
+            self.behave(self.lookup_solve, "solve", ()).await?;
+        }
         Ok(Response::new(gateway::SolveResponse {
             result: Some(gateway::Result {
                 result: Some(result::Result::Ref(gateway::Ref {
@@ -341,6 +348,7 @@ struct Scenario {
     build_file: &'static str,
     read_file: Behaviour,
     resolve_image_config: Behaviour,
+    lookup_solve: Behaviour,
     /// An LLB cap the daemon lacks.
     lacking: Option<&'static str>,
     options: Vec<(String, String)>,
@@ -353,6 +361,7 @@ impl Default for Scenario {
             build_file: BUILD_FILE,
             read_file: Behaviour::Answer,
             resolve_image_config: Behaviour::Answer,
+            lookup_solve: Behaviour::Answer,
             lacking: None,
             options: vec![],
             timeline: Timeline::none(),
@@ -365,6 +374,7 @@ async fn serve(scenario: Scenario) -> Outcome {
         build_file,
         read_file,
         resolve_image_config,
+        lookup_solve,
         lacking,
         options,
         timeline,
@@ -387,6 +397,7 @@ async fn serve(scenario: Scenario) -> Outcome {
         solved: solved.clone(),
         read_file,
         resolve_image_config,
+        lookup_solve,
         returned: returned.clone(),
         drop_connection: drop_connection.clone(),
     };
@@ -587,10 +598,35 @@ async fn the_context_paths_a_build_reads_are_looked_up_in_one_transfer() {
     );
 }
 
+#[tokio::test]
+async fn a_failed_context_transfer_fails_every_lookup_in_it_once() {
+    let outcome = serve(Scenario {
+        build_file: "def build():\n    base(os=\"ubuntu22.04\")\n    io.copy(host_path=\"service\", envd_path=\"/srv\")\n    io.copy(host_path=\"models\", envd_path=\"/models\")\n",
+        lookup_solve: Behaviour::Fail,
+        ..Scenario::default()
+    })
+    .await;
+    assert_eq!(outcome.exit_code, 0, "the client got the error");
+    // .dockerignore, read first, is where the build stops.
+    let message = outcome.error_message();
+    assert!(
+        message.contains(".dockerignore") && message.contains("solve: disk is on fire"),
+        "{message}"
+    );
+    let lookups = solved_names(&outcome)
+        .into_iter()
+        .filter(|name| name.starts_with(LOOKUP_PREFIX))
+        .count();
+    assert_eq!(lookups, 1, "one transfer, solved once");
+}
+
 /// A Solve that reads the build file or looks a context path up.
 fn is_lookup(name: &str) -> bool {
-    name == LOAD_BUILD_FILE || name.starts_with("envd-frontend: look up ")
+    name == LOAD_BUILD_FILE || name.starts_with(LOOKUP_PREFIX)
 }
+
+/// How the progress names of context lookups start.
+const LOOKUP_PREFIX: &str = "envd-frontend: look up ";
 
 /// The progress name of the Solve that loads the build file.
 const LOAD_BUILD_FILE: &str = "[envd-frontend] load build definition from build.envd";
@@ -598,24 +634,23 @@ const LOAD_BUILD_FILE: &str = "[envd-frontend] load build definition from build.
 /// The progress name of each graph solved (of the op its terminal op
 /// selects), in order.
 fn solved_names(outcome: &Outcome) -> Vec<String> {
+    outcome.solved.iter().map(step_name).collect()
+}
+
+/// The progress name of the graph a Solve asks for (of the op its
+/// terminal op selects).
+fn step_name(request: &gateway::SolveRequest) -> String {
     use envd_proto::prost::Message;
-    outcome
-        .solved
-        .iter()
-        .map(|request| {
-            let definition = request.definition.as_ref().expect("a definition");
-            let terminal = envd_proto::pb::Op::decode(
-                definition.def.last().expect("a terminal op").as_slice(),
-            )
+    let definition = request.definition.as_ref().expect("a definition");
+    let terminal =
+        envd_proto::pb::Op::decode(definition.def.last().expect("a terminal op").as_slice())
             .expect("an op");
-            let selected = &terminal.inputs.first().expect("an input").digest;
-            definition.metadata[selected]
-                .description
-                .get("llb.customname")
-                .cloned()
-                .unwrap_or_default()
-        })
-        .collect()
+    let selected = &terminal.inputs.first().expect("an input").digest;
+    definition.metadata[selected]
+        .description
+        .get("llb.customname")
+        .cloned()
+        .unwrap_or_default()
 }
 
 #[tokio::test]

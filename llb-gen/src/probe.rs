@@ -110,11 +110,11 @@ pub fn evaluate(
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(&request);
     }
+    let deadline = Instant::now() + Duration::from_secs(MAX_EVALUATION_SECONDS);
     // This process evaluates next: it builds what evaluation shares while
     // the probe runs, rather than after.
     lang::warm_up();
-    let Some((status, stderr)) = wait_for(&mut child, Duration::from_secs(MAX_EVALUATION_SECONDS))
-    else {
+    let Some((status, stderr)) = wait_for(&mut child, deadline) else {
         return Err(Diagnostic::error(
             source,
             None,
@@ -171,11 +171,11 @@ fn first_code_line(text: &str) -> usize {
     0
 }
 
-/// Waits for the child until `timeout`, reading its stderr (the first
-/// 64 KiB) as it comes; kills it and returns `None` on timeout. The child
-/// closes stderr when it exits, so waiting on the pipe wakes up at once.
-fn wait_for(child: &mut Child, timeout: Duration) -> Option<(ExitStatus, Vec<u8>)> {
-    let deadline = Instant::now() + timeout;
+/// Waits for the child until `deadline`, reading its stderr (the first
+/// 64 KiB) as it comes; kills it and returns `None` at the deadline. The
+/// child closes stderr when it exits, so waiting on the pipe wakes up at
+/// once.
+fn wait_for(child: &mut Child, deadline: Instant) -> Option<(ExitStatus, Vec<u8>)> {
     let mut output = Vec::new();
     if let Some(mut pipe) = child.stderr.take() {
         let mut chunk = [0u8; 4096];

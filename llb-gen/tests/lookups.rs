@@ -5,8 +5,10 @@
 #![allow(clippy::unwrap_used)]
 use std::cell::RefCell;
 
-use llb_gen::llb::Platform;
-use llb_gen::lower::{BaseResolver, ContextFiles, FileKind, ImageConfig, ResolvedBase};
+use llb_gen::llb::{Image, Platform};
+use llb_gen::lower::{
+    BaseResolver, ContextFiles, ContextSource, FileKind, ImageConfig, ResolvedBase,
+};
 use llb_gen::{CompileOptions, compile};
 
 /// Context files and a registry in memory that record what is asked of them.
@@ -71,6 +73,27 @@ fn lookups_are_announced_before_the_first_one_waits() {
     );
     assert!(
         events.contains(&"read requirements.txt".to_string()),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn an_input_state_context_has_no_dockerignore_to_look_up() {
+    let text = "def build():\n    base(os=\"ubuntu22.04\")\n    install.python_packages(requirements=\"requirements.txt\")\n";
+    let recorder = Recorder::default();
+    // A context the client passed as a definition (here, an image's files).
+    let context = Image::new("docker.io/library/alpine:3").build().unwrap();
+    let options = CompileOptions::default().context(ContextSource::State(context));
+    compile(text, &options, &recorder, &recorder)
+        .map_err(|d| d.render())
+        .unwrap();
+    let events = recorder.events.borrow();
+    assert!(
+        events.contains(&"prefetch requirements.txt".to_string()),
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|e| e.contains(".dockerignore")),
         "{events:?}"
     );
 }

@@ -210,7 +210,12 @@ impl<'a> Lowering<'a> {
         {
             resolver.prefetch(install_base, &options.platform);
         }
-        let mut prefetched = vec![DOCKERIGNORE.to_string()];
+        // Only a client's folder has a .dockerignore to read (see
+        // `read_dockerignore`).
+        let mut prefetched: Vec<String> = matches!(options.context, ContextSource::Local { .. })
+            .then(|| DOCKERIGNORE.to_string())
+            .into_iter()
+            .collect();
         prefetched.extend(context_paths.iter().cloned());
         files.prefetch(&prefetched);
         // An install.cuda() image is chosen at that call.
