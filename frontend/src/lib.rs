@@ -34,7 +34,7 @@ use std::sync::Arc;
 use llb_gen::subrequests::{self, Subrequest};
 
 use crate::error::FrontendError;
-use crate::request::{Reads, Request};
+use crate::request::{Probe, Reads, Request};
 
 /// Runs one build over stdio with the options in the environment; returns
 /// the process exit code.
@@ -117,13 +117,15 @@ async fn respond(
     timeline: &mut report::Timeline,
 ) -> Result<envd_proto::gateway::Result, FrontendError> {
     let options = options?;
-    let probe = probe.ok_or_else(|| {
+    let program = probe.ok_or_else(|| {
         FrontendError::Internal("cannot find envd-frontend's own program".to_string())
     })?;
     match options.request_id.clone() {
         None => {
+            // Started here, on the main thread, which outlives it.
+            let probe = Probe::start(program);
             let request = Request::read(bridge, options, Reads::Includes, timeline).await?;
-            solve::build(bridge, request, &probe, timeline).await
+            solve::build(bridge, request, probe, timeline).await
         }
         // Unknown ones get BuildKit's "unsupported request", which clients
         // recognise.
@@ -133,8 +135,9 @@ async fn respond(
             Some(Subrequest::Describe) => Ok(subrequest::result_of(&subrequests::describe())),
             Some(asked) => {
                 let reads = subrequest::reads(asked);
+                let probe = Probe::start(program);
                 let request = Request::read(bridge, options, reads, timeline).await?;
-                subrequest::answer(bridge, asked, request, &probe).await
+                subrequest::answer(bridge, asked, request, probe).await
             }
         },
     }

@@ -5,7 +5,7 @@
 //! every subrequest share.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use envd_proto::pb;
@@ -21,6 +21,23 @@ use crate::context::{BridgeContext, BridgeResolver};
 use crate::error::FrontendError;
 use crate::options::Options;
 use crate::report::Timeline;
+
+/// The evaluation probe's program (envd-frontend itself), and one probe
+/// of it started ahead: it starts while the build file is read, so its
+/// start costs the build no time of its own.
+pub struct Probe {
+    pub program: PathBuf,
+    pub started: Option<llb_gen::probe::StartedProbe>,
+}
+
+impl Probe {
+    /// Starts a probe of `program` now; a probe that cannot start now is
+    /// started (and its error reported) when the compile needs it.
+    pub fn start(program: PathBuf) -> Probe {
+        let started = llb_gen::probe::StartedProbe::start(&program).ok();
+        Probe { program, started }
+    }
+}
 
 pub struct Request {
     pub options: Options,
@@ -84,9 +101,9 @@ impl Request {
 
     /// The compile a build runs, for its first platform; `probe` is the
     /// program that evaluates build.envd first (envd-frontend itself).
-    pub fn compile_options(&self, bridge: &Bridge, probe: &Path) -> CompileOptions {
+    pub fn compile_options(&self, bridge: &Bridge, probe: Probe) -> CompileOptions {
         let options = &self.options;
-        CompileOptions::default()
+        let compile = CompileOptions::default()
             .filename(self.filename())
             .target(options.target.clone())
             .platform(self.platforms[0].clone())
@@ -96,8 +113,12 @@ impl Request {
             .context(self.context.clone())
             .no_cache(options.no_cache)
             .merge_layers(bridge.merges_layers())
-            .probe(Some(probe.to_path_buf()))
-            .includes(self.includes.clone())
+            .probe(Some(probe.program))
+            .includes(self.includes.clone());
+        match probe.started {
+            Some(started) => compile.started_probe(started),
+            None => compile,
+        }
     }
 
     /// Where the compiler reads context files and base image configs: from

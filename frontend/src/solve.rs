@@ -4,7 +4,6 @@
 //! the file `/Dockerfile` of its result.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use envd_proto::gateway::{self, result};
@@ -17,14 +16,14 @@ use crate::bridge::Bridge;
 use crate::error::FrontendError;
 use crate::options::{Export, REPORT_ARG, TEST_PANIC_ARG};
 use crate::report::{self, Timeline};
-use crate::request::Request;
+use crate::request::{Probe, Request};
 
 /// Compiles the request for each platform, shows the warnings, solves
 /// each platform's graph and returns the images with their configs.
 pub async fn build(
     bridge: &Arc<Bridge>,
     request: Request,
-    probe: &Path,
+    probe: Probe,
     timeline: &mut Timeline,
 ) -> Result<gateway::Result, FrontendError> {
     let report = report::requested(

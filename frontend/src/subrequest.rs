@@ -4,7 +4,6 @@
 //! it; the answer is metadata in the formats of BuildKit's Dockerfile
 //! frontend.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use envd_proto::gateway;
@@ -14,7 +13,7 @@ use llb_gen::subrequests::{self, Answer, Inputs, OutlineArg, Subrequest};
 use crate::bridge::Bridge;
 use crate::error::FrontendError;
 use crate::options::{INCLUDE_MIRRORS_ARG, LOOKUP_TIMEOUT_ARG, REPORT_ARG};
-use crate::request::{Reads, Request};
+use crate::request::{Probe, Reads, Request};
 
 /// What `request` needs read: `targets` lists the file's functions; the
 /// others compile it.
@@ -30,7 +29,7 @@ pub async fn answer(
     bridge: &Arc<Bridge>,
     subrequest: Subrequest,
     request: Request,
-    probe: &Path,
+    probe: Probe,
 ) -> Result<gateway::Result, FrontendError> {
     let options = request.compile_options(bridge, probe);
     let (files, resolver) = request.lookups(bridge);

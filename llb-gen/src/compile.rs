@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use envd_proto::pb;
 
@@ -30,6 +31,20 @@ pub struct CompileOptions {
     /// The repositories build.envd includes, fetched by the caller
     /// (`crate::includes::fetch`).
     pub includes: IncludedModules,
+    /// A probe of `probe`'s program started ahead: the first compile that
+    /// evaluates uses it, and later ones start their own.
+    pub started_probe: AheadProbe,
+}
+
+/// A probe started ahead of the compile ([`probe::StartedProbe`]), shared
+/// by the clones of one compile's options and taken once.
+#[derive(Clone, Debug, Default)]
+pub struct AheadProbe(Arc<Mutex<Option<probe::StartedProbe>>>);
+
+impl AheadProbe {
+    fn take(&self) -> Option<probe::StartedProbe> {
+        self.0.lock().ok().and_then(|mut started| started.take())
+    }
 }
 
 impl CompileOptions {
@@ -86,6 +101,12 @@ impl CompileOptions {
 
     pub fn includes(mut self, includes: IncludedModules) -> Self {
         self.includes = includes;
+        self
+    }
+
+    /// A probe of the `probe` program, started ahead by the caller.
+    pub fn started_probe(mut self, started: probe::StartedProbe) -> Self {
+        self.started_probe = AheadProbe(Arc::new(Mutex::new(Some(started))));
         self
     }
 }
@@ -191,13 +212,12 @@ pub fn evaluate_bounded(
         .as_ref()
         .filter(|_| source.text().len() <= MAX_BUILD_FILE_BYTES)
     {
-        probe::evaluate(
-            program,
-            source,
-            options.target.as_deref(),
-            &options.lower.build_args,
-            &options.includes,
-        )
+        let target = options.target.as_deref();
+        let args = &options.lower.build_args;
+        match options.started_probe.take() {
+            Some(started) => probe::evaluate_in(started, source, target, args, &options.includes),
+            None => probe::evaluate(program, source, target, args, &options.includes),
+        }
         .map_err(|error| Diagnostics(vec![error]))?;
     }
     evaluate(

@@ -71,12 +71,79 @@ struct Request {
     includes: IncludedModules,
 }
 
+/// A probe started before its request is known: starting a process takes
+/// milliseconds, which a caller can spend on other work (the frontend
+/// reads the build file meanwhile). It waits for its request on stdin; one
+/// never given is ended when this is dropped.
+pub struct StartedProbe {
+    child: Option<Child>,
+}
+
+impl StartedProbe {
+    /// Starts the probe program `program` (the caller's own binary). Its
+    /// parent-death signal follows the starting thread: start it from a
+    /// thread that outlives the evaluation (the frontend's main thread).
+    pub fn start(program: &Path) -> std::io::Result<StartedProbe> {
+        let child = Command::new(program)
+            .arg(PROBE_ARG)
+            .arg(std::process::id().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        Ok(StartedProbe { child: Some(child) })
+    }
+
+    /// The probe's process id, until it is used.
+    pub fn id(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+}
+
+impl Drop for StartedProbe {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl std::fmt::Debug for StartedProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartedProbe")
+            .field("pid", &self.id())
+            .finish()
+    }
+}
+
 /// Evaluates the build file in a probe started from `program`. `Ok` means
 /// the probe finished within its bounds, with a result or a located error
 /// (which the caller's own evaluation gives again); `Err` is the error for
 /// a probe that ran out of memory or time, at the statement when known.
 pub fn evaluate(
     program: &Path,
+    source: &SourceText,
+    target: Option<&str>,
+    build_args: &BTreeMap<String, String>,
+    includes: &IncludedModules,
+) -> Result<(), Diagnostic> {
+    let started = StartedProbe::start(program).map_err(|e| {
+        Diagnostic::error(
+            source,
+            None,
+            format!(
+                "internal error: the evaluation probe could not start ({}): {e}",
+                program.display()
+            ),
+        )
+    })?;
+    evaluate_in(started, source, target, build_args, includes)
+}
+
+/// [`evaluate`] in a probe started ahead ([`StartedProbe::start`]).
+pub fn evaluate_in(
+    mut started: StartedProbe,
     source: &SourceText,
     target: Option<&str>,
     build_args: &BTreeMap<String, String>,
@@ -97,14 +164,9 @@ pub fn evaluate(
         )
     };
     let request = serde_json::to_vec(&request).map_err(|e| internal(e.to_string()))?;
-    let mut child = Command::new(program)
-        .arg(PROBE_ARG)
-        .arg(std::process::id().to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| internal(format!("could not start ({}): {e}", program.display())))?;
+    let Some(mut child) = started.child.take() else {
+        return Err(internal("was used twice".to_string()));
+    };
     // The probe reads all of its request before it evaluates, so this does
     // not wait on it; a probe that died early closes the pipe.
     if let Some(mut stdin) = child.stdin.take() {
