@@ -124,6 +124,9 @@ async fn respond(
         None => {
             // Started here, on the main thread, which outlives it.
             let probe = Probe::start(program);
+            // This process evaluates after the probe: its shared setup is
+            // built meanwhile too.
+            drop(tokio::task::spawn_blocking(llb_gen::lang::warm_up));
             let request = Request::read(bridge, options, Reads::Includes, timeline).await?;
             solve::build(bridge, request, probe, timeline).await
         }

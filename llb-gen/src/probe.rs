@@ -341,6 +341,9 @@ fn serve() -> i32 {
         eprintln!("cannot set its limits: {e}");
         return PROBE_FAILED;
     }
+    // A probe started ahead of its request builds evaluation's shared
+    // setup while it waits for it.
+    lang::warm_up();
     let mut input = Vec::new();
     // The request is the build file and the build args, as JSON.
     let bound = (MAX_BUILD_FILE_BYTES * 8 + MAX_INCLUDED_BYTES * 8) as u64;
