@@ -299,20 +299,19 @@ fn podman_build_and_run(
     let _image = PodmanImages(vec![tag.to_string()]);
     let built = podman_build(dockerfile, context, tag);
     assert!(built.status.success(), "{}", output_text(&built));
-    let ran = Command::new("podman")
-        .args([
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--entrypoint",
-            "/bin/sh",
-        ])
-        .args([tag, "-c", script])
-        .output()
-        .unwrap();
+    let ran = podman_run(&["--entrypoint", "/bin/sh", tag, "-c", script]);
     assert!(ran.status.success(), "{}", output_text(&ran));
     String::from_utf8_lossy(&ran.stdout).into_owned()
+}
+
+/// `podman run --rm` without a network, with `args` (options, the image,
+/// its arguments).
+fn podman_run(args: &[&str]) -> std::process::Output {
+    Command::new("podman")
+        .args(["run", "--rm", "--network", "none"])
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// Removes podman images the test made, whatever happens.
@@ -356,16 +355,7 @@ fn exported_dockerfile_builds_the_wrapper_on_podman_cached_and_shared() {
         downloads.iter().any(|d| d.contains("envd_test_alpha")),
         "{downloads:?}"
     );
-    let ran = Command::new("podman")
-        .args([
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "localhost/envd-e2e-export:cpu",
-        ])
-        .output()
-        .unwrap();
+    let ran = podman_run(&["localhost/envd-e2e-export:cpu"]);
     assert!(ran.status.success(), "{}", output_text(&ran));
     assert_eq!(
         String::from_utf8_lossy(&ran.stdout).trim(),
@@ -435,19 +425,12 @@ fn exported_dockerfile_builds_the_wrapper_on_podman_cached_and_shared() {
         downloads,
         "the second variant downloads no wheel again"
     );
-    let ran = Command::new("podman")
-        .args([
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--entrypoint",
-            "cat",
-            "localhost/envd-e2e-export:gpu",
-            "/etc/envd-test-variant",
-        ])
-        .output()
-        .unwrap();
+    let ran = podman_run(&[
+        "--entrypoint",
+        "cat",
+        "localhost/envd-e2e-export:gpu",
+        "/etc/envd-test-variant",
+    ]);
     assert_eq!(
         String::from_utf8_lossy(&ran.stdout).trim(),
         "gpu",

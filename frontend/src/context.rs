@@ -171,9 +171,10 @@ impl BridgeContext {
 /// input state narrowed path by path, since its narrowing copies each
 /// path and a missing one would fail the others' copy too.
 fn lookup_groups(context: &ContextSource, paths: &[String]) -> Vec<Vec<String>> {
-    match context {
-        ContextSource::Local { .. } => vec![paths.to_vec()],
-        ContextSource::State(_) => paths.iter().map(|p| vec![p.clone()]).collect(),
+    if context.is_local() {
+        vec![paths.to_vec()]
+    } else {
+        paths.iter().map(|p| vec![p.clone()]).collect()
     }
 }
 

@@ -48,6 +48,13 @@ impl Default for ContextSource {
 }
 
 impl ContextSource {
+    /// Whether this is the client's folder, which `.dockerignore` filters
+    /// (a context given as an input state is taken as it is, and has no
+    /// `.dockerignore` to read).
+    pub fn is_local(&self) -> bool {
+        matches!(self, ContextSource::Local { .. })
+    }
+
     /// The context narrowed to `paths` (all of it for `.`), so editing a
     /// file only invalidates the steps that read it: a local transfers only
     /// those paths; an input state is narrowed by copies, whose cache keys

@@ -212,7 +212,9 @@ impl<'a> Lowering<'a> {
         }
         // Only a client's folder has a .dockerignore to read (see
         // `read_dockerignore`).
-        let mut prefetched: Vec<String> = matches!(options.context, ContextSource::Local { .. })
+        let mut prefetched: Vec<String> = options
+            .context
+            .is_local()
             .then(|| DOCKERIGNORE.to_string())
             .into_iter()
             .collect();
@@ -672,12 +674,6 @@ for folder in {}; do [ ! -e \"$folder\" ] || chown -R {DEV_USER}:{DEV_USER} \"$f
         );
     }
 
-    /// Whether the context is the client's folder, which `.dockerignore`
-    /// filters (a context given as an input state is taken as it is).
-    pub(crate) fn context_is_local(&self) -> bool {
-        matches!(self.options.context, ContextSource::Local { .. })
-    }
-
     pub(crate) fn llb_error(&self, span: &Span, error: LlbError) -> Diagnostic {
         Diagnostic::error(self.source, Some(span.range()), error.to_string())
     }
@@ -727,7 +723,7 @@ fn read_dockerignore(
     source: &SourceText,
     base: &Span,
 ) -> Result<Ignore, Diagnostic> {
-    if !matches!(options.context, ContextSource::Local { .. }) {
+    if !options.context.is_local() {
         return Ok(Ignore::default());
     }
     let text = match files.read(DOCKERIGNORE) {

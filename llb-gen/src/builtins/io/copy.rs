@@ -151,7 +151,10 @@ impl Lower for Copy {
             (FileKind::File, _) if dest.ends_with('/') => join(dest, name),
             (FileKind::File, _) => dest.to_string(),
         };
-        if src == "." && lowering.context_is_local() && !lowering.files.ignore().excludes(".git") {
+        if src == "."
+            && lowering.options.context.is_local()
+            && !lowering.files.ignore().excludes(".git")
+        {
             lowering.warn(
                 &lint::COPY_WHOLE_CONTEXT,
                 span,
