@@ -28,13 +28,12 @@ pub mod solve;
 pub mod subrequest;
 pub mod envd_cli;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use llb_gen::subrequests::{self, Subrequest};
 
 use crate::error::FrontendError;
-use crate::request::{Probe, Reads, Request};
+use crate::request::{Reads, Request};
 
 /// Runs one build over stdio with the options in the environment; returns
 /// the process exit code.
@@ -47,21 +46,16 @@ pub async fn run() -> i32 {
             return 1;
         }
     };
-    // This program serves the evaluation probe too (see main.rs).
-    let probe = std::env::current_exe().ok();
-    serve(channel, options::Options::from_env(), probe, timeline).await
+    serve(channel, options::Options::from_env(), timeline).await
 }
 
 /// Runs one build over a connection to BuildKit's `LLBBridge`: pings,
 /// builds, and returns the result or the error. Returns the exit code: 0
 /// once BuildKit has the answer, 1 when it could not be given one (the
-/// connection is gone, as when the build is cancelled). `probe` is the
-/// program that evaluates build.envd first with bounded memory
-/// (`llb_gen::probe`): envd-frontend itself.
+/// connection is gone, as when the build is cancelled).
 pub async fn serve(
     channel: tonic::transport::Channel,
     options: Result<options::Options, options::OptionError>,
-    probe: Option<std::path::PathBuf>,
     mut timeline: report::Timeline,
 ) -> i32 {
     let lookup_timeout = options
@@ -80,7 +74,7 @@ pub async fn serve(
     let task = tokio::spawn({
         let bridge = bridge.clone();
         async move {
-            let built = respond(&bridge, options, probe, &mut timeline).await;
+            let built = respond(&bridge, options, &mut timeline).await;
             (built, timeline)
         }
     });
@@ -113,22 +107,16 @@ pub async fn serve(
 async fn respond(
     bridge: &Arc<bridge::Bridge>,
     options: Result<options::Options, options::OptionError>,
-    probe: Option<PathBuf>,
     timeline: &mut report::Timeline,
 ) -> Result<envd_proto::gateway::Result, FrontendError> {
     let options = options?;
-    let program = probe.ok_or_else(|| {
-        FrontendError::Internal("cannot find envd-frontend's own program".to_string())
-    })?;
     match options.request_id.clone() {
         None => {
-            // Started here, on the main thread, which outlives it.
-            let probe = Probe::start(program);
-            // This process evaluates after the probe: its shared setup is
-            // built meanwhile too.
+            // Evaluation's shared setup (Starlark's library, the builtins)
+            // is built while the build file is read, not after.
             drop(tokio::task::spawn_blocking(llb_gen::lang::warm_up));
             let request = Request::read(bridge, options, Reads::Includes, timeline).await?;
-            solve::build(bridge, request, probe, timeline).await
+            solve::build(bridge, request, timeline).await
         }
         // Unknown ones get BuildKit's "unsupported request", which clients
         // recognise.
@@ -138,9 +126,8 @@ async fn respond(
             Some(Subrequest::Describe) => Ok(subrequest::result_of(&subrequests::describe())),
             Some(asked) => {
                 let reads = subrequest::reads(asked);
-                let probe = Probe::start(program);
                 let request = Request::read(bridge, options, reads, timeline).await?;
-                subrequest::answer(bridge, asked, request, probe).await
+                subrequest::answer(bridge, asked, request).await
             }
         },
     }

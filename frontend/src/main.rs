@@ -1,11 +1,10 @@
 //! `envd-frontend`: the process BuildKit starts for `# syntax=aiges/envd-frontend`.
 
 #[global_allocator]
-static ALLOCATOR: llb_gen::probe::ProbeAllocator = llb_gen::probe::ProbeAllocator;
+// It bounds the memory of build.envd's evaluation (`llb_gen::bounded`).
+static ALLOCATOR: llb_gen::allocator::EvaluationAllocator = llb_gen::allocator::EvaluationAllocator;
 
 fn main() {
-    // Started again as the evaluation probe: evaluate and exit.
-    llb_gen::probe::serve_if_asked();
     // One thread drives the gRPC I/O (non-blocking pipes); the compiler runs
     // on one blocking thread and waits on bridge calls from there.
     let code = match tokio::runtime::Builder::new_current_thread()
@@ -22,6 +21,7 @@ fn main() {
             1
         }
     };
-    // Exit at once: nothing is left to do after Return.
+    // Exit at once: nothing is left to do after Return (an evaluation
+    // stopped by its bounds leaves its thread behind).
     std::process::exit(code);
 }

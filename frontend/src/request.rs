@@ -5,11 +5,10 @@
 //! every subrequest share.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use envd_proto::pb;
-use llb_gen::CompileOptions;
+use llb_gen::compile::{CompileOptions, EvaluationBounds};
 use llb_gen::includes::IncludedModules;
 use llb_gen::limits::MAX_BUILD_FILE_BYTES;
 use llb_gen::llb::{Local, Platform, State, WithOpOptions};
@@ -21,23 +20,6 @@ use crate::context::{BridgeContext, BridgeResolver};
 use crate::error::FrontendError;
 use crate::options::Options;
 use crate::report::Timeline;
-
-/// The evaluation probe's program (envd-frontend itself), and one probe
-/// of it started ahead: it starts while the build file is read, so its
-/// start costs the build no time of its own.
-pub struct Probe {
-    pub program: PathBuf,
-    pub started: Option<llb_gen::probe::StartedProbe>,
-}
-
-impl Probe {
-    /// Starts a probe of `program` now; a probe that cannot start now is
-    /// started (and its error reported) when the compile needs it.
-    pub fn start(program: PathBuf) -> Probe {
-        let started = llb_gen::probe::StartedProbe::start(&program).ok();
-        Probe { program, started }
-    }
-}
 
 pub struct Request {
     pub options: Options,
@@ -99,11 +81,12 @@ impl Request {
         path.rsplit('/').next().unwrap_or(path).to_string()
     }
 
-    /// The compile a build runs, for its first platform; `probe` is the
-    /// program that evaluates build.envd first (envd-frontend itself).
-    pub fn compile_options(&self, bridge: &Bridge, probe: Probe) -> CompileOptions {
+    /// The compile a build runs, for its first platform. Its evaluation is
+    /// bounded on a thread of this process: envd-frontend ends after one
+    /// request.
+    pub fn compile_options(&self, bridge: &Bridge) -> CompileOptions {
         let options = &self.options;
-        let compile = CompileOptions::default()
+        CompileOptions::default()
             .filename(self.filename())
             .target(options.target.clone())
             .platform(self.platforms[0].clone())
@@ -113,12 +96,8 @@ impl Request {
             .context(self.context.clone())
             .no_cache(options.no_cache)
             .merge_layers(bridge.merges_layers())
-            .probe(Some(probe.program))
-            .includes(self.includes.clone());
-        match probe.started {
-            Some(started) => compile.started_probe(started),
-            None => compile,
-        }
+            .bounds(EvaluationBounds::Thread)
+            .includes(self.includes.clone())
     }
 
     /// Where the compiler reads context files and base image configs: from

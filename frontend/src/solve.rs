@@ -16,14 +16,13 @@ use crate::bridge::Bridge;
 use crate::error::FrontendError;
 use crate::options::{Export, REPORT_ARG, TEST_PANIC_ARG};
 use crate::report::{self, Timeline};
-use crate::request::{Probe, Request};
+use crate::request::Request;
 
 /// Compiles the request for each platform, shows the warnings, solves
 /// each platform's graph and returns the images with their configs.
 pub async fn build(
     bridge: &Arc<Bridge>,
     request: Request,
-    probe: Probe,
     timeline: &mut Timeline,
 ) -> Result<gateway::Result, FrontendError> {
     let report = report::requested(
@@ -34,7 +33,7 @@ pub async fn build(
             .map(String::as_str),
     )?;
     let export = request.options.export;
-    let mut options = request.compile_options(bridge, probe);
+    let mut options = request.compile_options(bridge);
     if export == Some(Export::Dockerfile) {
         options = llb_gen::export::compile_options(options);
     }

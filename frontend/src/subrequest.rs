@@ -13,7 +13,7 @@ use llb_gen::subrequests::{self, Answer, Inputs, OutlineArg, Subrequest};
 use crate::bridge::Bridge;
 use crate::error::FrontendError;
 use crate::options::{INCLUDE_MIRRORS_ARG, LOOKUP_TIMEOUT_ARG, REPORT_ARG};
-use crate::request::{Probe, Reads, Request};
+use crate::request::{Reads, Request};
 
 /// What `request` needs read: `targets` lists the file's functions; the
 /// others compile it.
@@ -29,9 +29,8 @@ pub async fn answer(
     bridge: &Arc<Bridge>,
     subrequest: Subrequest,
     request: Request,
-    probe: Probe,
 ) -> Result<gateway::Result, FrontendError> {
-    let options = request.compile_options(bridge, probe);
+    let options = request.compile_options(bridge);
     let (files, resolver) = request.lookups(bridge);
     let settings = frontend_settings(&request);
     // Evaluation and lookups are the compiler's, off the runtime's threads.

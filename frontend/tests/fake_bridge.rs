@@ -415,8 +415,7 @@ async fn serve(scenario: Scenario) -> Outcome {
 
     let channel = connect(client_io).await;
     let options = Options::parse(options, None);
-    let probe = Some(env!("CARGO_BIN_EXE_envd-frontend").into());
-    let serve = envd_frontend::serve(channel, options, probe, timeline);
+    let serve = envd_frontend::serve(channel, options, timeline);
     let exit_code = tokio::time::timeout(Duration::from_secs(10), serve)
         .await
         .expect("the frontend ended within 10 s");

@@ -56,9 +56,22 @@ fn seed_example(c: &mut Criterion) {
             compile(black_box(&text), &options, &files, &Offline).map(|c| c.definition.def.len())
         })
     });
-    // With the evaluation probe, as the frontend and llb-gen compile: the
+    // Bounded on a thread, as the frontend and llb-gen compile: the
+    // difference is the thread's and the budget's cost.
+    options.bounds = llb_gen::compile::EvaluationBounds::Thread;
+    c.bench_function(
+        "compile seed example, evaluation bounded on a thread",
+        |b| {
+            b.iter(|| {
+                compile(black_box(&text), &options, &files, &Offline)
+                    .map(|c| c.definition.def.len())
+            })
+        },
+    );
+    // With the evaluation probe, as the language server compiles: the
     // difference is the child process's cost.
-    options.probe = Some(env!("CARGO_BIN_EXE_llb-gen").into());
+    options.bounds =
+        llb_gen::compile::EvaluationBounds::Probe(env!("CARGO_BIN_EXE_llb-gen").into());
     c.bench_function("compile seed example with the evaluation probe", |b| {
         b.iter(|| {
             compile(black_box(&text), &options, &files, &Offline).map(|c| c.definition.def.len())

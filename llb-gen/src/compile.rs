@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use envd_proto::pb;
 
@@ -13,10 +12,10 @@ use crate::limits::MAX_BUILD_FILE_BYTES;
 use crate::llb::{NetworkMode, Platform, ResolveMode};
 use crate::lower::{BaseResolver, ContextFiles, ContextSource, LowerOptions, Lowered};
 use crate::plan::{self, BuildSpec};
-use crate::probe;
+use crate::{bounded, probe};
 
 /// What a compile is asked, with defaults (`build.envd`, `linux/amd64`,
-/// target `build`, no probe, nothing included); every caller (the
+/// target `build`, unbounded, nothing included); every caller (the
 /// frontend, `llb-gen`, the language server, the subrequests, the fuzz
 /// targets) describes its compile with these builder methods.
 #[derive(Clone, Debug, Default)]
@@ -24,27 +23,30 @@ pub struct CompileOptions {
     /// The function to run; `build` when `None`.
     pub target: Option<String>,
     pub lower: LowerOptions,
-    /// A program that serves the evaluation probe ([`crate::probe`]): when
-    /// given, build.envd is evaluated there first, with bounded memory and
-    /// time. Callers that parse untrusted files give their own binary.
-    pub probe: Option<PathBuf>,
+    /// How build.envd's evaluation is bounded in memory and time.
+    /// Callers that evaluate untrusted files choose a bound.
+    pub bounds: EvaluationBounds,
     /// The repositories build.envd includes, fetched by the caller
     /// (`crate::includes::fetch`).
     pub includes: IncludedModules,
-    /// A probe of `probe`'s program started ahead: the first compile that
-    /// evaluates uses it, and later ones start their own.
-    pub started_probe: AheadProbe,
 }
 
-/// A probe started ahead of the compile ([`probe::StartedProbe`]), shared
-/// by the clones of one compile's options and taken once.
-#[derive(Clone, Debug, Default)]
-pub struct AheadProbe(Arc<Mutex<Option<probe::StartedProbe>>>);
-
-impl AheadProbe {
-    fn take(&self) -> Option<probe::StartedProbe> {
-        self.0.lock().ok().and_then(|mut started| started.take())
-    }
+/// How an evaluation's memory and time are bounded, beyond Starlark's own
+/// bounds (statements, the heap between statements, call depth), which
+/// always hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum EvaluationBounds {
+    /// No more: for trusted text (tests of lowering, a build's second
+    /// platform, evaluated once already).
+    #[default]
+    Unbounded,
+    /// In the probe, a child process of this program ([`crate::probe`]),
+    /// then again in this process: for a caller that outlives a stopped
+    /// evaluation (the language server).
+    Probe(PathBuf),
+    /// On a thread of this process ([`crate::bounded`]), once: for a
+    /// program that ends after one build (`llb-gen`, the frontend).
+    Thread,
 }
 
 impl CompileOptions {
@@ -94,19 +96,13 @@ impl CompileOptions {
         self
     }
 
-    pub fn probe(mut self, program: Option<PathBuf>) -> Self {
-        self.probe = program;
+    pub fn bounds(mut self, bounds: EvaluationBounds) -> Self {
+        self.bounds = bounds;
         self
     }
 
     pub fn includes(mut self, includes: IncludedModules) -> Self {
         self.includes = includes;
-        self
-    }
-
-    /// A probe of the `probe` program, started ahead by the caller.
-    pub fn started_probe(mut self, started: probe::StartedProbe) -> Self {
-        self.started_probe = AheadProbe(Arc::new(Mutex::new(Some(started))));
         self
     }
 }
@@ -174,7 +170,7 @@ pub fn compile_platforms(
         let mut options = options.clone().platform(platform.clone());
         options.lower.platform_in_names = platforms.len() > 1;
         if i > 0 {
-            options.probe = None;
+            options.bounds = EvaluationBounds::Unbounded;
         }
         match compile(text, &options, files, resolver) {
             Ok(compiled) => {
@@ -200,32 +196,29 @@ fn add_new(shown: &mut Vec<Diagnostic>, found: impl IntoIterator<Item = Diagnost
     }
 }
 
-/// Evaluates the target of `options` in the probe first, when one is
-/// given (bounded memory and time), then in this process.
+/// Evaluates the target of `options` within its bounds.
 pub fn evaluate_bounded(
     source: &SourceText,
     options: &CompileOptions,
 ) -> Result<lang::Evaluated, Diagnostics> {
+    let target = options.target.as_deref();
+    let args = &options.lower.build_args;
     // A file over the size bound is refused by the evaluation at once.
-    if let Some(program) = options
-        .probe
-        .as_ref()
-        .filter(|_| source.text().len() <= MAX_BUILD_FILE_BYTES)
-    {
-        let target = options.target.as_deref();
-        let args = &options.lower.build_args;
-        match options.started_probe.take() {
-            Some(started) => probe::evaluate_in(started, source, target, args, &options.includes),
-            None => probe::evaluate(program, source, target, args, &options.includes),
+    let bounds = match &options.bounds {
+        _ if source.text().len() > MAX_BUILD_FILE_BYTES => &EvaluationBounds::Unbounded,
+        bounds => bounds,
+    };
+    match bounds {
+        EvaluationBounds::Unbounded => {}
+        EvaluationBounds::Thread => {
+            return bounded::evaluate(source, target, args, &options.includes);
         }
-        .map_err(|error| Diagnostics(vec![error]))?;
+        EvaluationBounds::Probe(program) => {
+            probe::evaluate(program, source, target, args, &options.includes)
+                .map_err(|error| Diagnostics(vec![error]))?;
+        }
     }
-    evaluate(
-        source,
-        options.target.as_deref(),
-        &options.lower.build_args,
-        &options.includes,
-    )
+    evaluate(source, target, args, &options.includes)
 }
 
 /// build.envd as the language reads it: without a byte-order mark (editors

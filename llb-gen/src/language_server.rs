@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::builtins::{Param, Params, Spec, of_syntax, reference, syntax_from_text};
-use crate::compile::{CompileOptions, compile};
+use crate::compile::{CompileOptions, EvaluationBounds, compile};
 use crate::diagnostics::{Diagnostic, Severity, SourceText};
 use crate::disk::{DiskContext, OfflineResolver, included_from_folders};
 use crate::lang::{BUILD_ARGS_GLOBAL, BUILD_CONTEXT_DIR_GLOBAL};
@@ -130,7 +130,7 @@ pub fn diagnostics(path: &Path, text: &str, probe: Option<PathBuf>) -> Checked {
     });
     let options = CompileOptions::default()
         .filename(filename.clone())
-        .probe(probe)
+        .bounds(probe.map_or(EvaluationBounds::Unbounded, EvaluationBounds::Probe))
         .includes(included_from_folders(
             text,
             &BTreeMap::new(),

@@ -13,8 +13,10 @@
 //! parameters, its step, its lowering) and the registry; [`plan`], the
 //! whole build assembled from the recorded calls, checked, and lowered step
 //! by step; [`lang`], Starlark evaluation into a plan (the only module that
-//! imports `starlark`); [`probe`], that evaluation first in a child process
-//! with bounded memory and time; [`compile`], the whole pipeline and its
+//! imports `starlark`); [`allocator`], the global allocator that bounds an
+//! evaluation's memory; [`probe`], that evaluation first in a child process
+//! with bounded memory and time; [`bounded`], the same bounds on a thread
+//! of this process; [`compile`], the whole pipeline and its
 //! one options type; [`export`], a compiled build as a Dockerfile;
 //! [`subrequests`], the answers to `--call
 //! targets|outline|check`; [`disk`], a folder as the context and included
@@ -34,7 +36,9 @@ pub mod lower;
 pub mod builtins;
 pub mod plan;
 pub mod lang;
+pub mod allocator;
 pub mod probe;
+pub mod bounded;
 pub mod compile;
 pub mod export;
 pub mod subrequests;
@@ -44,3 +48,9 @@ pub mod language_server;
 pub mod fuzzing;
 
 pub use compile::{CompileOptions, Compiled, compile};
+
+// The unit tests run with the allocator the programs install, so the
+// budget's own tests see it work.
+#[cfg(test)]
+#[global_allocator]
+static ALLOCATOR: allocator::EvaluationAllocator = allocator::EvaluationAllocator;

@@ -8,20 +8,25 @@
 //! Evaluation is deterministic (the same text, target and build args give
 //! the same result), so once the probe has finished, the caller evaluates
 //! in-process (without the address-space limit, which would bound the
-//! whole caller) and gets the same result or located error itself. A program that uses the probe calls [`serve_if_asked`]
-//! first in `main` and installs [`ProbeAllocator`] as its allocator.
+//! whole caller) and gets the same result or located error itself. A
+//! program that uses the probe calls [`serve_if_asked`] first in `main`
+//! and installs [`crate::allocator::EvaluationAllocator`] as its
+//! allocator.
+//!
+//! A program that ends after one build can bound evaluation in process
+//! instead (`bounded`); the probe is for one that must outlive an
+//! evaluation stopped on its way (the language server).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use serde::{Deserialize, Serialize};
 
+use crate::allocator::{self, BEFORE_ANY_STATEMENT, OUT_OF_MEMORY_MARK, OutOfMemory};
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::includes::IncludedModules;
 use crate::lang;
@@ -33,33 +38,12 @@ use crate::limits::{
 /// caller's process id.
 pub const PROBE_ARG: &str = "--envd-evaluation-probe";
 
-/// What the probe writes to stderr when an allocation fails, before the
-/// byte offset of the statement that was running.
-const OUT_OF_MEMORY_MARK: &[u8] = b"envd-evaluation-probe: out of memory at byte ";
-/// Written after the mark when no statement had run: Starlark was
-/// compiling the file and computing its constant expressions.
-const BEFORE_ANY_STATEMENT: &[u8] = b"none";
-
-/// Where the probe ran out of memory.
-#[derive(Debug, PartialEq, Eq)]
-enum OutOfMemory {
-    /// In the statement starting at this byte offset.
-    AtStatement(usize),
-    /// Before any statement ran.
-    Compiling,
-}
-
 /// Exit code of a probe that could not read its request or set its limit.
 const PROBE_FAILED: i32 = 3;
 /// Exit code of a probe in which an allocation failed. Some allocators
 /// (bumpalo's, under Starlark's heap) panic rather than abort, and the
 /// evaluation turns the panic into an error: the probe still fails.
 const PROBE_OUT_OF_MEMORY: i32 = 4;
-
-/// Set when an allocation in this process failed.
-static ALLOCATION_FAILED: AtomicBool = AtomicBool::new(false);
-/// Set in the probe: only there does a failed allocation get reported.
-static IS_PROBE: AtomicBool = AtomicBool::new(false);
 
 /// What the probe evaluates: everything evaluation depends on.
 #[derive(Serialize, Deserialize)]
@@ -71,19 +55,16 @@ struct Request {
     includes: IncludedModules,
 }
 
-/// A probe started before its request is known: starting a process takes
-/// milliseconds, which a caller can spend on other work (the frontend
-/// reads the build file meanwhile). It waits for its request on stdin; one
-/// never given is ended when this is dropped.
-pub struct StartedProbe {
+/// A probe started, waiting for its request on stdin; one never given
+/// (the caller failed to write it) is ended when this is dropped.
+struct StartedProbe {
     child: Option<Child>,
 }
 
 impl StartedProbe {
     /// Starts the probe program `program` (the caller's own binary). Its
-    /// parent-death signal follows the starting thread: start it from a
-    /// thread that outlives the evaluation (the frontend's main thread).
-    pub fn start(program: &Path) -> std::io::Result<StartedProbe> {
+    /// parent-death signal follows the starting thread, which waits for it.
+    fn start(program: &Path) -> std::io::Result<StartedProbe> {
         let child = Command::new(program)
             .arg(PROBE_ARG)
             .arg(std::process::id().to_string())
@@ -93,11 +74,6 @@ impl StartedProbe {
             .spawn()?;
         Ok(StartedProbe { child: Some(child) })
     }
-
-    /// The probe's process id, until it is used.
-    pub fn id(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
-    }
 }
 
 impl Drop for StartedProbe {
@@ -106,14 +82,6 @@ impl Drop for StartedProbe {
             let _ = child.kill();
             let _ = child.wait();
         }
-    }
-}
-
-impl std::fmt::Debug for StartedProbe {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StartedProbe")
-            .field("pid", &self.id())
-            .finish()
     }
 }
 
@@ -141,8 +109,8 @@ pub fn evaluate(
     evaluate_in(started, source, target, build_args, includes)
 }
 
-/// [`evaluate`] in a probe started ahead ([`StartedProbe::start`]).
-pub fn evaluate_in(
+/// [`evaluate`] in a probe started.
+fn evaluate_in(
     mut started: StartedProbe,
     source: &SourceText,
     target: Option<&str>,
@@ -177,12 +145,7 @@ pub fn evaluate_in(
     // the probe runs, rather than after.
     lang::warm_up();
     let Some((status, stderr)) = wait_for(&mut child, deadline) else {
-        return Err(Diagnostic::error(
-            source,
-            None,
-            format!("evaluating build.envd took more than {MAX_EVALUATION_SECONDS} s"),
-        )
-        .with_help("simplify the loops and values build.envd computes"));
+        return Err(took_too_long(source));
     };
     if status.success() {
         return Ok(());
@@ -196,9 +159,19 @@ pub fn evaluate_in(
     }
 }
 
+/// The error for an evaluation that ran out of time.
+pub(crate) fn took_too_long(source: &SourceText) -> Diagnostic {
+    Diagnostic::error(
+        source,
+        None,
+        format!("evaluating build.envd took more than {MAX_EVALUATION_SECONDS} s"),
+    )
+    .with_help("simplify the loops and values build.envd computes")
+}
+
 /// The error for an evaluation that ran out of memory, at the statement
 /// that was running.
-fn out_of_memory(source: &SourceText, place: OutOfMemory) -> Diagnostic {
+pub(crate) fn out_of_memory(source: &SourceText, place: OutOfMemory) -> Diagnostic {
     let bound = MAX_EVALUATION_BYTES >> 20;
     let (span, message) = match place {
         OutOfMemory::AtStatement(offset) => (
@@ -311,7 +284,7 @@ pub fn serve_if_asked() {
 }
 
 fn serve() -> i32 {
-    IS_PROBE.store(true, Ordering::Relaxed);
+    allocator::report_failed_allocations();
     // A panic says only its message: symbolizing a backtrace (with
     // RUST_BACKTRACE set) needs more memory than the probe may have, and
     // running out while printing one deadlocks the process.
@@ -368,90 +341,8 @@ fn serve() -> i32 {
         &request.build_args,
         &request.includes,
     ) {
-        Err(_) if ALLOCATION_FAILED.load(Ordering::Relaxed) => PROBE_OUT_OF_MEMORY,
+        Err(_) if allocator::an_allocation_failed() => PROBE_OUT_OF_MEMORY,
         _ => 0,
-    }
-}
-
-/// The system allocator, which in the probe reports the statement that was
-/// running when an allocation fails, before the process aborts.
-pub struct ProbeAllocator;
-
-impl ProbeAllocator {
-    #[cold]
-    fn report_out_of_memory() {
-        if !IS_PROBE.load(Ordering::Relaxed) {
-            return;
-        }
-        ALLOCATION_FAILED.store(true, Ordering::Relaxed);
-        // No allocation here: the number is written into a stack buffer.
-        let mut line = [0u8; 96];
-        let mark = OUT_OF_MEMORY_MARK.len();
-        line[..mark].copy_from_slice(OUT_OF_MEMORY_MARK);
-        let count = match lang::last_statement() {
-            Some(statement) => write_decimal(&mut line[mark..], statement.start),
-            None => {
-                line[mark..mark + BEFORE_ANY_STATEMENT.len()].copy_from_slice(BEFORE_ANY_STATEMENT);
-                BEFORE_ANY_STATEMENT.len()
-            }
-        };
-        line[mark + count] = b'\n';
-        let _ = std::io::stderr().write_all(&line[..mark + count + 1]);
-    }
-}
-
-/// Writes `n` in decimal at the start of `out`; returns the digits written.
-fn write_decimal(out: &mut [u8], mut n: usize) -> usize {
-    let mut digits = [0u8; 20];
-    let mut count = 0;
-    loop {
-        digits[count] = b'0' + (n % 10) as u8;
-        count += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for i in 0..count {
-        out[i] = digits[count - 1 - i];
-    }
-    count
-}
-
-// SAFETY: every call is passed to `System` unchanged; the only addition is
-// a write to stderr when `System` returns null, which does not allocate.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for ProbeAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
-        let pointer = unsafe { System.alloc(layout) };
-        if pointer.is_null() {
-            ProbeAllocator::report_out_of_memory();
-        }
-        pointer
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as for `alloc`.
-        let pointer = unsafe { System.alloc_zeroed(layout) };
-        if pointer.is_null() {
-            ProbeAllocator::report_out_of_memory();
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
-        unsafe { System.dealloc(pointer, layout) }
-    }
-
-    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
-        let moved = unsafe { System.realloc(pointer, layout, new_size) };
-        if moved.is_null() {
-            ProbeAllocator::report_out_of_memory();
-        }
-        moved
     }
 }
 
@@ -468,9 +359,6 @@ mod tests {
             Some(OutOfMemory::Compiling)
         );
         assert_eq!(out_of_memory_at(b"Aborted"), None);
-        let mut out = [0u8; 20];
-        let n = write_decimal(&mut out, 1_048_576);
-        assert_eq!(&out[..n], b"1048576");
         assert_eq!(first_code_line("# syntax=v0\n\n  def build():\n"), 15);
         let text = "def build():\n    x = [0] * 100000000\n";
         let span = statement_at(text, 17);

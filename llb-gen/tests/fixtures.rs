@@ -19,11 +19,17 @@ use std::path::{Path, PathBuf};
 
 use envd_proto::prost::Message;
 use libtest_mimic::{Arguments, Failed, Trial};
+use llb_gen::compile::EvaluationBounds;
 use llb_gen::diagnostics::Diagnostics;
 use llb_gen::llb::{Platform, definition_to_json, sha256_hex};
 use llb_gen::lower::{BaseResolver, ImageConfig, ResolvedBase};
 use llb_gen::{CompileOptions, Compiled, compile};
 use serde::Deserialize;
+
+// As llb-gen and the frontend: the allocator keeps the budget of a thread
+// that evaluates (the memory fixtures need it).
+#[global_allocator]
+static ALLOCATOR: llb_gen::allocator::EvaluationAllocator = llb_gen::allocator::EvaluationAllocator;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -143,14 +149,14 @@ fn compile_options(dir: &Path, options: &FixtureOptions) -> (String, CompileOpti
             .collect(),
         "the fixture gives no folder for it",
     );
-    // Every fixture goes through the evaluation probe, as in the frontend;
+    // Every fixture's evaluation is bounded as in the frontend and llb-gen;
     // some need its memory bound.
     let mut compile_options = CompileOptions::default()
         .target(options.target.clone())
         .platform(platform)
         .build_args(options.build_args.clone())
         .merge_layers(options.merge_layers.unwrap_or(true))
-        .probe(Some(PathBuf::from(env!("CARGO_BIN_EXE_llb-gen"))))
+        .bounds(EvaluationBounds::Thread)
         .includes(includes);
     // As a build of several platforms names its ops.
     compile_options.lower.platform_in_names = options.platform_in_names;

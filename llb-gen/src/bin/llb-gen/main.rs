@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use envd_proto::prost::Message;
+use llb_gen::compile::EvaluationBounds;
 use llb_gen::disk::OfflineResolver;
 use llb_gen::llb::{NetworkMode, Platform, definition_to_json};
 use llb_gen::subrequests::{self, Inputs, Subrequest};
@@ -102,7 +103,7 @@ struct Args {
 }
 
 #[global_allocator]
-static ALLOCATOR: llb_gen::probe::ProbeAllocator = llb_gen::probe::ProbeAllocator;
+static ALLOCATOR: llb_gen::allocator::EvaluationAllocator = llb_gen::allocator::EvaluationAllocator;
 
 /// The repositories build.envd includes, from the folders given for them;
 /// the others are errors at their `include` call.
@@ -181,9 +182,8 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             Network::Host => NetworkMode::Host,
             Network::None => NetworkMode::None,
         })
-        .probe(Some(std::env::current_exe().context(
-            "cannot find this program to start its evaluation probe",
-        )?))
+        // It ends after this one compile (see `llb_gen::bounded`).
+        .bounds(EvaluationBounds::Thread)
         .includes(included(&text, &args.includes)?);
     if matches!(args.format, Format::Dockerfile) {
         options = llb_gen::export::compile_options(options);
