@@ -3,13 +3,12 @@
 # issue's findings), at the sizes the issue gave, and what each gives now.
 #
 # For each input: llb-gen's answer (the first error line, or "built"), its
-# wall time, and its peak memory, the larger of llb-gen's and its
-# evaluation probe's (GNU time's maximum resident set covers the children
-# it waited for). With BUILDX=1 (after scripts/e2e-setup.sh), the same
-# file through `docker buildx build` and the frontend image: the build's
-# wall time (buildx and the daemon included) and the frontend's peak memory
-# from its report (ENVD_FRONTEND_REPORT=1; the probe is bounded by its own
-# 256 MiB address-space limit and not in that figure).
+# wall time, and its peak memory (GNU time's maximum resident set; the
+# evaluation runs in llb-gen's process, on a thread bounded to 256 MiB).
+# With BUILDX=1 (after scripts/e2e-setup.sh), the same file through
+# `docker buildx build` and the frontend image: the build's wall time
+# (buildx and the daemon included) and the frontend's peak memory from its
+# report (ENVD_FRONTEND_REPORT=1; the evaluation's included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

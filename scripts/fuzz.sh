@@ -37,7 +37,7 @@ def put(target, data):
 for kind in ("valid", "invalid"):
     for case in sorted(os.listdir(f"{fixtures}/{kind}")):
         # These build values of hundreds of MB on purpose: they test the
-        # evaluation probe, which the in-process fuzz target does not use.
+        # evaluation's memory bound, which the fuzz target does not use.
         if case.startswith(("memory_", "heap_")):
             continue
         root = f"{fixtures}/{kind}/{case}"

@@ -172,7 +172,8 @@ fn inputs_that_crashed_or_hung_the_frontend_build_or_fail_at_their_line() {
             "nests brackets more than 64 deep",
             5,
         ),
-        // These took gigabytes in one statement; the probe stops them.
+        // These took gigabytes in one statement; the evaluation's memory
+        // bound stops them (llb_gen::bounded).
         ("memory_list_repeat", "needs more than the 256 MiB", 3),
         ("memory_string_repeat", "needs more than the 256 MiB", 4),
     ] {

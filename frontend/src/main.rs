@@ -1,13 +1,13 @@
 //! `envd-frontend`: the process BuildKit starts for `# syntax=aiges/envd-frontend`.
 
-#[global_allocator]
 // It bounds the memory of build.envd's evaluation (`llb_gen::bounded`).
+#[global_allocator]
 static ALLOCATOR: llb_gen::allocator::EvaluationAllocator = llb_gen::allocator::EvaluationAllocator;
 
 fn main() {
     // One thread drives the gRPC I/O (non-blocking pipes); the compiler runs
     // on one blocking thread and waits on bridge calls from there.
-    let code = match tokio::runtime::Builder::new_current_thread()
+    match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         // The compiler's Starlark parser recurses per level of an
         // expression; llb-gen bounds the levels (lang::nesting) for a 2 MiB
@@ -15,13 +15,17 @@ fn main() {
         .thread_stack_size(8 << 20)
         .build()
     {
-        Ok(runtime) => runtime.block_on(envd_frontend::run()),
+        Ok(runtime) => {
+            let code = runtime.block_on(envd_frontend::run());
+            // Exit at once, with the runtime still up: nothing is left to
+            // do after Return, and dropping the runtime would wait for its
+            // blocking threads (an evaluation stopped by its bounds leaves
+            // its thread behind, and one waiting on it could wait for good).
+            std::process::exit(code)
+        }
         Err(e) => {
             eprintln!("envd-frontend: cannot start the runtime: {e}");
-            1
+            std::process::exit(1)
         }
-    };
-    // Exit at once: nothing is left to do after Return (an evaluation
-    // stopped by its bounds leaves its thread behind).
-    std::process::exit(code);
+    }
 }

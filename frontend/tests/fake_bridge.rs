@@ -17,6 +17,11 @@ use tokio::sync::Notify;
 use tonic::transport::{Channel, Endpoint, Server, Uri};
 use tonic::{Request, Response, Status};
 
+// As envd-frontend: its compile bounds evaluation on a thread, which needs
+// this allocator.
+#[global_allocator]
+static ALLOCATOR: llb_gen::allocator::EvaluationAllocator = llb_gen::allocator::EvaluationAllocator;
+
 const BUILD_FILE: &str =
     "def build():\n    base(os=\"ubuntu22.04\")\n    run(commands=[\"true\"])\n";
 

@@ -10,6 +10,10 @@ use llb_gen::llb::Platform;
 use llb_gen::lower::{BaseResolver, ContextFiles, FileKind, ImageConfig, ResolvedBase};
 use llb_gen::{CompileOptions, compile};
 
+// As llb-gen: the bounded evaluation needs its allocator.
+#[global_allocator]
+static ALLOCATOR: llb_gen::allocator::EvaluationAllocator = llb_gen::allocator::EvaluationAllocator;
+
 /// The seed fixture's context, read once before measuring.
 struct InMemory(HashMap<String, Option<Vec<u8>>>);
 

@@ -63,12 +63,13 @@ pub(crate) fn an_allocation_failed() -> bool {
 }
 
 /// What a budgeted evaluation's thread shares with the thread waiting on
-/// it: where it stopped, if it did, and whom to wake.
+/// it: where it stopped, if it did, whether it ended, and whom to wake.
 #[derive(Debug)]
 pub(crate) struct Watch {
     /// 0 while within budget; 1 when it ran out before any statement; 2
     /// plus the statement's offset when it ran out in one.
     stopped: AtomicUsize,
+    ended: AtomicBool,
     waiter: Thread,
 }
 
@@ -77,6 +78,7 @@ impl Watch {
     pub(crate) fn for_this_thread() -> Arc<Watch> {
         Arc::new(Watch {
             stopped: AtomicUsize::new(0),
+            ended: AtomicBool::new(false),
             waiter: std::thread::current(),
         })
     }
@@ -90,8 +92,14 @@ impl Watch {
         }
     }
 
-    /// Wakes the waiting thread.
-    pub(crate) fn wake(&self) {
+    /// Whether the watched thread has ended.
+    pub(crate) fn ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
+    }
+
+    /// Says the watched thread has ended, and wakes the waiter.
+    pub(crate) fn end(&self) {
+        self.ended.store(true, Ordering::Release);
         self.waiter.unpark();
     }
 
@@ -101,7 +109,7 @@ impl Watch {
             OutOfMemory::AtStatement(offset) => offset.saturating_add(2),
         };
         self.stopped.store(code, Ordering::Release);
-        self.wake();
+        self.waiter.unpark();
     }
 }
 
@@ -122,12 +130,32 @@ thread_local! {
 /// `watch` where: call it on a thread of its own, whose stop its waiter
 /// can outlive.
 pub(crate) fn with_budget<T>(limit: usize, watch: Arc<Watch>, evaluate: impl FnOnce() -> T) -> T {
+    /// Ends the budget however `evaluate` ends, a panic too.
+    struct Disarm;
+    impl Drop for Disarm {
+        fn drop(&mut self) {
+            LIMIT.set(None);
+        }
+    }
     WATCH.set(Some(watch));
     LIVE.set(0);
     LIMIT.set(Some(limit));
-    let result = evaluate();
-    LIMIT.set(None);
-    result
+    let _disarm = Disarm;
+    evaluate()
+}
+
+/// Whether this program's global allocator is [`EvaluationAllocator`]:
+/// only it charges a budget, so without it a budget bounds nothing.
+pub(crate) fn is_installed() -> bool {
+    let before = (LIMIT.get(), LIVE.get());
+    LIMIT.set(Some(usize::MAX));
+    LIVE.set(0);
+    let allocated = std::hint::black_box(Box::new(0u64));
+    let charged = LIVE.get() > 0;
+    drop(allocated);
+    LIMIT.set(before.0);
+    LIVE.set(before.1);
+    charged
 }
 
 /// The system allocator, with the probe's report of a failed allocation
@@ -142,17 +170,23 @@ impl EvaluationAllocator {
         let Ok(Some(limit)) = LIMIT.try_with(Cell::get) else {
             return;
         };
-        let live = LIVE.get();
-        if size > limit.saturating_sub(live) {
+        let live = LIVE.try_with(Cell::get).unwrap_or(0);
+        // Never while panicking: the panic hook runs holding std's locks,
+        // which a stopped thread would hold for good. The unwinding
+        // evaluation is over anyway.
+        if size > limit.saturating_sub(live) && !std::thread::panicking() {
             EvaluationAllocator::stop_this_thread();
         }
-        LIVE.set(live + size);
+        let _ = LIVE.try_with(|held| held.set(live.saturating_add(size)));
     }
 
+    /// Counts `size` fewer bytes (freed, or never given), if the thread has
+    /// a budget. Memory from before the budget, freed under it, lowers the
+    /// count too: a fresh thread has little.
     #[inline]
     fn refund(size: usize) {
         if let Ok(Some(_)) = LIMIT.try_with(Cell::get) {
-            LIVE.set(LIVE.get().saturating_sub(size));
+            let _ = LIVE.try_with(|held| held.set(held.get().saturating_sub(size)));
         }
     }
 
@@ -164,7 +198,9 @@ impl EvaluationAllocator {
     fn stop_this_thread() -> ! {
         let place = OutOfMemory::here();
         let _ = WATCH.try_with(|watch| {
-            if let Some(watch) = watch.borrow().as_ref() {
+            if let Ok(watch) = watch.try_borrow()
+                && let Some(watch) = watch.as_ref()
+            {
                 watch.stop(place);
             }
         });
@@ -225,6 +261,7 @@ unsafe impl GlobalAlloc for EvaluationAllocator {
         // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
         let pointer = unsafe { System.alloc(layout) };
         if pointer.is_null() {
+            EvaluationAllocator::refund(layout.size());
             EvaluationAllocator::report_failure();
         }
         pointer
@@ -235,6 +272,7 @@ unsafe impl GlobalAlloc for EvaluationAllocator {
         // SAFETY: as for `alloc`.
         let pointer = unsafe { System.alloc_zeroed(layout) };
         if pointer.is_null() {
+            EvaluationAllocator::refund(layout.size());
             EvaluationAllocator::report_failure();
         }
         pointer
@@ -247,13 +285,19 @@ unsafe impl GlobalAlloc for EvaluationAllocator {
     }
 
     unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        match new_size.checked_sub(layout.size()) {
+        let grown = new_size.checked_sub(layout.size());
+        match grown {
             Some(grown) => EvaluationAllocator::charge(grown),
             None => EvaluationAllocator::refund(layout.size() - new_size),
         }
         // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
         let moved = unsafe { System.realloc(pointer, layout, new_size) };
         if moved.is_null() {
+            // The block keeps its old size.
+            match grown {
+                Some(grown) => EvaluationAllocator::refund(grown),
+                None => EvaluationAllocator::charge(layout.size() - new_size),
+            }
             EvaluationAllocator::report_failure();
         }
         moved
@@ -273,53 +317,39 @@ mod tests {
         assert_eq!(&out[..n], b"0");
     }
 
-    /// Runs `work` under a budget of `limit` bytes on a thread of its own;
-    /// `None` when the budget stopped it.
-    fn budgeted(limit: usize, work: impl FnOnce() + Send + 'static) -> Option<OutOfMemory> {
-        let watch = Watch::for_this_thread();
-        let worker = std::thread::spawn({
-            let watch = watch.clone();
-            move || {
-                with_budget(limit, watch.clone(), work);
-                watch.wake();
-            }
+    /// Runs `work` on a thread of its own; false when it did not finish
+    /// within a while (a budget stopped it).
+    fn finishes(work: impl FnOnce() + Send + 'static) -> bool {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            work();
+            let _ = done.send(());
         });
-        loop {
-            if worker.is_finished() {
-                return watch.out_of_memory();
-            }
-            if let Some(place) = watch.out_of_memory() {
-                return Some(place);
-            }
-            std::thread::park_timeout(Duration::from_millis(100));
-        }
+        finished.recv_timeout(Duration::from_secs(30)).is_ok()
     }
 
     #[test]
-    fn a_budget_charges_what_is_held_not_what_was_ever_allocated() {
-        // 3.2 GiB in all, 32 MiB at once; and a vector grown byte by byte
-        // to 48 MiB, charged by what each reallocation adds.
-        let stopped = budgeted(64 << 20, || {
-            for _ in 0..100 {
-                std::hint::black_box(vec![0u8; 32 << 20]);
-            }
-            let mut grown = Vec::new();
-            for i in 0..(48usize << 20) {
-                grown.push(i as u8);
-            }
-            std::hint::black_box(grown);
-        });
-        assert_eq!(stopped, None);
+    fn a_budget_ends_with_its_work() {
+        assert!(finishes(|| {
+            with_budget(1 << 20, Watch::for_this_thread(), || ());
+            std::hint::black_box(vec![0u8; 4 << 20]);
+        }));
     }
 
     #[test]
-    fn an_allocation_beyond_the_budget_stops_its_thread_and_says_so() {
-        // No statement ran on that thread: it is reported as compiling.
-        let stopped = budgeted(1 << 20, || {
-            std::hint::black_box(vec![0u8; 2 << 20]);
-            unreachable!("the allocation beyond the budget returned");
-        });
-        assert_eq!(stopped, Some(OutOfMemory::Compiling));
+    fn a_budget_ends_when_its_work_panics() {
+        assert!(finishes(|| {
+            let panicked = std::panic::catch_unwind(|| {
+                with_budget(1 << 20, Watch::for_this_thread(), || panic!("a bug"))
+            });
+            assert!(panicked.is_err());
+            std::hint::black_box(vec![0u8; 4 << 20]);
+        }));
+    }
+
+    #[test]
+    fn the_unit_tests_run_with_this_allocator() {
+        assert!(is_installed());
     }
 
     #[test]
@@ -331,5 +361,8 @@ mod tests {
         let watch = Watch::for_this_thread();
         watch.stop(OutOfMemory::Compiling);
         assert_eq!(watch.out_of_memory(), Some(OutOfMemory::Compiling));
+        assert!(!watch.ended());
+        watch.end();
+        assert!(watch.ended());
     }
 }

@@ -153,8 +153,9 @@ pub struct CompiledPlatforms {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Compiles the build for each of `platforms` (at least one): evaluated in
-/// the probe once, since evaluation does not depend on the platform, and
+/// Compiles the build for each of `platforms` (at least one): evaluated
+/// within the bounds once, since evaluation does not depend on the
+/// platform, and
 /// with the platform in each op's name when there are several. On failure
 /// the diagnostics hold the warnings so far, then the error.
 pub fn compile_platforms(

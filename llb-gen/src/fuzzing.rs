@@ -54,8 +54,8 @@ impl Input {
 
     /// Compiles the input as `llb-gen` would, with every base image known.
     pub fn compile(&self) -> Result<Compiled, Diagnostics> {
-        // In-process only (no probe): libFuzzer's own memory limit stands
-        // in for the probe's.
+        // Unbounded: libFuzzer's own memory limit stands in for the
+        // evaluation's.
         let options = CompileOptions::default().build_args(self.build_args.clone());
         compile(&self.build_envd, &options, &self.files, &AnyImage)
     }

@@ -26,9 +26,11 @@ pub const MAX_INCLUDED_BYTES: usize = 2 << 20;
 /// files.
 pub const MAX_INCLUDED_DEPTH: usize = 16;
 
-/// Address space of the process that evaluates build.envd first
-/// (`probe`): one Starlark statement can build a value of any size before
-/// the heap check after it, and this is what stops it.
+/// Memory build.envd's evaluation may hold at once: the allocations of
+/// the thread that evaluates it (`bounded`), or the address space of the
+/// process that evaluates it first (`probe`). One Starlark statement can
+/// build a value of any size before the heap check after it, and this is
+/// what stops it.
 pub const MAX_EVALUATION_BYTES: usize = 256 << 20;
 /// Time that evaluation may take; the statement and tick bounds stop loops
 /// well within it.
@@ -105,12 +107,12 @@ pub fn bounds() -> Vec<Bound> {
             "(deeper ones are not searched)",
         ),
         Bound::new(
-            "memory of the evaluation (the probe's address space)",
+            "memory of the evaluation (what its thread holds at once; the language server's probe: its address space)",
             describe_bytes(MAX_EVALUATION_BYTES),
             "the statement that ran out",
         ),
         Bound::new(
-            "time of the evaluation (the probe)",
+            "time of the evaluation",
             format!("{MAX_EVALUATION_SECONDS} s"),
             "the file",
         ),

@@ -55,40 +55,12 @@ struct Request {
     includes: IncludedModules,
 }
 
-/// A probe started, waiting for its request on stdin; one never given
-/// (the caller failed to write it) is ended when this is dropped.
-struct StartedProbe {
-    child: Option<Child>,
-}
-
-impl StartedProbe {
-    /// Starts the probe program `program` (the caller's own binary). Its
-    /// parent-death signal follows the starting thread, which waits for it.
-    fn start(program: &Path) -> std::io::Result<StartedProbe> {
-        let child = Command::new(program)
-            .arg(PROBE_ARG)
-            .arg(std::process::id().to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        Ok(StartedProbe { child: Some(child) })
-    }
-}
-
-impl Drop for StartedProbe {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// Evaluates the build file in a probe started from `program`. `Ok` means
-/// the probe finished within its bounds, with a result or a located error
-/// (which the caller's own evaluation gives again); `Err` is the error for
-/// a probe that ran out of memory or time, at the statement when known.
+/// Evaluates the build file in a probe started from `program` (the
+/// caller's own binary; its parent-death signal follows the calling
+/// thread, which waits for it). `Ok` means the probe finished within its
+/// bounds, with a result or a located error (which the caller's own
+/// evaluation gives again); `Err` is the error for a probe that ran out of
+/// memory or time, at the statement when known.
 pub fn evaluate(
     program: &Path,
     source: &SourceText,
@@ -96,34 +68,6 @@ pub fn evaluate(
     build_args: &BTreeMap<String, String>,
     includes: &IncludedModules,
 ) -> Result<(), Diagnostic> {
-    let started = StartedProbe::start(program).map_err(|e| {
-        Diagnostic::error(
-            source,
-            None,
-            format!(
-                "internal error: the evaluation probe could not start ({}): {e}",
-                program.display()
-            ),
-        )
-    })?;
-    evaluate_in(started, source, target, build_args, includes)
-}
-
-/// [`evaluate`] in a probe started.
-fn evaluate_in(
-    mut started: StartedProbe,
-    source: &SourceText,
-    target: Option<&str>,
-    build_args: &BTreeMap<String, String>,
-    includes: &IncludedModules,
-) -> Result<(), Diagnostic> {
-    let request = Request {
-        name: source.name().to_string(),
-        text: source.text().to_string(),
-        target: target.map(str::to_string),
-        build_args: build_args.clone(),
-        includes: includes.clone(),
-    };
     let internal = |what: String| {
         Diagnostic::error(
             source,
@@ -131,10 +75,22 @@ fn evaluate_in(
             format!("internal error: the evaluation probe {what}"),
         )
     };
-    let request = serde_json::to_vec(&request).map_err(|e| internal(e.to_string()))?;
-    let Some(mut child) = started.child.take() else {
-        return Err(internal("was used twice".to_string()));
+    let request = Request {
+        name: source.name().to_string(),
+        text: source.text().to_string(),
+        target: target.map(str::to_string),
+        build_args: build_args.clone(),
+        includes: includes.clone(),
     };
+    let request = serde_json::to_vec(&request).map_err(|e| internal(e.to_string()))?;
+    let mut child = Command::new(program)
+        .arg(PROBE_ARG)
+        .arg(std::process::id().to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| internal(format!("could not start ({}): {e}", program.display())))?;
     // The probe reads all of its request before it evaluates, so this does
     // not wait on it; a probe that died early closes the pipe.
     if let Some(mut stdin) = child.stdin.take() {
@@ -314,8 +270,7 @@ fn serve() -> i32 {
         eprintln!("cannot set its limits: {e}");
         return PROBE_FAILED;
     }
-    // A probe started ahead of its request builds evaluation's shared
-    // setup while it waits for it.
+    // Evaluation's shared setup is built while the request is written.
     lang::warm_up();
     let mut input = Vec::new();
     // The request is the build file and the build args, as JSON.

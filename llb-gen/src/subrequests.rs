@@ -49,7 +49,7 @@ impl Subrequest {
 }
 
 /// What a subrequest reads: the build file, the compile a build would run
-/// (its target, build args, includes and probe), the platforms it builds,
+/// (its target, build args, includes and bounds), the platforms it builds,
 /// and where context files and base images are looked up.
 pub struct Inputs<'a> {
     pub text: &'a str,
@@ -242,8 +242,8 @@ pub struct Outline {
     pub args: Vec<OutlineArg>,
 }
 
-/// Outlines `options.target` (default `build`): the file is evaluated (with
-/// the probe, when given) to learn which site settings apply.
+/// Outlines `options.target` (default `build`): the file is evaluated
+/// (within the options' bounds) to learn which site settings apply.
 pub fn outline(
     filename: &str,
     text: &str,

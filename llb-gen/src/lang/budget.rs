@@ -30,7 +30,8 @@ pub enum LimitError {
 thread_local! {
     /// The byte range of the statement this thread evaluated last, for
     /// errors that come without a location (the tick bound) and for the
-    /// evaluation probe to name when a statement exhausts its memory.
+    /// allocator to name when a statement exhausts the evaluation's memory
+    /// (`crate::allocator`).
     static LAST_STATEMENT: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
 }
 

@@ -118,7 +118,8 @@ const WARM_UP: [(Syntax, &str); 2] = [
 /// documentation, its string methods, and each syntax's builtins (most of
 /// a first evaluation: in `llb-gen`, the evaluation after the probe went
 /// from about 4 ms to about 1 ms). It evaluates these fixed files, so it
-/// needs no bound: a caller does it while the probe evaluates build.envd.
+/// needs no bound: a caller does it while it waits (the frontend while it
+/// reads the build file, the language server while the probe evaluates).
 pub fn warm_up() {
     static WARMED: std::sync::Once = std::sync::Once::new();
     WARMED.call_once(|| {
