@@ -208,11 +208,13 @@ impl Bridge {
             .collect())
     }
 
+    /// What is at `path` in a solved ref, and its size in bytes; `None`
+    /// when nothing is.
     pub async fn stat(
         &self,
         reference: &str,
         path: &str,
-    ) -> Result<Option<PathKind>, tonic::Status> {
+    ) -> Result<Option<(PathKind, u64)>, tonic::Status> {
         self.require_gateway_cap(caps::gateway::STAT_FILE, "StatFile")?;
         let request = gateway::StatFileRequest {
             r#ref: reference.to_string(),
@@ -221,9 +223,11 @@ impl Bridge {
         };
         let mut client = self.client.clone();
         match self.lookup("StatFile", client.stat_file(request)).await {
-            Ok(response) => Ok(Some(kind_of_mode(
-                response.into_inner().stat.map_or(0, |s| s.mode),
-            ))),
+            Ok(response) => {
+                let stat = response.into_inner().stat.unwrap_or_default();
+                let size = u64::try_from(stat.size).unwrap_or(0);
+                Ok(Some((kind_of_mode(stat.mode), size)))
+            }
             Err(status) if is_not_found(&status) => Ok(None),
             Err(status) => Err(status),
         }

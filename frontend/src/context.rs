@@ -5,7 +5,9 @@
 //! (`prefetch`) start at once as tasks on the runtime, so the daemon works
 //! on them together rather than one after another; from a client's folder,
 //! the context paths among them are one transfer (for the lookups, the
-//! client walks its folder once).
+//! client walks its folder once). A lookup that finds a small file reads
+//! it too, so the compiler's read (after the base image's config, which
+//! takes longer than the transfer) finds it read.
 
 use llb_gen::limits::MAX_CONTEXT_FILE_BYTES;
 use std::collections::HashMap;
@@ -23,9 +25,21 @@ use tokio::task::JoinHandle;
 use crate::bridge::{Bridge, PathKind};
 use crate::options::CacheImport;
 
-/// A context path as the daemon has it: the ref of the context narrowed to
-/// it, and what is there.
-type PathLookup = (String, Option<PathKind>);
+/// Files up to this size are read when they are looked up: requirements
+/// files and `.dockerignore` are read next, and a small file looked up
+/// only as a copy source costs one more small transfer.
+const READ_WITH_LOOKUP_BYTES: u64 = 64 << 10;
+
+/// A context path as the daemon has it.
+#[derive(Clone)]
+struct PathLookup {
+    /// The ref of the context narrowed to it.
+    reference: String,
+    /// What is there, if anything.
+    kind: Option<PathKind>,
+    /// Its bytes, for a small file read with the lookup.
+    content: Option<Vec<u8>>,
+}
 
 /// Lookups started ahead, by key, and those finished.
 struct Lookups<T> {
@@ -192,7 +206,8 @@ fn listed(paths: &[String]) -> String {
 }
 
 /// Stats `path` in `transfer`, which the first lookup in it solves (each
-/// lookup in it gets that solve's ref, or its error).
+/// lookup in it gets that solve's ref, or its error), and reads it if it
+/// is a small file.
 async fn look_up_in(
     bridge: Arc<Bridge>,
     transfer: Arc<Transfer>,
@@ -209,25 +224,51 @@ async fn look_up_in(
         })
         .await
         .clone()?;
-    let kind = bridge
+    let stat = bridge
         .stat(&reference, &path)
         .await
         .map_err(|e| e.message().to_string())?;
-    Ok((reference, kind))
+    let content = match stat {
+        Some((PathKind::File, size)) if size <= READ_WITH_LOOKUP_BYTES => {
+            // A failed read is read again, and reported, when the compiler
+            // reads the file.
+            read_context_file(&bridge, &reference, &path)
+                .await
+                .ok()
+                .flatten()
+        }
+        _ => None,
+    };
+    Ok(PathLookup {
+        reference,
+        kind: stat.map(|(kind, _)| kind),
+        content,
+    })
+}
+
+/// A context file's bytes, up to one more than the compiler accepts.
+async fn read_context_file(
+    bridge: &Bridge,
+    reference: &str,
+    path: &str,
+) -> Result<Option<Vec<u8>>, String> {
+    bridge
+        .read_file(reference, path, MAX_CONTEXT_FILE_BYTES + 1)
+        .await
+        .map_err(|e| e.message().to_string())
 }
 
 impl ContextFiles for BridgeContext {
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
-        match self.lookup(path)? {
-            (_, None) => Ok(None),
-            (_, Some(PathKind::Dir)) => Err("it is a directory".to_string()),
-            (reference, Some(PathKind::File)) => self
-                .runtime
-                .block_on(
-                    self.bridge
-                        .read_file(&reference, path, MAX_CONTEXT_FILE_BYTES + 1),
-                )
-                .map_err(|e| e.message().to_string()),
+        let found = self.lookup(path)?;
+        match (found.kind, found.content) {
+            (None, _) => Ok(None),
+            (Some(PathKind::Dir), _) => Err("it is a directory".to_string()),
+            (Some(PathKind::File), Some(content)) => Ok(Some(content)),
+            (Some(PathKind::File), None) => {
+                self.runtime
+                    .block_on(read_context_file(&self.bridge, &found.reference, path))
+            }
         }
     }
 
@@ -235,7 +276,7 @@ impl ContextFiles for BridgeContext {
         if path == "." {
             return Ok(Some(FileKind::Dir));
         }
-        Ok(self.lookup(path)?.1.map(|k| match k {
+        Ok(self.lookup(path)?.kind.map(|k| match k {
             PathKind::File => FileKind::File,
             PathKind::Dir => FileKind::Dir,
         }))

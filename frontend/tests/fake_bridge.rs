@@ -44,6 +44,12 @@ struct FakeBridge {
     resolve_image_config: Behaviour,
     /// Solves of the context narrowed for lookups.
     lookup_solve: Behaviour,
+    /// Files in the context besides build.envd: path and text.
+    context_files: &'static [(&'static str, &'static str)],
+    /// ResolveImageConfig answers only once this context file was read.
+    resolve_after_reading: Option<&'static str>,
+    /// Context files read, announced to the waiting ResolveImageConfig.
+    read: Arc<(Mutex<Vec<String>>, Notify)>,
     returned: Arc<Mutex<Option<gateway::ReturnRequest>>>,
     warned: Arc<Mutex<Vec<gateway::WarnRequest>>>,
     /// Every Solve the frontend asked for, in order.
@@ -52,6 +58,13 @@ struct FakeBridge {
 }
 
 impl FakeBridge {
+    fn context_file(&self, path: &str) -> Option<&'static str> {
+        self.context_files
+            .iter()
+            .find(|(file, _)| *file == path)
+            .map(|(_, text)| *text)
+    }
+
     async fn behave<T>(&self, behaviour: Behaviour, call: &str, answer: T) -> Result<T, Status> {
         match behaviour {
             Behaviour::Answer => Ok(answer),
@@ -164,10 +177,16 @@ impl LlbBridge for FakeBridge {
         &self,
         request: Request<gateway::ReadFileRequest>,
     ) -> Result<Response<gateway::ReadFileResponse>, Status> {
-        if request.get_ref().file_path != "build.envd" {
-            return Err(Status::not_found("no such file or directory"));
-        }
-        let data = self.build_file.as_bytes().to_vec();
+        let path = request.get_ref().file_path.clone();
+        let data = match self.context_file(&path) {
+            Some(text) => {
+                self.read.0.lock().expect("lock").push(path);
+                self.read.1.notify_waiters();
+                text.as_bytes().to_vec()
+            }
+            None if path == "build.envd" => self.build_file.as_bytes().to_vec(),
+            None => return Err(Status::not_found("no such file or directory")),
+        };
         let answer = gateway::ReadFileResponse { data };
         self.behave(self.read_file, "ReadFile", answer)
             .await
@@ -178,6 +197,15 @@ impl LlbBridge for FakeBridge {
         &self,
         _: Request<gateway::ResolveImageConfigRequest>,
     ) -> Result<Response<gateway::ResolveImageConfigResponse>, Status> {
+        if let Some(path) = self.resolve_after_reading {
+            loop {
+                let announced = self.read.1.notified();
+                if self.read.0.lock().expect("lock").iter().any(|p| p == path) {
+                    break;
+                }
+                announced.await;
+            }
+        }
         let config = br#"{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
         let answer = gateway::ResolveImageConfigResponse {
             digest: format!("sha256:{}", "1".repeat(64)),
@@ -201,9 +229,19 @@ impl LlbBridge for FakeBridge {
 
     async fn stat_file(
         &self,
-        _: Request<gateway::StatFileRequest>,
+        request: Request<gateway::StatFileRequest>,
     ) -> Result<Response<gateway::StatFileResponse>, Status> {
-        Err(Status::not_found("no such file or directory"))
+        let text = self
+            .context_file(&request.get_ref().path)
+            .ok_or_else(|| Status::not_found("no such file or directory"))?;
+        Ok(Response::new(gateway::StatFileResponse {
+            stat: Some(envd_proto::fsutil::Stat {
+                path: request.into_inner().path,
+                mode: 0o100644,
+                size: text.len() as i64,
+                ..Default::default()
+            }),
+        }))
     }
 
     async fn warn(
@@ -354,6 +392,8 @@ struct Scenario {
     read_file: Behaviour,
     resolve_image_config: Behaviour,
     lookup_solve: Behaviour,
+    context_files: &'static [(&'static str, &'static str)],
+    resolve_after_reading: Option<&'static str>,
     /// An LLB cap the daemon lacks.
     lacking: Option<&'static str>,
     options: Vec<(String, String)>,
@@ -367,6 +407,8 @@ impl Default for Scenario {
             read_file: Behaviour::Answer,
             resolve_image_config: Behaviour::Answer,
             lookup_solve: Behaviour::Answer,
+            context_files: &[],
+            resolve_after_reading: None,
             lacking: None,
             options: vec![],
             timeline: Timeline::none(),
@@ -380,6 +422,8 @@ async fn serve(scenario: Scenario) -> Outcome {
         read_file,
         resolve_image_config,
         lookup_solve,
+        context_files,
+        resolve_after_reading,
         lacking,
         options,
         timeline,
@@ -403,6 +447,9 @@ async fn serve(scenario: Scenario) -> Outcome {
         read_file,
         resolve_image_config,
         lookup_solve,
+        context_files,
+        resolve_after_reading,
+        read: Arc::default(),
         returned: returned.clone(),
         drop_connection: drop_connection.clone(),
     };
@@ -600,6 +647,22 @@ async fn the_context_paths_a_build_reads_are_looked_up_in_one_transfer() {
             "envd-frontend: look up .dockerignore, service, models in the context"
         ]
     );
+}
+
+#[tokio::test]
+async fn a_small_context_file_is_read_with_its_lookup_not_after_the_base_image() {
+    // This daemon resolves the base image only once requirements.txt has
+    // been read: a frontend that read it after resolving would wait for
+    // good (and the test fail at its 10 s bound).
+    let outcome = serve(Scenario {
+        build_file: "def build():\n    base(os=\"ubuntu22.04\", language=\"python3\")\n    install.python_packages(requirements=\"requirements.txt\")\n",
+        context_files: &[("requirements.txt", "six\n")],
+        resolve_after_reading: Some("requirements.txt"),
+        ..Scenario::default()
+    })
+    .await;
+    let returned = outcome.returned.expect("the frontend returned");
+    assert!(returned.error.is_none(), "{:?}", returned.error);
 }
 
 #[tokio::test]

@@ -22,6 +22,9 @@ pub use bollard_buildkit_proto::moby::buildkit::v1::apicaps;
 /// Worker descriptions returned by `Ping`.
 pub use bollard_buildkit_proto::moby::buildkit::v1::types;
 
+/// File metadata, as the gateway's `StatFile` and `ReadDir` answer it.
+pub use bollard_buildkit_proto::fsutil::types as fsutil;
+
 /// `google.rpc.Status`, the error a frontend returns.
 pub use bollard_buildkit_proto::google::rpc;
 
