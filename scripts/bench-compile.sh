@@ -9,12 +9,12 @@ seed=llb-gen/tests/fixtures/valid/seed/build.envd
 cargo bench -p llb-gen --bench compile -- --noplot 2>&1 | grep -E "^compile|time:"
 cargo build --release -q -p llb-gen
 bin=target/release/llb-gen
-"$bin" "$seed" >/dev/null
+"$bin" "$seed" >/dev/null 2>&1
 times=()
 # EPOCHREALTIME is read by bash itself, so no extra process is timed.
 for _ in $(seq "$runs"); do
   start=${EPOCHREALTIME/./}
-  "$bin" "$seed" >/dev/null
+  "$bin" "$seed" >/dev/null 2>&1
   end=${EPOCHREALTIME/./}
   times+=($(( end - start )))
 done
