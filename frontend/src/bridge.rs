@@ -224,9 +224,13 @@ impl Bridge {
         let mut client = self.client.clone();
         match self.lookup("StatFile", client.stat_file(request)).await {
             Ok(response) => {
-                let stat = response.into_inner().stat.unwrap_or_default();
-                let size = u64::try_from(stat.size).unwrap_or(0);
-                Ok(Some((kind_of_mode(stat.mode), size)))
+                let stat = response.into_inner().stat;
+                let mode = stat.as_ref().map_or(0, |s| s.mode);
+                // A size the daemon did not give counts as large.
+                let size = stat
+                    .and_then(|s| u64::try_from(s.size).ok())
+                    .unwrap_or(u64::MAX);
+                Ok(Some((kind_of_mode(mode), size)))
             }
             Err(status) if is_not_found(&status) => Ok(None),
             Err(status) => Err(status),

@@ -30,6 +30,9 @@ use crate::options::CacheImport;
 /// only as a copy source costs one more small transfer.
 const READ_WITH_LOOKUP_BYTES: u64 = 64 << 10;
 
+/// A context file's bytes (`None`: not there), or the read's error.
+type ReadResult = Result<Option<Arc<[u8]>>, String>;
+
 /// A context path as the daemon has it.
 #[derive(Clone)]
 struct PathLookup {
@@ -37,8 +40,9 @@ struct PathLookup {
     reference: String,
     /// What is there, if anything.
     kind: Option<PathKind>,
-    /// Its bytes, for a small file read with the lookup.
-    content: Option<Vec<u8>>,
+    /// For a small file, its read, started as soon as the file was found:
+    /// the compiler's read waits for it, a stat does not.
+    read_ahead: Option<Arc<OnceCell<ReadResult>>>,
 }
 
 /// Lookups started ahead, by key, and those finished.
@@ -206,8 +210,8 @@ fn listed(paths: &[String]) -> String {
 }
 
 /// Stats `path` in `transfer`, which the first lookup in it solves (each
-/// lookup in it gets that solve's ref, or its error), and reads it if it
-/// is a small file.
+/// lookup in it gets that solve's ref, or its error), and starts reading
+/// it if it is a small file.
 async fn look_up_in(
     bridge: Arc<Bridge>,
     transfer: Arc<Transfer>,
@@ -228,48 +232,56 @@ async fn look_up_in(
         .stat(&reference, &path)
         .await
         .map_err(|e| e.message().to_string())?;
-    let content = match stat {
+    let read_ahead = match stat {
         Some((PathKind::File, size)) if size <= READ_WITH_LOOKUP_BYTES => {
-            // A failed read is read again, and reported, when the compiler
-            // reads the file.
-            read_context_file(&bridge, &reference, &path)
-                .await
-                .ok()
-                .flatten()
+            let read: Arc<OnceCell<ReadResult>> = Arc::default();
+            tokio::spawn({
+                let (read, reference, path) = (read.clone(), reference.clone(), path.clone());
+                async move {
+                    read.get_or_init(|| read_context_file(&bridge, &reference, &path))
+                        .await;
+                }
+            });
+            Some(read)
         }
         _ => None,
     };
     Ok(PathLookup {
         reference,
         kind: stat.map(|(kind, _)| kind),
-        content,
+        read_ahead,
     })
 }
 
 /// A context file's bytes, up to one more than the compiler accepts.
-async fn read_context_file(
-    bridge: &Bridge,
-    reference: &str,
-    path: &str,
-) -> Result<Option<Vec<u8>>, String> {
+async fn read_context_file(bridge: &Bridge, reference: &str, path: &str) -> ReadResult {
     bridge
         .read_file(reference, path, MAX_CONTEXT_FILE_BYTES + 1)
         .await
+        .map(|bytes| bytes.map(Arc::from))
         .map_err(|e| e.message().to_string())
 }
 
 impl ContextFiles for BridgeContext {
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
         let found = self.lookup(path)?;
-        match (found.kind, found.content) {
-            (None, _) => Ok(None),
-            (Some(PathKind::Dir), _) => Err("it is a directory".to_string()),
-            (Some(PathKind::File), Some(content)) => Ok(Some(content)),
+        let read = match (found.kind, found.read_ahead) {
+            (None, _) => return Ok(None),
+            (Some(PathKind::Dir), _) => return Err("it is a directory".to_string()),
+            // Started with the lookup, or started now if that task has
+            // not begun it yet.
+            (Some(PathKind::File), Some(read)) => self
+                .runtime
+                .block_on(
+                    read.get_or_init(|| read_context_file(&self.bridge, &found.reference, path)),
+                )
+                .clone(),
             (Some(PathKind::File), None) => {
                 self.runtime
                     .block_on(read_context_file(&self.bridge, &found.reference, path))
             }
-        }
+        };
+        read.map(|bytes| bytes.map(|bytes| bytes.to_vec()))
     }
 
     fn kind(&self, path: &str) -> Result<Option<FileKind>, String> {

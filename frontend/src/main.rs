@@ -19,8 +19,9 @@ fn main() {
             let code = runtime.block_on(envd_frontend::run());
             // Exit at once, with the runtime still up: nothing is left to
             // do after Return, and dropping the runtime would wait for its
-            // blocking threads (an evaluation stopped by its bounds leaves
-            // its thread behind, and one waiting on it could wait for good).
+            // blocking threads, one of which could be waiting on something
+            // an evaluation stopped by its bounds holds for good (its
+            // thread is left behind).
             std::process::exit(code)
         }
         Err(e) => {

@@ -46,10 +46,14 @@ struct FakeBridge {
     lookup_solve: Behaviour,
     /// Files in the context besides build.envd: path and text.
     context_files: &'static [(&'static str, &'static str)],
-    /// ResolveImageConfig answers only once this context file was read.
+    /// Reads of those files.
+    context_read: Behaviour,
+    /// ResolveImageConfig answers only once this context file was asked
+    /// for.
     resolve_after_reading: Option<&'static str>,
-    /// Context files read, announced to the waiting ResolveImageConfig.
-    read: Arc<(Mutex<Vec<String>>, Notify)>,
+    /// The context files asked for, in order, announced to the waiting
+    /// ResolveImageConfig.
+    context_reads: Arc<(Mutex<Vec<String>>, Notify)>,
     returned: Arc<Mutex<Option<gateway::ReturnRequest>>>,
     warned: Arc<Mutex<Vec<gateway::WarnRequest>>>,
     /// Every Solve the frontend asked for, in order.
@@ -178,15 +182,21 @@ impl LlbBridge for FakeBridge {
         request: Request<gateway::ReadFileRequest>,
     ) -> Result<Response<gateway::ReadFileResponse>, Status> {
         let path = request.get_ref().file_path.clone();
-        let data = match self.context_file(&path) {
-            Some(text) => {
-                self.read.0.lock().expect("lock").push(path);
-                self.read.1.notify_waiters();
-                text.as_bytes().to_vec()
-            }
-            None if path == "build.envd" => self.build_file.as_bytes().to_vec(),
-            None => return Err(Status::not_found("no such file or directory")),
-        };
+        if let Some(text) = self.context_file(&path) {
+            self.context_reads.0.lock().expect("lock").push(path);
+            self.context_reads.1.notify_waiters();
+            let answer = gateway::ReadFileResponse {
+                data: text.as_bytes().to_vec(),
+            };
+            return self
+                .behave(self.context_read, "ReadFile", answer)
+                .await
+                .map(Response::new);
+        }
+        if path != "build.envd" {
+            return Err(Status::not_found("no such file or directory"));
+        }
+        let data = self.build_file.as_bytes().to_vec();
         let answer = gateway::ReadFileResponse { data };
         self.behave(self.read_file, "ReadFile", answer)
             .await
@@ -199,8 +209,11 @@ impl LlbBridge for FakeBridge {
     ) -> Result<Response<gateway::ResolveImageConfigResponse>, Status> {
         if let Some(path) = self.resolve_after_reading {
             loop {
-                let announced = self.read.1.notified();
-                if self.read.0.lock().expect("lock").iter().any(|p| p == path) {
+                let announced = self.context_reads.1.notified();
+                let asked = (self.context_reads.0.lock().expect("lock"))
+                    .iter()
+                    .any(|p| p == path);
+                if asked {
                     break;
                 }
                 announced.await;
@@ -334,6 +347,8 @@ struct Outcome {
     returned: Option<gateway::ReturnRequest>,
     warned: Vec<gateway::WarnRequest>,
     solved: Vec<gateway::SolveRequest>,
+    /// The context files (not build.envd) the frontend asked to read.
+    context_reads: Vec<String>,
 }
 
 impl Outcome {
@@ -393,6 +408,7 @@ struct Scenario {
     resolve_image_config: Behaviour,
     lookup_solve: Behaviour,
     context_files: &'static [(&'static str, &'static str)],
+    context_read: Behaviour,
     resolve_after_reading: Option<&'static str>,
     /// An LLB cap the daemon lacks.
     lacking: Option<&'static str>,
@@ -408,6 +424,7 @@ impl Default for Scenario {
             resolve_image_config: Behaviour::Answer,
             lookup_solve: Behaviour::Answer,
             context_files: &[],
+            context_read: Behaviour::Answer,
             resolve_after_reading: None,
             lacking: None,
             options: vec![],
@@ -423,6 +440,7 @@ async fn serve(scenario: Scenario) -> Outcome {
         resolve_image_config,
         lookup_solve,
         context_files,
+        context_read,
         resolve_after_reading,
         lacking,
         options,
@@ -438,6 +456,7 @@ async fn serve(scenario: Scenario) -> Outcome {
     let returned = Arc::new(Mutex::new(None));
     let warned = Arc::new(Mutex::new(vec![]));
     let solved = Arc::new(Mutex::new(vec![]));
+    let context_reads: Arc<(Mutex<Vec<String>>, Notify)> = Arc::default();
     let drop_connection = Arc::new(Notify::new());
     let fake = FakeBridge {
         build_file,
@@ -448,8 +467,9 @@ async fn serve(scenario: Scenario) -> Outcome {
         resolve_image_config,
         lookup_solve,
         context_files,
+        context_read,
         resolve_after_reading,
-        read: Arc::default(),
+        context_reads: context_reads.clone(),
         returned: returned.clone(),
         drop_connection: drop_connection.clone(),
     };
@@ -476,11 +496,13 @@ async fn serve(scenario: Scenario) -> Outcome {
     let returned = returned.lock().expect("lock").take();
     let warned = std::mem::take(&mut *warned.lock().expect("lock"));
     let solved = std::mem::take(&mut *solved.lock().expect("lock"));
+    let context_reads = std::mem::take(&mut *context_reads.0.lock().expect("lock"));
     Outcome {
         exit_code,
         returned,
         warned,
         solved,
+        context_reads,
     }
 }
 
@@ -649,20 +671,41 @@ async fn the_context_paths_a_build_reads_are_looked_up_in_one_transfer() {
     );
 }
 
+/// A build file that reads requirements.txt from the context.
+const READS_REQUIREMENTS: &str = "def build():\n    base(os=\"ubuntu22.04\", language=\"python3\")\n    install.python_packages(requirements=\"requirements.txt\")\n";
+
 #[tokio::test]
 async fn a_small_context_file_is_read_with_its_lookup_not_after_the_base_image() {
     // This daemon resolves the base image only once requirements.txt has
-    // been read: a frontend that read it after resolving would wait for
-    // good (and the test fail at its 10 s bound).
+    // been asked for: a frontend that read it after resolving would wait
+    // for good (and the test fail at its 10 s bound).
     let outcome = serve(Scenario {
-        build_file: "def build():\n    base(os=\"ubuntu22.04\", language=\"python3\")\n    install.python_packages(requirements=\"requirements.txt\")\n",
+        build_file: READS_REQUIREMENTS,
         context_files: &[("requirements.txt", "six\n")],
         resolve_after_reading: Some("requirements.txt"),
         ..Scenario::default()
     })
     .await;
+    assert_eq!(outcome.context_reads, ["requirements.txt"], "read once");
     let returned = outcome.returned.expect("the frontend returned");
     assert!(returned.error.is_none(), "{:?}", returned.error);
+}
+
+#[tokio::test]
+async fn a_failed_read_ahead_is_the_reads_error_once() {
+    let outcome = serve(Scenario {
+        build_file: READS_REQUIREMENTS,
+        context_files: &[("requirements.txt", "six\n")],
+        context_read: Behaviour::Fail,
+        ..Scenario::default()
+    })
+    .await;
+    assert_eq!(outcome.context_reads, ["requirements.txt"], "asked once");
+    let message = outcome.error_message();
+    assert!(
+        message.contains("requirements.txt") && message.contains("ReadFile: disk is on fire"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

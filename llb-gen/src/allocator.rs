@@ -23,7 +23,7 @@ use crate::lang;
 
 /// Where an evaluation ran out of memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutOfMemory {
+pub(crate) enum OutOfMemory {
     /// In the statement starting at this byte offset.
     AtStatement(usize),
     /// Before any statement ran: Starlark was compiling the file and
@@ -180,6 +180,15 @@ impl EvaluationAllocator {
         let _ = LIVE.try_with(|held| held.set(live.saturating_add(size)));
     }
 
+    /// Counts `size` bytes again that a failed shrink did not give back:
+    /// held already, so never a stop.
+    #[inline]
+    fn restore(size: usize) {
+        if let Ok(Some(_)) = LIMIT.try_with(Cell::get) {
+            let _ = LIVE.try_with(|held| held.set(held.get().saturating_add(size)));
+        }
+    }
+
     /// Counts `size` fewer bytes (freed, or never given), if the thread has
     /// a budget. Memory from before the budget, freed under it, lowers the
     /// count too: a fresh thread has little.
@@ -233,7 +242,7 @@ impl EvaluationAllocator {
 }
 
 /// Writes `n` in decimal at the start of `out`; returns the digits written.
-pub(crate) fn write_decimal(out: &mut [u8], mut n: usize) -> usize {
+fn write_decimal(out: &mut [u8], mut n: usize) -> usize {
     let mut digits = [0u8; 20];
     let mut count = 0;
     loop {
@@ -296,7 +305,7 @@ unsafe impl GlobalAlloc for EvaluationAllocator {
             // The block keeps its old size.
             match grown {
                 Some(grown) => EvaluationAllocator::refund(grown),
-                None => EvaluationAllocator::charge(layout.size() - new_size),
+                None => EvaluationAllocator::restore(layout.size() - new_size),
             }
             EvaluationAllocator::report_failure();
         }

@@ -36,7 +36,7 @@ use crate::limits::{
 
 /// The first argument that makes a program the probe; the second is the
 /// caller's process id.
-pub const PROBE_ARG: &str = "--envd-evaluation-probe";
+const PROBE_ARG: &str = "--envd-evaluation-probe";
 
 /// Exit code of a probe that could not read its request or set its limit.
 const PROBE_FAILED: i32 = 3;

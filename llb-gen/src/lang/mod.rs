@@ -116,8 +116,9 @@ const WARM_UP: [(Syntax, &str); 2] = [
 /// Builds, once per process, what the first evaluation would otherwise
 /// build before it runs a line: Starlark's standard library with its
 /// documentation, its string methods, and each syntax's builtins (most of
-/// a first evaluation: in `llb-gen`, the evaluation after the probe went
-/// from about 4 ms to about 1 ms). It evaluates these fixed files, so it
+/// a first evaluation: when `llb-gen` still used the probe, its evaluation
+/// after the probe went from about 4 ms to about 1 ms). It evaluates these
+/// fixed files, so it
 /// needs no bound: a caller does it while it waits (the frontend while it
 /// reads the build file, the language server while the probe evaluates).
 pub fn warm_up() {
