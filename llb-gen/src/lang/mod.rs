@@ -118,23 +118,28 @@ const WARM_UP: [(Syntax, &str); 2] = [
 /// documentation, its string methods, and each syntax's builtins (most of
 /// a first evaluation: when `llb-gen` still used the probe, its evaluation
 /// after the probe went from about 4 ms to about 1 ms). It evaluates these
-/// fixed files, so it
-/// needs no bound: a caller does it while it waits (the frontend while it
-/// reads the build file, the language server while the probe evaluates).
+/// fixed files, so it needs no bound: a caller does it while it waits (the
+/// frontend while it reads the build file, the language server while the
+/// probe evaluates).
 pub fn warm_up() {
     static WARMED: std::sync::Once = std::sync::Once::new();
     WARMED.call_once(|| {
         for (syntax, text) in WARM_UP {
             // Only what it builds on the way matters, not its result.
-            let _ = evaluate_as(
-                syntax,
-                &SourceText::new("warm-up.envd", text),
-                DEFAULT_TARGET,
-                &BTreeMap::new(),
-                &IncludedModules::new(),
-            );
+            let _ = evaluate_warm_up_file(syntax, text);
         }
     });
+}
+
+/// One of the [`WARM_UP`] files, evaluated.
+fn evaluate_warm_up_file(syntax: Syntax, text: &str) -> Result<Evaluated, Diagnostics> {
+    evaluate_as(
+        syntax,
+        &SourceText::new("warm-up.envd", text),
+        DEFAULT_TARGET,
+        &BTreeMap::new(),
+        &IncludedModules::new(),
+    )
 }
 
 /// Evaluates build.envd and runs its target function (default `build`).
@@ -658,14 +663,8 @@ mod tests {
     #[test]
     fn the_warm_up_file_calls_a_builtin_and_a_string_method_in_both_syntaxes() {
         for (syntax, text) in WARM_UP {
-            let out = evaluate_as(
-                syntax,
-                &SourceText::new("warm-up.envd", text),
-                DEFAULT_TARGET,
-                &BTreeMap::new(),
-                &IncludedModules::new(),
-            )
-            .unwrap_or_else(|d| panic!("{syntax:?}: {}", d.render()));
+            let out = evaluate_warm_up_file(syntax, text)
+                .unwrap_or_else(|d| panic!("{syntax:?}: {}", d.render()));
             let run = format!("{:?}", out.spec.steps.last().unwrap().value);
             assert!(run.contains("echo 1"), "{syntax:?}: {run}");
         }
